@@ -1,0 +1,1 @@
+"""NautilusTrader actors that build market state from the data feed."""

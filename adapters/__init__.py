@@ -1,0 +1,1 @@
+"""Venue adapters: everything that speaks a venue's wire protocol lives here."""

@@ -1,0 +1,1 @@
+"""The Hyperliquid adapter: wire schemas, signing, number rules, clients and the simulator."""

@@ -1,0 +1,1 @@
+"""The FastAPI sidecar: user intents in, strategy configs out, events streamed back."""

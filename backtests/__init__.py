@@ -1,0 +1,1 @@
+"""Backtests on recorded data with the same configs as live."""

@@ -1,0 +1,1 @@
+"""Controllers that decide which strategies may run (the regime controller)."""

@@ -1,0 +1,7 @@
+"""Jarvis: a Hyperliquid trading node built on NautilusTrader."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

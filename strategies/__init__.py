@@ -1,0 +1,1 @@
+"""Trading strategies with explicit state machines, and strategy templates."""
