@@ -16,7 +16,7 @@ test: venv lint
 lint: venv
 	@$(VENV_BIN)/ruff check .
 	@$(VENV_BIN)/ruff format --check .
-	@$(VENV_BIN)/mypy .
+	@$(VENV_BIN)/mypy
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VENV_BIN)/python $$b; done

@@ -1,0 +1,264 @@
+"""Structural validation (roadmap phase 0).
+
+Every project module must import in a fresh interpreter without side effects (no network, no
+threads, no event loop, no files written, no subprocesses), and project modules must not import each
+other in a cycle. Strategies and actors in particular must import without starting any runtime.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_PACKAGES = (
+    "jarvis",
+    "adapters",
+    "actors",
+    "strategies",
+    "controllers",
+    "config",
+    "backtests",
+    "api",
+)
+
+
+def discover_modules(root: Path, packages: Iterable[str]) -> dict[str, Path]:
+    """Map every dotted module name of the given top-level packages to its source file."""
+    modules: dict[str, Path] = {}
+    for package in packages:
+        base = root / package
+        for path in sorted(base.rglob("*.py")):
+            rel = path.relative_to(root).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if any(part.startswith(".") or part == "__pycache__" for part in parts):
+                continue
+            modules[".".join(parts)] = path
+    return modules
+
+
+def _is_type_checking_block(node: ast.If) -> bool:
+    test = node.test
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    if isinstance(test, ast.Attribute):
+        return test.attr == "TYPE_CHECKING"
+    return False
+
+
+def _module_level_imports(tree: ast.Module) -> Iterable[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported (not in functions or TYPE_CHECKING blocks)."""
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If):
+            if not _is_type_checking_block(node):
+                stack.extend(node.body)
+            stack.extend(node.orelse)
+        elif isinstance(node, ast.Try):
+            stack.extend(node.body)
+            stack.extend(node.orelse)
+            stack.extend(node.finalbody)
+            for handler in node.handlers:
+                stack.extend(handler.body)
+        elif isinstance(node, ast.With):
+            stack.extend(node.body)
+
+
+def import_graph(modules: Mapping[str, Path]) -> dict[str, set[str]]:
+    """Edges module -> project modules it imports at import time (parents packages included)."""
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in _module_level_imports(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".") if is_package else name.split(".")[:-1]
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            for target in targets:
+                # `import a.b.c` also runs a and a.b: add every project prefix that is a module.
+                parts = target.split(".")
+                for i in range(1, len(parts) + 1):
+                    prefix = ".".join(parts[:i])
+                    if prefix in modules and prefix != name:
+                        graph[name].add(prefix)
+    return graph
+
+
+def find_cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each as a closed path."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    counter = 0
+
+    def visit(node: str) -> None:
+        nonlocal counter
+        index[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component: list[str] = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(_closed_path(sorted(component), graph))
+
+    sys.setrecursionlimit(max(10_000, sys.getrecursionlimit()))
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def _closed_path(component: list[str], graph: Mapping[str, set[str]]) -> list[str]:
+    """One concrete cycle through the component, for a readable failure message."""
+    members = set(component)
+    start = component[0]
+    path = [start]
+    seen = {start}
+    node = start
+    while True:
+        nxt = sorted(n for n in graph[node] if n in members)
+        if start in nxt and len(path) > 1:
+            return [*path, start]
+        unvisited = [n for n in nxt if n not in seen]
+        if not unvisited:
+            return [*path, nxt[0]] if nxt else path
+        node = unvisited[0]
+        path.append(node)
+        seen.add(node)
+
+
+MODULES = discover_modules(REPO_ROOT, PROJECT_PACKAGES)
+
+# Runs in a fresh interpreter: heavy third-party packages are imported first (their own start-up
+# is not ours to judge), then an audit hook records every side effect the project module causes.
+PROBE = r"""
+import asyncio, importlib, json, sys, threading
+for name in ("nautilus_trader.model", "nautilus_trader.trading", "nautilus_trader.common",
+             "nautilus_trader.config", "nautilus_trader.core", "msgspec", "numpy"):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+events = []
+def hook(event, args):
+    if event in ("socket.connect", "socket.bind", "socket.getaddrinfo", "subprocess.Popen",
+                 "os.fork", "os.posix_spawn", "_thread.start_new_thread"):
+        events.append(f"{event} {args!r:.120}")
+    elif event == "open" and isinstance(args[1], str) and any(c in args[1] for c in "wax+"):
+        events.append(f"open-for-write {args[0]!r:.120}")
+sys.addaudithook(hook)
+threads_before = threading.active_count()
+importlib.import_module(sys.argv[1])
+if threading.active_count() != threads_before:
+    events.append(f"threads started: {threading.active_count() - threads_before}")
+policy = asyncio.get_event_loop_policy()
+loop = getattr(getattr(policy, "_local", None), "_loop", None)
+if loop is not None:
+    events.append("an asyncio event loop was created")
+print(json.dumps(events))
+"""
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_imports_in_fresh_interpreter_without_side_effects(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"importing {module} failed:\n{result.stderr[-3000:]}"
+    side_effects = json.loads(result.stdout.strip().splitlines()[-1])
+    assert side_effects == [], f"importing {module} has side effects: {side_effects}"
+
+
+def test_project_modules_have_no_import_cycle() -> None:
+    cycles = find_cycles(import_graph(MODULES))
+    readable = [" -> ".join(cycle) for cycle in cycles]
+    assert not cycles, "import cycle(s) among project modules:\n" + "\n".join(readable)
+
+
+def test_cycle_detector_names_a_cycle_it_is_shown(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg import b\n")
+    (pkg / "b.py").write_text("import pkg.c\n")
+    (pkg / "c.py").write_text("from .a import thing\n")
+    (pkg / "d.py").write_text("def f():\n    from pkg import a\n")  # lazy: not a cycle
+    modules = discover_modules(tmp_path, ["pkg"])
+
+    cycles = find_cycles(import_graph(modules))
+
+    assert cycles == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+
+
+def test_cycle_detector_ignores_type_checking_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg import b\n")
+    (pkg / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
+    )
+    modules = discover_modules(tmp_path, ["pkg"])
+
+    assert find_cycles(import_graph(modules)) == []
+
+
+def test_side_effect_probe_detects_a_module_that_writes_a_file(tmp_path: Path) -> None:
+    (tmp_path / "noisy_module.py").write_text(
+        "import threading\nopen('written.txt', 'w').write('x')\n"
+        "threading.Thread(target=lambda: None).start()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "noisy_module"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(tmp_path)},
+    )
+    side_effects = json.loads(result.stdout.strip().splitlines()[-1])
+    assert any("open-for-write" in e and "written.txt" in e for e in side_effects)
+    assert any(e.startswith("_thread.start_new_thread") for e in side_effects)
+
+
+def test_strategies_and_actors_are_covered_by_the_import_probe() -> None:
+    assert "strategies" in MODULES
+    assert "actors" in MODULES
