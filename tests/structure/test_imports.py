@@ -77,28 +77,38 @@ def _module_level_imports(tree: ast.Module) -> Iterable[ast.Import | ast.ImportF
 
 
 def import_graph(modules: Mapping[str, Path]) -> dict[str, set[str]]:
-    """Edges module -> project modules it imports at import time (parents packages included)."""
+    """Edges module -> project modules it needs at import time.
+
+    Importing `a.b.c` also initialises `a` and `a.b`; those implicit edges count, except towards
+    the importer's own ancestor packages, which Python always initialises before their children
+    (so a package `__init__` re-exporting submodules that import siblings is not a cycle). An
+    explicit `from a.b import name` of a non-module name does depend on `a.b` and always counts.
+    """
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
+        own_ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in _module_level_imports(tree):
-            targets: list[str] = []
+            explicit: list[str] = []
             if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
+                explicit = [alias.name for alias in node.names]
             else:
                 base = node.module or ""
                 if node.level:
                     anchor = name.split(".") if is_package else name.split(".")[:-1]
                     anchor = anchor[: len(anchor) - (node.level - 1)]
                     base = ".".join([*anchor, base] if base else anchor)
-                targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
-            for target in targets:
-                # `import a.b.c` also runs a and a.b: add every project prefix that is a module.
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    explicit.append(submodule if submodule in modules else base)
+            for target in explicit:
+                if target in modules and target != name:
+                    graph[name].add(target)
                 parts = target.split(".")
-                for i in range(1, len(parts) + 1):
+                for i in range(1, len(parts)):
                     prefix = ".".join(parts[:i])
-                    if prefix in modules and prefix != name:
+                    if prefix in modules and prefix != name and prefix not in own_ancestors:
                         graph[name].add(prefix)
     return graph
 
@@ -168,7 +178,10 @@ MODULES = discover_modules(REPO_ROOT, PROJECT_PACKAGES)
 PROBE = r"""
 import asyncio, importlib, json, sys, threading
 for name in ("nautilus_trader.model", "nautilus_trader.trading", "nautilus_trader.common",
-             "nautilus_trader.config", "nautilus_trader.core", "msgspec", "numpy"):
+             "nautilus_trader.config", "nautilus_trader.core", "nautilus_trader.backtest.engine",
+             "msgspec", "numpy", "pandas", "hyperliquid.utils.signing", "hyperliquid.info",
+             "hyperliquid.exchange", "eth_account", "Crypto.Hash.keccak", "coincurve", "aiohttp",
+             "fastapi", "websockets", "redis"):
     try:
         importlib.import_module(name)
     except ImportError:
@@ -239,6 +252,29 @@ def test_cycle_detector_ignores_type_checking_imports(tmp_path: Path) -> None:
     modules = discover_modules(tmp_path, ["pkg"])
 
     assert find_cycles(import_graph(modules)) == []
+
+
+def test_package_reexporting_submodules_that_import_siblings_is_not_a_cycle(
+    tmp_path: Path,
+) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from pkg.a import A\nfrom pkg.b import B\n")
+    (pkg / "a.py").write_text("A = 1\n")
+    (pkg / "b.py").write_text("from pkg.a import A\nB = A\n")
+    modules = discover_modules(tmp_path, ["pkg"])
+
+    assert find_cycles(import_graph(modules)) == []
+
+
+def test_submodule_importing_a_name_from_its_package_init_is_a_cycle(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from pkg.a import A\nSETTING = 1\n")
+    (pkg / "a.py").write_text("from pkg import SETTING\nA = SETTING\n")
+    modules = discover_modules(tmp_path, ["pkg"])
+
+    assert find_cycles(import_graph(modules)) == [["pkg", "pkg.a", "pkg"]]
 
 
 def test_side_effect_probe_detects_a_module_that_writes_a_file(tmp_path: Path) -> None:
