@@ -1,0 +1,484 @@
+"""
+Structural events: facts about the market ("OI dropped 5% in 10 s"), never trading signals.
+
+``StructuralEventDetector`` is pure: the state builder feeds it timestamped inputs and publishes
+the ``StructuralEvent`` custom data it returns. Thresholds come from a frozen config and every
+event kind has hysteresis, so a value hovering around its threshold does not make events flap.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import typing
+from enum import StrEnum
+from enum import unique
+from typing import Any
+
+import msgspec
+from nautilus_trader.config import NautilusConfig
+from nautilus_trader.config import NonNegativeFloat
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.core.data import Data
+from nautilus_trader.model.custom import customdataclass
+from nautilus_trader.model.data import DataType
+from nautilus_trader.model.identifiers import InstrumentId
+
+from actors.rolling import NANOS_PER_SECOND
+from actors.rolling import RollingChange
+
+__all__ = [
+    "STRUCTURAL_EVENT_DATA_TYPE",
+    "StructuralEvent",
+    "StructuralEventDetector",
+    "StructuralEventKind",
+    "StructuralEventThresholds",
+    "StructuralMetrics",
+    "customdataclass_resolved",
+]
+
+_PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.NONE")
+
+
+def customdataclass_resolved[T](cls: type[T]) -> type[T]:
+    """
+    ``@customdataclass`` for modules that use ``from __future__ import annotations``.
+
+    NautilusTrader 1.231 maps field annotations to Arrow types by their runtime type objects;
+    postponed evaluation turns them into strings it rejects ("Unsupported custom data
+    annotation: 'str'"). Resolving them first keeps our house style and the catalog schema.
+    """
+    own = inspect.get_annotations(cls)
+    hints = typing.get_type_hints(cls)
+    cls.__annotations__ = {name: hints[name] for name in own}
+    return typing.cast(type[T], customdataclass(cls))
+
+
+@unique
+class StructuralEventKind(StrEnum):
+    """What happened; the event's ``kind`` field holds the value (a ``(str, Enum)``)."""
+
+    OI_DROP = "OI_DROP"
+    OI_SURGE = "OI_SURGE"
+    BID_DEPTH_LOW = "BID_DEPTH_LOW"
+    ASK_DEPTH_LOW = "ASK_DEPTH_LOW"
+    ABSORPTION = "ABSORPTION"
+    FUNDING_ACCELERATION = "FUNDING_ACCELERATION"
+    DEPTH_THINNING = "DEPTH_THINNING"
+    BOOK_REFILL = "BOOK_REFILL"
+
+
+@customdataclass_resolved
+class StructuralEvent(Data):
+    """
+    One structural fact about an instrument, published as custom data.
+
+    ``kind`` is a ``StructuralEventKind`` value; ``value`` is the measured quantity and
+    ``threshold`` the configured level it crossed, in the units of that kind:
+
+    - OI_DROP / OI_SURGE: OI change in percent over ``window_secs`` (drop is negative);
+    - BID_DEPTH_LOW / ASK_DEPTH_LOW: USD depth within ``depth_low_bps`` of mid (``window_secs`` 0);
+    - ABSORPTION: aggressive USD that did not move the mid, + bought / - sold;
+    - FUNDING_ACCELERATION: funding-rate change per hour over ``window_secs`` (signed);
+    - DEPTH_THINNING: depth / baseline ratio (baseline over ``window_secs``);
+    - BOOK_REFILL: seconds the book took to refill; ``threshold`` is the refill share.
+
+    Kept as a plain str field (not the enum) so it serialises to Arrow / the catalog unchanged.
+    """
+
+    kind: str = ""
+    instrument_id: InstrumentId = _PLACEHOLDER_INSTRUMENT_ID
+    value: float = 0.0
+    threshold: float = 0.0
+    window_secs: float = 0.0
+
+
+# Publish and subscribe with exactly this DataType (no `instrument_id` metadata): in
+# NautilusTrader 1.231 a subscription with `instrument_id=` does not match `publish_data`.
+STRUCTURAL_EVENT_DATA_TYPE = DataType(StructuralEvent)
+
+
+class StructuralEventThresholds(NautilusConfig, frozen=True, kw_only=True):
+    """
+    Thresholds, windows and hysteresis for structural events.
+
+    The state builder also builds its trackers from these (e.g. ``AbsorptionTracker`` from the
+    ``absorption_*`` fields), so there is one source of truth for every parameter.
+
+    Parameters
+    ----------
+    oi_drop_pct : float
+        OI_DROP fires when OI fell by at least this many percent over ``oi_drop_window_secs``.
+    oi_drop_window_secs : float
+        Window of the OI drop.
+    oi_surge_pct : float
+        OI_SURGE fires when OI rose by at least this many percent over ``oi_surge_window_secs``.
+    oi_surge_window_secs : float
+        Window of the OI surge.
+    depth_low_usd : float
+        BID/ASK_DEPTH_LOW fire when that side's USD depth within ``depth_low_bps`` is below this.
+    depth_low_bps : float
+        Band (basis points from mid) in which the depth-low depth is measured.
+    absorption_min_usd : float
+        Minimum aggressive USD over ``absorption_window_secs`` to call it absorption.
+    absorption_max_move_bps : float
+        Absorption only if the mid moved (in the aggressor's direction) less than this.
+    absorption_window_secs : float
+        Window for absorption.
+    funding_accel_per_hour : float
+        FUNDING_ACCELERATION fires when |funding-rate change| per hour over
+        ``funding_window_secs`` reaches this (rate units, e.g. 0.0001 = 1 bp/h per hour).
+    funding_window_secs : float
+        Window over which the funding change is measured.
+    thinning_ratio : float
+        DEPTH_THINNING fires when depth / baseline is at or below this ratio.
+    thinning_baseline_window_secs : float
+        Window of the depth baseline (time-weighted mean).
+    refill_share : float
+        Share of the pre-sweep depth that counts as refilled (BOOK_REFILL).
+    sweep_drop_share : float
+        Drop (share of the pre-sweep depth) that counts as a sweep.
+    hysteresis_share : float
+        An event re-arms only after its value has cleared the threshold by this share
+        (e.g. 0.2: an OI drop of 5% re-arms once the drop is under 4%).
+    rearm_secs : float
+        Minimum time between two events of the same kind for the same instrument.
+
+    """
+
+    oi_drop_pct: PositiveFloat = 5.0
+    oi_drop_window_secs: PositiveFloat = 10.0
+    oi_surge_pct: PositiveFloat = 5.0
+    oi_surge_window_secs: PositiveFloat = 10.0
+    depth_low_usd: PositiveFloat = 100_000.0
+    depth_low_bps: PositiveFloat = 20.0
+    absorption_min_usd: PositiveFloat = 250_000.0
+    absorption_max_move_bps: PositiveFloat = 2.0
+    absorption_window_secs: PositiveFloat = 5.0
+    funding_accel_per_hour: PositiveFloat = 0.0001
+    funding_window_secs: PositiveFloat = 3600.0
+    thinning_ratio: PositiveFloat = 0.5
+    thinning_baseline_window_secs: PositiveFloat = 900.0
+    refill_share: PositiveFloat = 0.8
+    sweep_drop_share: PositiveFloat = 0.5
+    hysteresis_share: NonNegativeFloat = 0.2
+    rearm_secs: NonNegativeFloat = 5.0
+
+    def __post_init__(self) -> None:
+        """Fail at start-up on values that cannot mean anything (also on direct construction)."""
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0.0:
+                raise ValueError(f"{name} must be a finite number >= 0, was {value}")
+            if value == 0.0 and name not in ("hysteresis_share", "rearm_secs"):
+                raise ValueError(f"{name} must be > 0, was {value}")
+        if self.thinning_ratio >= 1.0:
+            raise ValueError(f"thinning_ratio must be < 1, was {self.thinning_ratio}")
+        if self.refill_share > 1.0:
+            raise ValueError(f"refill_share must be <= 1, was {self.refill_share}")
+        if self.sweep_drop_share >= 1.0:
+            raise ValueError(f"sweep_drop_share must be < 1, was {self.sweep_drop_share}")
+        if self.hysteresis_share >= 1.0:
+            raise ValueError(f"hysteresis_share must be < 1, was {self.hysteresis_share}")
+
+
+class StructuralMetrics(msgspec.Struct, frozen=True, kw_only=True):
+    """
+    Inputs of one ``StructuralEventDetector.on_metrics`` call; ``None`` means "no new reading".
+
+    Levels whose windows belong to the events (OI, funding rate) are passed raw and windowed by
+    the detector itself. Book and flow metrics come from the state builder's trackers, built
+    from the same ``StructuralEventThresholds``:
+
+    - ``open_interest``: OI level (base units), windowed by the detector;
+    - ``funding_rate``: current funding rate, windowed by the detector;
+    - ``bid_depth_usd`` / ``ask_depth_usd``: USD depth within ``depth_low_bps`` of mid;
+    - ``depth_thinning_ratio``: ``DepthThinningTracker`` output (baseline window from config);
+    - ``absorbed_usd``: ``AbsorptionReading.absorbed_usd`` (0.0 when nothing is absorbed);
+    - ``refill_secs``: ``BookRefillTracker.update`` output when a refill completes.
+    """
+
+    open_interest: float | None = None
+    funding_rate: float | None = None
+    bid_depth_usd: float | None = None
+    ask_depth_usd: float | None = None
+    depth_thinning_ratio: float | None = None
+    absorbed_usd: float | None = None
+    refill_secs: float | None = None
+
+
+class _Latch:
+    """
+    Hysteresis for one event kind: fire on entry, re-arm only after a clear release.
+
+    Fires when armed and the trigger condition holds; disarms; re-arms once the release
+    condition holds and at least ``rearm_ns`` have passed since it fired.
+    """
+
+    __slots__ = ("_armed", "_fired_ts", "_rearm_ns")
+
+    def __init__(self, rearm_ns: int) -> None:
+        self._armed = True
+        self._fired_ts: int | None = None
+        self._rearm_ns = rearm_ns
+
+    def step(self, ts_ns: int, triggered: bool, released: bool) -> bool:
+        """Advance with one reading; return True when the event fires."""
+        fired_ts = self._fired_ts
+        if (
+            not self._armed
+            and released
+            and (fired_ts is None or ts_ns - fired_ts >= self._rearm_ns)
+        ):
+            self._armed = True
+        if self._armed and triggered:
+            self._armed = False
+            self._fired_ts = ts_ns
+            return True
+        return False
+
+    @property
+    def armed(self) -> bool:
+        """Whether the next trigger fires."""
+        return self._armed
+
+    def reset(self) -> None:
+        """Re-arm and forget the last firing time."""
+        self._armed = True
+        self._fired_ts = None
+
+
+class StructuralEventDetector:
+    """
+    Turns one instrument's metrics into structural events, with hysteresis.
+
+    Typed inputs: call ``on_metrics(ts_ns, StructuralMetrics(...))`` with whichever readings are
+    new at ``ts_ns`` (normally the ``ts_init`` of the data that produced them); it returns the
+    events that fired, in a fixed order (the order of ``StructuralEventKind``), each stamped
+    ``ts_event = ts_init = ts_ns``. Deterministic: same inputs, same events.
+
+    Hysteresis per kind: an event fires when its condition becomes true and cannot fire again
+    until the value has cleared the threshold by ``hysteresis_share`` (e.g. depth back above
+    ``depth_low_usd * 1.2``) and ``rearm_secs`` have passed. BOOK_REFILL, already a one-off
+    per sweep, is only rate-limited by ``rearm_secs``.
+    """
+
+    def __init__(
+        self,
+        instrument_id: InstrumentId,
+        thresholds: StructuralEventThresholds | None = None,
+    ) -> None:
+        self.instrument_id = instrument_id
+        self.thresholds = thresholds or StructuralEventThresholds()
+        t = self.thresholds
+        self._oi_drop = RollingChange(_secs_to_ns(t.oi_drop_window_secs))
+        self._oi_surge = RollingChange(_secs_to_ns(t.oi_surge_window_secs))
+        self._funding = RollingChange(_secs_to_ns(t.funding_window_secs))
+        rearm_ns = _secs_to_ns(t.rearm_secs)
+        self._latches: dict[StructuralEventKind, _Latch] = {
+            kind: _Latch(rearm_ns) for kind in StructuralEventKind
+        }
+        self._keep = 1.0 - t.hysteresis_share
+        self._widen = 1.0 + t.hysteresis_share
+
+    def is_armed(self, kind: StructuralEventKind) -> bool:
+        """Whether ``kind`` can fire on its next trigger (False while latched)."""
+        return self._latches[kind].armed
+
+    def on_metrics(self, ts_ns: int, metrics: StructuralMetrics) -> list[StructuralEvent]:
+        """Feed the readings available at ``ts_ns``; return the events that fired (maybe none)."""
+        t = self.thresholds
+        events: list[StructuralEvent] = []
+
+        if metrics.open_interest is not None:
+            self._oi_drop.update(ts_ns, metrics.open_interest)
+            self._oi_surge.update(ts_ns, metrics.open_interest)
+            drop = self._oi_drop.pct(ts_ns)
+            if drop is not None:
+                self._above(
+                    events,
+                    ts_ns,
+                    StructuralEventKind.OI_DROP,
+                    magnitude=-drop,
+                    value=drop,
+                    threshold=t.oi_drop_pct,
+                    window_secs=t.oi_drop_window_secs,
+                )
+            surge = self._oi_surge.pct(ts_ns)
+            if surge is not None:
+                self._above(
+                    events,
+                    ts_ns,
+                    StructuralEventKind.OI_SURGE,
+                    magnitude=surge,
+                    value=surge,
+                    threshold=t.oi_surge_pct,
+                    window_secs=t.oi_surge_window_secs,
+                )
+
+        if metrics.bid_depth_usd is not None:
+            self._below(
+                events,
+                ts_ns,
+                StructuralEventKind.BID_DEPTH_LOW,
+                value=metrics.bid_depth_usd,
+                threshold=t.depth_low_usd,
+                window_secs=0.0,
+            )
+        if metrics.ask_depth_usd is not None:
+            self._below(
+                events,
+                ts_ns,
+                StructuralEventKind.ASK_DEPTH_LOW,
+                value=metrics.ask_depth_usd,
+                threshold=t.depth_low_usd,
+                window_secs=0.0,
+            )
+
+        if metrics.absorbed_usd is not None:
+            absorbed = metrics.absorbed_usd
+            self._emit_if(
+                events,
+                ts_ns,
+                StructuralEventKind.ABSORPTION,
+                triggered=absorbed != 0.0,
+                released=absorbed == 0.0,
+                value=absorbed,
+                threshold=t.absorption_min_usd,
+                window_secs=t.absorption_window_secs,
+            )
+
+        if metrics.funding_rate is not None:
+            self._funding.update(ts_ns, metrics.funding_rate)
+            change = self._funding.value(ts_ns)
+            if change is not None:
+                per_hour = change / (t.funding_window_secs / 3600.0)
+                self._above(
+                    events,
+                    ts_ns,
+                    StructuralEventKind.FUNDING_ACCELERATION,
+                    magnitude=abs(per_hour),
+                    value=per_hour,
+                    threshold=t.funding_accel_per_hour,
+                    window_secs=t.funding_window_secs,
+                )
+
+        if metrics.depth_thinning_ratio is not None:
+            self._below(
+                events,
+                ts_ns,
+                StructuralEventKind.DEPTH_THINNING,
+                value=metrics.depth_thinning_ratio,
+                threshold=t.thinning_ratio,
+                window_secs=t.thinning_baseline_window_secs,
+                inclusive=True,
+            )
+
+        if metrics.refill_secs is not None:
+            self._emit_if(
+                events,
+                ts_ns,
+                StructuralEventKind.BOOK_REFILL,
+                triggered=True,
+                released=True,
+                value=metrics.refill_secs,
+                threshold=t.refill_share,
+                window_secs=0.0,
+            )
+
+        return events
+
+    def reset(self) -> None:
+        """Forget windows and latches (e.g. after a feed gap: state must be rebuilt)."""
+        self._oi_drop.reset()
+        self._oi_surge.reset()
+        self._funding.reset()
+        for latch in self._latches.values():
+            latch.reset()
+
+    def _above(
+        self,
+        events: list[StructuralEvent],
+        ts_ns: int,
+        kind: StructuralEventKind,
+        *,
+        magnitude: float,
+        value: float,
+        threshold: float,
+        window_secs: float,
+    ) -> None:
+        self._emit_if(
+            events,
+            ts_ns,
+            kind,
+            triggered=magnitude >= threshold,
+            released=magnitude < threshold * self._keep,
+            value=value,
+            threshold=threshold,
+            window_secs=window_secs,
+        )
+
+    def _below(
+        self,
+        events: list[StructuralEvent],
+        ts_ns: int,
+        kind: StructuralEventKind,
+        *,
+        value: float,
+        threshold: float,
+        window_secs: float,
+        inclusive: bool = False,
+    ) -> None:
+        triggered = value <= threshold if inclusive else value < threshold
+        self._emit_if(
+            events,
+            ts_ns,
+            kind,
+            triggered=triggered,
+            released=value > threshold * self._widen,
+            value=value,
+            threshold=threshold,
+            window_secs=window_secs,
+        )
+
+    def _emit_if(
+        self,
+        events: list[StructuralEvent],
+        ts_ns: int,
+        kind: StructuralEventKind,
+        *,
+        triggered: bool,
+        released: bool,
+        value: float,
+        threshold: float,
+        window_secs: float,
+    ) -> None:
+        if self._latches[kind].step(ts_ns, triggered, released):
+            events.append(
+                _new_event(ts_ns, kind.value, self.instrument_id, value, threshold, window_secs),
+            )
+
+
+def _new_event(
+    ts_ns: int,
+    kind: str,
+    instrument_id: InstrumentId,
+    value: float,
+    threshold: float,
+    window_secs: float,
+) -> StructuralEvent:
+    ctor: Any = StructuralEvent  # the customdataclass __init__ is not visible to mypy
+    event: StructuralEvent = ctor(
+        ts_event=ts_ns,
+        ts_init=ts_ns,
+        kind=kind,
+        instrument_id=instrument_id,
+        value=value,
+        threshold=threshold,
+        window_secs=window_secs,
+    )
+    return event
+
+
+def _secs_to_ns(secs: float) -> int:
+    return round(secs * NANOS_PER_SECOND)
