@@ -173,51 +173,90 @@ def _closed_path(component: list[str], graph: Mapping[str, set[str]]) -> list[st
 
 MODULES = discover_modules(REPO_ROOT, PROJECT_PACKAGES)
 
-# Runs in a fresh interpreter: heavy third-party packages are imported first (their own start-up
-# is not ours to judge), then an audit hook records every side effect the project module causes.
+# A zygote: one interpreter imports the heavy third-party packages (their own start-up is not
+# ours to judge), then forks a fresh child per project module. Each child installs an audit hook,
+# imports its one module and reports every side effect that import caused. No project module is
+# imported in the zygote itself, so every child starts from the same clean state.
 PROBE = r"""
-import asyncio, importlib, json, sys, threading
+import asyncio, importlib, json, os, sys, threading, traceback
 for name in ("nautilus_trader.model", "nautilus_trader.trading", "nautilus_trader.common",
              "nautilus_trader.config", "nautilus_trader.core", "nautilus_trader.backtest.engine",
-             "msgspec", "numpy", "pandas", "hyperliquid.utils.signing", "hyperliquid.info",
-             "hyperliquid.exchange", "eth_account", "Crypto.Hash.keccak", "coincurve", "aiohttp",
-             "fastapi", "websockets", "redis"):
+             "nautilus_trader.live.node", "msgspec", "numpy", "pandas", "hyperliquid.utils.signing",
+             "hyperliquid.info", "hyperliquid.exchange", "eth_account", "Crypto.Hash.keccak",
+             "coincurve", "aiohttp", "fastapi", "websockets", "redis"):
     try:
         importlib.import_module(name)
     except ImportError:
         pass
-events = []
-def hook(event, args):
-    if event in ("socket.connect", "socket.bind", "socket.getaddrinfo", "subprocess.Popen",
-                 "os.fork", "os.posix_spawn", "_thread.start_new_thread"):
-        events.append(f"{event} {args!r:.120}")
-    elif event == "open" and isinstance(args[1], str) and any(c in args[1] for c in "wax+"):
-        events.append(f"open-for-write {args[0]!r:.120}")
-sys.addaudithook(hook)
-threads_before = threading.active_count()
-importlib.import_module(sys.argv[1])
-if threading.active_count() != threads_before:
-    events.append(f"threads started: {threading.active_count() - threads_before}")
-policy = asyncio.get_event_loop_policy()
-loop = getattr(getattr(policy, "_local", None), "_loop", None)
-if loop is not None:
-    events.append("an asyncio event loop was created")
-print(json.dumps(events))
+
+def probe(module):
+    events = []
+    def hook(event, args):
+        if event in ("socket.connect", "socket.bind", "socket.getaddrinfo", "subprocess.Popen",
+                     "os.fork", "os.posix_spawn", "_thread.start_new_thread"):
+            events.append(f"{event} {args!r:.120}")
+        elif event == "open" and isinstance(args[1], str) and any(c in args[1] for c in "wax+"):
+            events.append(f"open-for-write {args[0]!r:.120}")
+    sys.addaudithook(hook)
+    threads_before = threading.active_count()
+    try:
+        importlib.import_module(module)
+    except BaseException:
+        return {"error": traceback.format_exc()[-3000:], "effects": events}
+    if threading.active_count() != threads_before:
+        events.append(f"threads started: {threading.active_count() - threads_before}")
+    loop = getattr(getattr(asyncio.get_event_loop_policy(), "_local", None), "_loop", None)
+    if loop is not None:
+        events.append("an asyncio event loop was created")
+    return {"error": None, "effects": events}
+
+results = {}
+for module in sys.argv[1:]:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        payload = json.dumps(probe(module)).encode()
+        os.write(write_fd, payload)
+        os._exit(0)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    results[module] = json.loads(b"".join(chunks) or b'{"error": "child died", "effects": []}')
+print(json.dumps(results))
 """
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_module_imports_in_fresh_interpreter_without_side_effects(module: str) -> None:
+def run_import_probe(modules: Iterable[str], cwd: Path, env: dict[str, str] | None = None) -> dict:
+    """Import each module in its own freshly forked interpreter; return errors and side effects."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, module],
-        cwd=REPO_ROOT,
+        [sys.executable, "-c", PROBE, *modules],
+        cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
+        env=env,
     )
-    assert result.returncode == 0, f"importing {module} failed:\n{result.stderr[-3000:]}"
-    side_effects = json.loads(result.stdout.strip().splitlines()[-1])
-    assert side_effects == [], f"importing {module} has side effects: {side_effects}"
+    assert result.returncode == 0, f"import probe failed:\n{result.stderr[-3000:]}"
+    probed: dict = json.loads(result.stdout.strip().splitlines()[-1])
+    return probed
+
+
+@pytest.fixture(scope="module")
+def probe_results() -> dict:
+    return run_import_probe(sorted(MODULES), REPO_ROOT)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_imports_in_fresh_interpreter_without_side_effects(
+    module: str, probe_results: dict
+) -> None:
+    outcome = probe_results[module]
+    assert outcome["error"] is None, f"importing {module} failed:\n{outcome['error']}"
+    assert outcome["effects"] == [], f"importing {module} has side effects: {outcome['effects']}"
 
 
 def test_project_modules_have_no_import_cycle() -> None:
@@ -282,15 +321,8 @@ def test_side_effect_probe_detects_a_module_that_writes_a_file(tmp_path: Path) -
         "import threading\nopen('written.txt', 'w').write('x')\n"
         "threading.Thread(target=lambda: None).start()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, "noisy_module"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(tmp_path)},
-    )
-    side_effects = json.loads(result.stdout.strip().splitlines()[-1])
+    probed = run_import_probe(["noisy_module"], tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    side_effects = probed["noisy_module"]["effects"]
     assert any("open-for-write" in e and "written.txt" in e for e in side_effects)
     assert any(e.startswith("_thread.start_new_thread") for e in side_effects)
 
@@ -298,3 +330,11 @@ def test_side_effect_probe_detects_a_module_that_writes_a_file(tmp_path: Path) -
 def test_strategies_and_actors_are_covered_by_the_import_probe() -> None:
     assert "strategies" in MODULES
     assert "actors" in MODULES
+
+
+def test_import_probe_reports_a_module_that_fails_to_import(tmp_path: Path) -> None:
+    (tmp_path / "broken_module.py").write_text("raise RuntimeError('boom at import')\n")
+
+    probed = run_import_probe(["broken_module"], tmp_path, env={"PYTHONPATH": str(tmp_path)})
+
+    assert "boom at import" in probed["broken_module"]["error"]
