@@ -1,0 +1,174 @@
+"""
+Custom data published by the state builder (``MarketState``) and consumed by it
+(``OpenInterestUpdate``, until the Hyperliquid data client ships its own type).
+
+Both are ``@customdataclass`` types so they travel on the message bus, serialise to the catalog
+and replay in backtests. Publish and subscribe with the module-level ``DataType`` constants: in
+NautilusTrader 1.231 a subscription with ``instrument_id=`` does not match what ``publish_data``
+sends, so consumers filter on the ``instrument_id`` field instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from nautilus_trader.core.data import Data
+from nautilus_trader.model.data import DataType
+from nautilus_trader.model.identifiers import InstrumentId
+
+from actors.hot_state_layout import FLOAT_FIELDS
+from actors.structural_events import customdataclass_resolved
+
+__all__ = [
+    "MARKET_STATE_DATA_TYPE",
+    "OPEN_INTEREST_DATA_TYPE",
+    "MarketState",
+    "OpenInterestUpdate",
+    "custom_data_topic",
+    "new_market_state",
+    "new_open_interest_update",
+]
+
+_NONE_ID = InstrumentId.from_str("NONE.NONE")
+_NAN = math.nan
+
+
+@customdataclass_resolved
+class OpenInterestUpdate(Data):
+    """
+    Open interest of one instrument (base units) as reported by the venue.
+
+    NautilusTrader has no built-in open-interest type; the adapter emits this as custom data
+    (``CustomData(OPEN_INTEREST_DATA_TYPE, update)``) so the data engine routes it per instrument.
+    """
+
+    instrument_id: InstrumentId = _NONE_ID
+    value: float = 0.0
+
+
+# The data engine publishes custom data from clients on a per-instrument topic, so the state
+# builder subscribes with `subscribe_data(OPEN_INTEREST_DATA_TYPE, instrument_id=...)`.
+OPEN_INTEREST_DATA_TYPE = DataType(OpenInterestUpdate)
+
+
+@customdataclass_resolved
+class MarketState(Data):
+    """
+    Snapshot of one instrument's derived market state, published on a timer and on events.
+
+    ``ts_event`` is the venue time of the newest input, ``ts_init`` the builder's clock when the
+    snapshot was taken, ``input_ts_ns`` the ts_init of the newest input (age counts from it).
+    Float fields carry NaN while unknown or warming up (Arrow has no ``float | None`` here); they
+    mirror ``actors.hot_state_layout.FLOAT_FIELDS`` one to one, in the same order, so the bus and
+    the shared-memory store always say the same thing (a test pins this).
+    """
+
+    instrument_id: InstrumentId = _NONE_ID
+    local_seq: int = 0
+    input_ts_ns: int = 0
+    mid: float = _NAN
+    spread: float = _NAN
+    best_bid: float = _NAN
+    best_ask: float = _NAN
+    mark: float = _NAN
+    oracle: float = _NAN
+    funding: float = _NAN
+    open_interest: float = _NAN
+    bid_depth_usd_10bps: float = _NAN
+    ask_depth_usd_10bps: float = _NAN
+    bid_depth_usd_20bps: float = _NAN
+    ask_depth_usd_20bps: float = _NAN
+    bid_depth_usd_50bps: float = _NAN
+    ask_depth_usd_50bps: float = _NAN
+    depth_asymmetry_10bps: float = _NAN
+    depth_asymmetry_20bps: float = _NAN
+    depth_asymmetry_50bps: float = _NAN
+    bid_thinning_ratio: float = _NAN
+    ask_thinning_ratio: float = _NAN
+    aggr_buy_usd_1s: float = _NAN
+    aggr_sell_usd_1s: float = _NAN
+    aggr_buy_usd_5s: float = _NAN
+    aggr_sell_usd_5s: float = _NAN
+    aggr_buy_usd_15m: float = _NAN
+    aggr_sell_usd_15m: float = _NAN
+    aggr_buy_usd_1h: float = _NAN
+    aggr_sell_usd_1h: float = _NAN
+    oi_change_pct_1s: float = _NAN
+    oi_change_pct_5s: float = _NAN
+    oi_change_pct_15m: float = _NAN
+    oi_change_pct_1h: float = _NAN
+    funding_drift_1s: float = _NAN
+    funding_drift_5s: float = _NAN
+    funding_drift_15m: float = _NAN
+    funding_drift_1h: float = _NAN
+    depth_asymmetry_mean_1s: float = _NAN
+    depth_asymmetry_mean_5s: float = _NAN
+    depth_asymmetry_mean_15m: float = _NAN
+    depth_asymmetry_mean_1h: float = _NAN
+    absorbed_usd: float = _NAN
+    bid_refill_secs: float = _NAN
+    ask_refill_secs: float = _NAN
+
+    def get(self, name: str) -> float | None:
+        """A float field by name, ``None`` when unknown (NaN)."""
+        value: float = getattr(self, name)
+        return None if math.isnan(value) else value
+
+
+# Publish and subscribe with exactly this DataType (no metadata, no instrument_id).
+MARKET_STATE_DATA_TYPE = DataType(MarketState)
+
+
+def custom_data_topic(data_type: DataType) -> str:
+    """
+    The message-bus topic ``Actor.publish_data(data_type, ...)`` publishes on.
+
+    In-process consumers subscribe to it directly (``self.msgbus.subscribe(topic, handler)``):
+    in NautilusTrader 1.231 ``subscribe_data`` without a client id logs an error, and with one
+    the data engine looks for a data client that does not exist.
+    """
+    return f"data.{data_type.topic}"
+
+
+def new_open_interest_update(
+    instrument_id: InstrumentId,
+    value: float,
+    ts_event: int,
+    ts_init: int,
+) -> OpenInterestUpdate:
+    """Typed constructor (the customdataclass ``__init__`` is invisible to type checkers)."""
+    ctor: Any = OpenInterestUpdate
+    update: OpenInterestUpdate = ctor(
+        ts_event=ts_event,
+        ts_init=ts_init,
+        instrument_id=instrument_id,
+        value=value,
+    )
+    return update
+
+
+def new_market_state(
+    instrument_id: InstrumentId,
+    local_seq: int,
+    input_ts_ns: int,
+    values: Any,
+    ts_event: int,
+    ts_init: int,
+) -> MarketState:
+    """
+    Build a ``MarketState`` from float values in ``FLOAT_FIELDS`` order (a sequence or array).
+
+    The same buffer the builder writes into the hot store, so both carry identical numbers.
+    """
+    fields = {name: float(values[i]) for i, name in enumerate(FLOAT_FIELDS)}
+    ctor: Any = MarketState
+    state: MarketState = ctor(
+        ts_event=ts_event,
+        ts_init=ts_init,
+        instrument_id=instrument_id,
+        local_seq=local_seq,
+        input_ts_ns=input_ts_ns,
+        **fields,
+    )
+    return state

@@ -1,0 +1,254 @@
+"""Configuration of the Hyperliquid data client, its recorder and its feed-health gate.
+
+Frozen NautilusTrader configs, so a config file loaded through ``NautilusConfig.parse``
+fails loudly at start-up on a typo (unknown field) or a bad value (``ValueError`` naming the field).
+Base URLs are free: mainnet, testnet or any custom URL such as the local simulator.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import urlsplit
+
+from nautilus_trader.config import LiveDataClientConfig
+from nautilus_trader.config import NautilusConfig
+
+from adapters.hyperliquid.constants import LOCAL_HTTP_URL
+from adapters.hyperliquid.constants import LOCAL_WS_URL
+from adapters.hyperliquid.constants import MAINNET_HTTP_URL
+from adapters.hyperliquid.constants import MAINNET_WS_URL
+from adapters.hyperliquid.constants import TESTNET_HTTP_URL
+from adapters.hyperliquid.constants import TESTNET_WS_URL
+
+__all__ = [
+    "PRODUCT_TYPES",
+    "HyperliquidDataClientConfig",
+    "HyperliquidFeedHealthConfig",
+    "HyperliquidRecorderConfig",
+    "default_ws_url",
+]
+
+PRODUCT_TYPES: Final[frozenset[str]] = frozenset({"perp", "spot"})
+COMPRESSIONS: Final[frozenset[str]] = frozenset({"zstd", "gzip", "none"})
+
+_KNOWN_WS_URLS: Final[dict[str, str]] = {
+    MAINNET_HTTP_URL: MAINNET_WS_URL,
+    TESTNET_HTTP_URL: TESTNET_WS_URL,
+    LOCAL_HTTP_URL: LOCAL_WS_URL,
+}
+
+
+def _fail(field: str, problem: str) -> None:
+    raise ValueError(f"{field}: {problem}")
+
+
+def _require_positive(field: str, value: float | int) -> None:
+    if not value > 0:
+        _fail(field, f"must be > 0, was {value!r}")
+
+
+def _require_url(field: str, value: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        _fail(field, f"must be a {'/'.join(schemes)} URL with a host, was {value!r}")
+
+
+def default_ws_url(http_url: str) -> str:
+    """The WebSocket URL the venue (and the SDK) pair with an HTTP base URL.
+
+    ``https://host`` -> ``wss://host/ws`` and ``http://host:port`` -> ``ws://host:port/ws``.
+    """
+    known = _KNOWN_WS_URLS.get(http_url.rstrip("/"))
+    if known is not None:
+        return known
+    base = http_url.rstrip("/")
+    if base.startswith("https://"):
+        return "wss://" + base.removeprefix("https://") + "/ws"
+    return "ws://" + base.removeprefix("http://") + "/ws"
+
+
+class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
+    """
+    Raw frame recorder settings.
+
+    Parameters
+    ----------
+    directory : str
+        Folder for the recording files (created on start, not on config load).
+    rotate_max_bytes : int
+        Close the current file and start a new one past this many uncompressed bytes.
+    rotate_interval_secs : float
+        ... or once the current file spans this long (by receive time).
+    compression : str
+        ``"zstd"`` (via pyarrow, falls back to gzip if unavailable), ``"gzip"`` or ``"none"``.
+    queue_max_frames : int
+        Bounded hand-off to the writer thread; frames beyond it are dropped and counted.
+    """
+
+    directory: str
+    rotate_max_bytes: int = 256 * 1024 * 1024
+    rotate_interval_secs: float = 3_600.0
+    compression: str = "zstd"
+    queue_max_frames: int = 100_000
+
+    def __post_init__(self) -> None:
+        if not self.directory:
+            _fail("directory", "must not be empty")
+        _require_positive("rotate_max_bytes", self.rotate_max_bytes)
+        _require_positive("rotate_interval_secs", self.rotate_interval_secs)
+        _require_positive("queue_max_frames", self.queue_max_frames)
+        if self.compression not in COMPRESSIONS:
+            _fail("compression", f"must be one of {sorted(COMPRESSIONS)}, was {self.compression!r}")
+
+
+class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
+    """
+    Staleness thresholds per stream kind and the RiskEngine health gate.
+
+    A stream is STALE once nothing arrived on it for its kind's threshold; ``0`` disables the
+    check for that kind (trades of an illiquid coin may be silent for minutes).
+
+    Parameters
+    ----------
+    stale_l2book_secs : float
+        l2Book pushes come at least every 0.5 s on change.
+    stale_bbo_secs : float
+        bbo pushes only when the top of book changes.
+    stale_trades_secs : float
+        Trades; disabled by default (silence is normal).
+    stale_candle_secs : float
+        Candle pushes (every trade updates the current candle).
+    stale_asset_ctx_secs : float
+        activeAssetCtx pushes (about every second).
+    check_interval_secs : float
+        Period of the staleness timer.
+    gate_enabled : bool
+        Whether unhealthy needed streams put the RiskEngine into REDUCING.
+    gate_recovery_secs : float
+        How long all needed streams must have been OK before trading goes back to ACTIVE.
+    """
+
+    stale_l2book_secs: float = 10.0
+    stale_bbo_secs: float = 30.0
+    stale_trades_secs: float = 0.0
+    stale_candle_secs: float = 120.0
+    stale_asset_ctx_secs: float = 10.0
+    check_interval_secs: float = 1.0
+    gate_enabled: bool = True
+    gate_recovery_secs: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "stale_l2book_secs",
+            "stale_bbo_secs",
+            "stale_trades_secs",
+            "stale_candle_secs",
+            "stale_asset_ctx_secs",
+            "gate_recovery_secs",
+        ):
+            value = getattr(self, name)
+            if value < 0:
+                _fail(name, f"must be >= 0 (0 disables), was {value!r}")
+        _require_positive("check_interval_secs", self.check_interval_secs)
+
+    def stale_thresholds_ns(self) -> dict[str, int]:
+        """Stream kind (the channel name) -> staleness threshold in ns (kinds at 0 left out)."""
+        by_kind = {
+            "l2Book": self.stale_l2book_secs,
+            "bbo": self.stale_bbo_secs,
+            "trades": self.stale_trades_secs,
+            "candle": self.stale_candle_secs,
+            "activeAssetCtx": self.stale_asset_ctx_secs,
+            "activeSpotAssetCtx": self.stale_asset_ctx_secs,
+        }
+        return {kind: int(secs * 1e9) for kind, secs in by_kind.items() if secs > 0}
+
+
+class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
+    """
+    Configuration of the Hyperliquid data client.
+
+    Parameters
+    ----------
+    http_url : str
+        REST base URL (``/info`` is appended): mainnet, testnet or e.g. the simulator
+        ``http://127.0.0.1:3001``.
+    ws_url : str, optional
+        WebSocket URL; derived from ``http_url`` as the SDK does (``.../ws``) when ``None``.
+    product_types : tuple[str, ...]
+        ``"perp"`` and/or ``"spot"``.
+    hip3_dexes : tuple[str, ...]
+        Builder-deployed (HIP-3) perp dexes to include, by name; opt-in, empty = none.
+    coins : tuple[str, ...], optional
+        Only these venue coins (``"BTC"``, ``"PURR/USDC"``, ``"@107"``); ``None`` = all listed.
+    fee_user : str, optional
+        Account address whose ``userFees`` set the instruments' fee rates (base tier otherwise).
+    instrument_refresh_interval_secs : float
+        Reload instrument metadata this often so new listings appear; ``0`` disables.
+    ws_ping_interval_secs : float
+        Heartbeat period; must stay well under the venue's 60 s idle timeout.
+    reconnect_initial_backoff_secs : float
+        First reconnect delay (doubled per failed attempt, with jitter).
+    reconnect_max_backoff_secs : float
+        Cap of the reconnect delay.
+    http_timeout_secs : float
+        Timeout of one ``/info`` request.
+    health : HyperliquidFeedHealthConfig
+        Staleness thresholds and the RiskEngine health gate.
+    recorder : HyperliquidRecorderConfig, optional
+        Record every raw frame and REST response; ``None`` = no recording.
+    """
+
+    http_url: str = MAINNET_HTTP_URL
+    ws_url: str | None = None
+    product_types: tuple[str, ...] = ("perp",)
+    hip3_dexes: tuple[str, ...] = ()
+    coins: tuple[str, ...] | None = None
+    fee_user: str | None = None
+    instrument_refresh_interval_secs: float = 3_600.0
+    ws_ping_interval_secs: float = 20.0
+    reconnect_initial_backoff_secs: float = 0.5
+    reconnect_max_backoff_secs: float = 30.0
+    http_timeout_secs: float = 10.0
+    health: HyperliquidFeedHealthConfig = HyperliquidFeedHealthConfig()
+    recorder: HyperliquidRecorderConfig | None = None
+
+    def __post_init__(self) -> None:
+        _require_url("http_url", self.http_url, ("http", "https"))
+        if self.ws_url is not None:
+            _require_url("ws_url", self.ws_url, ("ws", "wss"))
+        if not self.product_types:
+            _fail("product_types", "must name at least one of 'perp', 'spot'")
+        unknown = set(self.product_types) - PRODUCT_TYPES
+        if unknown:
+            _fail("product_types", f"unknown {sorted(unknown)}, expected 'perp' and/or 'spot'")
+        if self.hip3_dexes and "perp" not in self.product_types:
+            _fail("hip3_dexes", "HIP-3 dexes are perps: add 'perp' to product_types")
+        if any(not dex for dex in self.hip3_dexes):
+            _fail("hip3_dexes", "dex names must not be empty")
+        if self.coins is not None and (not self.coins or any(not coin for coin in self.coins)):
+            _fail("coins", "must be None (all) or a non-empty list of non-empty coin names")
+        if self.instrument_refresh_interval_secs < 0:
+            _fail("instrument_refresh_interval_secs", "must be >= 0 (0 disables)")
+        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
+        if self.ws_ping_interval_secs >= 60:
+            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
+        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
+        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
+            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
+        _require_positive("http_timeout_secs", self.http_timeout_secs)
+
+    @property
+    def resolved_ws_url(self) -> str:
+        """``ws_url`` if given, else the URL derived from ``http_url``."""
+        return self.ws_url if self.ws_url is not None else default_ws_url(self.http_url)
+
+    @property
+    def include_perps(self) -> bool:
+        """Whether perps are loaded."""
+        return "perp" in self.product_types
+
+    @property
+    def include_spot(self) -> bool:
+        """Whether spot pairs are loaded."""
+        return "spot" in self.product_types

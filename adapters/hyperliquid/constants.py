@@ -1,0 +1,80 @@
+"""Hyperliquid venue constants: number rules and the venue's own error texts.
+
+Values come from the venue docs and the hyperliquid-python-sdk 0.24.0 (see
+``../shared/hyperliquid/PROTOCOL.md`` §3 and ``fixtures/exchange_error_strings.json``). They live
+here so the adapter, the execution client and the simulator share one copy.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+# --- Number rules (PROTOCOL.md §3) ---------------------------------------------------------------
+
+# A price may carry at most PERP_MAX_DECIMALS - szDecimals decimals on perps ...
+PERP_MAX_DECIMALS: Final[int] = 6
+# ... and SPOT_MAX_DECIMALS - szDecimals decimals on spot pairs.
+SPOT_MAX_DECIMALS: Final[int] = 8
+# A non-integer price may carry at most this many significant figures; integers are always valid.
+MAX_PRICE_SIGNIFICANT_FIGURES: Final[int] = 5
+# The SDK rounds every wire number to this many decimals before hashing and sending it.
+WIRE_DECIMALS: Final[int] = 8
+# Minimum order value: $10 for perps, 10 units of the quote token for spot.
+MIN_ORDER_VALUE: Final[Decimal] = Decimal(10)
+# Spot asset ids start here (asset = 10000 + spot pair index).
+SPOT_ASSET_OFFSET: Final[int] = 10_000
+
+# --- Venue error texts (exact, without the " asset=N" suffix) ------------------------------------
+
+ERROR_INVALID_PRICE: Final[str] = "Order has invalid price."
+ERROR_INVALID_SIZE: Final[str] = "Order has invalid size."
+ERROR_TICK: Final[str] = "Price must be divisible by tick size."
+ERROR_MIN_TRADE_NTL: Final[str] = "Order must have minimum value of $10."
+# Format with quote_token=<name of the spot pair's quote token>.
+ERROR_MIN_TRADE_SPOT_NTL: Final[str] = "Order must have minimum value of 10 {quote_token}."
+# Per-order venue errors observed live end with this suffix, formatted with the asset id.
+ASSET_SUFFIX: Final[str] = " asset={asset}"
+
+# --- Venue identity and base URLs (PROTOCOL.md §1) -----------------------------------------------
+
+HYPERLIQUID_VENUE_NAME: Final[str] = "HYPERLIQUID"
+MAINNET_HTTP_URL: Final[str] = "https://api.hyperliquid.xyz"
+MAINNET_WS_URL: Final[str] = "wss://api.hyperliquid.xyz/ws"
+TESTNET_HTTP_URL: Final[str] = "https://api.hyperliquid-testnet.xyz"
+TESTNET_WS_URL: Final[str] = "wss://api.hyperliquid-testnet.xyz/ws"
+# The SDK's "local" base URL; the simulator serves REST and WebSocket (`/ws`) on one port.
+LOCAL_HTTP_URL: Final[str] = "http://127.0.0.1:3001"
+LOCAL_WS_URL: Final[str] = "ws://127.0.0.1:3001/ws"
+
+# --- Fees (PROTOCOL.md §8, base tier) ------------------------------------------------------------
+
+PERP_MAKER_FEE: Final[Decimal] = Decimal("0.00015")
+PERP_TAKER_FEE: Final[Decimal] = Decimal("0.00045")
+SPOT_MAKER_FEE: Final[Decimal] = Decimal("0.0004")
+SPOT_TAKER_FEE: Final[Decimal] = Decimal("0.0007")
+
+# --- Assets and market data ----------------------------------------------------------------------
+
+# HIP-3 perp asset ids: 100000 + dex_index * 10000 + index in that dex's universe.
+HIP3_ASSET_OFFSET: Final[int] = 100_000
+HIP3_DEX_STRIDE: Final[int] = 10_000
+# Funding is paid every hour (PROTOCOL.md §11).
+FUNDING_INTERVAL_MINUTES: Final[int] = 60
+# Every candle interval the venue serves (PROTOCOL.md §4, candleSnapshot).
+CANDLE_INTERVALS: Final[tuple[str, ...]] = (
+    "1m",
+    "3m",
+    "5m",
+    "15m",
+    "30m",
+    "1h",
+    "2h",
+    "4h",
+    "8h",
+    "12h",
+    "1d",
+    "3d",
+    "1w",
+    "1M",
+)

@@ -1,0 +1,97 @@
+"""Custom NautilusTrader data published by the Hyperliquid adapter.
+
+NautilusTrader has no built-in type for feed health or for trade prints with the counterparties'
+addresses, so they are ``@customdataclass`` types here (open interest uses the shared
+``actors.market_state.OpenInterestUpdate``). Publish and subscribe
+with the module-level ``DataType`` constants (no ``instrument_id`` metadata): in NautilusTrader
+1.231 a subscription with ``instrument_id=`` does not match what ``publish_data`` sends.
+
+Enum-valued fields are stored as plain ``str`` (the enum's value) so they serialise to Arrow and the
+catalog unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from enum import StrEnum
+from enum import unique
+
+from nautilus_trader.core.data import Data
+from nautilus_trader.model.custom import customdataclass
+from nautilus_trader.model.data import DataType
+from nautilus_trader.model.identifiers import InstrumentId
+
+__all__ = [
+    "FEED_HEALTH_DATA_TYPE",
+    "HYPERLIQUID_TRADE_DATA_TYPE",
+    "FeedHealth",
+    "FeedHealthStatus",
+    "HyperliquidTrade",
+]
+
+_PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.HYPERLIQUID")
+
+
+def _customdataclass_resolved[T](cls: type[T]) -> type[T]:
+    """``@customdataclass`` that works under ``from __future__ import annotations``.
+
+    NautilusTrader 1.231 maps field annotations to Arrow types by their runtime type objects and
+    rejects the strings that postponed evaluation leaves behind, so resolve them first.
+    """
+    own = inspect.get_annotations(cls)
+    hints = typing.get_type_hints(cls)
+    cls.__annotations__ = {name: hints[name] for name in own}
+    return typing.cast(type[T], customdataclass(cls))
+
+
+@unique
+class FeedHealthStatus(StrEnum):
+    """Health of one market-data stream; anything but OK means "do not add risk on this"."""
+
+    OK = "OK"
+    STALE = "STALE"
+    GAP = "GAP"
+    RECONNECTING = "RECONNECTING"
+
+
+@_customdataclass_resolved
+class FeedHealth(Data):
+    """A change of one stream's health, published on every transition (never repeated).
+
+    ``stream`` is the stream key (e.g. ``"l2Book:BTC"``, see ``health.stream_key``), ``status`` a
+    ``FeedHealthStatus`` value, ``reason`` a human-readable cause and ``since_ns`` the local time
+    the stream entered this status.
+    """
+
+    stream: str = ""
+    status: str = FeedHealthStatus.OK.value
+    reason: str = ""
+    since_ns: int = 0
+
+    @property
+    def is_healthy(self) -> bool:
+        """Whether the stream can be trusted for new risk."""
+        return self.status == FeedHealthStatus.OK.value
+
+
+@_customdataclass_resolved
+class HyperliquidTrade(Data):
+    """A public trade print with what ``TradeTick`` cannot carry: addresses, tx hash and tid.
+
+    ``aggressor_side`` is the venue's side (``"B"`` buyer aggressed, ``"A"`` seller aggressed).
+    ``tid`` is a hash of the two order ids, not a counter: only ``(time, coin, tid)`` is unique.
+    """
+
+    instrument_id: InstrumentId = _PLACEHOLDER_INSTRUMENT_ID
+    price: float = 0.0
+    size: float = 0.0
+    aggressor_side: str = ""
+    buyer: str = ""
+    seller: str = ""
+    hash: str = ""
+    tid: int = 0
+
+
+FEED_HEALTH_DATA_TYPE = DataType(FeedHealth)
+HYPERLIQUID_TRADE_DATA_TYPE = DataType(HyperliquidTrade)

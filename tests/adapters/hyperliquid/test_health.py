@@ -1,0 +1,309 @@
+"""Feed health: stream continuity, staleness, and the RiskEngine health gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.backtest.engine import BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.model.enums import TradingState
+from nautilus_trader.risk.engine import RiskEngine
+
+from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.data_types import FeedHealthStatus
+from adapters.hyperliquid.health import HealthGate
+from adapters.hyperliquid.health import StreamMonitor
+from adapters.hyperliquid.health import stream_key
+from adapters.hyperliquid.health import stream_kind
+from adapters.hyperliquid.schemas.common import Trade
+
+SEC = 1_000_000_000
+BOOK = "l2Book:BTC"
+TRADES = "trades:BTC"
+
+
+def trade(time_ms: int, tid: int) -> Trade:
+    """A BTC trade print with the given venue time and tid."""
+    return Trade(
+        coin="BTC",
+        side="B",
+        px="1.0",
+        sz="1.0",
+        time=time_ms,
+        hash="0x0",
+        tid=tid,
+        users=("a", "b"),
+    )
+
+
+def health(stream: str, status: FeedHealthStatus, since_ns: int) -> FeedHealth:
+    """A FeedHealth as the monitor would publish it."""
+    ctor: Any = FeedHealth
+    result: FeedHealth = ctor(
+        stream=stream,
+        status=status.value,
+        reason="test",
+        since_ns=since_ns,
+        ts_event=since_ns,
+        ts_init=since_ns,
+    )
+    return result
+
+
+@pytest.fixture
+def risk_engine() -> Iterator[RiskEngine]:
+    """The RiskEngine of a real (backtest) kernel."""
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+    yield engine.kernel.risk_engine
+    engine.dispose()
+
+
+# --- stream keys ------------------------------------------------------------------------------
+
+
+def test_stream_keys_name_channel_coin_and_interval() -> None:
+    assert stream_key("l2Book", "BTC") == "l2Book:BTC"
+    assert stream_key("candle", "@107", "1m") == "candle:@107:1m"
+    assert stream_kind("candle:xyz:XYZ100:1m") == "candle"
+
+
+# --- StreamMonitor ------------------------------------------------------------------------------
+
+
+def test_registered_stream_is_stale_until_its_first_frame_then_ok() -> None:
+    monitor = StreamMonitor({"l2Book": 5 * SEC})
+
+    registered = monitor.register(BOOK, 0)
+    first = monitor.on_frame(BOOK, 1000, 1 * SEC)
+    second = monitor.on_frame(BOOK, 1500, 2 * SEC)
+
+    assert registered is not None
+    assert (registered.stream, registered.status) == (BOOK, "STALE")
+    assert first is not None
+    assert (first.status, first.since_ns) == ("OK", 1 * SEC)
+    assert second is None
+
+
+def test_venue_time_going_backwards_is_a_gap_and_an_in_order_frame_recovers() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(BOOK, 0)
+    monitor.on_frame(BOOK, 2000, 1 * SEC)
+
+    gap = monitor.on_frame(BOOK, 1999, 2 * SEC)
+    same_time = monitor.on_frame(BOOK, 2000, 3 * SEC)
+
+    assert gap is not None
+    assert gap.status == "GAP"
+    assert "1999 < 2000" in gap.reason
+    assert same_time is not None
+    assert same_time.status == "OK"
+
+
+def test_silence_beyond_the_threshold_is_stale_only_for_configured_kinds() -> None:
+    monitor = StreamMonitor({"l2Book": 5 * SEC})
+    monitor.register(BOOK, 0)
+    monitor.register(TRADES, 0)
+    monitor.on_frame(BOOK, 1, 1 * SEC)
+    monitor.on_trades(TRADES, [trade(1, 1)], 1 * SEC)
+
+    assert monitor.check(6 * SEC) == []
+    changes = monitor.check(6 * SEC + 1)
+    repeat = monitor.check(100 * SEC)
+
+    assert [(c.stream, c.status) for c in changes] == [(BOOK, "STALE")]
+    assert "threshold 5 s" in changes[0].reason
+    assert repeat == []
+    assert monitor.status(TRADES) == "OK"
+
+
+def test_disconnect_marks_streams_reconnecting_and_they_are_not_also_stale() -> None:
+    monitor = StreamMonitor({"l2Book": 1 * SEC})
+    monitor.register(BOOK, 0)
+    monitor.on_frame(BOOK, 1, 0)
+
+    changes = monitor.on_disconnected([BOOK, "bbo:UNKNOWN"], 1 * SEC, "socket closed")
+
+    assert [(c.stream, c.status, c.reason) for c in changes] == [
+        (BOOK, "RECONNECTING", "socket closed")
+    ]
+    assert monitor.check(10 * SEC) == []
+
+
+def test_duplicate_trades_are_dropped_without_a_gap() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+    monitor.on_trades(TRADES, [trade(10, 111), trade(10, 222)], 1)
+
+    fresh, change = monitor.on_trades(TRADES, [trade(10, 222), trade(11, 333)], 2)
+
+    assert [t.tid for t in fresh] == [333]
+    assert change is None
+    assert monitor.duplicates_dropped == 1
+    assert monitor.status(TRADES) == "OK"
+
+
+def test_same_time_trades_with_non_monotonic_tids_are_all_accepted() -> None:
+    # tid is a hash, so a smaller tid after a larger one is normal.
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+
+    fresh, change = monitor.on_trades(
+        TRADES, [trade(10, 1095884267920331), trade(10, 159797238452866)], 1
+    )
+
+    assert len(fresh) == 2
+    assert change is not None
+    assert change.status == "OK"
+
+
+def test_an_older_new_trade_is_a_gap_but_still_published() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+    monitor.on_trades(TRADES, [trade(20, 1)], 1)
+
+    fresh, change = monitor.on_trades(TRADES, [trade(19, 2)], 2)
+
+    assert [t.tid for t in fresh] == [2]
+    assert change is not None
+    assert change.status == "GAP"
+    assert "19 < 20" in change.reason
+
+
+def test_replay_after_resubscribe_drops_old_prints_without_a_gap() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+    monitor.on_trades(TRADES, [trade(20, 1), trade(30, 2)], 1)
+    monitor.on_disconnected([TRADES], 2)
+    monitor.mark_resubscribed(TRADES, 3)
+
+    fresh, change = monitor.on_trades(TRADES, [trade(25, 9), trade(30, 2), trade(31, 3)], 4)
+
+    assert [t.tid for t in fresh] == [3]
+    assert change is not None
+    assert change.status == "OK"
+
+
+def test_l2book_after_resubscribe_may_be_older_without_a_gap_once() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(BOOK, 0)
+    monitor.on_frame(BOOK, 100, 1)
+    monitor.on_disconnected([BOOK], 2)
+    monitor.mark_resubscribed(BOOK, 3)
+
+    after = monitor.on_frame(BOOK, 90, 4)
+    later = monitor.on_frame(BOOK, 80, 5)
+
+    assert after is not None
+    assert after.status == "OK"
+    assert later is not None
+    assert later.status == "GAP"
+
+
+# --- HealthGate against a real RiskEngine -------------------------------------------------------
+
+
+def test_gate_reduces_while_a_needed_stream_is_unhealthy_and_restores_after_recovery(
+    risk_engine: RiskEngine,
+) -> None:
+    messages: list[str] = []
+    gate = HealthGate(risk_engine, recovery_ns=5 * SEC, publish=messages.append)
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 0))
+    gate.set_required_streams([BOOK], 0)
+    assert risk_engine.trading_state == TradingState.ACTIVE
+
+    gate.on_health(health(BOOK, FeedHealthStatus.STALE, 10 * SEC))
+    assert risk_engine.trading_state == TradingState.REDUCING
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 20 * SEC))
+    gate.check(24 * SEC)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    gate.check(25 * SEC)
+
+    assert risk_engine.trading_state == TradingState.ACTIVE
+    assert len(messages) == 2
+    assert "REDUCING" in messages[0]
+    assert "l2Book:BTC=STALE" in messages[0]
+    assert "ACTIVE" in messages[1]
+
+
+def test_unneeded_streams_do_not_gate_and_unknown_needed_streams_do(
+    risk_engine: RiskEngine,
+) -> None:
+    gate = HealthGate(risk_engine, recovery_ns=0)
+    gate.on_health(health("bbo:ETH", FeedHealthStatus.GAP, 1))
+    gate.set_required_streams([], 1)
+    assert risk_engine.trading_state == TradingState.ACTIVE
+
+    gate.set_required_streams([BOOK], 2)
+
+    assert risk_engine.trading_state == TradingState.REDUCING
+
+
+def test_a_relapse_during_recovery_keeps_reducing(risk_engine: RiskEngine) -> None:
+    gate = HealthGate(risk_engine, recovery_ns=5 * SEC)
+    gate.set_required_streams([BOOK, TRADES], 0)
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 1 * SEC))
+    gate.on_health(health(TRADES, FeedHealthStatus.OK, 2 * SEC))
+    gate.check(6 * SEC)
+    assert risk_engine.trading_state == TradingState.REDUCING
+
+    gate.check(7 * SEC)
+    assert risk_engine.trading_state == TradingState.ACTIVE
+    gate.on_health(health(TRADES, FeedHealthStatus.GAP, 8 * SEC))
+    gate.on_health(health(TRADES, FeedHealthStatus.OK, 9 * SEC))
+    gate.on_health(health(BOOK, FeedHealthStatus.RECONNECTING, 10 * SEC))
+    gate.check(20 * SEC)
+
+    assert risk_engine.trading_state == TradingState.REDUCING
+
+
+def test_gate_never_lifts_a_halt_set_by_someone_else(risk_engine: RiskEngine) -> None:
+    gate = HealthGate(risk_engine, recovery_ns=0)
+    gate.set_required_streams([BOOK], 0)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    risk_engine.set_trading_state(TradingState.HALTED)
+
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 1))
+    gate.check(10 * SEC)
+
+    assert risk_engine.trading_state == TradingState.HALTED
+    assert not gate.engaged
+
+
+def test_gate_leaves_an_operator_reducing_in_place(risk_engine: RiskEngine) -> None:
+    risk_engine.set_trading_state(TradingState.REDUCING)
+    gate = HealthGate(risk_engine, recovery_ns=0)
+    gate.set_required_streams([BOOK], 0)
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 1))
+
+    gate.check(10 * SEC)
+
+    assert risk_engine.trading_state == TradingState.REDUCING
+    assert not gate.engaged
+
+
+def test_monitor_transitions_drive_the_gate_end_to_end(risk_engine: RiskEngine) -> None:
+    monitor = StreamMonitor({"l2Book": 2 * SEC})
+    gate = HealthGate(risk_engine, recovery_ns=3 * SEC)
+
+    def publish(change: FeedHealth | None) -> None:
+        if change is not None:
+            gate.on_health(change)
+
+    publish(monitor.register(BOOK, 0))
+    gate.set_required_streams([BOOK], 0)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    for second in range(1, 5):
+        publish(monitor.on_frame(BOOK, second * 1000, second * SEC))
+        gate.check(second * SEC)
+    assert risk_engine.trading_state == TradingState.ACTIVE
+
+    for change in monitor.check(7 * SEC):
+        publish(change)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    publish(monitor.on_frame(BOOK, 8000, 8 * SEC))
+    gate.check(11 * SEC)
+
+    assert risk_engine.trading_state == TradingState.ACTIVE

@@ -1,0 +1,224 @@
+"""Raw frame recorder: round trip, rotation, compression, torn records, back-pressure."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.hyperliquid.config import HyperliquidRecorderConfig
+from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.recorder import RECORDER_STREAM
+from adapters.hyperliquid.recorder import FrameKind
+from adapters.hyperliquid.recorder import FrameRecorder
+from adapters.hyperliquid.recorder import iter_records
+from adapters.hyperliquid.recorder import recording_files
+
+L2_FRAME = (
+    b'{"channel":"l2Book","data":{"coin":"BTC","time":1791278882097,"levels":[[{"px":"85821.0",'
+    b'"sz":"0.96592","n":4}],[{"px":"85822.0","sz":"26.98831","n":71}]]}}'
+)
+SEC = 1_000_000_000
+
+
+def record_all(recorder: FrameRecorder, count: int, start_ns: int = SEC, step_ns: int = 1) -> None:
+    """Append `count` frames with seq 0.. and increasing receive times, then stop."""
+    recorder.start()
+    for seq in range(count):
+        assert recorder.append("l2Book:BTC", L2_FRAME, start_ns + seq * step_ns, seq, "ws-1")
+    recorder.stop()
+
+
+def test_round_trip_keeps_every_field_in_order(tmp_path: Path) -> None:
+    recorder = FrameRecorder(tmp_path, compression="none")
+    recorder.start()
+    recorder.append("l2Book:BTC", L2_FRAME, 10, 1, "ws-1")
+    recorder.append("trades:BTC", '{"channel":"trades","data":[]}', 11, 2, "ws-1")
+    recorder.append("info:meta", b'{"universe":[]}', 12, 3, "http", FrameKind.REST)
+    recorder.append("ws-1", b'{"method":"ping"}', 13, 4, "ws-1", FrameKind.WS_OUT)
+    recorder.stop()
+
+    records = list(iter_records(tmp_path))
+
+    assert [(r.seq, r.recv_ns, r.kind, r.conn_id, r.stream) for r in records] == [
+        (1, 10, FrameKind.WS_IN, "ws-1", "l2Book:BTC"),
+        (2, 11, FrameKind.WS_IN, "ws-1", "trades:BTC"),
+        (3, 12, FrameKind.REST, "http", "info:meta"),
+        (4, 13, FrameKind.WS_OUT, "ws-1", "ws-1"),
+    ]
+    assert records[0].payload == L2_FRAME
+    assert records[1].payload == b'{"channel":"trades","data":[]}'
+    assert recorder.stats().written == 4
+
+
+def test_rotation_by_size_splits_files_and_reads_back_in_order(tmp_path: Path) -> None:
+    recorder = FrameRecorder(tmp_path, rotate_max_bytes=1000, compression="none")
+
+    record_all(recorder, 20)
+
+    files = recording_files(tmp_path)
+    assert len(files) >= 4
+    assert all(f.stat().st_size < 1000 + 300 for f in files)
+    assert [r.seq for r in iter_records(tmp_path)] == list(range(20))
+
+
+def test_rotation_by_receive_time(tmp_path: Path) -> None:
+    recorder = FrameRecorder(tmp_path, rotate_interval_ns=10 * SEC, compression="none")
+
+    record_all(recorder, 25, start_ns=SEC, step_ns=SEC)
+
+    files = recording_files(tmp_path)
+    assert len(files) == 3
+    per_file = [[r.seq for r in iter_records(f)] for f in files]
+    assert per_file == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
+
+
+@pytest.mark.parametrize(("compression", "suffix"), [("zstd", ".jrec.zst"), ("gzip", ".jrec.gz")])
+def test_closed_files_are_compressed(tmp_path: Path, compression: str, suffix: str) -> None:
+    recorder = FrameRecorder(tmp_path, rotate_max_bytes=2000, compression=compression)
+
+    record_all(recorder, 30)
+
+    files = sorted(tmp_path.iterdir())
+    assert len(files) >= 2
+    assert all(f.name.endswith(suffix) for f in files)
+    assert [r.seq for r in iter_records(tmp_path)] == list(range(30))
+    if compression == "gzip":
+        assert gzip.decompress(files[0].read_bytes())[:4] == b"JRC1"
+    else:
+        assert files[0].read_bytes()[:4] == b"\x28\xb5\x2f\xfd"  # zstd frame magic
+
+
+def test_torn_last_record_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    record_all(FrameRecorder(tmp_path, compression="none"), 5)
+    (path,) = recording_files(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])  # crash in the middle of the last record
+
+    with caplog.at_level(logging.WARNING):
+        records = list(iter_records(tmp_path))
+
+    assert [r.seq for r in records] == [0, 1, 2, 3]
+    assert "torn last record" in caplog.text
+
+
+def test_torn_header_and_bad_checksum_are_skipped_and_later_files_still_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    record_all(FrameRecorder(tmp_path, rotate_max_bytes=600, compression="none"), 9)
+    first, *_ = recording_files(tmp_path)
+    data = bytearray(first.read_bytes())
+    data[30] ^= 0xFF  # corrupt the body of the first record
+    first.write_bytes(bytes(data) + b"JRC")  # and a torn header after the last one
+
+    with caplog.at_level(logging.WARNING):
+        seqs = [r.seq for r in iter_records(tmp_path)]
+
+    assert seqs == list(range(1, 9))
+    assert "bad checksum" in caplog.text
+    assert "torn record header" in caplog.text
+
+
+def test_compressed_copy_wins_over_a_leftover_raw_file(tmp_path: Path) -> None:
+    record_all(FrameRecorder(tmp_path, compression="gzip"), 3)
+    (compressed,) = recording_files(tmp_path)
+    raw = compressed.with_name(compressed.name.removesuffix(".gz"))
+    raw.write_bytes(b"partial garbage")  # crash after compressing, before deleting the original
+
+    assert recording_files(tmp_path) == [compressed]
+    assert [r.seq for r in iter_records(tmp_path)] == [0, 1, 2]
+
+
+class StalledRecorder(FrameRecorder):
+    """A recorder whose writer blocks on an Event before writing (a stalled disk)."""
+
+    def __init__(self, directory: Path, release: threading.Event, **kwargs: object) -> None:
+        super().__init__(directory, **kwargs)  # type: ignore[arg-type]
+        self.release = release
+        self.writer_blocked = threading.Event()
+
+    def _write_item(self, item: tuple[int, int, int, str, str, bytes | str]) -> None:
+        self.writer_blocked.set()
+        self.release.wait()
+        super()._write_item(item)
+
+
+def test_full_queue_drops_and_counts_without_blocking_and_raises_an_alarm(
+    tmp_path: Path,
+) -> None:
+    release = threading.Event()
+    alarms: list[FeedHealth] = []
+    recorder = StalledRecorder(
+        tmp_path, release, queue_max_frames=10, compression="none", on_health=alarms.append
+    )
+    recorder.start()
+    recorder.append("l2Book:BTC", L2_FRAME, 0, 0)
+    assert recorder.writer_blocked.wait(5)
+
+    accepted = [recorder.append("l2Book:BTC", L2_FRAME, seq, seq) for seq in range(1, 1001)]
+
+    # Every call returned while the writer was still blocked: append never waits on it (a
+    # blocking append would hang here, since nothing releases the writer until below).
+    assert not release.is_set()
+    assert accepted.count(True) == 10
+    assert recorder.stats().dropped == 990
+    assert [(a.stream, a.status) for a in alarms] == [(RECORDER_STREAM, "GAP")]
+
+    release.set()
+    recorder.stop()
+    seqs = [r.seq for r in iter_records(tmp_path)]
+    assert seqs == list(range(11))
+
+
+def test_alarm_clears_once_the_queue_drains_below_half(tmp_path: Path) -> None:
+    release = threading.Event()
+    alarms: list[FeedHealth] = []
+    recorder = StalledRecorder(
+        tmp_path, release, queue_max_frames=4, compression="none", on_health=alarms.append
+    )
+    recorder.start()
+    recorder.append("s", b"x", 0, 0)
+    assert recorder.writer_blocked.wait(5)
+    for seq in range(1, 7):
+        recorder.append("s", b"x", seq, seq)
+    release.set()
+    deadline = time.monotonic() + 10
+    while recorder.stats().queue_depth > 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+    assert recorder.append("s", b"x", 7, 7)
+    recorder.stop()
+
+    assert [a.status for a in alarms] == ["GAP", "OK"]
+    assert "2 frames dropped" in alarms[1].reason
+    assert [r.seq for r in iter_records(tmp_path)] == [0, 1, 2, 3, 4, 7]
+
+
+def test_append_before_start_or_after_stop_is_refused(tmp_path: Path) -> None:
+    recorder = FrameRecorder(tmp_path, compression="none")
+
+    assert not recorder.append("s", b"x", 0, 0)
+    recorder.start()
+    recorder.stop()
+    assert not recorder.append("s", b"x", 1, 1)
+    assert recorder.stats().dropped == 0
+
+
+def test_recorder_from_config_uses_the_configured_settings(tmp_path: Path) -> None:
+    config = HyperliquidRecorderConfig(
+        directory=str(tmp_path / "rec"), rotate_max_bytes=500, compression="gzip"
+    )
+
+    recorder = FrameRecorder.from_config(config)
+    record_all(recorder, 10)
+
+    files = recording_files(tmp_path / "rec")
+    assert len(files) >= 2
+    assert all(f.name.endswith(".jrec.gz") for f in files)
+    assert recorder.compression == "gzip"
