@@ -1,0 +1,1 @@
+"""Local Hyperliquid venue simulator: a pure venue core (engine) plus a loopback server."""
