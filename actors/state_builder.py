@@ -1,0 +1,850 @@
+"""
+The state builder: the one writer of derived market state for an instrument.
+
+It turns the raw feed (L2 book deltas, quotes, trades, mark, index/oracle, funding, open
+interest) into depth, flow, rolling windows and structural events; publishes ``MarketState``
+and ``StructuralEvent`` custom data on the bus and (optionally) writes every update into the
+shared-memory hot state store for strategies in other processes.
+
+Time: every timestamp comes from the data (``ts_init``) or the actor's clock, never from wall
+time, so the actor runs unchanged live and in a ``BacktestEngine``. Structural events depend on
+the input stream only (never on timer phase), so the same recorded input yields the same events.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import numpy as np
+import numpy.typing as npt
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.config import ActorConfig
+from nautilus_trader.config import NonNegativeInt
+from nautilus_trader.config import PositiveInt
+from nautilus_trader.core.data import Data
+from nautilus_trader.model.book import OrderBook
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import IndexPriceUpdate
+from nautilus_trader.model.data import MarkPriceUpdate
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import AggressorSide
+from nautilus_trader.model.enums import BookAction
+from nautilus_trader.model.enums import BookType
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
+
+from actors.book_metrics import DEPTH_BANDS_BPS
+from actors.book_metrics import AbsorptionTracker
+from actors.book_metrics import AggressorFlow
+from actors.book_metrics import BookRefillTracker
+from actors.book_metrics import DepthThinningTracker
+from actors.book_metrics import depth_asymmetry
+from actors.hot_state import HotStateWriter
+from actors.hot_state_layout import DEFAULT_N_SLOTS
+from actors.hot_state_layout import FLOAT_INDEX
+from actors.hot_state_layout import N_FLOAT_FIELDS
+from actors.market_state import MARKET_STATE_DATA_TYPE
+from actors.market_state import OPEN_INTEREST_DATA_TYPE
+from actors.market_state import MarketState
+from actors.market_state import OpenInterestUpdate
+from actors.market_state import new_market_state
+from actors.rolling import WINDOWS_NS
+from actors.rolling import RollingChange
+from actors.rolling import RollingTimeWeightedMean
+from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
+from actors.structural_events import StructuralEvent
+from actors.structural_events import StructuralEventDetector
+from actors.structural_events import StructuralEventThresholds
+from actors.structural_events import StructuralMetrics
+
+__all__ = [
+    "BandDepth",
+    "MarketStateBuilder",
+    "MarketStateBuilderConfig",
+]
+
+_NAN = math.nan
+_BPS = 1e-4
+# Same edge rule as book_metrics: a level exactly on a band edge counts despite float rounding.
+_EDGE_TOLERANCE = 1e-12
+# Book messages with at most this many deltas (and an unchanged mid) update depth in place.
+_SMALL_UPDATE_MAX_DELTAS = 8
+_NS_PER_MS = 1_000_000
+_NS_PER_SEC = 1_000_000_000
+
+# Field indices into the value buffer (the hot-store layout), resolved once.
+_MID = FLOAT_INDEX["mid"]
+_SPREAD = FLOAT_INDEX["spread"]
+_BEST_BID = FLOAT_INDEX["best_bid"]
+_BEST_ASK = FLOAT_INDEX["best_ask"]
+_MARK = FLOAT_INDEX["mark"]
+_ORACLE = FLOAT_INDEX["oracle"]
+_FUNDING = FLOAT_INDEX["funding"]
+_OI = FLOAT_INDEX["open_interest"]
+_BID_DEPTH = tuple(FLOAT_INDEX[f"bid_depth_usd_{int(b)}bps"] for b in DEPTH_BANDS_BPS)
+_ASK_DEPTH = tuple(FLOAT_INDEX[f"ask_depth_usd_{int(b)}bps"] for b in DEPTH_BANDS_BPS)
+_ASYM = tuple(FLOAT_INDEX[f"depth_asymmetry_{int(b)}bps"] for b in DEPTH_BANDS_BPS)
+_BID_THIN = FLOAT_INDEX["bid_thinning_ratio"]
+_ASK_THIN = FLOAT_INDEX["ask_thinning_ratio"]
+_WINDOW_NAMES = ("1s", "5s", "15m", "1h")  # same order as rolling.WINDOWS_NS
+_AGGR_BUY = tuple(FLOAT_INDEX[f"aggr_buy_usd_{w}"] for w in _WINDOW_NAMES)
+_AGGR_SELL = tuple(FLOAT_INDEX[f"aggr_sell_usd_{w}"] for w in _WINDOW_NAMES)
+_OI_CHG = tuple(FLOAT_INDEX[f"oi_change_pct_{w}"] for w in _WINDOW_NAMES)
+_FUND_DRIFT = tuple(FLOAT_INDEX[f"funding_drift_{w}"] for w in _WINDOW_NAMES)
+_ASYM_MEAN = tuple(FLOAT_INDEX[f"depth_asymmetry_mean_{w}"] for w in _WINDOW_NAMES)
+_ABSORBED = FLOAT_INDEX["absorbed_usd"]
+_BID_REFILL = FLOAT_INDEX["bid_refill_secs"]
+_ASK_REFILL = FLOAT_INDEX["ask_refill_secs"]
+# Asymmetry means are taken over this band (bps).
+_ASYM_MEAN_BAND_BPS = 20.0
+# Windows longer than this are fed sampled levels (see `slow_window_sample_ms`).
+_FAST_WINDOW_MAX_NS = 5 * _NS_PER_SEC
+
+
+class BandDepth:
+    """
+    USD depth per band on both book sides, kept current cheaply.
+
+    Reading levels back out of the Rust book costs ~15 us per side per message (it builds a
+    Price and Quantity per level). Most book messages change one or two levels without moving
+    the mid, so for those the few deltas are applied to a shadow of the levels inside the
+    widest band and the band sums are adjusted in place (O(deltas)). A snapshot, a clear, a
+    larger batch or a new mid rebuilds from the book with the same band edges as
+    ``book_metrics.depth_usd_bands`` (a property test holds the two equal).
+    """
+
+    __slots__ = (
+        "_ask_bounds",
+        "_ask_levels",
+        "_bid_bounds",
+        "_bid_levels",
+        "_mid",
+        "_n",
+        "_valid",
+        "ask_usd",
+        "bands_bps",
+        "bid_usd",
+    )
+
+    def __init__(self, bands_bps: tuple[float, ...]) -> None:
+        if list(bands_bps) != sorted(bands_bps):
+            raise ValueError(f"bands_bps must be ascending, was {bands_bps}")
+        self.bands_bps = bands_bps
+        self._n = len(bands_bps)
+        self.bid_usd: list[float] = [0.0] * self._n
+        self.ask_usd: list[float] = [0.0] * self._n
+        self._bid_levels: dict[float, float] = {}
+        self._ask_levels: dict[float, float] = {}
+        self._bid_bounds: list[float] = [0.0] * self._n
+        self._ask_bounds: list[float] = [0.0] * self._n
+        self._mid = _NAN
+        self._valid = False
+
+    def invalidate(self) -> None:
+        """Force the next update to rebuild from the book."""
+        self._valid = False
+
+    def rebuild(self, book: OrderBook, mid: float, price_precision: int) -> None:
+        """Recompute both sides from the book for ``mid``."""
+        self._mid = mid
+        tick = 10.0**-price_precision
+        for k, bps in enumerate(self.bands_bps):
+            self._bid_bounds[k] = mid * (1.0 - bps * _BPS) * (1.0 - _EDGE_TOLERANCE)
+            self._ask_bounds[k] = mid * (1.0 + bps * _BPS) * (1.0 + _EDGE_TOLERANCE)
+        size_precision = 0
+        best_bid_size = book.best_bid_size()
+        if best_bid_size is not None:
+            size_precision = best_bid_size.precision
+        # A SELL at one tick beyond the widest bid edge crosses every bid inside it, and vice
+        # versa; the exact edge filter is then done in floats.
+        widest = self._bid_bounds[-1]
+        query = Price(max(widest - tick, 0.0), price_precision)
+        levels = self._bid_levels
+        levels.clear()
+        for p, q in book.get_all_crossed_levels(OrderSide.SELL, query, size_precision):
+            px = p.as_double()
+            if px >= widest:
+                levels[px] = q.as_double()
+        widest = self._ask_bounds[-1]
+        query = Price(widest + tick, price_precision)
+        levels = self._ask_levels
+        levels.clear()
+        for p, q in book.get_all_crossed_levels(OrderSide.BUY, query, size_precision):
+            px = p.as_double()
+            if px <= widest:
+                levels[px] = q.as_double()
+        self._resum()
+        self._valid = True
+
+    def apply_small_update(self, deltas: OrderBookDeltas, mid: float) -> bool:
+        """
+        Apply a small batch in place; False when the caller must ``rebuild`` instead.
+
+        Only valid after the same deltas were applied to the book (the data engine does that
+        before the actor sees them) and while the mid is the one the shadow was built for.
+        """
+        if not self._valid or mid != self._mid:
+            return False
+        items = deltas.deltas
+        if len(items) > _SMALL_UPDATE_MAX_DELTAS:
+            return False
+        for delta in items:
+            if delta.action == BookAction.CLEAR:
+                return False
+        n = self._n
+        for delta in items:
+            order = delta.order
+            px = order.price.as_double()
+            size = 0.0 if delta.action == BookAction.DELETE else order.size.as_double()
+            if order.side == OrderSide.BUY:
+                bounds = self._bid_bounds
+                if px < bounds[-1]:
+                    continue
+                levels = self._bid_levels
+                sums = self.bid_usd
+                inside = [px >= bounds[k] for k in range(n)]
+            else:
+                bounds = self._ask_bounds
+                if px > bounds[-1]:
+                    continue
+                levels = self._ask_levels
+                sums = self.ask_usd
+                inside = [px <= bounds[k] for k in range(n)]
+            old = levels.pop(px, 0.0)
+            if size > 0.0:
+                levels[px] = size
+            change = px * size - px * old
+            for k in range(n):
+                if inside[k]:
+                    sums[k] += change
+        return True
+
+    def _resum(self) -> None:
+        # Best-first accumulation, the same float operations as book_metrics' band pass.
+        n = self._n
+        for levels, bounds, sums, is_bid in (
+            (self._bid_levels, self._bid_bounds, self.bid_usd, True),
+            (self._ask_levels, self._ask_bounds, self.ask_usd, False),
+        ):
+            ordered = sorted(levels.items(), reverse=is_bid)
+            for k in range(n):
+                total = 0.0
+                bound = bounds[k]
+                for px, qty in ordered:
+                    if (px < bound) if is_bid else (px > bound):
+                        break
+                    total += px * qty
+                sums[k] = total
+
+
+class MarketStateBuilderConfig(ActorConfig, frozen=True):
+    """
+    Configuration of one ``MarketStateBuilder`` (one instrument, one writer).
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        The instrument whose state is built.
+    client_id : ClientId, optional
+        Data client for the subscriptions (None: inferred from the instrument's venue).
+    book_depth : int, default 0
+        Order book depth to subscribe to (0 = full depth).
+    subscribe_quotes, subscribe_trades, subscribe_mark_prices, subscribe_index_prices,
+    subscribe_funding_rates, subscribe_open_interest : bool, default True
+        Which inputs to subscribe to (all of them normally).
+    publish_interval_ms : int, default 1000
+        ``MarketState`` is published on this timer (and after every structural event).
+        0 disables the timer.
+    refresh_interval_ms : int, default 100
+        Timer that re-evaluates the time-decaying windows (flows, OI change, funding drift,
+        asymmetry means) and rewrites the hot store, so a quiet market still decays them.
+        0 disables it (windows then update on their own inputs only).
+    slow_window_sample_ms : int, default 100
+        The 15 min / 1 h asymmetry means and the depth-thinning baseline take at most one
+        book sample per this interval (bounded memory at thousands of book updates per second).
+    refill_lookback_ms : int, default 1000
+        Look-back for the pre-sweep depth of the book-refill tracker.
+    thresholds : StructuralEventThresholds
+        Event thresholds, windows and hysteresis; also parameterise the trackers.
+    hot_store_name : str, optional
+        Shared-memory segment name to write; None disables the hot store.
+    hot_store_slots : int, default 8
+        Ring slots per instrument in the segment (a power of two).
+    hot_store_replace_existing : bool, default False
+        Take over a segment left behind by a crashed writer instead of failing at start.
+
+    """
+
+    instrument_id: InstrumentId
+    client_id: ClientId | None = None
+    book_depth: NonNegativeInt = 0
+    subscribe_quotes: bool = True
+    subscribe_trades: bool = True
+    subscribe_mark_prices: bool = True
+    subscribe_index_prices: bool = True
+    subscribe_funding_rates: bool = True
+    subscribe_open_interest: bool = True
+    publish_interval_ms: NonNegativeInt = 1000
+    refresh_interval_ms: NonNegativeInt = 100
+    slow_window_sample_ms: PositiveInt = 100
+    refill_lookback_ms: PositiveInt = 1000
+    thresholds: StructuralEventThresholds = StructuralEventThresholds()
+    hot_store_name: str | None = None
+    hot_store_slots: PositiveInt = DEFAULT_N_SLOTS
+    hot_store_replace_existing: bool = False
+
+
+class MarketStateBuilder(Actor):
+    """
+    Builds, publishes and stores the derived market state of one instrument.
+
+    Per message it updates only what that message changes (the book path computes depth for all
+    bands in one pass over the levels inside the widest band), feeds the structural event
+    detector, publishes any events (then a ``MarketState``), and writes the hot store. Timers
+    publish ``MarketState`` and decay time windows; they never feed the detector.
+    """
+
+    def __init__(self, config: MarketStateBuilderConfig) -> None:
+        super().__init__(config)
+        self._instrument_id = config.instrument_id
+        t = config.thresholds
+        self._thresholds = t
+        # Depth bands: the published ones plus the event band (depth-low, thinning, refill).
+        bands = sorted({*DEPTH_BANDS_BPS, t.depth_low_bps, _ASYM_MEAN_BAND_BPS})
+        self._bands: tuple[float, ...] = tuple(bands)
+        self._band_pos = tuple(self._bands.index(b) for b in DEPTH_BANDS_BPS)
+        self._event_band_pos = self._bands.index(t.depth_low_bps)
+        self._asym_band_pos = self._bands.index(_ASYM_MEAN_BAND_BPS)
+        self._slow_sample_ns = config.slow_window_sample_ms * _NS_PER_MS
+        self._refill_lookback_ns = config.refill_lookback_ms * _NS_PER_MS
+
+        self._values: npt.NDArray[np.float64] = np.full(N_FLOAT_FIELDS, np.nan)
+        self._detector = StructuralEventDetector(self._instrument_id, t)
+        self._writer: HotStateWriter | None = None
+        self._hot_index = 0
+        self._book: OrderBook | None = None
+        self._depth = BandDepth(self._bands)
+        self._make_trackers()
+        self._reset_clocks()
+
+        # Observability counters.
+        self.messages_handled = 0
+        self.events_published = 0
+        self.states_published = 0
+        self.hot_writes = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _make_trackers(self) -> None:
+        t = self._thresholds
+        self._depth.invalidate()
+        self._flows = tuple(AggressorFlow(w) for w in WINDOWS_NS)
+        self._oi_changes = tuple(RollingChange(w) for w in WINDOWS_NS)
+        self._funding_changes = tuple(RollingChange(w) for w in WINDOWS_NS)
+        self._asym_means = tuple(RollingTimeWeightedMean(w) for w in WINDOWS_NS)
+        self._asym_is_slow = tuple(w > _FAST_WINDOW_MAX_NS for w in WINDOWS_NS)
+        baseline_ns = _secs_to_ns(t.thinning_baseline_window_secs)
+        self._bid_thinning = _SampledThinning(baseline_ns)
+        self._ask_thinning = _SampledThinning(baseline_ns)
+        self._bid_refill = BookRefillTracker(
+            t.refill_share,
+            t.sweep_drop_share,
+            self._refill_lookback_ns,
+        )
+        self._ask_refill = BookRefillTracker(
+            t.refill_share,
+            t.sweep_drop_share,
+            self._refill_lookback_ns,
+        )
+        self._absorption = AbsorptionTracker(
+            _secs_to_ns(t.absorption_window_secs),
+            t.absorption_min_usd,
+            t.absorption_max_move_bps,
+        )
+
+    def _reset_clocks(self) -> None:
+        # `_now`: monotonic time for the display windows (inputs and timers).
+        # `_event_now`: monotonic time from inputs only (detector and its trackers), so events
+        # never depend on when a timer happened to fire.
+        self._now = 0
+        self._event_now = 0
+        self._venue_ts = 0
+        self._input_ts = 0
+        self._local_seq = 0
+        self._last_mid = _NAN
+        self._slow_bucket = -1
+        self._thin_bucket = -1
+
+    def on_start(self) -> None:
+        """Check the instrument, open the hot store, subscribe, start timers."""
+        config: MarketStateBuilderConfig = self.config  # type: ignore[assignment]
+        instrument_id = self._instrument_id
+        if self.cache.instrument(instrument_id) is None:
+            self.log.error(f"Instrument {instrument_id} not in cache: state builder not started")
+            self.stop()
+            return
+
+        if config.hot_store_name is not None:
+            self._writer = HotStateWriter(
+                config.hot_store_name,
+                [instrument_id.value],
+                n_slots=config.hot_store_slots,
+                created_ns=self.clock.timestamp_ns(),
+                replace_existing=config.hot_store_replace_existing,
+            )
+            self._hot_index = self._writer.index_of(instrument_id.value)
+            self.log.info(f"Hot state store {config.hot_store_name!r} open for {instrument_id}")
+
+        client_id = config.client_id
+        self.subscribe_order_book_deltas(
+            instrument_id,
+            BookType.L2_MBP,
+            depth=config.book_depth,
+            client_id=client_id,
+            managed=True,
+        )
+        self._book = self.cache.order_book(instrument_id)
+        if config.subscribe_quotes:
+            self.subscribe_quote_ticks(instrument_id, client_id=client_id)
+        if config.subscribe_trades:
+            self.subscribe_trade_ticks(instrument_id, client_id=client_id)
+        if config.subscribe_mark_prices:
+            self.subscribe_mark_prices(instrument_id, client_id=client_id)
+        if config.subscribe_index_prices:
+            self.subscribe_index_prices(instrument_id, client_id=client_id)
+        if config.subscribe_funding_rates:
+            self.subscribe_funding_rates(instrument_id, client_id=client_id)
+        if config.subscribe_open_interest:
+            self.subscribe_data(
+                OPEN_INTEREST_DATA_TYPE,
+                client_id=client_id,
+                instrument_id=instrument_id,
+            )
+
+        if config.publish_interval_ms > 0:
+            self.clock.set_timer(
+                self._timer_name("publish"),
+                timedelta(milliseconds=config.publish_interval_ms),
+                callback=self._on_publish_timer,
+            )
+        if config.refresh_interval_ms > 0:
+            self.clock.set_timer(
+                self._timer_name("refresh"),
+                timedelta(milliseconds=config.refresh_interval_ms),
+                callback=self._on_refresh_timer,
+            )
+
+    def on_stop(self) -> None:
+        """Mirror of ``on_start``: timers, subscriptions, hot store."""
+        config: MarketStateBuilderConfig = self.config  # type: ignore[assignment]
+        instrument_id = self._instrument_id
+        for name in (self._timer_name("publish"), self._timer_name("refresh")):
+            if name in self.clock.timer_names:
+                self.clock.cancel_timer(name)
+        if self._book is not None:
+            client_id = config.client_id
+            self.unsubscribe_order_book_deltas(instrument_id, client_id=client_id)
+            if config.subscribe_quotes:
+                self.unsubscribe_quote_ticks(instrument_id, client_id=client_id)
+            if config.subscribe_trades:
+                self.unsubscribe_trade_ticks(instrument_id, client_id=client_id)
+            if config.subscribe_mark_prices:
+                self.unsubscribe_mark_prices(instrument_id, client_id=client_id)
+            if config.subscribe_index_prices:
+                self.unsubscribe_index_prices(instrument_id, client_id=client_id)
+            if config.subscribe_funding_rates:
+                self.unsubscribe_funding_rates(instrument_id, client_id=client_id)
+            if config.subscribe_open_interest:
+                self.unsubscribe_data(
+                    OPEN_INTEREST_DATA_TYPE,
+                    client_id=client_id,
+                    instrument_id=instrument_id,
+                )
+        self._close_writer()
+
+    def on_reset(self) -> None:
+        """Forget all state: windows, trackers, latches, values."""
+        self._make_trackers()
+        self._detector.reset()
+        self._values.fill(np.nan)
+        self._reset_clocks()
+        self._book = None
+        self.messages_handled = 0
+        self.events_published = 0
+        self.states_published = 0
+        self.hot_writes = 0
+
+    def on_dispose(self) -> None:
+        """Release the hot store if ``on_stop`` never ran."""
+        self._close_writer()
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
+        """Book changed (the data engine applied the deltas already): depth, events, store."""
+        if deltas.instrument_id != self._instrument_id:
+            return
+        ts = deltas.ts_init
+        now = self._touch(deltas.ts_event, ts)
+        event_now = self._event_now
+        book = self._book or self._find_book()
+        if book is None:
+            return
+        v = self._values
+        bid_px = book.best_bid_price()
+        ask_px = book.best_ask_price()
+        if bid_px is None or ask_px is None:
+            # One-sided or empty book: no mid, so no band depth; say so instead of keeping
+            # numbers that no longer hold.
+            for i in (_MID, _SPREAD, *_BID_DEPTH, *_ASK_DEPTH, *_ASYM):
+                v[i] = _NAN
+            v[_BEST_BID] = _NAN if bid_px is None else bid_px.as_double()
+            v[_BEST_ASK] = _NAN if ask_px is None else ask_px.as_double()
+            self._write_hot()
+            return
+        bid = bid_px.as_double()
+        ask = ask_px.as_double()
+        mid = (bid + ask) * 0.5
+        v[_BEST_BID] = bid
+        v[_BEST_ASK] = ask
+        v[_MID] = mid
+        v[_SPREAD] = ask - bid
+
+        depth = self._depth
+        if not depth.apply_small_update(deltas, mid):
+            depth.rebuild(book, mid, bid_px.precision)
+        bids = depth.bid_usd
+        asks = depth.ask_usd
+        for k, pos in enumerate(self._band_pos):
+            b = bids[pos]
+            a = asks[pos]
+            v[_BID_DEPTH[k]] = b
+            v[_ASK_DEPTH[k]] = a
+            v[_ASYM[k]] = depth_asymmetry(b, a)
+
+        # Asymmetry means: fast windows take every update, slow ones one sample per interval;
+        # all are re-evaluated once per interval (and by the timers), not per message.
+        asym = depth_asymmetry(bids[self._asym_band_pos], asks[self._asym_band_pos])
+        bucket = now // self._slow_sample_ns
+        new_bucket = bucket != self._slow_bucket
+        self._slow_bucket = bucket
+        for w, window in enumerate(self._asym_means):
+            if new_bucket or not self._asym_is_slow[w]:
+                window.update(now, asym)
+        if new_bucket:
+            self._refresh_asym_means(now)
+
+        # Event band: depth-low, thinning (sampled baseline) and refill, on input time only.
+        bid_ev = bids[self._event_band_pos]
+        ask_ev = asks[self._event_band_pos]
+        thin_bucket = event_now // self._slow_sample_ns
+        sample = thin_bucket != self._thin_bucket
+        self._thin_bucket = thin_bucket
+        bid_ratio = self._bid_thinning.update(event_now, bid_ev, sample)
+        ask_ratio = self._ask_thinning.update(event_now, ask_ev, sample)
+        v[_BID_THIN] = _NAN if bid_ratio is None else bid_ratio
+        v[_ASK_THIN] = _NAN if ask_ratio is None else ask_ratio
+        thinnest = _min_known(bid_ratio, ask_ratio)
+        bid_refill = self._bid_refill.update(event_now, bid_ev)
+        ask_refill = self._ask_refill.update(event_now, ask_ev)
+        if bid_refill is not None:
+            v[_BID_REFILL] = bid_refill
+        if ask_refill is not None:
+            v[_ASK_REFILL] = ask_refill
+        refill = _max_known(bid_refill, ask_refill)
+        if mid != self._last_mid:
+            self._last_mid = mid
+            self._absorption.on_mid(event_now, mid)
+
+        events = self._detector.on_metrics(
+            event_now,
+            StructuralMetrics(
+                bid_depth_usd=bid_ev,
+                ask_depth_usd=ask_ev,
+                depth_thinning_ratio=thinnest,
+                refill_secs=refill,
+            ),
+        )
+        if events:
+            self._publish_events(events)
+        self._write_hot()
+
+    def on_quote_tick(self, tick: QuoteTick) -> None:
+        """Top of book from quotes, used only while the L2 book cannot give a two-sided mid."""
+        if tick.instrument_id != self._instrument_id:
+            return
+        self._touch(tick.ts_event, tick.ts_init)
+        book = self._book or self._find_book()
+        if (
+            book is not None
+            and book.best_bid_price() is not None
+            and book.best_ask_price() is not None
+        ):
+            self._write_hot()  # fresher input, same state
+            return
+        v = self._values
+        bid = tick.bid_price.as_double()
+        ask = tick.ask_price.as_double()
+        v[_BEST_BID] = bid
+        v[_BEST_ASK] = ask
+        v[_MID] = (bid + ask) * 0.5
+        v[_SPREAD] = ask - bid
+        self._write_hot()
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        """Aggressor flow over every window, absorption, events, store."""
+        if tick.instrument_id != self._instrument_id:
+            return
+        now = self._touch(tick.ts_event, tick.ts_init)
+        event_now = self._event_now
+        px = tick.price.as_double()
+        size = tick.size.as_double()
+        side = tick.aggressor_side
+        for flow in self._flows:
+            flow.update(now, px, size, side)
+        self._refresh_flows(now)
+        absorption = self._absorption
+        absorption.on_trade(event_now, px, size, side)
+        reading = absorption.value(event_now)
+        absorbed = None if reading is None else reading.absorbed_usd
+        self._values[_ABSORBED] = _NAN if absorbed is None else absorbed
+        if absorbed is not None:
+            events = self._detector.on_metrics(event_now, StructuralMetrics(absorbed_usd=absorbed))
+            if events:
+                self._publish_events(events)
+        self._write_hot()
+
+    def on_mark_price(self, mark_price: MarkPriceUpdate) -> None:
+        """Venue mark price."""
+        if mark_price.instrument_id != self._instrument_id:
+            return
+        self._touch(mark_price.ts_event, mark_price.ts_init)
+        self._values[_MARK] = mark_price.value.as_double()
+        self._write_hot()
+
+    def on_index_price(self, index_price: IndexPriceUpdate) -> None:
+        """Venue index (Hyperliquid's oracle price)."""
+        if index_price.instrument_id != self._instrument_id:
+            return
+        self._touch(index_price.ts_event, index_price.ts_init)
+        self._values[_ORACLE] = index_price.value.as_double()
+        self._write_hot()
+
+    def on_funding_rate(self, funding_rate: FundingRateUpdate) -> None:
+        """Funding rate level, its drift over every window, funding-acceleration events."""
+        if funding_rate.instrument_id != self._instrument_id:
+            return
+        now = self._touch(funding_rate.ts_event, funding_rate.ts_init)
+        rate = float(funding_rate.rate)
+        self._values[_FUNDING] = rate
+        for window in self._funding_changes:
+            window.update(now, rate)
+        self._refresh_funding(now)
+        events = self._detector.on_metrics(self._event_now, StructuralMetrics(funding_rate=rate))
+        if events:
+            self._publish_events(events)
+        self._write_hot()
+
+    def on_data(self, data: Data) -> None:
+        """Custom data: open interest for our instrument."""
+        if isinstance(data, OpenInterestUpdate) and data.instrument_id == self._instrument_id:
+            self._on_open_interest(data)
+
+    def _on_open_interest(self, update: OpenInterestUpdate) -> None:
+        now = self._touch(update.ts_event, update.ts_init)
+        oi = update.value
+        self._values[_OI] = oi
+        for window in self._oi_changes:
+            window.update(now, oi)
+        self._refresh_oi(now)
+        events = self._detector.on_metrics(self._event_now, StructuralMetrics(open_interest=oi))
+        if events:
+            self._publish_events(events)
+        self._write_hot()
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def _on_publish_timer(self, event: TimeEvent) -> None:
+        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+        self._publish_state()
+
+    def _on_refresh_timer(self, event: TimeEvent) -> None:
+        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+
+    def _refresh_windows(self, now: int) -> None:
+        """Re-evaluate the time-decaying display windows at ``now`` and rewrite the store."""
+        if self._input_ts == 0:
+            return
+        self._refresh_flows(now)
+        self._refresh_oi(now)
+        self._refresh_funding(now)
+        self._refresh_asym_means(now)
+        self._write_hot()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _find_book(self) -> OrderBook | None:
+        # Live, the data engine creates the book asynchronously after the subscription.
+        self._book = self.cache.order_book(self._instrument_id)
+        return self._book
+
+    def _touch(self, ts_event: int, ts_init: int) -> int:
+        """Register one input: venue/input times, both monotonic clocks; returns display now."""
+        self.messages_handled += 1
+        if self._input_ts == 0:
+            self._start_observing(ts_init)
+        if ts_event > self._venue_ts:
+            self._venue_ts = ts_event
+        if ts_init > self._input_ts:
+            self._input_ts = ts_init
+        if ts_init > self._event_now:
+            self._event_now = ts_init
+        return self._advance(ts_init)
+
+    def _start_observing(self, ts_ns: int) -> None:
+        # Flow windows are observed from the first input on, not from the first trade: after
+        # a quiet second the 1 s flow is 0.0, not "warming up". A zero-size trade marks it.
+        for flow in self._flows:
+            flow.update(ts_ns, 0.0, 0.0, AggressorSide.BUYER)
+
+    def _advance(self, ts_ns: int) -> int:
+        if ts_ns > self._now:
+            self._now = ts_ns
+        return self._now
+
+    def _refresh_flows(self, now: int) -> None:
+        v = self._values
+        for w, flow in enumerate(self._flows):
+            reading = flow.value(now)
+            if reading is None:
+                v[_AGGR_BUY[w]] = _NAN
+                v[_AGGR_SELL[w]] = _NAN
+            else:
+                v[_AGGR_BUY[w]] = reading.buy_usd
+                v[_AGGR_SELL[w]] = reading.sell_usd
+
+    def _refresh_asym_means(self, now: int) -> None:
+        v = self._values
+        for w, window in enumerate(self._asym_means):
+            if window.last_ts is None:
+                continue
+            value = window.value(now)
+            v[_ASYM_MEAN[w]] = _NAN if value is None else value
+
+    def _refresh_oi(self, now: int) -> None:
+        v = self._values
+        for w, window in enumerate(self._oi_changes):
+            if window.last_ts is None:
+                continue
+            pct = window.pct(now)
+            v[_OI_CHG[w]] = _NAN if pct is None else pct
+
+    def _refresh_funding(self, now: int) -> None:
+        v = self._values
+        for w, window in enumerate(self._funding_changes):
+            if window.last_ts is None:
+                continue
+            drift = window.value(now)
+            v[_FUND_DRIFT[w]] = _NAN if drift is None else drift
+
+    def _publish_events(self, events: list[StructuralEvent]) -> None:
+        for event in events:
+            self.publish_data(STRUCTURAL_EVENT_DATA_TYPE, event)
+            self.log.info(
+                f"{event.kind} {event.instrument_id} value={event.value:.6g} "
+                f"threshold={event.threshold:.6g} window={event.window_secs:g}s",
+            )
+        self.events_published += len(events)
+        self._publish_state()
+
+    def _publish_state(self) -> None:
+        if self._input_ts == 0:
+            return  # nothing observed yet
+        self.publish_data(MARKET_STATE_DATA_TYPE, self.snapshot())
+        self.states_published += 1
+
+    def snapshot(self) -> MarketState:
+        """The current state as a ``MarketState`` (what the bus and the hot store carry)."""
+        return new_market_state(
+            self._instrument_id,
+            self._local_seq,
+            self._input_ts,
+            self._values,
+            ts_event=self._venue_ts,
+            ts_init=self.clock.timestamp_ns(),
+        )
+
+    def _write_hot(self) -> None:
+        self._local_seq += 1
+        writer = self._writer
+        if writer is not None:
+            writer.write(
+                self._hot_index,
+                self._values,
+                self._venue_ts,
+                self._input_ts,
+                self.clock.timestamp_ns(),
+            )
+            self.hot_writes += 1
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _timer_name(self, kind: str) -> str:
+        return f"{type(self).__name__}-{self._instrument_id}-{kind}"
+
+
+class _SampledThinning:
+    """
+    Depth over its baseline, with the baseline sampled once per interval.
+
+    Feeding every book update into a 15 min time-weighted baseline would hold millions of
+    points; one sample per ``slow_window_sample_ms`` holds thousands, and the baseline (which
+    moves slowly by construction) is cached between samples, so a book update costs a division.
+    """
+
+    __slots__ = ("_baseline", "_tracker")
+
+    def __init__(self, baseline_window_ns: int) -> None:
+        self._tracker = DepthThinningTracker(baseline_window_ns)
+        self._baseline: float | None = None
+
+    def update(self, now: int, depth_usd: float, sample: bool) -> float | None:
+        """Ratio of ``depth_usd`` to the baseline before it (None while warming up)."""
+        if sample:
+            ratio = self._tracker.update(now, depth_usd)
+            # The new sample has zero weight at `now`: this is the baseline `ratio` used.
+            self._baseline = self._tracker.baseline(now)
+            return ratio
+        baseline = self._baseline
+        if baseline is None or baseline <= 0.0:
+            return None
+        return depth_usd / baseline
+
+
+def _min_known(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a <= b else b
+
+
+def _max_known(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a >= b else b
+
+
+def _secs_to_ns(secs: float) -> int:
+    return round(secs * _NS_PER_SEC)
