@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.venv
+VENV="${JARVIS_VENV:-.venv}"
 MIN_MINOR=12
 
 is_suitable() {
