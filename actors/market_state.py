@@ -18,7 +18,7 @@ from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.hot_state_layout import FLOAT_FIELDS
-from actors.structural_events import customdataclass_resolved
+from jarvis.custom_data import customdataclass_resolved
 
 __all__ = [
     "MARKET_STATE_DATA_TYPE",

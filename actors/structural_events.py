@@ -8,9 +8,7 @@ event kind has hysteresis, so a value hovering around its threshold does not mak
 
 from __future__ import annotations
 
-import inspect
 import math
-import typing
 from enum import StrEnum
 from enum import unique
 from typing import Any
@@ -20,12 +18,12 @@ from nautilus_trader.config import NautilusConfig
 from nautilus_trader.config import NonNegativeFloat
 from nautilus_trader.config import PositiveFloat
 from nautilus_trader.core.data import Data
-from nautilus_trader.model.custom import customdataclass
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingChange
+from jarvis.custom_data import customdataclass_resolved
 
 __all__ = [
     "STRUCTURAL_EVENT_DATA_TYPE",
@@ -34,24 +32,9 @@ __all__ = [
     "StructuralEventKind",
     "StructuralEventThresholds",
     "StructuralMetrics",
-    "customdataclass_resolved",
 ]
 
 _PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.NONE")
-
-
-def customdataclass_resolved[T](cls: type[T]) -> type[T]:
-    """
-    ``@customdataclass`` for modules that use ``from __future__ import annotations``.
-
-    NautilusTrader 1.231 maps field annotations to Arrow types by their runtime type objects;
-    postponed evaluation turns them into strings it rejects ("Unsupported custom data
-    annotation: 'str'"). Resolving them first keeps our house style and the catalog schema.
-    """
-    own = inspect.get_annotations(cls)
-    hints = typing.get_type_hints(cls)
-    cls.__annotations__ = {name: hints[name] for name in own}
-    return typing.cast(type[T], customdataclass(cls))
 
 
 @unique

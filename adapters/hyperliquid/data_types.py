@@ -12,15 +12,14 @@ catalog unchanged.
 
 from __future__ import annotations
 
-import inspect
-import typing
 from enum import StrEnum
 from enum import unique
 
 from nautilus_trader.core.data import Data
-from nautilus_trader.model.custom import customdataclass
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
+
+from jarvis.custom_data import customdataclass_resolved
 
 __all__ = [
     "FEED_HEALTH_DATA_TYPE",
@@ -33,18 +32,6 @@ __all__ = [
 _PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.HYPERLIQUID")
 
 
-def _customdataclass_resolved[T](cls: type[T]) -> type[T]:
-    """``@customdataclass`` that works under ``from __future__ import annotations``.
-
-    NautilusTrader 1.231 maps field annotations to Arrow types by their runtime type objects and
-    rejects the strings that postponed evaluation leaves behind, so resolve them first.
-    """
-    own = inspect.get_annotations(cls)
-    hints = typing.get_type_hints(cls)
-    cls.__annotations__ = {name: hints[name] for name in own}
-    return typing.cast(type[T], customdataclass(cls))
-
-
 @unique
 class FeedHealthStatus(StrEnum):
     """Health of one market-data stream; anything but OK means "do not add risk on this"."""
@@ -55,7 +42,7 @@ class FeedHealthStatus(StrEnum):
     RECONNECTING = "RECONNECTING"
 
 
-@_customdataclass_resolved
+@customdataclass_resolved
 class FeedHealth(Data):
     """A change of one stream's health, published on every transition (never repeated).
 
@@ -75,7 +62,7 @@ class FeedHealth(Data):
         return self.status == FeedHealthStatus.OK.value
 
 
-@_customdataclass_resolved
+@customdataclass_resolved
 class HyperliquidTrade(Data):
     """A public trade print with what ``TradeTick`` cannot carry: addresses, tx hash and tid.
 

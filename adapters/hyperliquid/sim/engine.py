@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 from typing import TypeGuard
 
+from adapters.hyperliquid.schemas.exchange import USER_SIGNED_ACTION_TYPES
 from adapters.hyperliquid.signing import InvalidSignatureError
 from adapters.hyperliquid.signing import MalformedActionError
 from adapters.hyperliquid.signing import UnsupportedActionError
@@ -83,19 +84,6 @@ LIQUIDATOR_ADDRESS = "0x" + "0" * 38 + "11"
 ZERO_HASH = "0x" + "0" * 64
 FIRST_OID = 10_000_000_000
 DEFAULT_LEVERAGE = 20
-
-USER_SIGNED_TYPES = frozenset(
-    {
-        "usdSend",
-        "spotSend",
-        "withdraw3",
-        "usdClassTransfer",
-        "sendAsset",
-        "approveAgent",
-        "approveBuilderFee",
-        "tokenDelegate",
-    }
-)
 
 
 def _err(text: str) -> dict[str, Any]:
@@ -430,7 +418,7 @@ class SimEngine:
         ):
             return _err(errors.DESERIALIZE)
         action_type: str = action["type"]
-        user_signed = action_type in USER_SIGNED_TYPES
+        user_signed = action_type in USER_SIGNED_ACTION_TYPES
         try:
             if user_signed:
                 if expires_after is not None:
