@@ -11,6 +11,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from nautilus_trader.config import LiveDataClientConfig
+from nautilus_trader.config import LiveExecClientConfig
 from nautilus_trader.config import NautilusConfig
 
 from adapters.hyperliquid.constants import LOCAL_HTTP_URL
@@ -23,6 +24,7 @@ from adapters.hyperliquid.constants import TESTNET_WS_URL
 __all__ = [
     "PRODUCT_TYPES",
     "HyperliquidDataClientConfig",
+    "HyperliquidExecClientConfig",
     "HyperliquidFeedHealthConfig",
     "HyperliquidRecorderConfig",
     "default_ws_url",
@@ -126,6 +128,10 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
         Whether unhealthy needed streams put the RiskEngine into REDUCING.
     gate_recovery_secs : float
         How long all needed streams must have been OK before trading goes back to ACTIVE.
+    gate_channels : tuple[str, ...]
+        Channels whose subscribed streams are "needed" by the gate. Default: the channels that
+        flow continuously (books, top of book, asset context); trades and candles may be silent
+        for minutes on an illiquid coin, so they are not needed unless listed here.
     """
 
     stale_l2book_secs: float = 10.0
@@ -136,6 +142,7 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     check_interval_secs: float = 1.0
     gate_enabled: bool = True
     gate_recovery_secs: float = 5.0
+    gate_channels: tuple[str, ...] = ("l2Book", "bbo", "activeAssetCtx", "activeSpotAssetCtx")
 
     def __post_init__(self) -> None:
         for name in (
@@ -197,6 +204,11 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         Staleness thresholds and the RiskEngine health gate.
     recorder : HyperliquidRecorderConfig, optional
         Record every raw frame and REST response; ``None`` = no recording.
+    status_log_interval_secs : float
+        Period of the readable per-instrument status log line; ``0`` disables.
+    bar_close_grace_ms : int
+        A bar is emitted once the venue's clock (estimated from frame times) is this far past
+        the candle's close, unless a frame stamped after the close proves it closed earlier.
     """
 
     http_url: str = MAINNET_HTTP_URL
@@ -212,6 +224,8 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     http_timeout_secs: float = 10.0
     health: HyperliquidFeedHealthConfig = HyperliquidFeedHealthConfig()
     recorder: HyperliquidRecorderConfig | None = None
+    status_log_interval_secs: float = 60.0
+    bar_close_grace_ms: int = 250
 
     def __post_init__(self) -> None:
         _require_url("http_url", self.http_url, ("http", "https"))
@@ -237,6 +251,10 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
             _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
         _require_positive("http_timeout_secs", self.http_timeout_secs)
+        if self.status_log_interval_secs < 0:
+            _fail("status_log_interval_secs", "must be >= 0 (0 disables)")
+        if self.bar_close_grace_ms < 0:
+            _fail("bar_close_grace_ms", "must be >= 0")
 
     @property
     def resolved_ws_url(self) -> str:
@@ -252,3 +270,149 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     def include_spot(self) -> bool:
         """Whether spot pairs are loaded."""
         return "spot" in self.product_types
+
+
+DEFAULT_PRIVATE_KEY_ENV: Final[str] = "HYPERLIQUID_PRIVATE_KEY"
+"""Environment variable the execution client reads its signing key from (never from a file)."""
+
+
+class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
+    """
+    Configuration of the Hyperliquid execution client.
+
+    The signing key is read from the environment variable named by ``private_key_env`` when the
+    client is built, never from the config itself: NautilusTrader logs configs at start-up, and a
+    key must never reach a log.
+
+    Parameters
+    ----------
+    http_url : str
+        REST base URL (``/exchange`` and ``/info`` are appended): mainnet, testnet or e.g. the
+        simulator ``http://127.0.0.1:3001``.
+    ws_url : str, optional
+        WebSocket URL; derived from ``http_url`` when ``None``.
+    is_mainnet : bool, optional
+        L1 signing source ("a" mainnet, "b" otherwise); ``None`` = mainnet iff ``http_url`` is the
+        mainnet URL.
+    private_key_env : str
+        Name of the environment variable holding the signing key (the account key or an approved
+        API wallet / agent key).
+    account_address : str, optional
+        The master account the key trades for; ``None`` = the key's own address. With an agent
+        key this must be set: the venue answers queries only for the account, never the agent.
+    vault_address : str, optional
+        Trade for this vault or sub-account (sent as ``vaultAddress``; queries use it).
+    product_types : tuple[str, ...]
+        ``"perp"`` and/or ``"spot"``.
+    coins : tuple[str, ...], optional
+        Only these venue coins; ``None`` = all listed.
+    max_slippage_bps : int
+        How far a MARKET order (an aggressive IOC limit) may fill from the book reference.
+    leverage : dict[str, int], optional
+        Leverage per coin set at start (``updateLeverage``), e.g. ``{"BTC": 5}``.
+    isolated_coins : tuple[str, ...]
+        Coins of ``leverage`` set to isolated margin (the others are cross).
+    account_refresh_interval_secs : float
+        Period of the AccountState refresh from ``clearinghouseState``; ``0`` disables (fills,
+        funding and liquidations still refresh it).
+    inflight_timeout_secs : float
+        An order without a venue answer for this long is looked up by cloid and resolved.
+    watchdog_interval_secs : float
+        Period of the in-flight and open-order audit.
+    dead_man_switch_secs : float
+        Horizon of the venue's dead-man switch (``scheduleCancel`` at now + this); ``0``
+        disables it. The venue requires at least 5 s.
+    dead_man_refresh_secs : float
+        How often the switch is pushed forward (well below the horizon).
+    ws_ping_interval_secs : float
+        Heartbeat period of the user-stream socket.
+    reconnect_initial_backoff_secs : float
+        First reconnect delay of the user-stream socket.
+    reconnect_max_backoff_secs : float
+        Cap of the reconnect delay.
+    http_timeout_secs : float
+        Timeout of one REST request; an ``/exchange`` timeout makes the outcome unknown and
+        triggers a lookup by cloid, never a retry.
+    """
+
+    http_url: str = MAINNET_HTTP_URL
+    ws_url: str | None = None
+    is_mainnet: bool | None = None
+    private_key_env: str = DEFAULT_PRIVATE_KEY_ENV
+    account_address: str | None = None
+    vault_address: str | None = None
+    product_types: tuple[str, ...] = ("perp",)
+    coins: tuple[str, ...] | None = None
+    max_slippage_bps: int = 50
+    leverage: dict[str, int] | None = None
+    isolated_coins: tuple[str, ...] = ()
+    account_refresh_interval_secs: float = 30.0
+    inflight_timeout_secs: float = 10.0
+    watchdog_interval_secs: float = 2.0
+    dead_man_switch_secs: float = 60.0
+    dead_man_refresh_secs: float = 20.0
+    ws_ping_interval_secs: float = 20.0
+    reconnect_initial_backoff_secs: float = 0.5
+    reconnect_max_backoff_secs: float = 30.0
+    http_timeout_secs: float = 10.0
+
+    def __post_init__(self) -> None:
+        _require_url("http_url", self.http_url, ("http", "https"))
+        if self.ws_url is not None:
+            _require_url("ws_url", self.ws_url, ("ws", "wss"))
+        if not self.private_key_env:
+            _fail("private_key_env", "must name an environment variable")
+        for name in ("account_address", "vault_address"):
+            value = getattr(self, name)
+            if value is not None and not _is_address(value):
+                _fail(name, f"must be a 0x-prefixed 40-hex-digit address, was {value!r}")
+        if not self.product_types or set(self.product_types) - PRODUCT_TYPES:
+            _fail("product_types", f"must name 'perp' and/or 'spot', was {self.product_types!r}")
+        if not 0 < self.max_slippage_bps < 10_000:
+            _fail("max_slippage_bps", f"must be in (0, 10000), was {self.max_slippage_bps!r}")
+        for coin, value in (self.leverage or {}).items():
+            if not isinstance(value, int) or value < 1:
+                _fail("leverage", f"{coin}: must be an integer >= 1, was {value!r}")
+        unknown = set(self.isolated_coins) - set(self.leverage or {})
+        if unknown:
+            _fail("isolated_coins", f"{sorted(unknown)} have no leverage set in 'leverage'")
+        if self.account_refresh_interval_secs < 0:
+            _fail("account_refresh_interval_secs", "must be >= 0 (0 disables)")
+        _require_positive("inflight_timeout_secs", self.inflight_timeout_secs)
+        _require_positive("watchdog_interval_secs", self.watchdog_interval_secs)
+        if self.dead_man_switch_secs < 0:
+            _fail("dead_man_switch_secs", "must be >= 0 (0 disables)")
+        if self.dead_man_switch_secs:
+            if self.dead_man_switch_secs < 5:
+                _fail("dead_man_switch_secs", "the venue needs at least 5 s")
+            if not 0 < self.dead_man_refresh_secs < self.dead_man_switch_secs:
+                _fail("dead_man_refresh_secs", "must be > 0 and below dead_man_switch_secs")
+        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
+        if self.ws_ping_interval_secs >= 60:
+            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
+        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
+        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
+            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
+        _require_positive("http_timeout_secs", self.http_timeout_secs)
+
+    @property
+    def resolved_ws_url(self) -> str:
+        """``ws_url`` if given, else the URL derived from ``http_url``."""
+        return self.ws_url if self.ws_url is not None else default_ws_url(self.http_url)
+
+    @property
+    def resolved_is_mainnet(self) -> bool:
+        """``is_mainnet`` if given, else whether ``http_url`` is the mainnet URL."""
+        if self.is_mainnet is not None:
+            return self.is_mainnet
+        return self.http_url.rstrip("/") == MAINNET_HTTP_URL
+
+
+def _is_address(value: str) -> bool:
+    if len(value) != 42 or not value.startswith("0x"):
+        return False
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        return False
+    return True

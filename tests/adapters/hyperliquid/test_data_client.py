@@ -1,0 +1,267 @@
+"""The data client's frame handler on real venue frames: decode -> continuity -> parse -> emit.
+
+The end-to-end behaviour with a TradingNode lives in tests/e2e/test_data_node.py; these tests pin
+the handler's rules (snapshots after reconnects, dropped reordered books, bar closing, outputs)
+on the recorded payloads in ../shared/hyperliquid/fixtures, with hand-written expected values.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nautilus_trader.core.data import Data
+from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import CustomData
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import IndexPriceUpdate
+from nautilus_trader.model.data import MarkPriceUpdate
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import BookAction
+
+from actors.market_state import OpenInterestUpdate
+from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.data import HyperliquidFrameHandler
+from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.data_types import HyperliquidTrade
+from adapters.hyperliquid.health import StreamMonitor
+from adapters.hyperliquid.providers import parse_perp_instruments
+from adapters.hyperliquid.schemas.info import decode_info_response
+
+FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+MS = 1_000_000
+GRACE_NS = 250 * MS
+
+
+def _frames(name: str) -> list[bytes]:
+    return [
+        json.dumps(f, separators=(",", ":")).encode()
+        for f in json.loads((FIXTURES / name).read_text())
+    ]
+
+
+def _frame(channel: str, data: Any) -> bytes:
+    return json.dumps({"channel": channel, "data": data}, separators=(",", ":")).encode()
+
+
+class Harness:
+    """A handler for BTC with every output enabled, collecting what it emits."""
+
+    def __init__(self, outputs: tuple[str, ...] | None = None) -> None:
+        meta = decode_info_response("meta", (FIXTURES / "info_meta.json").read_bytes())
+        (self.btc,) = parse_perp_instruments(meta, 0, coins=["BTC"])
+        self.data: list[Data] = []
+        self.health: list[FeedHealth] = []
+        self.monitor = StreamMonitor({"l2Book": 10**12})
+        self.handler = HyperliquidFrameHandler(
+            self.data.append, self.health.append, self.monitor, bar_close_grace_ns=GRACE_NS
+        )
+        self.handler.add_instrument(self.btc)
+        wanted = outputs or (
+            "deltas",
+            "quotes",
+            "trades",
+            "hl_trades",
+            "mark",
+            "index",
+            "funding",
+            "open_interest",
+            "bar:1m",
+        )
+        for output in wanted:
+            self.handler.set_output("BTC", output, True)
+        for key in ("l2Book:BTC", "bbo:BTC", "trades:BTC", "activeAssetCtx:BTC", "candle:BTC:1m"):
+            self.monitor.register(key, 0)
+        self.seq = 0
+
+    def feed(self, raw: bytes, key: str, recv_ns: int, conn: str = "c1") -> list[Data]:
+        before = len(self.data)
+        self.seq += 1
+        self.handler.handle(raw, self.seq, recv_ns, conn, key)
+        return self.data[before:]
+
+
+BOOK = _frames("ws_l2Book.json")[0]  # BTC, 2 bids / 2 asks, time 1791278882097
+
+
+def test_first_book_is_a_full_snapshot_with_the_venue_levels() -> None:
+    h = Harness()
+
+    (deltas,) = h.feed(BOOK, "l2Book:BTC", 5 * MS)
+
+    assert isinstance(deltas, OrderBookDeltas)
+    actions = [d.action for d in deltas.deltas]
+    assert actions == [BookAction.CLEAR] + [BookAction.ADD] * 4
+    prices = [(str(d.order.price), str(d.order.size)) for d in deltas.deltas[1:]]
+    assert prices == [
+        ("85821.0", "0.96592"),
+        ("85818.0", "0.80629"),
+        ("85822.0", "26.98831"),
+        ("85823.0", "4.42262"),
+    ]
+    assert deltas.deltas[0].ts_event == 1791278882097 * MS
+    assert deltas.deltas[0].ts_init == 5 * MS
+    assert deltas.deltas[0].sequence == 1
+
+
+def test_identical_book_emits_nothing_but_a_new_connection_emits_a_full_snapshot() -> None:
+    h = Harness()
+    h.feed(BOOK, "l2Book:BTC", 5 * MS)
+
+    same = h.feed(BOOK, "l2Book:BTC", 6 * MS)
+    after_reconnect = h.feed(BOOK, "l2Book:BTC", 7 * MS, conn="c2")
+
+    assert same == []
+    (snapshot,) = after_reconnect
+    assert snapshot.deltas[0].action == BookAction.CLEAR
+    assert len(snapshot.deltas) == 5
+
+
+def test_older_book_after_a_newer_one_is_a_gap_and_is_dropped() -> None:
+    h = Harness()
+    older = json.loads(BOOK)
+    newer = json.loads(BOOK)
+    newer["data"]["time"] += 500
+    newer["data"]["levels"][0][0]["sz"] = "1.0"
+    h.feed(json.dumps(newer).encode(), "l2Book:BTC", 5 * MS)
+
+    emitted = h.feed(json.dumps(older).encode(), "l2Book:BTC", 6 * MS)
+
+    assert emitted == []
+    assert h.health[-1].status == "GAP"
+    assert h.health[-1].stream == "l2Book:BTC"
+
+
+def test_bbo_becomes_a_quote_tick() -> None:
+    h = Harness()
+
+    (quote,) = h.feed(_frames("ws_bbo.json")[0], "bbo:BTC", 9 * MS)
+
+    assert isinstance(quote, QuoteTick)
+    assert (str(quote.bid_price), str(quote.ask_price)) == ("80639.0", "80640.0")
+    assert (str(quote.bid_size), str(quote.ask_size)) == ("0.00186", "13.74589")
+    assert quote.ts_event == 1788490065008 * MS
+
+
+def test_trades_become_ticks_and_address_prints_and_a_repeated_frame_is_dropped() -> None:
+    h = Harness()
+    raw = _frames("ws_trades.json")[0]
+    first = json.loads(raw)["data"][0]
+
+    emitted = h.feed(raw, "trades:BTC", 9 * MS)
+    again = h.feed(raw, "trades:BTC", 10 * MS)
+
+    ticks = [d for d in emitted if isinstance(d, TradeTick)]
+    prints = [d.data for d in emitted if isinstance(d, CustomData)]
+    assert len(ticks) == len(prints) == len(json.loads(raw)["data"])
+    assert str(ticks[0].price) == "80639.0"
+    assert str(ticks[0].size) == "0.00022"
+    assert ticks[0].trade_id.value == "1095884267920331"
+    assert isinstance(prints[0], HyperliquidTrade)
+    assert (prints[0].buyer, prints[0].seller) == tuple(first["users"])
+    assert again == []
+
+
+def test_asset_context_gives_mark_index_funding_and_open_interest() -> None:
+    h = Harness()
+
+    emitted = h.feed(_frames("ws_activeAssetCtx.json")[0], "activeAssetCtx:BTC", 9 * MS)
+
+    mark, index, funding, oi = emitted
+    assert isinstance(mark, MarkPriceUpdate) and str(mark.value) == "80640.0"
+    assert isinstance(index, IndexPriceUpdate) and str(index.value) == "80684.7"
+    assert isinstance(funding, FundingRateUpdate) and funding.rate == Decimal("0.0000052974")
+    assert isinstance(oi, CustomData) and isinstance(oi.data, OpenInterestUpdate)
+    assert oi.data.value == 36295.80812
+
+
+def test_disabled_outputs_emit_nothing() -> None:
+    h = Harness(outputs=("mark",))
+
+    book = h.feed(BOOK, "l2Book:BTC", 5 * MS)
+    ctx = h.feed(_frames("ws_activeAssetCtx.json")[0], "activeAssetCtx:BTC", 6 * MS)
+
+    assert book == []
+    assert [type(d) for d in ctx] == [MarkPriceUpdate]
+
+
+CANDLE = {
+    "t": 1791278880000,
+    "T": 1791278939999,
+    "s": "BTC",
+    "i": "1m",
+    "o": "85827.0",
+    "c": "85812.0",
+    "h": "85827.0",
+    "l": "85801.0",
+    "v": "0.73617",
+    "n": 20,
+}
+CLOSE_MS = 1791278940000
+
+
+def _bbo_at(ms: int) -> bytes:
+    level = {"px": "85811.0", "sz": "1.0", "n": 1}
+    ask = {"px": "85812.0", "sz": "1.0", "n": 1}
+    return _frame("bbo", {"coin": "BTC", "time": ms, "bbo": [level, ask]})
+
+
+def test_candle_is_emitted_when_a_frame_stamped_after_its_close_arrives() -> None:
+    h = Harness(outputs=("bar:1m",))
+    h.feed(_frame("candle", CANDLE), "candle:BTC:1m", 100 * MS)
+
+    before = h.feed(_bbo_at(CLOSE_MS - 1), "bbo:BTC", 200 * MS)
+    (bar,) = h.feed(_bbo_at(CLOSE_MS), "bbo:BTC", 300 * MS)
+    late_update = h.feed(_frame("candle", CANDLE), "candle:BTC:1m", 400 * MS)
+
+    assert before == []
+    assert isinstance(bar, Bar)
+    assert (str(bar.open), str(bar.high), str(bar.low), str(bar.close)) == (
+        "85827.0",
+        "85827.0",
+        "85801.0",
+        "85812.0",
+    )
+    assert str(bar.volume) == "0.73617"
+    assert bar.ts_event == CLOSE_MS * MS
+    assert bar.ts_init == 300 * MS
+    assert late_update == []  # a period already emitted is never emitted again
+
+
+def test_quiet_candle_is_emitted_by_the_backstop_at_close_plus_offset_plus_grace() -> None:
+    h = Harness(outputs=("bar:1m",))
+    offset_ns = 40 * MS  # frames arrive 40 ms after their venue time
+    h.feed(_bbo_at(CLOSE_MS - 30_000), "bbo:BTC", (CLOSE_MS - 30_000) * MS + offset_ns)
+    h.feed(_frame("candle", CANDLE), "candle:BTC:1m", (CLOSE_MS - 20_000) * MS)
+    deadline = CLOSE_MS * MS + offset_ns + GRACE_NS
+
+    h.handler.flush_bars(deadline - 1)
+    assert h.data == []
+    h.handler.flush_bars(deadline + 5 * MS)
+
+    (bar,) = h.data
+    assert isinstance(bar, Bar)
+    assert bar.ts_init == deadline
+
+
+def test_newer_candle_closes_the_previous_one() -> None:
+    h = Harness(outputs=("bar:1m",))
+    nxt = dict(CANDLE, t=CLOSE_MS, T=CLOSE_MS + 59_999, o="85812.0")
+    h.feed(_frame("candle", CANDLE), "candle:BTC:1m", 100 * MS)
+
+    (bar,) = h.feed(_frame("candle", nxt), "candle:BTC:1m", 200 * MS)
+
+    assert bar.ts_event == CLOSE_MS * MS
+    assert str(bar.close) == "85812.0"
+
+
+def test_config_rejects_negative_status_interval_and_grace() -> None:
+    with pytest.raises(ValueError, match="status_log_interval_secs"):
+        HyperliquidDataClientConfig(status_log_interval_secs=-1)
+    with pytest.raises(ValueError, match="bar_close_grace_ms"):
+        HyperliquidDataClientConfig(bar_close_grace_ms=-1)
