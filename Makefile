@@ -8,10 +8,10 @@ venv:
 	@./scripts/bootstrap.sh
 
 run: venv
-	@$(VENV_BIN)/jarvis --help
+	@$(VENV_BIN)/jarvis demo
 
 test: venv lint
-	@$(VENV_BIN)/python -m pytest
+	@$(VENV_BIN)/python scripts/run_tests.py
 
 lint: venv
 	@$(VENV_BIN)/ruff check .

@@ -25,6 +25,10 @@ into signed orders under hard risk limits.
 
 EPILOG = """\
 examples:
+  jarvis demo
+      start the simulator and a node on it; watch market data flow (Ctrl-C stops)
+  jarvis node --config config/sim.toml
+      run a trading node from a config file
   jarvis version
       print the Jarvis and NautilusTrader versions
 
@@ -61,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that contribute subcommands through an `add_cli_commands(subparsers)` function.
 # They must import cheaply: heavy imports belong inside their handlers.
-CLI_MODULES: tuple[str, ...] = ("adapters.hyperliquid.sim.cli",)
+CLI_MODULES: tuple[str, ...] = ("adapters.hyperliquid.sim.cli", "jarvis.commands")
 
 
 def _register_optional_commands(sub: argparse._SubParsersAction) -> None:

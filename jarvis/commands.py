@@ -1,0 +1,213 @@
+"""`jarvis node`, `jarvis record` and `jarvis demo`: a TradingNode from a config file.
+
+Imported by `jarvis --help`, so it imports nothing heavy at module level (NautilusTrader, the
+simulator and the loader are imported inside the handlers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Final
+
+from adapters.hyperliquid.sim.cli import SCENARIO_NAMES
+
+__all__ = ["add_cli_commands"]
+
+# Exit codes: 0 ok, 1 the run did not do its job (no data), 2 unusable config or arguments,
+# 3 the node never started (clients did not connect in time).
+EXIT_NO_DATA: Final[int] = 1
+EXIT_BAD_CONFIG: Final[int] = 2
+EXIT_NOT_STARTED: Final[int] = 3
+EXIT_INTERRUPTED: Final[int] = 130
+
+_DEFAULT_CONFIG: Final[Path] = Path(__file__).resolve().parents[1] / "config" / "sim.toml"
+
+NODE_EPILOG = """\
+examples:
+  jarvis sim &                                   # the local simulator on 127.0.0.1:3001
+  jarvis node --config config/sim.toml
+  jarvis node --config config/testnet.toml --duration-secs 60
+  jarvis record --config config/sim.toml --out recordings/sim --duration-secs 30
+
+Secrets (private keys) are read from the environment only; a config file holding one is refused.
+"""
+
+
+def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register `node`, `record` and `demo` on the `jarvis` command line."""
+    p_node = subparsers.add_parser(
+        "node",
+        help="run a trading node from a config file",
+        description="Build a NautilusTrader TradingNode from a config file in config/ and run it "
+        "until Ctrl-C (or --duration-secs).",
+        epilog=NODE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_node_arguments(p_node)
+    p_node.set_defaults(handler=_cmd_node)
+
+    p_record = subparsers.add_parser(
+        "record",
+        help="run a data-only node that records every raw frame",
+        description="Run the config's node without execution clients or strategies and record "
+        "every raw WebSocket frame and REST response of its Hyperliquid data clients.",
+        epilog=NODE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_node_arguments(p_record)
+    p_record.add_argument(
+        "--out",
+        help="recording folder (default: the config's recorder folder, else recordings/<env>)",
+    )
+    p_record.set_defaults(handler=_cmd_record)
+
+    p_demo = subparsers.add_parser(
+        "demo",
+        help="start the simulator and a node on it, and show market data flowing",
+        description="Start the local simulator and a node from config/sim.toml pointed at it; "
+        "the node logs one line per instrument (book, trades, mark, funding, OI) periodically.",
+    )
+    p_demo.add_argument("--config", default=str(_DEFAULT_CONFIG), help="node config file")
+    p_demo.add_argument("--port", type=int, default=0, help="simulator port (0: a free one)")
+    p_demo.add_argument("--scenario", choices=SCENARIO_NAMES, default="quiet")
+    p_demo.add_argument("--seed", type=int, default=7)
+    p_demo.add_argument(
+        "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
+    )
+    p_demo.set_defaults(handler=_cmd_demo)
+
+
+def _add_node_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="node config file, e.g. config/sim.toml")
+    parser.add_argument(
+        "--http-url", help="point the Hyperliquid data clients at this base URL instead"
+    )
+    parser.add_argument(
+        "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
+    )
+
+
+def _fail(command: str, message: str, code: int = EXIT_BAD_CONFIG) -> int:
+    print(f"jarvis {command}: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def _check_duration(duration_secs: float | None) -> str | None:
+    if duration_secs is not None and not duration_secs > 0:
+        return f"--duration-secs must be > 0, was {duration_secs}"
+    return None
+
+
+def _cmd_node(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError
+    from jarvis.node import NodeOverrides
+    from jarvis.node import describe
+    from jarvis.node import load_for_run
+    from jarvis.node import run_node
+
+    problem = _check_duration(args.duration_secs)
+    if problem:
+        return _fail("node", problem)
+    try:
+        loaded = load_for_run(args.config, NodeOverrides(http_url=args.http_url))
+    except ConfigError as exc:
+        return _fail("node", str(exc))
+    print(f"jarvis node: {describe(loaded)}", flush=True)
+    try:
+        result = run_node(loaded, args.duration_secs)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    if result.start_failure is not None:
+        return _fail("node", result.start_failure, EXIT_NOT_STARTED)
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from adapters.hyperliquid.recorder import iter_records
+    from adapters.hyperliquid.recorder import recording_files
+    from config.loading import ConfigError
+    from jarvis.node import NodeOverrides
+    from jarvis.node import describe
+    from jarvis.node import load_for_run
+    from jarvis.node import recording_directories
+    from jarvis.node import run_node
+
+    problem = _check_duration(args.duration_secs)
+    if problem:
+        return _fail("record", problem)
+    try:
+        loaded = load_for_run(args.config, NodeOverrides(http_url=args.http_url, data_only=True))
+        out = args.out
+        if out is None:
+            existing = recording_directories(loaded)
+            out = existing[0] if existing else f"recordings/{loaded.jarvis.environment}"
+        loaded = load_for_run(
+            args.config,
+            NodeOverrides(http_url=args.http_url, record_directory=out, data_only=True),
+        )
+    except ConfigError as exc:
+        return _fail("record", str(exc))
+    print(f"jarvis record: {describe(loaded)}", flush=True)
+    try:
+        result = run_node(loaded, args.duration_secs)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    if result.start_failure is not None:
+        return _fail("record", result.start_failure, EXIT_NOT_STARTED)
+    # Reading one record proves the folder holds a readable recording without scanning it all.
+    files = recording_files(out) if Path(out).is_dir() else []
+    recorded = bool(files) and next(iter_records(out), None) is not None
+    if not recorded:
+        return _fail("record", f"nothing was recorded into {out}", EXIT_NO_DATA)
+    print(f"jarvis record: recording in {out} ({len(files)} file(s))", flush=True)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from adapters.hyperliquid.sim.app import SimConfig
+    from adapters.hyperliquid.sim.app import SimThread
+    from config.loading import ConfigError
+    from jarvis.node import NodeOverrides
+    from jarvis.node import load_for_run
+    from jarvis.node import run_node
+
+    problem = _check_duration(args.duration_secs)
+    if problem:
+        return _fail("demo", problem)
+    try:
+        # Validate before starting anything; the real URL is known once the simulator runs.
+        load_for_run(args.config)
+        sim_config = SimConfig(port=args.port, scenario=args.scenario, seed=args.seed)
+    except (ConfigError, ValueError) as exc:
+        return _fail("demo", str(exc))
+    try:
+        sim = SimThread(sim_config).start()
+    except (RuntimeError, OSError) as exc:
+        return _fail("demo", f"simulator did not start: {exc}", EXIT_NO_DATA)
+    try:
+        loaded = load_for_run(args.config, NodeOverrides(http_url=sim.base_url))
+        until = (
+            f"for {args.duration_secs:g} s" if args.duration_secs is not None else "until Ctrl-C"
+        )
+        print(
+            f"jarvis demo: simulator at {sim.base_url} (scenario {sim_config.scenario}, seed "
+            f"{sim_config.seed}, coins {','.join(sim_config.coins)}); node from {args.config} "
+            f"on it, running {until}",
+            flush=True,
+        )
+        result = run_node(loaded, args.duration_secs)
+    except ConfigError as exc:
+        return _fail("demo", str(exc))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        sim.stop()
+    if result.start_failure is not None:
+        return _fail("demo", result.start_failure, EXIT_NOT_STARTED)
+    seen = result.market_messages
+    if seen == 0:
+        return _fail("demo", "no market data arrived from the simulator", EXIT_NO_DATA)
+    print(f"jarvis demo: done, {seen} market data messages received", flush=True)
+    return 0

@@ -1,0 +1,238 @@
+"""Build and run a NautilusTrader ``TradingNode`` from a config file in ``config/``.
+
+Why a module of its own: ``jarvis node``, ``jarvis record`` and ``jarvis demo`` all run the same
+node from the same files, differing only in small, explicit adjustments made to the file's tables
+*before* they are parsed (point the data clients at a simulator's port, switch recording on, drop
+trading for a data-only node) — so each adjusted config is validated exactly like the file itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Final
+
+from nautilus_trader.config import ImportableConfig
+from nautilus_trader.config import TradingNodeConfig
+from nautilus_trader.live.node import TradingNode
+
+from adapters.hyperliquid.data import wire_health_gates
+from config.loading import ConfigError
+from config.loading import LoadedNodeConfig
+from config.loading import parse_node_config
+from config.loading import read_config_file
+from jarvis.market_log import MarketDataLogger
+
+__all__ = [
+    "HYPERLIQUID_DATA_CONFIG_PATH",
+    "NodeOverrides",
+    "NodeRunResult",
+    "apply_overrides",
+    "build_node",
+    "describe",
+    "load_for_run",
+    "market_messages",
+    "recording_directories",
+    "run_node",
+    "start_deadline_secs",
+]
+
+HYPERLIQUID_DATA_CONFIG_PATH: Final[str] = "adapters.hyperliquid.config:HyperliquidDataClientConfig"
+# Tables of [node] that make a node trade; a data-only node drops them.
+_TRADING_TABLES: Final[tuple[str, ...]] = (
+    "exec_clients",
+    "strategies",
+    "exec_algorithms",
+    "controller",
+)
+
+
+@dataclass(frozen=True)
+class NodeOverrides:
+    """
+    Adjustments applied to a config file's tables before parsing.
+
+    Parameters
+    ----------
+    http_url : str, optional
+        Point every Hyperliquid data client at this REST base URL (its WebSocket URL is then
+        derived from it, as the SDK does).
+    record_directory : str, optional
+        Record every raw frame of every Hyperliquid data client into this folder.
+    data_only : bool
+        Drop execution clients, strategies, execution algorithms and the controller.
+    """
+
+    http_url: str | None = None
+    record_directory: str | None = None
+    data_only: bool = False
+
+
+def _hyperliquid_client_configs(raw: Mapping[str, Any]) -> list[MutableMapping[str, Any]]:
+    node = raw.get("node")
+    if not isinstance(node, Mapping):
+        return []
+    clients = node.get("data_clients") or {}
+    found: list[MutableMapping[str, Any]] = []
+    for client in clients.values() if isinstance(clients, Mapping) else ():
+        is_hyperliquid = isinstance(client, MutableMapping) and (
+            client.get("path") == HYPERLIQUID_DATA_CONFIG_PATH
+        )
+        if is_hyperliquid:
+            config = client.setdefault("config", {})
+            if isinstance(config, MutableMapping):
+                found.append(config)
+    return found
+
+
+def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> None:
+    """Apply ``overrides`` to a config file's tables in place (see ``NodeOverrides``)."""
+    clients = _hyperliquid_client_configs(raw)
+    if (overrides.http_url is not None or overrides.record_directory is not None) and not clients:
+        raise ConfigError("the config has no Hyperliquid data client to adjust")
+    for config in clients:
+        if overrides.http_url is not None:
+            config["http_url"] = overrides.http_url
+            config.pop("ws_url", None)
+        if overrides.record_directory is not None:
+            recorder = dict(config.get("recorder") or {})
+            recorder["directory"] = overrides.record_directory
+            config["recorder"] = recorder
+    node = raw.get("node")
+    if overrides.data_only and isinstance(node, MutableMapping):
+        for table in _TRADING_TABLES:
+            node.pop(table, None)
+
+
+def load_for_run(
+    path: str | Path,
+    overrides: NodeOverrides | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedNodeConfig:
+    """Read a config file, apply ``overrides`` and parse it; ``ConfigError`` on any problem."""
+    raw = read_config_file(path, environ)
+    if overrides is not None:
+        apply_overrides(raw, overrides)
+    return parse_node_config(raw, source=str(path))
+
+
+def _client_config(entry: Any) -> Any:
+    return entry.create() if isinstance(entry, ImportableConfig) else entry
+
+
+def recording_directories(loaded: LoadedNodeConfig) -> list[str]:
+    """The recorder folders of the node's data clients (empty when nothing records)."""
+    folders: list[str] = []
+    for entry in loaded.node.data_clients.values():
+        recorder = getattr(_client_config(entry), "recorder", None)
+        if recorder is not None:
+            folders.append(recorder.directory)
+    return folders
+
+
+def describe(loaded: LoadedNodeConfig) -> str:
+    """One paragraph saying what this node is about to connect to (printed before start)."""
+    lines = [
+        f"config {loaded.source}: environment={loaded.jarvis.environment} "
+        f"trader_id={loaded.node.trader_id}"
+    ]
+    if loaded.jarvis.description:
+        lines.append(f"  {loaded.jarvis.description}")
+    for name, entry in loaded.node.data_clients.items():
+        config = _client_config(entry)
+        url = getattr(config, "http_url", None)
+        ws = getattr(config, "resolved_ws_url", None)
+        where = f" {url} (ws {ws})" if url is not None else ""
+        lines.append(f"  data client {name}:{where}")
+    for folder in recording_directories(loaded):
+        lines.append(f"  recording raw frames into {folder}")
+    lines.append(
+        f"  actors: {len(loaded.node.actors)}, strategies: {len(loaded.node.strategies)}, "
+        f"exec clients: {len(loaded.node.exec_clients)}"
+    )
+    return "\n".join(lines)
+
+
+def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> TradingNode:
+    """A built (clients created, not started) ``TradingNode`` on ``loop``."""
+    node = TradingNode(config=loaded.node, loop=loop)
+    node.build()
+    wire_health_gates(node)
+    return node
+
+
+@dataclass(frozen=True)
+class NodeRunResult:
+    """What a finished run saw, read before the node was disposed (disposing clears actors).
+
+    ``start_failure`` is set when the node never started trading (NautilusTrader then keeps
+    running its engines with no trader, which looks alive but does nothing).
+    """
+
+    market_messages: int | None
+    start_failure: str | None = None
+
+
+def start_deadline_secs(config: TradingNodeConfig) -> float:
+    """How long NautilusTrader may take to start: connection, reconciliation, portfolio."""
+    reconciliation = config.timeout_reconciliation if config.exec_engine.reconciliation else 0.0
+    return config.timeout_connection + reconciliation + config.timeout_portfolio + 1.0
+
+
+async def _watch_start(node: TradingNode, deadline_secs: float, failures: list[str]) -> None:
+    """Stop the node if its trader has not started by the deadline (fail closed, loudly)."""
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + deadline_secs
+    kernel_started = False
+    while not node.trader.is_running:
+        running = node.kernel.is_running()
+        if kernel_started and not running:
+            return  # stopped before it started (Ctrl-C, --duration-secs): not a failure
+        kernel_started = kernel_started or running
+        if loop.time() >= give_up_at:
+            reason = (
+                f"the node did not start within {deadline_secs:g} s (data clients not "
+                "connected, or reconciliation / portfolio not ready): see the log above"
+            )
+            failures.append(reason)
+            node.kernel.logger.error(reason)
+            node.stop()
+            return
+        await asyncio.sleep(0.1)
+
+
+def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> NodeRunResult:
+    """Build, run until Ctrl-C / SIGTERM (or ``duration_secs``), stop and dispose the node."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=loaded.node, loop=loop)
+    seen: int | None = None
+    failures: list[str] = []
+    try:
+        node.build()
+        # The feed-health gate needs the RiskEngine, which NautilusTrader does not hand to
+        # data clients.
+        wire_health_gates(node)
+        if duration_secs is not None:
+            loop.call_later(duration_secs, node.stop)
+        watch = loop.create_task(_watch_start(node, start_deadline_secs(loaded.node), failures))
+        node.run()
+        if not watch.done():
+            watch.cancel()
+            loop.run_until_complete(asyncio.gather(watch, return_exceptions=True))
+        seen = market_messages(node)
+    finally:
+        node.dispose()
+    return NodeRunResult(market_messages=seen, start_failure=failures[0] if failures else None)
+
+
+def market_messages(node: TradingNode) -> int | None:
+    """Market data messages the node's ``MarketDataLogger`` received (None: no such actor)."""
+    loggers = [a for a in node.trader.actors() if isinstance(a, MarketDataLogger)]
+    if not loggers:
+        return None
+    return sum(logger.total_messages for logger in loggers)
