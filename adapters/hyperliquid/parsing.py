@@ -268,20 +268,37 @@ def parse_book_snapshot(
     return OrderBookDeltas(instrument_id, deltas)
 
 
+DEPTH10_LEVELS: Final[int] = 10
+
+
 def parse_depth10(
     book: L2Book, instrument: Instrument, ts_init: int, sequence: int = 0
 ) -> OrderBookDepth10:
-    """The best 10 levels per side of an l2Book snapshot (missing levels padded by Nautilus)."""
+    """The best 10 levels per side of an l2Book snapshot.
+
+    Missing levels (a thin or one-sided book, e.g. during a sweep) are padded with null book
+    orders (no side, zero price and size, count 0): Nautilus requires both sides to have the same
+    length, and a one-sided book is exactly when a trader needs this snapshot most.
+    """
     pp = instrument.price_precision
     sp = instrument.size_precision
-    bid_levels = book.levels[0][:10]
-    ask_levels = book.levels[1][:10]
+    bid_levels = book.levels[0][:DEPTH10_LEVELS]
+    ask_levels = book.levels[1][:DEPTH10_LEVELS]
+    null_order = BookOrder(OrderSide.NO_ORDER_SIDE, Price(0, pp), Quantity(0, sp), 0)
+    bids = _levels_to_orders(bid_levels, _BUY, pp, sp)
+    asks = _levels_to_orders(ask_levels, _SELL, pp, sp)
+    bid_counts = [lvl.n for lvl in bid_levels]
+    ask_counts = [lvl.n for lvl in ask_levels]
+    for orders, counts in ((bids, bid_counts), (asks, ask_counts)):
+        missing = DEPTH10_LEVELS - len(orders)
+        orders.extend([null_order] * missing)
+        counts.extend([0] * missing)
     return OrderBookDepth10(
         instrument.id,
-        _levels_to_orders(bid_levels, _BUY, pp, sp),
-        _levels_to_orders(ask_levels, _SELL, pp, sp),
-        [lvl.n for lvl in bid_levels],
-        [lvl.n for lvl in ask_levels],
+        bids,
+        asks,
+        bid_counts,
+        ask_counts,
         _F_SNAPSHOT | _F_LAST,
         sequence,
         book.time * NANOS_PER_MILLI,

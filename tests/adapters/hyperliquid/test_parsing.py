@@ -169,6 +169,18 @@ def test_depth10_of_a_two_level_book_is_padded() -> None:
     assert depth.ask_counts[:3] == [71, 4, 0]
 
 
+def test_depth10_of_a_one_sided_book_pads_the_empty_side() -> None:
+    two_sided = ws_frames("ws_l2Book.json")[0].data
+    one_sided = L2Book(coin="BTC", time=two_sided.time, levels=(two_sided.levels[0], []))
+
+    depth = parse_depth10(one_sided, perp("BTC"), TS_INIT)
+
+    assert [str(o.price) for o in depth.bids[:2]] == [lvl.px for lvl in two_sided.levels[0]]
+    assert all(o.side == OrderSide.NO_ORDER_SIDE for o in depth.asks)
+    assert depth.ask_counts == [0] * 10
+    assert len(depth.bids) == len(depth.asks) == 10
+
+
 def _book(time_ms: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> L2Book:
     return L2Book(
         coin="BTC",
