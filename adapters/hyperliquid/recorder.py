@@ -3,27 +3,37 @@
 Why: any trading day must be replayable bit for bit (ARCHITECTURE.md), and a crash must never
 make a recording unreadable.
 
-Writing never blocks ingestion. ``FrameRecorder.append`` only puts a tuple on a bounded
-``deque`` (atomic in CPython, no lock, no I/O); a writer thread, started explicitly with
-``start()``, encodes, frames, writes, rotates and compresses. When the queue is full the frame is
+Writing never blocks ingestion and costs it little. ``FrameRecorder.append`` only puts a tuple on
+a bounded ``deque`` (atomic in CPython, no lock, no I/O, no encoding). A writer thread, started
+explicitly with ``start()``, wakes every few milliseconds, drains the queue in batches, encodes
+each batch as one block with a single C-level call (a handful of interpreted operations per
+block, not per frame), writes it, rotates and compresses. Waking rarely and working in large
+chunks keeps its share of the GIL, and the hand-offs, small. When the queue is full the frame is
 dropped and counted, and a ``FeedHealth`` alarm (stream ``"recorder"``, GAP) is raised once; OK
 follows when the queue has drained below half. Dropped frames show as holes in the recorded
 sequence numbers.
 
-File format (little-endian), one record per frame::
+File format: a sequence of chunks, each ``magic | length u32 | crc32 u32 | body`` (integers
+little-endian) with ``zlib.crc32`` of the body. Two chunk kinds, told apart by their magic, so
+files written before blocks existed stay readable:
 
-    magic  b"JRC1"      4 bytes
-    length u32          length of the body
-    crc32  u32          zlib.crc32 of the body
-    body:  seq u64 | recv_ns u64 | kind u8 | conn_len u16 | stream_len u16 |
-           conn_id utf-8 | stream utf-8 | payload bytes
+* ``b"JRB2"`` -- a block of frames (what the recorder writes): the body is one MessagePack
+  array of ``[seq, recv_ns, kind, conn_id, stream, payload]`` arrays (``payload`` as bin, or as
+  str if it was handed over as text), encoded in one C call, so the writer's interpreted work
+  and GIL time per frame are tiny; any MessagePack library can read it.
+* ``b"JRC1"`` -- one frame (the first format, read only; integers little-endian)::
 
-A torn last record (crash mid-write) is detected by its short header or body and skipped with a
-warning; a record whose checksum fails is skipped; a broken record header ends that file (with a
-warning) and reading continues with the next file. Files are named
-``<prefix>-<first recv_ns, 20 digits>-<counter, 6 digits>.jrec`` so names sort in recording order,
-rotate by size or by receive-time span, and are compressed when closed (``.jrec.zst`` through
-pyarrow's zstd codec, else ``.jrec.gz``). The file being written stays plain ``.jrec``.
+      seq u64 | recv_ns u64 | kind u8 | conn_len u16 | stream_len u16 | conn | stream | payload
+
+Framing and checksums are per block, so a torn last block (crash mid-write) is detected by its
+short header or body and skipped *as a whole*, with a warning: a crash loses at most the last
+block written (``block_max_frames`` bounds it) plus whatever was still queued. A block whose
+checksum fails, or that does not decode, is skipped; a broken chunk header ends that file
+(with a warning) and reading continues with the next file. Nothing here is ever fatal. Files are
+named ``<prefix>-<first recv_ns, 20 digits>-<counter, 6 digits>.jrec`` so names sort in
+recording order, rotate by size or by receive-time span (a batch is split at the rotation
+point), and are compressed when closed (``.jrec.zst`` through pyarrow's zstd codec, else
+``.jrec.gz``). The file being written stays plain ``.jrec``.
 """
 
 from __future__ import annotations
@@ -35,16 +45,22 @@ import struct
 import threading
 import time
 import zlib
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from enum import unique
+from operator import itemgetter
 from pathlib import Path
 from typing import IO
+from typing import Any
 from typing import Final
 from typing import Protocol
+
+import msgspec
 
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data_types import FeedHealth
@@ -56,6 +72,8 @@ __all__ = [
     "FrameRecorder",
     "RecordedFrame",
     "RecorderStats",
+    "encode_block",
+    "encode_record",
     "iter_records",
     "recording_files",
 ]
@@ -65,15 +83,23 @@ _log = logging.getLogger(__name__)
 RECORDER_STREAM: Final[str] = "recorder"
 """Stream key of the recorder's own ``FeedHealth`` alarms."""
 
-_MAGIC: Final[bytes] = b"JRC1"
+_RECORD_MAGIC: Final[bytes] = b"JRC1"
+_BLOCK_MAGIC: Final[bytes] = b"JRB2"
 _HEADER: Final[struct.Struct] = struct.Struct("<4sII")
 _BODY_HEAD: Final[struct.Struct] = struct.Struct("<QQBHH")
 _MAX_BODY: Final[int] = 256 * 1024 * 1024
+# A block holds about this many bytes at most: small enough to stay in the CPU caches and the
+# allocator's pools (a multi-MB buffer per block costs page faults), large enough to amortize.
+_BLOCK_MAX_BYTES: Final[int] = 1024 * 1024
 _RAW_SUFFIX: Final[str] = ".jrec"
 _ZSTD_SUFFIX: Final[str] = ".jrec.zst"
 _GZIP_SUFFIX: Final[str] = ".jrec.gz"
-_IDLE_POLL_SECS: Final[float] = 0.002
 _COPY_CHUNK: Final[int] = 1024 * 1024
+_BLOCK_ENCODER: Final = msgspec.msgpack.Encoder()
+_BLOCK_DECODER: Final = msgspec.msgpack.Decoder(list[tuple[int, int, int, str, str, Any]])
+
+_Item = tuple[int, int, int, str, str, "bytes | str"]
+_RECV_NS: Final = itemgetter(1)
 
 
 @unique
@@ -83,6 +109,9 @@ class FrameKind(IntEnum):
     WS_IN = 1
     WS_OUT = 2
     REST = 3
+
+
+_WS_IN: Final[int] = int(FrameKind.WS_IN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +141,18 @@ class RecorderStats:
 def encode_record(
     seq: int, recv_ns: int, kind: int, conn_id: str, stream: str, payload: bytes
 ) -> bytes:
-    """One framed record (header + body) in the recording format."""
+    """One frame in the first (``JRC1``, one chunk per frame) format; still read, no longer
+    written by the recorder (kept for tools and for testing the reader on old files)."""
     conn = conn_id.encode()
     key = stream.encode()
     body = b"".join((_BODY_HEAD.pack(seq, recv_ns, kind, len(conn), len(key)), conn, key, payload))
-    return _HEADER.pack(_MAGIC, len(body), zlib.crc32(body)) + body
+    return _HEADER.pack(_RECORD_MAGIC, len(body), zlib.crc32(body)) + body
+
+
+def encode_block(items: Sequence[_Item]) -> bytes:
+    """One ``JRB2`` block holding ``items`` (``(seq, recv_ns, kind, conn_id, stream, payload)``)."""
+    body = _BLOCK_ENCODER.encode(items)
+    return _HEADER.pack(_BLOCK_MAGIC, len(body), zlib.crc32(body)) + body
 
 
 def _zstd_available() -> bool:
@@ -152,6 +188,11 @@ class FrameRecorder:
         File name prefix.
     time_ns : Callable[[], int]
         Clock for idle time-based rotation and alarm timestamps.
+    block_max_frames : int
+        Most frames per written block: what a crash mid-write can tear at worst.
+    writer_pause_secs : float
+        The writer sleeps this long between batches unless a full block is waiting, so it works
+        in large chunks and rarely contends for the GIL; also the idle poll period.
     """
 
     def __init__(
@@ -165,11 +206,17 @@ class FrameRecorder:
         on_health: Callable[[FeedHealth], None] | None = None,
         prefix: str = "frames",
         time_ns: Callable[[], int] = time.time_ns,
+        block_max_frames: int = 1_024,
+        writer_pause_secs: float = 0.01,
     ) -> None:
         if compression not in ("zstd", "gzip", "none"):
             raise ValueError(f"compression: must be 'zstd', 'gzip' or 'none', was {compression!r}")
         if rotate_max_bytes <= 0 or rotate_interval_ns <= 0 or queue_max_frames <= 0:
             raise ValueError("rotate_max_bytes, rotate_interval_ns, queue_max_frames must be > 0")
+        if not 0 < block_max_frames <= 1_000_000:
+            raise ValueError(f"block_max_frames: must be in [1, 1000000], was {block_max_frames}")
+        if writer_pause_secs < 0:
+            raise ValueError(f"writer_pause_secs: must be >= 0, was {writer_pause_secs}")
         if compression == "zstd" and not _zstd_available():
             compression = "gzip"
         self._directory = Path(directory)
@@ -181,13 +228,20 @@ class FrameRecorder:
         self._on_health = on_health
         self._prefix = prefix
         self._time_ns = time_ns
-        self._queue: deque[tuple[int, int, int, str, str, bytes | str]] = deque()
+        self._block_max_frames = block_max_frames
+        self._pause_secs = writer_pause_secs
+        self._queue: deque[_Item] = deque()
+        self._push = self._queue.append
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._accepting = False
+        # Queue room while accepting, 0 otherwise: ``append`` checks both with one comparison.
+        self._room = 0
         self._stopping = False
         self._alarm = False
-        # Counters: the first two are written by the ingesting thread, the rest by the writer.
-        self._appended = 0
+        # Counters: ``_dropped`` is written by the ingesting thread, the rest by the writer
+        # (``_taken``: frames taken off the queue, so appended = taken + queue depth).
+        self._taken = 0
         self._dropped = 0
         self._written = 0
         self._files_closed = 0
@@ -199,6 +253,7 @@ class FrameRecorder:
         self._file_first_ns = 0
         self._file_counter = 0
         self._dirty = False
+        self._buffer = bytearray()  # reused for every block: no multi-MB allocation per block
 
     @classmethod
     def from_config(
@@ -229,7 +284,7 @@ class FrameRecorder:
     def stats(self) -> RecorderStats:
         """Current counters."""
         return RecorderStats(
-            appended=self._appended,
+            appended=self._taken + len(self._queue),
             dropped=self._dropped,
             written=self._written,
             files_closed=self._files_closed,
@@ -246,29 +301,35 @@ class FrameRecorder:
         recv_ns: int,
         seq: int,
         conn_id: str = "",
-        kind: FrameKind = FrameKind.WS_IN,
+        kind: int = _WS_IN,
     ) -> bool:
-        """Hand a frame to the writer; never blocks. False if dropped (queue full) or stopped."""
+        """Hand a frame to the writer; never blocks. False if dropped (queue full) or stopped.
+
+        O(1) and one allocation (the tuple): everything else happens on the writer thread.
+        ``kind`` is a ``FrameKind``; the default is its plain-int value on purpose: a tuple of
+        ints, strings and bytes only is dropped from the garbage collector's tracking, while a
+        tuple holding an enum member would be traversed by every collection while queued.
+        """
+        queue = self._queue
+        if len(queue) < self._room:  # the common case: one comparison, one push
+            self._push((seq, recv_ns, kind, conn_id, stream, payload))
+            if self._alarm and len(queue) <= self._low_watermark:
+                self._alarm = False
+                self._emit(
+                    FeedHealthStatus.OK,
+                    f"recorder caught up; {self._dropped} frames dropped in total",
+                )
+            return True
         if not self._accepting:
             return False
-        queue = self._queue
-        if len(queue) >= self._max_frames:
-            self._dropped += 1
-            if not self._alarm:
-                self._alarm = True
-                self._emit(
-                    FeedHealthStatus.GAP,
-                    f"recorder queue full ({self._max_frames} frames): dropping frames",
-                )
-            return False
-        queue.append((seq, recv_ns, kind, conn_id, stream, payload))
-        self._appended += 1
-        if self._alarm and len(queue) <= self._low_watermark:
-            self._alarm = False
+        self._dropped += 1
+        if not self._alarm:
+            self._alarm = True
             self._emit(
-                FeedHealthStatus.OK, f"recorder caught up; {self._dropped} frames dropped in total"
+                FeedHealthStatus.GAP,
+                f"recorder queue full ({self._max_frames} frames): dropping frames",
             )
-        return True
+        return False
 
     def _emit(self, status: FeedHealthStatus, reason: str) -> None:
         if self._on_health is None:
@@ -294,19 +355,23 @@ class FrameRecorder:
             raise RuntimeError("recorder already started")
         self._directory.mkdir(parents=True, exist_ok=True)
         self._stopping = False
+        self._wake.clear()
         self._thread = threading.Thread(
             target=self._run, name=f"jarvis-recorder-{self._prefix}", daemon=True
         )
         self._accepting = True
+        self._room = self._max_frames
         self._thread.start()
 
     def stop(self, timeout_secs: float | None = None) -> None:
         """Stop accepting, write what is queued, close and compress the current file."""
         self._accepting = False
+        self._room = 0
         thread = self._thread
         if thread is None:
             return
         self._stopping = True
+        self._wake.set()
         thread.join(timeout_secs)
         if not thread.is_alive():
             self._thread = None
@@ -315,20 +380,30 @@ class FrameRecorder:
 
     def _run(self) -> None:
         queue = self._queue
+        pop = queue.popleft
+        block_max = self._block_max_frames
+        wait = self._wake.wait
         while True:
-            try:
-                item = queue.popleft()
-            except IndexError:
+            depth = len(queue)
+            if not depth:
                 if self._stopping:
                     break
                 self._idle()
+                wait(self._pause_secs)
                 continue
+            count = depth if depth < block_max else block_max
+            items = [pop() for _ in range(count)]
+            self._taken += count
             try:
-                self._write_item(item)
+                self._write_batch(items)
             except Exception:
                 self._write_errors += 1
-                _log.exception("recorder: failed to write a frame")
+                _log.exception("recorder: failed to write %d frames", len(items))
                 self._abandon_file()
+            if count < block_max:
+                # Not a full block waiting: let frames accumulate (larger chunks, fewer GIL
+                # hand-offs). ``stop`` sets the event, so draining at the end does not wait.
+                wait(self._pause_secs)
         self._close_file()
 
     def _idle(self) -> None:
@@ -338,25 +413,45 @@ class FrameRecorder:
                 self._dirty = False
             if self._time_ns() - self._file_first_ns >= self._rotate_interval_ns:
                 self._close_file()
-        time.sleep(_IDLE_POLL_SECS)
 
-    def _write_item(self, item: tuple[int, int, int, str, str, bytes | str]) -> None:
-        """Encode and write one queued frame, rotating as needed (writer thread only)."""
-        seq, recv_ns, kind, conn_id, stream, payload = item
-        if isinstance(payload, str):
-            payload = payload.encode()
-        if self._file is not None and recv_ns - self._file_first_ns >= self._rotate_interval_ns:
-            self._close_file()
-        if self._file is None:
-            self._open_file(recv_ns)
-        record = encode_record(seq, recv_ns, kind, conn_id, stream, payload)
-        assert self._file is not None
-        self._file.write(record)
-        self._dirty = True
-        self._file_bytes += len(record)
-        self._written += 1
-        if self._file_bytes >= self._rotate_max_bytes:
-            self._close_file()
+    def _write_batch(self, items: list[_Item]) -> None:
+        """Write queued frames as blocks, split where the file rotates (writer thread only).
+
+        The common case is one encode and one block per batch; only a batch that crosses a
+        rotation point is split (by receive time with a bisection, by size with a walk).
+        """
+        start = 0
+        total = len(items)
+        interval = self._rotate_interval_ns
+        buffer = self._buffer
+        splitting = False
+        while start < total:
+            if self._file is not None and items[start][1] - self._file_first_ns >= interval:
+                self._close_file()
+            if self._file is None:
+                self._open_file(items[start][1])
+            file = self._file
+            assert file is not None
+            end = total
+            limit_ns = self._file_first_ns + interval
+            if items[end - 1][1] >= limit_ns:
+                end = bisect_left(items, limit_ns, start + 1, end, key=_RECV_NS)
+            budget = min(self._rotate_max_bytes - self._file_bytes, _BLOCK_MAX_BYTES)
+            if splitting:  # this batch is larger than a block: measure before encoding
+                end = start + _fit(items[start:end], budget)
+            _BLOCK_ENCODER.encode_into(items[start:end] if start or end < total else items, buffer)
+            if len(buffer) > budget and end - start > 1:
+                splitting = True
+                end = start + _fit(items[start:end], budget)
+                _BLOCK_ENCODER.encode_into(items[start:end], buffer)
+            file.write(_HEADER.pack(_BLOCK_MAGIC, len(buffer), zlib.crc32(buffer)))
+            file.write(buffer)
+            self._dirty = True
+            self._file_bytes += _HEADER.size + len(buffer)
+            self._written += end - start
+            if self._file_bytes >= self._rotate_max_bytes:
+                self._close_file()
+            start = end
 
     def _open_file(self, first_ns: int) -> None:
         name = f"{self._prefix}-{first_ns:020d}-{self._file_counter:06d}{_RAW_SUFFIX}"
@@ -387,6 +482,17 @@ class FrameRecorder:
         except Exception:
             self._write_errors += 1
             _log.exception("recorder: failed to compress %s (left uncompressed)", path)
+
+
+def _fit(items: Sequence[_Item], budget: int) -> int:
+    """How many leading frames fit in ``budget`` encoded bytes, counting the frame that crosses
+    it (so at least one: the file rotates after the frame that filled it, as it always did)."""
+    used = 0
+    for index, item in enumerate(items):
+        used += len(item[5]) + len(item[4]) + len(item[3]) + 32  # 32: numbers and msgpack tags
+        if used >= budget:
+            return index + 1
+    return len(items)
 
 
 def compress_file(path: Path, compression: str) -> Path:
@@ -475,6 +581,52 @@ def _open_for_read(path: Path) -> IO[bytes] | _Readable:
     return open(path, "rb")
 
 
+def _decode_record(body: bytes) -> RecordedFrame | None:
+    if len(body) < _BODY_HEAD.size:
+        return None
+    seq, recv_ns, kind, conn_len, stream_len = _BODY_HEAD.unpack_from(body)
+    start = _BODY_HEAD.size
+    conn_end = start + conn_len
+    stream_end = conn_end + stream_len
+    if stream_end > len(body) or kind not in _KINDS:
+        return None
+    return RecordedFrame(
+        seq=seq,
+        recv_ns=recv_ns,
+        kind=_KINDS[kind],
+        conn_id=body[start:conn_end].decode(),
+        stream=body[conn_end:stream_end].decode(),
+        payload=body[stream_end:],
+    )
+
+
+_KINDS: Final[dict[int, FrameKind]] = {int(kind): kind for kind in FrameKind}
+
+
+def _decode_block(body: bytes) -> list[RecordedFrame] | None:
+    """The frames of a block body, or ``None`` if it is not a valid block."""
+    try:
+        rows = _BLOCK_DECODER.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    frames: list[RecordedFrame] = []
+    for seq, recv_ns, kind, conn_id, stream, payload in rows:
+        frame_kind = _KINDS.get(kind)
+        if frame_kind is None or not isinstance(payload, bytes | str):
+            return None
+        frames.append(
+            RecordedFrame(
+                seq=seq,
+                recv_ns=recv_ns,
+                kind=frame_kind,
+                conn_id=conn_id,
+                stream=stream,
+                payload=payload if isinstance(payload, bytes) else payload.encode(),
+            )
+        )
+    return frames
+
+
 def _iter_file(path: Path) -> Iterator[RecordedFrame]:
     stream = _open_for_read(path)
     try:
@@ -486,14 +638,16 @@ def _iter_file(path: Path) -> Iterator[RecordedFrame]:
                 _log.warning("recording %s: torn record header at the end, skipped", path.name)
                 return
             magic, length, crc = _HEADER.unpack(header)
-            if magic != _MAGIC or length < _BODY_HEAD.size or length > _MAX_BODY:
+            if magic not in (_BLOCK_MAGIC, _RECORD_MAGIC) or length > _MAX_BODY:
                 _log.warning("recording %s: corrupt record header, rest of file skipped", path.name)
                 return
             body = _read_exact(stream, length)
             if len(body) < length:
+                what = "block" if magic == _BLOCK_MAGIC else "record"
                 _log.warning(
-                    "recording %s: torn last record (%d of %d bytes), skipped",
+                    "recording %s: torn last %s (%d of %d bytes), skipped",
                     path.name,
+                    what,
                     len(body),
                     length,
                 )
@@ -501,18 +655,18 @@ def _iter_file(path: Path) -> Iterator[RecordedFrame]:
             if zlib.crc32(body) != crc:
                 _log.warning("recording %s: record with a bad checksum, skipped", path.name)
                 continue
-            seq, recv_ns, kind, conn_len, stream_len = _BODY_HEAD.unpack_from(body)
-            start = _BODY_HEAD.size
-            conn_end = start + conn_len
-            stream_end = conn_end + stream_len
-            yield RecordedFrame(
-                seq=seq,
-                recv_ns=recv_ns,
-                kind=FrameKind(kind),
-                conn_id=body[start:conn_end].decode(),
-                stream=body[conn_end:stream_end].decode(),
-                payload=body[stream_end:],
-            )
+            if magic == _BLOCK_MAGIC:
+                frames = _decode_block(body)
+                if frames is None:
+                    _log.warning("recording %s: malformed block, skipped", path.name)
+                    continue
+                yield from frames
+            else:
+                frame = _decode_record(body)
+                if frame is None:
+                    _log.warning("recording %s: malformed record, skipped", path.name)
+                    continue
+                yield frame
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
@@ -522,7 +676,8 @@ def _iter_file(path: Path) -> Iterator[RecordedFrame]:
 def iter_records(path_or_dir: str | Path) -> Iterator[RecordedFrame]:
     """Every readable record of a recording file or directory, in recording order.
 
-    Damaged records are skipped with a warning (see module notes); reading never fails on them.
+    Damaged records and blocks are skipped with a warning (see module notes); reading never
+    fails on them.
     """
     for path in recording_files(path_or_dir):
         yield from _iter_file(path)

@@ -1,13 +1,16 @@
-"""Raw frame recorder: round trip, rotation, compression, torn records, back-pressure."""
+"""Raw frame recorder: round trip, rotation, compression, torn blocks, back-pressure, old files."""
 
 from __future__ import annotations
 
 import gzip
 import logging
+import struct
 import threading
 import time
+import zlib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
@@ -15,6 +18,8 @@ from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.recorder import RECORDER_STREAM
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
+from adapters.hyperliquid.recorder import encode_block
+from adapters.hyperliquid.recorder import encode_record
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.recorder import recording_files
 
@@ -88,33 +93,115 @@ def test_closed_files_are_compressed(tmp_path: Path, compression: str, suffix: s
     assert all(f.name.endswith(suffix) for f in files)
     assert [r.seq for r in iter_records(tmp_path)] == list(range(30))
     if compression == "gzip":
-        assert gzip.decompress(files[0].read_bytes())[:4] == b"JRC1"
+        assert gzip.decompress(files[0].read_bytes())[:4] == b"JRB2"
     else:
         assert files[0].read_bytes()[:4] == b"\x28\xb5\x2f\xfd"  # zstd frame magic
 
 
-def test_torn_last_record_is_skipped_with_a_warning(
+def test_torn_last_block_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    record_all(FrameRecorder(tmp_path, compression="none"), 5)
+    record_all(FrameRecorder(tmp_path, compression="none", block_max_frames=1), 5)
     (path,) = recording_files(tmp_path)
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) - 40])  # crash in the middle of the last record
+    path.write_bytes(data[: len(data) - 40])  # crash in the middle of the last block
 
     with caplog.at_level(logging.WARNING):
         records = list(iter_records(tmp_path))
 
     assert [r.seq for r in records] == [0, 1, 2, 3]
-    assert "torn last record" in caplog.text
+    assert "torn last block" in caplog.text
+
+
+def test_a_torn_block_is_skipped_as_a_whole_and_earlier_blocks_survive(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = [(seq, 10 + seq, 1, "ws-1", "l2Book:BTC", L2_FRAME) for seq in range(6)]
+    path = tmp_path / "frames-00000000000000000010-000000.jrec"
+    second = encode_block(frames[3:])
+    path.write_bytes(encode_block(frames[:3]) + second[: len(second) - 1])
+
+    with caplog.at_level(logging.WARNING):
+        seqs = [r.seq for r in iter_records(tmp_path)]
+
+    assert seqs == [0, 1, 2]
+    assert "torn last block" in caplog.text
+
+
+def test_files_of_the_first_one_record_per_chunk_format_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "frames-00000000000000000010-000000.jrec"
+    old = encode_record(1, 10, FrameKind.WS_IN, "ws-1", "l2Book:BTC", L2_FRAME)
+    rest = encode_record(2, 11, FrameKind.REST, "rest", "rest:info:meta", b"{}")
+    new = encode_block([(3, 12, FrameKind.WS_OUT, "ws-2", "ws-2", b'{"method":"ping"}')])
+    path.write_bytes(old + rest + new)
+
+    records = list(iter_records(tmp_path))
+
+    assert [(r.seq, r.recv_ns, r.kind, r.conn_id, r.stream, r.payload) for r in records] == [
+        (1, 10, FrameKind.WS_IN, "ws-1", "l2Book:BTC", L2_FRAME),
+        (2, 11, FrameKind.REST, "rest", "rest:info:meta", b"{}"),
+        (3, 12, FrameKind.WS_OUT, "ws-2", "ws-2", b'{"method":"ping"}'),
+    ]
+
+
+def test_a_block_is_a_checksummed_messagepack_array_of_frames() -> None:
+    frames = [
+        (7, 100, FrameKind.WS_IN, "ws-1", "trades:BTC", b"a"),
+        (8, 101, FrameKind.REST, "rest", "rest:info:meta", b"{}"),
+    ]
+
+    block = encode_block(frames)
+
+    magic, length, crc = struct.unpack_from("<4sII", block)
+    body = block[12:]
+    assert (magic, length, crc) == (b"JRB2", len(body), zlib.crc32(body))
+    assert msgspec.msgpack.decode(body) == [
+        [7, 100, 1, "ws-1", "trades:BTC", b"a"],
+        [8, 101, 3, "rest", "rest:info:meta", b"{}"],
+    ]
+
+
+def test_a_block_reads_back_exactly(tmp_path: Path) -> None:
+    frames: list[tuple[int, int, int, str, str, bytes | str]] = [
+        (7, 100, FrameKind.WS_IN, "ws-1", "trades:BTC", b"a"),
+        (8, 101, FrameKind.REST, "rest", "rest:info:meta", "\u00e9t\u00e9"),
+        (9, 102, FrameKind.WS_IN, "ws-1", "trades:BTC", b""),
+        (10, 2**63, FrameKind.WS_OUT, "ws-2", "ws-2", b"z" * 70_000),
+    ]
+    path = tmp_path / "frames-00000000000000000100-000000.jrec"
+    path.write_bytes(encode_block(frames))
+
+    records = list(iter_records(path))
+
+    assert [(r.seq, r.recv_ns, r.kind, r.conn_id, r.stream) for r in records] == [
+        (7, 100, FrameKind.WS_IN, "ws-1", "trades:BTC"),
+        (8, 101, FrameKind.REST, "rest", "rest:info:meta"),
+        (9, 102, FrameKind.WS_IN, "ws-1", "trades:BTC"),
+        (10, 2**63, FrameKind.WS_OUT, "ws-2", "ws-2"),
+    ]
+    assert [r.payload for r in records] == [b"a", "\u00e9t\u00e9".encode(), b"", b"z" * 70_000]
+
+
+def test_many_frames_are_written_in_few_blocks_and_all_read_back(tmp_path: Path) -> None:
+    recorder = FrameRecorder(tmp_path, compression="none", writer_pause_secs=0.05)
+
+    record_all(recorder, 5_000)
+
+    (path,) = recording_files(tmp_path)
+    data = path.read_bytes()
+    assert [r.seq for r in iter_records(tmp_path)] == list(range(5_000))
+    assert recorder.stats().written == 5_000
+    assert data.count(b"JRB2") < 50  # batches, not one chunk per frame (5000)
 
 
 def test_torn_header_and_bad_checksum_are_skipped_and_later_files_still_read(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    record_all(FrameRecorder(tmp_path, rotate_max_bytes=600, compression="none"), 9)
+    recorder = FrameRecorder(tmp_path, rotate_max_bytes=600, compression="none", block_max_frames=1)
+    record_all(recorder, 9)
     first, *_ = recording_files(tmp_path)
     data = bytearray(first.read_bytes())
-    data[30] ^= 0xFF  # corrupt the body of the first record
+    data[40] ^= 0xFF  # corrupt the body of the first block
     first.write_bytes(bytes(data) + b"JRC")  # and a torn header after the last one
 
     with caplog.at_level(logging.WARNING):
@@ -143,10 +230,10 @@ class StalledRecorder(FrameRecorder):
         self.release = release
         self.writer_blocked = threading.Event()
 
-    def _write_item(self, item: tuple[int, int, int, str, str, bytes | str]) -> None:
+    def _write_batch(self, items: list[tuple[int, int, int, str, str, bytes | str]]) -> None:
         self.writer_blocked.set()
         self.release.wait()
-        super()._write_item(item)
+        super()._write_batch(items)
 
 
 def test_full_queue_drops_and_counts_without_blocking_and_raises_an_alarm(
