@@ -132,6 +132,10 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
         Channels whose subscribed streams are "needed" by the gate. Default: the channels that
         flow continuously (books, top of book, asset context); trades and candles may be silent
         for minutes on an illiquid coin, so they are not needed unless listed here.
+    check_trade_counts : bool
+        Detect skipped trades messages: subscribing a coin's trades also subscribes its 1m
+        candles (no bars published), and a closed minute whose venue trade count exceeds the
+        prints received makes the trades stream a GAP.
     """
 
     stale_l2book_secs: float = 10.0
@@ -143,6 +147,7 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     gate_enabled: bool = True
     gate_recovery_secs: float = 5.0
     gate_channels: tuple[str, ...] = ("l2Book", "bbo", "activeAssetCtx", "activeSpotAssetCtx")
+    check_trade_counts: bool = True
 
     def __post_init__(self) -> None:
         for name in (

@@ -31,6 +31,10 @@ Decisions worth knowing:
   (``OpenInterestUpdate``, ``HyperliquidTrade``) routed per instrument by the data engine;
   subscribe with ``subscribe_data(DataType(T), instrument_id=...)``. ``FeedHealth`` has no
   instrument: subscribe with ``subscribe_data(FEED_HEALTH_DATA_TYPE, client_id=ClientId(...))``.
+* A skipped trades message is caught by ``TradeCountCheck`` (see ``health.py``): with
+  ``health.check_trade_counts`` on (the default), subscribing trades of a coin also subscribes
+  its 1m candle stream internally (output ``"trade_check"``), whose trade counts are compared
+  with the prints received; no bars are published for it unless bars were asked for.
 * "Needed" streams for the health gate are the streams this client subscribed on the node's
   behalf whose channel is in ``health.gate_channels`` (books, top of book, asset context by
   default; trades and candles may be silent for minutes). The gate needs the node's RiskEngine,
@@ -95,7 +99,9 @@ from adapters.hyperliquid.data_types import FeedHealthStatus
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
+from adapters.hyperliquid.health import TradeCountCheck
 from adapters.hyperliquid.health import TradingStateTarget
+from adapters.hyperliquid.health import stream_key
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.http import HyperliquidHttpClient
 from adapters.hyperliquid.parsing import BookDiffer
@@ -136,6 +142,7 @@ from adapters.hyperliquid.websocket import subscription_stream_key
 __all__ = [
     "CANDLE_INTERVAL_MS",
     "OUTPUTS",
+    "TRADE_CHECK",
     "HyperliquidDataClient",
     "HyperliquidFrameHandler",
     "wire_health_gates",
@@ -182,11 +189,18 @@ OUTPUTS: Final[frozenset[str]] = frozenset(
         "index",
         "funding",
         "open_interest",
+        "trade_check",
     }
 )
-"""What a coin's streams can be turned into; bars are ``"bar:<interval>"``."""
+"""What a coin's streams can be turned into; bars are ``"bar:<interval>"``. ``"trade_check"``
+turns the coin's 1m candles into trade-count checks of its trades stream (no data)."""
+
+TRADE_CHECK: Final[str] = "trade_check"
+_TRADE_CHECK_INTERVAL: Final[str] = "1m"
 
 _CTX_OUTPUTS: Final[frozenset[str]] = frozenset({"mark", "index", "funding", "open_interest"})
+_TRADE_OUTPUTS: Final[frozenset[str]] = frozenset({"trades", "hl_trades"})
+_NO_DATA_OUTPUTS: Final[frozenset[str]] = frozenset({"trade_check"})
 _RECENT_TRADES_DECODER: Final = msgspec.json.Decoder(list[Trade])
 
 Emit = Callable[[Data], None]
@@ -278,6 +292,7 @@ class HyperliquidFrameHandler:
         self._schedule = schedule_bar_close
         self._decode = WS_FRAME_DECODER.decode
         self._coins: dict[str, _CoinState] = {}
+        self._trade_counts = TradeCountCheck()
         self._conn_id: str | None = None
         self._next_deadline_ns: int | None = None
         self._offset_cur = 0
@@ -317,14 +332,30 @@ class HyperliquidFrameHandler:
                 self._refresh_pending(state)
         elif output not in OUTPUTS:
             raise ValueError(f"unknown output {output!r}; expected one of {sorted(OUTPUTS)}")
+        elif output == TRADE_CHECK and enabled != (output in state.outputs):
+            if enabled:
+                self._trade_counts.reset(coin)
+            else:
+                self._trade_counts.discard(coin)
         if enabled:
             state.outputs.add(output)
         else:
             state.outputs.discard(output)
 
     def outputs(self) -> dict[str, frozenset[str]]:
-        """Enabled outputs per coin (what replay needs to reproduce a live run)."""
-        return {coin: frozenset(s.outputs) for coin, s in self._coins.items() if s.outputs}
+        """Enabled data outputs per coin (what replay needs to reproduce a live run); the
+        ``"trade_check"`` output emits no data and is left out."""
+        result = {}
+        for coin, state in self._coins.items():
+            outputs = state.outputs - _NO_DATA_OUTPUTS
+            if outputs:
+                result[coin] = frozenset(outputs)
+        return result
+
+    @property
+    def trade_count_check(self) -> TradeCountCheck:
+        """The skipped-trades detector (its counters show how many minutes it compared)."""
+        return self._trade_counts
 
     def status(self, coin: str) -> _CoinState | None:
         """The per-coin state (for the periodic status line)."""
@@ -375,6 +406,7 @@ class HyperliquidFrameHandler:
             state.fast_differ.reset()
         for stream in self.monitor.streams:
             self.monitor.mark_resubscribed(stream, recv_ns)
+        self._trade_counts.reset_all()
 
     def _health(self, change: FeedHealth | None) -> None:
         if change is not None:
@@ -450,6 +482,8 @@ class HyperliquidFrameHandler:
         state = self._coins.get(trades[0].coin)
         if state is None:
             return
+        if TRADE_CHECK in state.outputs:
+            self._trade_counts.on_trades(trades[0].coin, trades)
         fresh, change = self.monitor.on_trades(key, trades, recv_ns)
         self._health(change)
         state.msgs += 1
@@ -514,6 +548,11 @@ class HyperliquidFrameHandler:
         if state is None:
             return
         self._health(self.monitor.on_frame(key, None, recv_ns))
+        if candle.i == _TRADE_CHECK_INTERVAL and TRADE_CHECK in state.outputs:
+            reason = self._trade_counts.on_candle(candle.s, candle.t, candle.n)
+            if reason is not None:
+                trades_key = stream_key("trades", candle.s)
+                self._health(self.monitor.report_gap(trades_key, reason, recv_ns))
         bar_state = state.bars.get(candle.i)
         if bar_state is None or candle.t <= bar_state.last_emitted_open:
             return  # not subscribed, or a period already emitted (e.g. replayed on resubscribe)
@@ -595,6 +634,8 @@ def _output_subscription(coin: str, output: str, fast: bool) -> Subscription:
         return ActiveAssetCtxSubscription(coin=coin)
     if output.startswith("bar:"):
         return CandleSubscription(coin=coin, interval=output.removeprefix("bar:"))
+    if output == TRADE_CHECK:
+        return CandleSubscription(coin=coin, interval=_TRADE_CHECK_INTERVAL)
     raise ValueError(f"unknown output {output!r}")
 
 
@@ -847,7 +888,12 @@ class HyperliquidDataClient(LiveMarketDataClient):
     def _update_required_streams(self) -> None:
         if self._gate is None:
             return
-        needed = [key for key in self._stream_subs if stream_kind(key) in self._gate_channels]
+        # Only streams with health: not the internal candles of the trade-count check.
+        needed = [
+            key
+            for key in self._stream_subs
+            if stream_kind(key) in self._gate_channels and self._monitor.status(key) is not None
+        ]
         self._gate.set_required_streams(needed, self._clock.timestamp_ns())
 
     # -- bars backstop timer ---------------------------------------------------------------------
@@ -960,14 +1006,21 @@ class HyperliquidDataClient(LiveMarketDataClient):
         key = subscription_stream_key(subscription)
         users = self._stream_outputs.setdefault(key, set())
         users.add((coin, output))
-        if key in self._stream_subs:
-            return
-        self._stream_subs[key] = subscription
-        change = self._monitor.register(key, self._clock.timestamp_ns())
-        if change is not None:
-            self._on_health(change)
-        self._update_required_streams()
-        await self._ws.subscribe(subscription)
+        if output != TRADE_CHECK:
+            # The internal candle stream of the trade-count check has no health of its own
+            # (a quiet coin's candles stop for minutes): only streams someone asked for.
+            change = self._monitor.register(key, self._clock.timestamp_ns())
+            if change is not None:
+                self._on_health(change)
+                if key in self._stream_subs:  # bars on the check's candles: now has health
+                    self._update_required_streams()
+        if key not in self._stream_subs:
+            self._stream_subs[key] = subscription
+            self._update_required_streams()
+            await self._ws.subscribe(subscription)
+        if output in _TRADE_OUTPUTS and self._config.health.check_trade_counts:
+            # After the trades subscription: the check counts from when trades are live.
+            await self._enable(instrument_id, TRADE_CHECK)
 
     async def _disable(self, instrument_id: InstrumentId, output: str) -> None:
         coin = self._coin_of(instrument_id)
@@ -975,7 +1028,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
             return
         self._handler.set_output(coin, output, False)
         for key, users in list(self._stream_outputs.items()):
+            if (coin, output) not in users:
+                continue
             users.discard((coin, output))
+            if users == {(coin, TRADE_CHECK)}:
+                self._monitor.unregister(key)  # only the check is left: no health (see _enable)
+                self._latest_health.pop(key, None)
+                self._update_required_streams()
             if users:
                 continue
             del self._stream_outputs[key]
@@ -987,6 +1046,11 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._update_required_streams()
             if subscription is not None:
                 await self._ws.unsubscribe(subscription)
+        if output in _TRADE_OUTPUTS:
+            state = self._handler.status(coin)
+            outputs = state.outputs if state is not None else set()
+            if TRADE_CHECK in outputs and not outputs & _TRADE_OUTPUTS:
+                await self._disable(instrument_id, TRADE_CHECK)
 
     async def _subscribe_instruments(self, command: SubscribeInstruments) -> None:
         pass  # instruments are pushed on connect and on every refresh

@@ -18,15 +18,30 @@ Continuity rules, and why:
   are dropped and counted, not flagged: no data was lost, and the venue replays recent prints
   after every (re)subscribe. After ``mark_resubscribed`` the first trades frame may contain those
   older prints; they are dropped silently (already seen, or older than what was already
-  published, so publishing them would be out of order) instead of raising a GAP.
+  published, so publishing them would be out of order) instead of raising a GAP. That first
+  frame after a subscribe (the venue's snapshot of recent prints, sent newest first) is put back
+  in time order (reversed) before it is checked, so the first subscription publishes it oldest
+  first, with no false GAP.
 * A frame that arrives in order on a stream that is STALE, GAP or RECONNECTING brings it back to
   OK: every l2Book push is a full snapshot, so one good frame restores a true picture. The gate's
   recovery time provides the hysteresis.
 * A stream starts STALE ("no data yet") when registered: fail closed until data proves otherwise.
+* A skipped trades message cannot be seen on the trades stream alone (tids are hashes), so
+  ``TradeCountCheck`` compares the venue's own count: every 1m candle carries ``n``, the number
+  of prints in that minute, the same prints the trades channel sends (the simulator counts one
+  per maker/taker match, exactly what it publishes). Once a minute's candle is final (a candle of
+  a later minute arrived) and ``n`` exceeds the distinct tids received in that minute, the trades
+  stream is a GAP (``StreamMonitor.report_gap``). Only minutes whose every print was delivered
+  live are compared: after a (re)subscription or reconnect, counting starts once a trades frame
+  has arrived (the trades subscription is live) and a candle has arrived after it; that candle's
+  minute may hold prints from before the subscription and is skipped, later minutes count. A
+  lost candle push can only hide a gap (a lower ``n``), never invent one. This assumes the venue
+  sends a minute's prints before the candle of a later minute, as it publishes block by block.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -47,6 +62,7 @@ __all__ = [
     "HealthGate",
     "StreamMonitor",
     "TimedTrade",
+    "TradeCountCheck",
     "TradingStateTarget",
     "stream_key",
     "stream_kind",
@@ -59,6 +75,7 @@ _RECONNECTING: Final[str] = FeedHealthStatus.RECONNECTING.value
 _NANOS_PER_MILLI: Final[int] = 1_000_000
 # Remembered (time, tid) keys per trades stream, for duplicate detection across reconnects.
 _TRADE_MEMORY: Final[int] = 4_096
+_MINUTE_MS: Final[int] = 60_000
 
 
 def stream_key(channel: str, coin: str, interval: str | None = None) -> str:
@@ -138,7 +155,8 @@ class StreamMonitor:
         if stream in self._streams:
             return None
         threshold = self._stale_after_ns.get(stream_kind(stream), 0)
-        self._streams[stream] = _StreamState(_STALE, threshold, now_ns)
+        # The first frame of a subscription may be a snapshot of older data: a resync.
+        self._streams[stream] = _StreamState(_STALE, threshold, now_ns, resync=True)
         return _health(stream, _STALE, "subscribed, no data yet", now_ns)
 
     def unregister(self, stream: str) -> None:
@@ -181,6 +199,8 @@ class StreamMonitor:
         if state is None:
             return list(trades), None
         state.last_recv_ns = recv_ns
+        if state.resync and len(trades) > 1 and trades[0].time > trades[-1].time:
+            trades = trades[::-1]  # a snapshot of recent prints, newest first: venue order back
         fresh: list[T] = []
         backwards: tuple[int, int] | None = None
         for trade in trades:
@@ -208,6 +228,14 @@ class StreamMonitor:
         state.seen_order.append(key)
         if len(state.seen_order) > _TRADE_MEMORY:
             state.seen.discard(state.seen_order.popleft())
+
+    def report_gap(self, stream: str, reason: str, now_ns: int) -> FeedHealth | None:
+        """A gap found by a check outside this monitor (``TradeCountCheck``): the stream is GAP
+        until its next in-order frame."""
+        state = self._streams.get(stream)
+        if state is None:
+            return None
+        return self._set(stream, state, _GAP, reason, now_ns)
 
     def on_disconnected(
         self, streams: Iterable[str], now_ns: int, reason: str = "connection lost"
@@ -244,6 +272,94 @@ class StreamMonitor:
                 if change is not None:
                     changes.append(change)
         return changes
+
+
+class _TradeCount:
+    """Per coin: what is known about the live streams and the tids received per minute."""
+
+    __slots__ = ("first_t", "last_n", "last_t", "tids", "trades_live")
+
+    def __init__(self) -> None:
+        self.trades_live = False
+        self.first_t: int | None = None
+        self.last_t = -1
+        self.last_n = 0
+        self.tids: dict[int, set[int]] = {}
+
+
+class TradeCountCheck:
+    """Detects skipped trades messages from the 1m candles' trade counts (module notes).
+
+    Pure and clock-free like ``StreamMonitor``: fed the trades and 1m candle frames of the coins
+    it watches (``reset`` starts watching, and must be called again whenever either
+    subscription is made anew or the connection changes); returns a reason when a gap is found.
+    """
+
+    def __init__(self) -> None:
+        self._coins: dict[str, _TradeCount] = {}
+        self.minutes_checked = 0
+        self.gaps_found = 0
+
+    def reset(self, coin: str) -> None:
+        """Start (over) for a coin: nothing received so far is known to be complete."""
+        self._coins[coin] = _TradeCount()
+
+    def reset_all(self) -> None:
+        """Start over for every watched coin (a new connection)."""
+        for coin in self._coins:
+            self._coins[coin] = _TradeCount()
+
+    def discard(self, coin: str) -> None:
+        """Stop watching a coin."""
+        self._coins.pop(coin, None)
+
+    def on_trades(self, coin: str, trades: Sequence[TimedTrade]) -> None:
+        """Count the prints of a trades frame by minute (duplicates count once)."""
+        state = self._coins.get(coin)
+        if state is None:
+            return
+        state.trades_live = True
+        first = state.first_t
+        if first is None:
+            return  # these prints belong to the first candle's minute or earlier: not compared
+        tids = state.tids
+        for trade in trades:
+            minute = trade.time - trade.time % _MINUTE_MS
+            if minute > first:
+                bucket = tids.get(minute)
+                if bucket is None:
+                    tids[minute] = bucket = set()
+                bucket.add(trade.tid)
+
+    def on_candle(self, coin: str, open_ms: int, count: int) -> str | None:
+        """A 1m candle push (open time ``t``, trade count ``n``); a reason if a gap was found."""
+        state = self._coins.get(coin)
+        if state is None or not state.trades_live:
+            return None
+        if state.first_t is None:
+            state.first_t = state.last_t = open_ms
+            state.last_n = count
+            return None
+        last = state.last_t
+        if open_ms <= last:
+            if open_ms == last:
+                state.last_n = count
+            return None
+        reason = None
+        received = len(state.tids.pop(last, ()))
+        if last > state.first_t:
+            self.minutes_checked += 1
+            if state.last_n > received:
+                self.gaps_found += 1
+                minute = time.strftime("%Y-%m-%d %H:%M", time.gmtime(last // 1000))
+                reason = (
+                    f"trades: venue counted {state.last_n} in {minute} UTC, received {received}"
+                )
+        state.last_t = open_ms
+        state.last_n = count
+        for old in [m for m in state.tids if m < open_ms]:
+            del state.tids[old]
+        return reason
 
 
 class TradingStateTarget(Protocol):

@@ -58,6 +58,7 @@ from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
 from adapters.hyperliquid.factories import wire_health_gates
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
+from adapters.hyperliquid.websocket import subscription_stream_key
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
@@ -376,6 +377,156 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             node.dispose()
             adapter_logger.removeHandler(py_handler)
+            asyncio.set_event_loop(None)
+    flush_logger()
+    logs = sorted(log_dir.glob("*"))
+    run.log_file = logs[0] if logs else None
+    yield run
+
+
+# ------------------------------------------------------------------------------------------------
+# Skipped trades messages: a second, short scenario on an accelerated venue clock
+# ------------------------------------------------------------------------------------------------
+
+# Venue ms per wall ms: a 1m candle closes every 2 s, so minutes can be compared in seconds.
+TRADE_GAP_SPEED = 30.0
+TRADE_GAP_MINUTES_BEFORE_FAULT = 2
+
+
+class TradesCollectorConfig(ActorConfig, frozen=True):
+    """Nothing to configure: the collector subscribes to BTC trades and feed health only."""
+
+
+class TradesCollector(Actor):
+    """Subscribes to BTC trade ticks (no bars) and feed health, keeping them in order."""
+
+    def __init__(self) -> None:
+        super().__init__(TradesCollectorConfig())
+        self.ticks: list[TradeTick] = []
+        self.health: list[FeedHealth] = []
+
+    def on_start(self) -> None:
+        """Trades of BTC and feed health: nothing that needs candles."""
+        self.subscribe_trade_ticks(INSTRUMENT_ID)
+        self.subscribe_data(FEED_HEALTH_DATA_TYPE, client_id=CLIENT_ID)
+
+    def on_stop(self) -> None:
+        """Nothing to undo: the node is shutting down with the actor."""
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        self.ticks.append(tick)
+
+    def on_data(self, data: Any) -> None:
+        if isinstance(data, FeedHealth):
+            self.health.append(data)
+
+
+@dataclass
+class TradeGapRun:
+    """What the skipped-trades scenario saw."""
+
+    collector: TradesCollector
+    log_file: Path | None
+    subscriptions: list[str] = field(default_factory=list)
+    bars_in_cache: int = 0
+    minutes_checked_before_fault: int = 0
+    gaps_before_fault: list[FeedHealth] = field(default_factory=list)
+    fault_wall_ns: int = 0
+    venue_candles: dict[int, int] = field(default_factory=dict)  # minute open ms -> n
+
+
+@pytest.fixture(scope="module")
+def trade_gap_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TradeGapRun]:
+    """A node subscribed to BTC trades only, on a fast venue clock: first a normal run until
+    the trade-count check has compared a few minutes, then one trades frame skipped by the
+    simulator, until the GAP shows (see ``test_trade_gap.py``)."""
+    tmp = tmp_path_factory.mktemp("trade_gap")
+    log_dir = tmp / "logs"
+    log_dir.mkdir()
+    sim_config = SimConfig(coins=("BTC",), speed=TRADE_GAP_SPEED, activity=2.0, seed=5)
+    with SimThread(sim_config) as sim:
+        client_config = HyperliquidDataClientConfig(
+            http_url=sim.base_url,
+            coins=("BTC",),
+            instrument_refresh_interval_secs=0,
+            ws_ping_interval_secs=5.0,
+            status_log_interval_secs=0,
+            health=HyperliquidFeedHealthConfig(check_interval_secs=0.2),
+        )
+        node_config = TradingNodeConfig(
+            trader_id="JARVIS-002",
+            logging=LoggingConfig(
+                log_level="ERROR",
+                log_level_file="WARNING",
+                log_directory=str(log_dir),
+                log_file_name="node",
+                log_colors=False,
+            ),
+            data_engine=LiveDataEngineConfig(),
+            data_clients={"HYPERLIQUID": client_config},
+            timeout_connection=20.0,
+            timeout_disconnection=5.0,
+            timeout_post_stop=0.5,
+            timeout_shutdown=2.0,
+            timeout_reconciliation=1.0,
+            timeout_portfolio=1.0,
+        )
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        node = TradingNode(config=node_config, loop=loop)
+        node.add_data_client_factory("HYPERLIQUID", HyperliquidLiveDataClientFactory)
+        node.build()
+        (client,) = [
+            c
+            for c in node.kernel.data_engine._clients.values()
+            if isinstance(c, HyperliquidDataClient)
+        ]
+        collector = TradesCollector()
+        node.trader.add_actor(collector)
+        run = TradeGapRun(collector=collector, log_file=None)
+        check = client.frame_handler.trade_count_check
+
+        def trade_gaps() -> list[FeedHealth]:
+            return [h for h in collector.health if h.stream == "trades:BTC" and h.status == "GAP"]
+
+        async def scenario() -> None:
+            runner = loop.create_task(node.run_async())
+            await _wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
+            minutes = TRADE_GAP_MINUTES_BEFORE_FAULT
+            await _wait_for(lambda: check.minutes_checked >= minutes, 30, "minutes compared")
+            run.minutes_checked_before_fault = check.minutes_checked
+            run.gaps_before_fault = trade_gaps()
+            run.fault_wall_ns = time.time_ns()
+            skip = {"channel": "trades", "coin": COIN, "count": 1}
+            await loop.run_in_executor(None, _admin, sim.base_url, "fault/skip", skip)
+            await _wait_for(lambda: bool(trade_gaps()), 30, "a GAP on trades:BTC")
+            await _wait_for(
+                lambda: client.stream_health()["trades:BTC"].status == "OK", 10, "trades OK again"
+            )
+            await loop.run_in_executor(None, _admin, sim.base_url, "fault/pause-market")
+            engine = sim.server.venue.engine  # type: ignore[union-attr]
+            now_ms = sim.call(lambda: sim.server.venue.clock.now_ms())  # type: ignore[union-attr]
+            candles = sim.call(lambda: engine.candles(COIN, "1m", now_ms - 3_600_000, now_ms))
+            run.venue_candles = {int(c["t"]): int(c["n"]) for c in candles}
+            run.subscriptions = sorted(
+                subscription_stream_key(s) for s in client.ws_client.subscriptions
+            )
+            run.bars_in_cache = node.kernel.cache.bar_count(
+                BarType.from_str("BTC-USD-PERP.HYPERLIQUID-1-MINUTE-LAST-EXTERNAL")
+            )
+            await node.stop_async()
+            await asyncio.sleep(0.3)
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+
+        try:
+            loop.run_until_complete(scenario())
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            node.dispose()
             asyncio.set_event_loop(None)
     flush_logger()
     logs = sorted(log_dir.glob("*"))

@@ -7,12 +7,16 @@ on the recorded payloads in ../shared/hyperliquid/fixtures, with hand-written ex
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import LiveClock
+from nautilus_trader.common.component import MessageBus
 from nautilus_trader.core.data import Data
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import CustomData
@@ -23,15 +27,19 @@ from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import BookAction
+from nautilus_trader.model.identifiers import TraderId
 
 from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
+from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
+from adapters.hyperliquid.websocket import subscription_stream_key
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
 MS = 1_000_000
@@ -265,3 +273,101 @@ def test_config_rejects_negative_status_interval_and_grace() -> None:
         HyperliquidDataClientConfig(status_log_interval_secs=-1)
     with pytest.raises(ValueError, match="bar_close_grace_ms"):
         HyperliquidDataClientConfig(bar_close_grace_ms=-1)
+
+
+def _trades_at(*prints: tuple[int, int]) -> bytes:
+    """A BTC trades frame with (venue ms, tid) prints."""
+    data = [
+        {
+            "coin": "BTC",
+            "side": "B",
+            "px": "85812.0",
+            "sz": "0.1",
+            "time": ms,
+            "hash": "0x" + "00" * 32,
+            "tid": tid,
+            "users": ["0x" + "11" * 20, "0x" + "22" * 20],
+        }
+        for ms, tid in prints
+    ]
+    return _frame("trades", data)
+
+
+def _candle_at(open_ms: int, n: int) -> bytes:
+    return _frame("candle", dict(CANDLE, t=open_ms, T=open_ms + 59_999, n=n))
+
+
+def test_trade_check_turns_a_short_minute_into_a_trades_gap_and_publishes_no_bar() -> None:
+    h = Harness(outputs=("trades", "trade_check"))
+    m0 = 1791278880000  # CANDLE["t"]
+    m1 = m0 + 60_000
+    h.feed(_trades_at((m0 + 100, 1)), "trades:BTC", 1 * MS)
+    h.feed(_candle_at(m0, 7), "candle:BTC:1m", 2 * MS)
+    h.feed(_trades_at((m1 + 100, 2), (m1 + 200, 3)), "trades:BTC", 3 * MS)
+    h.feed(_candle_at(m1, 2), "candle:BTC:1m", 4 * MS)
+    h.feed(_candle_at(m1, 3), "candle:BTC:1m", 5 * MS)  # a print we never received
+
+    emitted = h.feed(_candle_at(m1 + 60_000, 1), "candle:BTC:1m", 6 * MS)
+
+    gaps = [x for x in h.health if x.status == "GAP"]
+    assert emitted == []
+    assert not any(isinstance(d, Bar) for d in h.data)
+    assert [(g.stream, g.reason, g.since_ns) for g in gaps] == [
+        ("trades:BTC", "trades: venue counted 3 in 2026-10-06 09:29 UTC, received 2", 6 * MS)
+    ]
+
+
+def test_trade_check_off_or_a_complete_minute_raises_no_gap() -> None:
+    for outputs in (("trades",), ("trades", "trade_check")):
+        h = Harness(outputs=outputs)
+        m0 = 1791278880000  # CANDLE["t"]
+        m1 = m0 + 60_000
+        h.feed(_trades_at((m0 + 100, 1)), "trades:BTC", 1 * MS)
+        h.feed(_candle_at(m0, 7), "candle:BTC:1m", 2 * MS)
+        h.feed(_trades_at((m1 + 100, 2), (m1 + 200, 3)), "trades:BTC", 3 * MS)
+        h.feed(_candle_at(m1, 2 if "trade_check" in outputs else 3), "candle:BTC:1m", 4 * MS)
+        h.feed(_candle_at(m1 + 60_000, 1), "candle:BTC:1m", 5 * MS)
+
+        assert [x for x in h.health if x.status == "GAP"] == []
+
+
+def test_trade_count_check_is_on_by_default_and_can_be_turned_off() -> None:
+    assert HyperliquidDataClientConfig().health.check_trade_counts is True
+    off = HyperliquidFeedHealthConfig(check_trade_counts=False)
+    assert HyperliquidDataClientConfig(health=off).health.check_trade_counts is False
+
+
+async def test_trades_subscription_brings_and_takes_the_check_candles_without_their_health() -> (
+    None
+):
+    h = Harness()
+    clock = LiveClock()
+    cache = Cache()
+    cache.add_instrument(h.btc)
+    client = HyperliquidDataClient(
+        asyncio.get_running_loop(),
+        MessageBus(TraderId("TEST-001"), clock),
+        cache,
+        clock,
+        HyperliquidDataClientConfig(http_url="http://127.0.0.1:9"),  # never connected
+    )
+
+    def subscribed() -> list[str]:
+        return sorted(subscription_stream_key(s) for s in client.ws_client.subscriptions)
+
+    await client._enable(h.btc.id, "trades")
+    with_trades = (subscribed(), sorted(client.stream_health()))
+    data_outputs = client.frame_handler.outputs()
+    await client._enable(h.btc.id, "bar:1m")
+    with_bars = sorted(client.stream_health())
+    await client._disable(h.btc.id, "bar:1m")
+    bars_gone = (subscribed(), sorted(client.stream_health()))
+    await client._disable(h.btc.id, "trades")
+
+    assert with_trades == (["candle:BTC:1m", "trades:BTC"], ["trades:BTC"])
+    assert data_outputs == {"BTC": frozenset({"trades"})}  # the check is no data output
+    assert with_bars == ["candle:BTC:1m", "trades:BTC"]
+    assert bars_gone == (["candle:BTC:1m", "trades:BTC"], ["trades:BTC"])
+    assert subscribed() == []
+    state = client.frame_handler.status("BTC")
+    assert state is not None and state.outputs == set()

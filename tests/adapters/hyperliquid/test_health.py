@@ -16,6 +16,7 @@ from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
+from adapters.hyperliquid.health import TradeCountCheck
 from adapters.hyperliquid.health import stream_key
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.schemas.common import Trade
@@ -205,6 +206,110 @@ def test_l2book_after_resubscribe_may_be_older_without_a_gap_once() -> None:
 # --- HealthGate against a real RiskEngine -------------------------------------------------------
 
 
+# 2026-01-01 00:00 UTC and the minutes after it, in venue ms.
+M0 = 1_767_225_600_000
+M1 = M0 + 60_000
+M2 = M1 + 60_000
+M3 = M2 + 60_000
+
+
+def armed_check() -> TradeCountCheck:
+    """A check for BTC that has seen a trades frame and then the first candle (minute M0)."""
+    check = TradeCountCheck()
+    check.reset("BTC")
+    check.on_trades("BTC", [trade(M0 + 5, 1)])
+    assert check.on_candle("BTC", M0, 9) is None
+    return check
+
+
+def test_a_minute_with_fewer_prints_than_the_venue_counted_is_reported_once_final() -> None:
+    check = armed_check()
+    check.on_trades("BTC", [trade(M1 + 1, 11), trade(M1 + 2, 12)])
+    check.on_trades("BTC", [trade(M1 + 3, 13)])
+    # The venue's count grows to 4 while the minute runs; one frame never reached us.
+
+    during = [check.on_candle("BTC", M1, n) for n in (2, 3, 4)]
+    final = check.on_candle("BTC", M2, 1)
+
+    assert during == [None, None, None]
+    assert final == "trades: venue counted 4 in 2026-01-01 00:01 UTC, received 3"
+    assert (check.minutes_checked, check.gaps_found) == (1, 1)
+
+
+def test_complete_minutes_and_repeated_prints_raise_nothing() -> None:
+    check = armed_check()
+    prints = [trade(M1 + 1, 11), trade(M1 + 1, 12), trade(M1 + 40_000, 13)]
+    check.on_trades("BTC", prints)
+    check.on_trades("BTC", prints[1:])  # replayed prints count once
+
+    assert check.on_candle("BTC", M1, 3) is None
+    assert check.on_candle("BTC", M2, 0) is None
+    assert check.on_candle("BTC", M3, 0) is None  # M2: venue 0, received 0
+    assert (check.minutes_checked, check.gaps_found) == (2, 0)
+
+
+def test_the_first_candles_minute_is_never_compared() -> None:
+    check = TradeCountCheck()
+    check.reset("BTC")
+    check.on_trades("BTC", [trade(M1 + 30_000, 11)])  # prints before this one were missed
+
+    assert check.on_candle("BTC", M1, 50) is None
+    assert check.on_candle("BTC", M2, 1) is None
+
+
+def test_candles_before_any_trades_frame_do_not_start_the_count() -> None:
+    check = TradeCountCheck()
+    check.reset("BTC")
+    assert check.on_candle("BTC", M0, 3) is None  # trades subscription not proven live yet
+    check.on_trades("BTC", [trade(M1 + 10, 11)])
+
+    assert check.on_candle("BTC", M1, 5) is None  # first candle after trades: skipped minute
+    assert check.on_candle("BTC", M2, 1) is None
+    check.on_trades("BTC", [trade(M2 + 10, 21)])
+    assert check.on_candle("BTC", M2, 2) is None
+    assert check.on_candle("BTC", M3, 1) == (
+        "trades: venue counted 2 in 2026-01-01 00:02 UTC, received 1"
+    )
+
+
+def test_reset_after_a_reconnect_forgets_the_partial_minute() -> None:
+    check = armed_check()
+    check.on_trades("BTC", [trade(M1 + 1, 11)])
+    check.on_candle("BTC", M1, 1)
+
+    check.reset_all()  # new connection: prints of M1 may have been lost while disconnected
+    check.on_trades("BTC", [trade(M1 + 50_000, 15)])
+
+    assert check.on_candle("BTC", M1, 6) is None
+    assert check.on_candle("BTC", M2, 1) is None
+
+
+def test_older_candles_and_unwatched_coins_are_ignored() -> None:
+    check = armed_check()
+    check.on_trades("BTC", [trade(M1 + 1, 11)])
+    check.on_candle("BTC", M1, 1)
+
+    assert check.on_candle("BTC", M0, 100) is None  # a stale push of a finished minute
+    assert check.on_candle("ETH", M2, 100) is None
+    check.discard("BTC")
+    assert check.on_candle("BTC", M3, 100) is None
+
+
+def test_reported_gap_marks_the_trades_stream_until_its_next_in_order_frame() -> None:
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+    monitor.on_trades(TRADES, [trade(1_000, 1)], 1)
+
+    change = monitor.report_gap(TRADES, "trades: venue counted 2 in x, received 1", 2)
+    _, recovered = monitor.on_trades(TRADES, [trade(2_000, 2)], 3)
+
+    assert change is not None
+    assert (change.stream, change.status) == (TRADES, "GAP")
+    assert change.reason == "trades: venue counted 2 in x, received 1"
+    assert recovered is not None and recovered.status == "OK"
+    assert monitor.report_gap("trades:ETH", "x", 4) is None  # not registered
+
+
 def test_gate_reduces_while_a_needed_stream_is_unhealthy_and_restores_after_recovery(
     risk_engine: RiskEngine,
 ) -> None:
@@ -307,3 +412,19 @@ def test_monitor_transitions_drive_the_gate_end_to_end(risk_engine: RiskEngine) 
     gate.check(11 * SEC)
 
     assert risk_engine.trading_state == TradingState.ACTIVE
+
+
+def test_the_newest_first_snapshot_after_a_subscribe_is_published_oldest_first_without_a_gap() -> (
+    None
+):
+    monitor = StreamMonitor({})
+    monitor.register(TRADES, 0)
+    snapshot = [trade(3_000, 30), trade(2_000, 20), trade(2_000, 21), trade(1_000, 10)]
+
+    fresh, change = monitor.on_trades(TRADES, snapshot, 1)
+    live, _ = monitor.on_trades(TRADES, [trade(500, 5)], 2)
+
+    assert [(t.time, t.tid) for t in fresh] == [(1_000, 10), (2_000, 21), (2_000, 20), (3_000, 30)]
+    assert change is not None and change.status == "OK"
+    assert monitor.status(TRADES) == "GAP"  # after the snapshot, an older print is a GAP
+    assert [t.tid for t in live] == [5]
