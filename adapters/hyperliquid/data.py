@@ -19,7 +19,10 @@ Decisions worth knowing:
   the venue's 5-level fast book instead of the 20-level one. Depth-10 snapshots come from the same
   stream. Every (re)connection resets the book differs, so the first book after a subscribe or a
   reconnect is a full snapshot (CLEAR + ADDs); a reordered (older) book is dropped (GAP), never
-  applied.
+  applied. NautilusTrader 1.231 replaces the cached book with an empty one on EVERY managed
+  subscription (deltas or depth 10) but tells the client only about the first, so the client
+  also sends the next frame whole whenever the cached book object changed (``_book_replaced``).
+  Depth-10 snapshots are whole by nature and need nothing.
 * Bars are emitted once per candle, never partial, as soon as the candle is known to be closed:
   a frame of the same coin stamped at or after the close time (the venue is block-ordered, so
   every update of the old candle came before it), a candle of a newer period, or, for a quiet
@@ -274,6 +277,10 @@ class HyperliquidFrameHandler:
     schedule_bar_close : Callable[[int], None], optional
         Called with a local time (ns) at which ``flush_bars`` should run (the live backstop
         timer); ``None`` during replay, where frame times drive everything.
+    book_replaced : Callable[[InstrumentId], bool], optional
+        Asked before each book diff: ``True`` when the book the deltas feed was replaced since
+        the last call (live: NautilusTrader swapped in an empty managed book), so the frame is
+        emitted whole instead of diffed. ``None`` during replay (no books to replace).
     """
 
     def __init__(
@@ -284,8 +291,10 @@ class HyperliquidFrameHandler:
         *,
         bar_close_grace_ns: int = 250 * _NANOS_PER_MILLI,
         schedule_bar_close: Callable[[int], None] | None = None,
+        book_replaced: Callable[[InstrumentId], bool] | None = None,
     ) -> None:
         self._emit = emit
+        self._book_replaced = book_replaced
         self._on_health = on_health
         self.monitor = monitor
         self._grace_ns = bar_close_grace_ns
@@ -337,10 +346,26 @@ class HyperliquidFrameHandler:
                 self._trade_counts.reset(coin)
             else:
                 self._trade_counts.discard(coin)
+        elif output == "deltas" and enabled and output not in state.outputs:
+            # While deltas were off the differs kept an old snapshot: diffing the next book
+            # against it would leave the new subscriber without the unchanged levels.
+            self.reset_books(coin)
         if enabled:
             state.outputs.add(output)
         else:
             state.outputs.discard(output)
+
+    def reset_books(self, coin: str) -> None:
+        """Emit the coin's next book (normal and fast) whole: CLEAR + every level.
+
+        Needed whenever whoever applies the deltas may hold a book that is not the previous
+        snapshot, e.g. NautilusTrader 1.231 replaces the cached book with an empty one on every
+        managed subscription, even when the stream is already running.
+        """
+        state = self._coins.get(coin)
+        if state is not None:
+            state.differ.reset()
+            state.fast_differ.reset()
 
     def outputs(self) -> dict[str, frozenset[str]]:
         """Enabled data outputs per coin (what replay needs to reproduce a live run); the
@@ -447,6 +472,10 @@ class HyperliquidFrameHandler:
             state.ask_px = asks[0].px
         outputs = state.outputs
         if "deltas" in outputs:
+            replaced = self._book_replaced
+            if replaced is not None and replaced(state.instrument.id):
+                state.differ.reset()
+                state.fast_differ.reset()
             differ = state.fast_differ if book.fast else state.differ
             deltas = differ.diff(book, recv_ns, seq)
             if deltas is not None:
@@ -713,6 +742,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._monitor,
             bar_close_grace_ns=config.bar_close_grace_ms * _NANOS_PER_MILLI,
             schedule_bar_close=self._schedule_bar_close,
+            book_replaced=self._book_replaced,
         )
         self._ws = HyperliquidWebSocketClient(
             config.resolved_ws_url,
@@ -731,6 +761,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._stream_outputs: dict[str, set[tuple[str, str]]] = {}
         self._stream_subs: dict[str, Subscription] = {}
         self._fast_books: set[str] = set()
+        # The cached order book each instrument's deltas last fed (see _book_replaced).
+        self._fed_books: dict[InstrumentId, object] = {}
         self._latest_health: dict[str, FeedHealth] = {}
         self._gate: HealthGate | None = None
         self._bar_timer: asyncio.TimerHandle | None = None
@@ -827,6 +859,18 @@ class HyperliquidDataClient(LiveMarketDataClient):
             )
 
     # -- hot path ----------------------------------------------------------------------------
+
+    def _book_replaced(self, instrument_id: InstrumentId) -> bool:
+        # NautilusTrader 1.231 puts a new, EMPTY book in the cache on every managed book
+        # subscription, but calls the client only for the first one: a later subscriber (or a
+        # depth-10 managed subscription) silently empties the book the running stream feeds.
+        # Seeing a different cached book object is the one signal that covers every such path,
+        # so the next frame is sent whole. One dict lookup per book frame.
+        book = self._cache.order_book(instrument_id)
+        if book is None or book is self._fed_books.get(instrument_id):
+            return False
+        self._fed_books[instrument_id] = book
+        return True
 
     def _on_frame(self, raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
         recorder = self._recorder
@@ -1018,6 +1062,9 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._stream_subs[key] = subscription
             self._update_required_streams()
             await self._ws.subscribe(subscription)
+        elif output in ("deltas", "depth10"):
+            # A book subscription on a running stream: its subscriber starts from nothing.
+            self._handler.reset_books(coin)
         if output in _TRADE_OUTPUTS and self._config.health.check_trade_counts:
             # After the trades subscription: the check counts from when trades are live.
             await self._enable(instrument_id, TRADE_CHECK)

@@ -18,6 +18,7 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.core.data import Data
+from nautilus_trader.model.book import OrderBook
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import FundingRateUpdate
@@ -27,6 +28,7 @@ from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import BookAction
+from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import TraderId
 
 from actors.market_state import OpenInterestUpdate
@@ -371,3 +373,99 @@ async def test_trades_subscription_brings_and_takes_the_check_candles_without_th
     assert subscribed() == []
     state = client.frame_handler.status("BTC")
     assert state is not None and state.outputs == set()
+
+
+def _book_at(time_ms: int, top_ask_sz: str) -> bytes:
+    """The BOOK fixture at another venue time, with only the best ask's size changed."""
+    frame = json.loads(BOOK)
+    frame["data"]["time"] = time_ms
+    frame["data"]["levels"][1][0]["sz"] = top_ask_sz
+    return json.dumps(frame, separators=(",", ":")).encode()
+
+
+class _BookNode:
+    """A data client whose emitted deltas are applied to whatever book the cache holds now,
+    the way NautilusTrader's DataEngine applies them to a managed book."""
+
+    def __init__(self, h: Harness) -> None:
+        clock = LiveClock()
+        self.cache = Cache()
+        self.cache.add_instrument(h.btc)
+        msgbus = MessageBus(TraderId("TEST-001"), clock)
+        self.emitted: list[OrderBookDeltas] = []
+        msgbus.register("DataEngine.process", self._process)
+        self.client = HyperliquidDataClient(
+            asyncio.get_running_loop(),
+            msgbus,
+            self.cache,
+            clock,
+            HyperliquidDataClientConfig(http_url="http://127.0.0.1:9"),  # never connected
+        )
+        self.btc = h.btc
+        self.seq = 0
+
+    def _process(self, data: Data) -> None:
+        if isinstance(data, OrderBookDeltas):
+            self.emitted.append(data)
+            book = self.cache.order_book(data.instrument_id)
+            if book is not None:
+                book.apply(data)
+
+    def new_managed_book(self) -> None:
+        """What the DataEngine does on every managed book subscription: an empty book."""
+        self.cache.add_order_book(OrderBook(self.btc.id, BookType.L2_MBP))
+
+    def feed(self, raw: bytes) -> None:
+        self.seq += 1
+        self.client._on_frame(raw, self.seq, self.seq * MS, "c1", "l2Book:BTC")
+
+    def levels(self) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        book = self.cache.order_book(self.btc.id)
+        assert book is not None
+        bids = [(float(lvl.price), lvl.size()) for lvl in book.bids()]
+        asks = [(float(lvl.price), lvl.size()) for lvl in book.asks()]
+        return bids, asks
+
+
+async def test_managed_book_replaced_by_a_later_subscriber_gets_every_venue_level() -> None:
+    node = _BookNode(Harness())
+    await node.client._enable(node.btc.id, "deltas")
+    node.new_managed_book()
+    node.feed(_book_at(1_000, "26.98831"))
+    node.feed(_book_at(2_000, "1.5"))
+
+    node.new_managed_book()  # a second actor subscribes while the stream runs
+    node.feed(_book_at(3_000, "2.5"))
+
+    bids, asks = node.levels()
+    assert bids == [(85821.0, 0.96592), (85818.0, 0.80629)]
+    assert asks == [(85822.0, 2.5), (85823.0, 4.42262)]
+    assert node.emitted[-1].deltas[0].action == BookAction.CLEAR
+
+
+async def test_repeated_book_subscription_on_a_running_stream_sends_the_next_book_whole() -> None:
+    node = _BookNode(Harness())
+    await node.client._enable(node.btc.id, "deltas")
+    node.feed(_book_at(1_000, "26.98831"))
+    node.feed(_book_at(2_000, "1.5"))
+    diffed = node.emitted[-1]
+
+    await node.client._enable(node.btc.id, "deltas")
+    node.feed(_book_at(3_000, "2.5"))
+
+    assert [d.action for d in diffed.deltas] == [BookAction.UPDATE]
+    whole = node.emitted[-1]
+    assert [d.action for d in whole.deltas] == [BookAction.CLEAR] + [BookAction.ADD] * 4
+
+
+def test_deltas_turned_back_on_start_from_a_full_snapshot_not_a_stale_diff() -> None:
+    h = Harness(outputs=("deltas", "depth10"))
+    h.feed(_book_at(1_000, "26.98831"), "l2Book:BTC", 1 * MS)
+    h.handler.set_output("BTC", "deltas", False)
+    h.feed(_book_at(2_000, "1.5"), "l2Book:BTC", 2 * MS)  # only depth10 while deltas are off
+
+    h.handler.set_output("BTC", "deltas", True)
+    emitted = h.feed(_book_at(3_000, "2.5"), "l2Book:BTC", 3 * MS)
+
+    (deltas,) = [d for d in emitted if isinstance(d, OrderBookDeltas)]
+    assert [d.action for d in deltas.deltas] == [BookAction.CLEAR] + [BookAction.ADD] * 4
