@@ -171,8 +171,8 @@ def test_price_and_size_validation_texts(kit: Any, engine: SimEngine, alice: Any
     ]
     # Integers are valid whatever their significant figures; SOL (szDecimals 2) allows 4 decimals.
     assert "resting" in kit.statuses(alice.order("BTC", True, "123457", "0.001"))[0]
-    assert "resting" in kit.statuses(alice.order("SOL", True, "14.123", "1"))[0]
-    assert kit.statuses(alice.order("SOL", True, "14.1234", "1")) == [
+    assert "resting" in kit.statuses(alice.order("SOL", True, "30.123", "1"))[0]
+    assert kit.statuses(alice.order("SOL", True, "30.1234", "1")) == [
         {"error": "Price must be divisible by tick size. asset=2"}
     ]
 
@@ -275,3 +275,29 @@ def test_closing_fill_realises_pnl_and_flip_reports_direction(
     ][0]["position"]
     assert position["szi"] == "-2.0"
     assert position["entryPx"] == "2100.0"
+
+
+def test_limit_order_too_far_from_the_oracle_is_rejected_with_the_venue_text(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    # BTC's oracle is 80000; the assumed band is 80%: below 16000 or above 144000 is refused.
+    below = alice.order("BTC", True, "15000", "0.001", cloid="0x" + "01" * 16)
+    above = alice.order("BTC", False, "145000", "0.001")
+
+    assert kit.statuses(below) == [{"error": "Order price too far from oracle asset=0"}]
+    assert kit.statuses(above) == [{"error": "Order price too far from oracle asset=0"}]
+    status = engine.info(
+        {"type": "orderStatus", "user": alice.address, "oid": "0x" + "01" * 16}, kit.T0
+    )
+    assert status["order"]["status"] == "oracleRejected"
+    assert engine.info({"type": "openOrders", "user": alice.address}, kit.T0) == []
+
+
+def test_limit_order_inside_the_oracle_band_is_accepted(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    low = alice.order("BTC", True, "16001", "0.001")
+    high = alice.order("BTC", False, "143990", "0.001")
+
+    assert "resting" in kit.statuses(low)[0]
+    assert "resting" in kit.statuses(high)[0]

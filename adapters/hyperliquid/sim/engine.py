@@ -11,6 +11,11 @@ Conventions that the venue does not document precisely (chosen here, kept stable
 - A modify cancels the old order and places the new one under a NEW oid; without the "a" flag a
   crossing Gtc replacement is treated as post-only, as the venue documents.
 - Reduce-only orders are exempt from the $10 minimum; triggered orders keep their oid.
+- A limit order priced more than `ORACLE_PRICE_BAND` (80%) away from the oracle is rejected with
+  "Order price too far from oracle" (status `oracleRejected`). The venue documents the error but
+  not its threshold: 80% is an ASSUMPTION (nothing in PROTOCOL.md or the fixtures says more),
+  wide enough that no sane resting order is refused. Trigger orders are checked on execution
+  only through their slippage-capped price, not on placement.
 - `cumFunding` counts funding PAID by the position as positive.
 - Nonce and margin-action rejection texts are not documented by the venue; see `errors.py`.
 """
@@ -72,6 +77,9 @@ TAKER_FEE = 0.00045
 MAKER_FEE = 0.00015
 MARKET_SLIPPAGE = 0.10
 MIN_NOTIONAL_MICRO = 10_000_000  # $10 in micro-USD (px_units * sz_units for perps)
+# Largest |limit price / oracle - 1| a new limit order may have. ASSUMED (module notes): the venue
+# rejects "too far from oracle" but does not publish the band.
+ORACLE_PRICE_BAND = 0.80
 SCHEDULE_CANCEL_MIN_DELAY_MS = 5_000
 SCHEDULE_CANCEL_MAX_PER_DAY = 10
 RATE_LIMIT_BASE = 10_000
@@ -747,6 +755,8 @@ class SimEngine:
             if trigger[1] > 0:
                 text, status = errors.TICK, "tickRejected"
             return self._reject(order, account, text, status), None
+        if trigger is None and self._too_far_from_oracle(market, px_units):
+            return self._reject(order, account, errors.ORACLE, "oracleRejected"), None
         ref_px = trigger[1] if trigger is not None else px_units
         pos = account.positions.get(market.coin)
         szi = pos.szi if pos is not None else 0
@@ -777,6 +787,15 @@ class SimEngine:
         if not reduce_only and not self._has_margin_for(account, market, order):
             return self._reject(order, account, errors.PERP_MARGIN, "perpMarginRejected"), None
         return self._execute(order, account, market, action_hash), order
+
+    @staticmethod
+    def _too_far_from_oracle(market: _Market, px_units: int) -> bool:
+        """Whether a limit price is outside the assumed oracle band (``ORACLE_PRICE_BAND``)."""
+        oracle = market.oracle
+        if oracle <= 0:
+            return False
+        px = px_units / market.px_scale
+        return abs(px / oracle - 1) > ORACLE_PRICE_BAND
 
     def _has_margin_for(self, account: SimAccount, market: _Market, order: SimOrder) -> bool:
         pos = account.positions.get(market.coin)

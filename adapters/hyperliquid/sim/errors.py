@@ -24,6 +24,7 @@ MARKET_NO_LIQUIDITY = "No liquidity available for market order."
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 INVALID_SIZE = "Order has invalid size."
 INVALID_PRICE = "Order has invalid price."
+ORACLE = "Order price too far from oracle"  # no trailing period, as the venue writes it
 
 # Top-level texts.
 UNKNOWN_SIGNER = "User or API Wallet {address} does not exist."
