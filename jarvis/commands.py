@@ -119,6 +119,8 @@ def _cmd_node(args: argparse.Namespace) -> int:
         result = run_node(loaded, args.duration_secs)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except ConfigError as exc:  # e.g. a client's key variable unset, found before the build
+        return _fail("node", str(exc))
     if result.start_failure is not None:
         return _fail("node", result.start_failure, EXIT_NOT_STARTED)
     return 0

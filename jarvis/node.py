@@ -9,6 +9,7 @@ trading for a data-only node) — so each adjusted config is validated exactly l
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Final
 
 from nautilus_trader.config import ImportableConfig
 from nautilus_trader.config import TradingNodeConfig
+from nautilus_trader.config import resolve_path
 from nautilus_trader.live.node import TradingNode
 
 from adapters.hyperliquid.data import wire_health_gates
@@ -29,19 +31,23 @@ from jarvis.market_log import MarketDataLogger
 
 __all__ = [
     "HYPERLIQUID_DATA_CONFIG_PATH",
+    "HYPERLIQUID_EXEC_CONFIG_PATH",
     "NodeOverrides",
     "NodeRunResult",
     "apply_overrides",
     "build_node",
+    "check_client_environment",
     "describe",
     "load_for_run",
     "market_messages",
     "recording_directories",
+    "register_exec_client_factories",
     "run_node",
     "start_deadline_secs",
 ]
 
 HYPERLIQUID_DATA_CONFIG_PATH: Final[str] = "adapters.hyperliquid.config:HyperliquidDataClientConfig"
+HYPERLIQUID_EXEC_CONFIG_PATH: Final[str] = "adapters.hyperliquid.config:HyperliquidExecClientConfig"
 # Tables of [node] that make a node trade; a data-only node drops them.
 _TRADING_TABLES: Final[tuple[str, ...]] = (
     "exec_clients",
@@ -59,8 +65,8 @@ class NodeOverrides:
     Parameters
     ----------
     http_url : str, optional
-        Point every Hyperliquid data client at this REST base URL (its WebSocket URL is then
-        derived from it, as the SDK does).
+        Point every Hyperliquid data and execution client at this REST base URL (its WebSocket
+        URL is then derived from it, as the SDK does).
     record_directory : str, optional
         Record every raw frame of every Hyperliquid data client into this folder.
     data_only : bool
@@ -72,16 +78,17 @@ class NodeOverrides:
     data_only: bool = False
 
 
-def _hyperliquid_client_configs(raw: Mapping[str, Any]) -> list[MutableMapping[str, Any]]:
+def _hyperliquid_client_configs(
+    raw: Mapping[str, Any], kind: str = "data_clients"
+) -> list[MutableMapping[str, Any]]:
     node = raw.get("node")
     if not isinstance(node, Mapping):
         return []
-    clients = node.get("data_clients") or {}
+    clients = node.get(kind) or {}
+    path = HYPERLIQUID_DATA_CONFIG_PATH if kind == "data_clients" else HYPERLIQUID_EXEC_CONFIG_PATH
     found: list[MutableMapping[str, Any]] = []
     for client in clients.values() if isinstance(clients, Mapping) else ():
-        is_hyperliquid = isinstance(client, MutableMapping) and (
-            client.get("path") == HYPERLIQUID_DATA_CONFIG_PATH
-        )
+        is_hyperliquid = isinstance(client, MutableMapping) and client.get("path") == path
         if is_hyperliquid:
             config = client.setdefault("config", {})
             if isinstance(config, MutableMapping):
@@ -102,6 +109,12 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
             recorder = dict(config.get("recorder") or {})
             recorder["directory"] = overrides.record_directory
             config["recorder"] = recorder
+    if overrides.http_url is not None and not overrides.data_only:
+        # The execution clients trade where the data comes from: never data from a simulator
+        # and orders to the venue named in the file.
+        for config in _hyperliquid_client_configs(raw, "exec_clients"):
+            config["http_url"] = overrides.http_url
+            config.pop("ws_url", None)
     node = raw.get("node")
     if overrides.data_only and isinstance(node, MutableMapping):
         for table in _TRADING_TABLES:
@@ -157,9 +170,58 @@ def describe(loaded: LoadedNodeConfig) -> str:
     return "\n".join(lines)
 
 
+def check_client_environment(
+    loaded: LoadedNodeConfig, environ: Mapping[str, str] | None = None
+) -> None:
+    """Fail before anything is built when a variable a client config names is unset.
+
+    Every ``*_env`` field of a data or execution client config names an environment variable
+    the client reads when it is built (a signing key, an account address); a missing one is a
+    ``ConfigError`` naming the client, the field and the variable, never a half-started node.
+    """
+    env = os.environ if environ is None else environ
+    missing: list[str] = []
+    for kind in ("data_clients", "exec_clients"):
+        for name, entry in getattr(loaded.node, kind).items():
+            config = _client_config(entry)
+            fields = getattr(type(config), "__struct_fields__", ())
+            for field_name in fields:
+                variable = getattr(config, field_name)
+                names_a_variable = field_name.endswith("_env") and isinstance(variable, str)
+                if names_a_variable and variable and not env.get(variable, "").strip():
+                    missing.append(f"{variable} ({kind}.{name}.{field_name})")
+    if missing:
+        raise ConfigError(f"{loaded.source}: environment variable(s) not set: {', '.join(missing)}")
+
+
+def register_exec_client_factories(node: TradingNode, config: TradingNodeConfig) -> None:
+    """Register the factory CLASS of every execution client a config file names by path.
+
+    Why: NautilusTrader 1.231's node builder stores ``cfg.factory.create()`` (an instance) for
+    a factory given by path and then reads ``factory.__name__``, which an instance does not
+    have (AttributeError). A factory registered with ``add_exec_client_factory`` is taken as is,
+    so registering the class first makes every path-named factory work without each one faking
+    a ``__name__``. A factory that defines ``__name__`` itself (the paper factory answers the
+    builder's "SandboxLiveExecClientFactory" check to receive the portfolio, which the builder
+    passes only by that name) is left to the builder, so it keeps getting the portfolio.
+    """
+    registered: set[str] = set()
+    for key, entry in config.exec_clients.items():
+        if not isinstance(entry, ImportableConfig) or entry.factory is None:
+            continue
+        name = key.partition("-")[0]  # the builder's own naming of client keys
+        factory = resolve_path(entry.factory.path)
+        if name in registered or "__name__" in vars(factory):
+            continue
+        node.add_exec_client_factory(name, factory)
+        registered.add(name)
+
+
 def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> TradingNode:
     """A built (clients created, not started) ``TradingNode`` on ``loop``."""
+    check_client_environment(loaded)
     node = TradingNode(config=loaded.node, loop=loop)
+    register_exec_client_factories(node, loaded.node)
     node.build()
     wire_health_gates(node)
     return node
@@ -207,12 +269,14 @@ async def _watch_start(node: TradingNode, deadline_secs: float, failures: list[s
 
 def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> NodeRunResult:
     """Build, run until Ctrl-C / SIGTERM (or ``duration_secs``), stop and dispose the node."""
+    check_client_environment(loaded)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     node = TradingNode(config=loaded.node, loop=loop)
     seen: int | None = None
     failures: list[str] = []
     try:
+        register_exec_client_factories(node, loaded.node)
         node.build()
         # The feed-health gate needs the RiskEngine, which NautilusTrader does not hand to
         # data clients.

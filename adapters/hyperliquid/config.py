@@ -7,6 +7,7 @@ Base URLs are free: mainnet, testnet or any custom URL such as the local simulat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -305,6 +306,10 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     account_address : str, optional
         The master account the key trades for; ``None`` = the key's own address. With an agent
         key this must be set: the venue answers queries only for the account, never the agent.
+    account_address_env : str, optional
+        Name of an environment variable holding ``account_address`` instead (config files name
+        the variable, so an account is not committed with the file); read when the client is
+        built. At most one of the two.
     vault_address : str, optional
         Trade for this vault or sub-account (sent as ``vaultAddress``; queries use it).
     product_types : tuple[str, ...]
@@ -345,6 +350,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     is_mainnet: bool | None = None
     private_key_env: str = DEFAULT_PRIVATE_KEY_ENV
     account_address: str | None = None
+    account_address_env: str | None = None
     vault_address: str | None = None
     product_types: tuple[str, ...] = ("perp",)
     coins: tuple[str, ...] | None = None
@@ -367,6 +373,11 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
             _require_url("ws_url", self.ws_url, ("ws", "wss"))
         if not self.private_key_env:
             _fail("private_key_env", "must name an environment variable")
+        if self.account_address_env is not None:
+            if not self.account_address_env:
+                _fail("account_address_env", "must name an environment variable")
+            if self.account_address is not None:
+                _fail("account_address_env", "give account_address or account_address_env")
         for name in ("account_address", "vault_address"):
             value = getattr(self, name)
             if value is not None and not _is_address(value):
@@ -411,6 +422,26 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         if self.is_mainnet is not None:
             return self.is_mainnet
         return self.http_url.rstrip("/") == MAINNET_HTTP_URL
+
+    def resolve_account_address(self, environ: Mapping[str, str]) -> str | None:
+        """``account_address``, or the value of ``account_address_env`` in ``environ``.
+
+        Raises ``ValueError`` naming the variable when it is unset or not an address.
+        """
+        if self.account_address_env is None:
+            return self.account_address
+        value = environ.get(self.account_address_env, "").strip()
+        if not value:
+            raise ValueError(
+                f"no Hyperliquid account address: set the environment variable "
+                f"{self.account_address_env} (the master account the key trades for)"
+            )
+        if not _is_address(value):
+            raise ValueError(
+                f"environment variable {self.account_address_env} must hold a 0x-prefixed "
+                "40-hex-digit address"
+            )
+        return value
 
 
 def _is_address(value: str) -> bool:

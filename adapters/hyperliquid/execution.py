@@ -256,6 +256,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             )
         signer = HyperliquidSigner(key, is_mainnet=config.resolved_is_mainnet)
         del key
+        account_address = config.resolve_account_address(os.environ)
         http = HyperliquidHttpClient(
             config.http_url, timeout_secs=config.http_timeout_secs, clock_ns=clock.timestamp_ns
         )
@@ -286,7 +287,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         self._http = http
         self._provider = provider
         self._builder = HyperliquidOrderBuilder(max_slippage_bps=config.max_slippage_bps)
-        self._account_address = (config.account_address or signer.address).lower()
+        self._account_address = (account_address or signer.address).lower()
         self._vault = config.vault_address.lower() if config.vault_address else None
         self._user = self._vault or self._account_address
         self._ws = HyperliquidWebSocketClient(

@@ -8,13 +8,17 @@ import pytest
 from nautilus_trader.config import ImportableConfig
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.config import HyperliquidExecClientConfig
+from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
 from config.loading import ConfigError
 from config.loading import read_config_file
 from jarvis.node import NodeOverrides
 from jarvis.node import apply_overrides
+from jarvis.node import check_client_environment
 from jarvis.node import describe
 from jarvis.node import load_for_run
 from jarvis.node import recording_directories
+from jarvis.node import register_exec_client_factories
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIM_TOML = REPO_ROOT / "config" / "sim.toml"
@@ -79,3 +83,94 @@ def test_describe_says_where_the_node_connects() -> None:
 
     assert "environment=sim" in text
     assert "http://127.0.0.1:3001 (ws ws://127.0.0.1:3001/ws)" in text
+
+
+SIM_TRADING_TOML = REPO_ROOT / "config" / "sim_trading.toml"
+PAPER_TOML = REPO_ROOT / "config" / "paper.toml"
+MAINNET_TOML = REPO_ROOT / "config" / "mainnet.toml"
+
+
+class _FactoryRecorder:
+    """Stands in for TradingNode.add_exec_client_factory: records what would be registered."""
+
+    def __init__(self) -> None:
+        self.factories: dict[str, type] = {}
+
+    def add_exec_client_factory(self, name: str, factory: type) -> None:
+        assert name not in self.factories  # TradingNode raises KeyError on a second add
+        self.factories[name] = factory
+
+
+def test_exec_factory_named_by_path_is_registered_as_its_class() -> None:
+    loaded = load_for_run(SIM_TRADING_TOML, environ={})
+    node = _FactoryRecorder()
+
+    register_exec_client_factories(node, loaded.node)  # type: ignore[arg-type]
+
+    assert node.factories == {"HYPERLIQUID": HyperliquidLiveExecClientFactory}
+
+
+def test_paper_factory_is_left_to_the_builder_so_it_still_gets_the_portfolio() -> None:
+    loaded = load_for_run(PAPER_TOML, environ={})
+    node = _FactoryRecorder()
+
+    register_exec_client_factories(node, loaded.node)  # type: ignore[arg-type]
+
+    assert node.factories == {}
+    entry = loaded.node.exec_clients["HYPERLIQUID"]
+    assert isinstance(entry, ImportableConfig) and entry.factory is not None
+    assert entry.factory.create().__name__ == "SandboxLiveExecClientFactory"
+
+
+def test_missing_key_variable_is_a_config_error_naming_it() -> None:
+    loaded = load_for_run(SIM_TRADING_TOML, environ={})
+
+    with pytest.raises(ConfigError, match="HYPERLIQUID_SIM_PRIVATE_KEY") as raised:
+        check_client_environment(loaded, environ={})
+
+    assert "exec_clients.HYPERLIQUID.private_key_env" in str(raised.value)
+    check_client_environment(loaded, environ={"HYPERLIQUID_SIM_PRIVATE_KEY": "set"})
+
+
+@pytest.mark.parametrize("path", [TESTNET_TOML, MAINNET_TOML], ids=lambda p: p.name)
+def test_live_venue_exec_client_reads_key_and_account_from_the_named_variables(
+    path: Path,
+) -> None:
+    loaded = load_for_run(path, environ={})
+    entry = loaded.node.exec_clients["HYPERLIQUID"]
+    assert isinstance(entry, ImportableConfig)
+    config = entry.create()
+    assert isinstance(config, HyperliquidExecClientConfig)
+    env = path.stem.upper()
+
+    with pytest.raises(ConfigError) as raised:
+        check_client_environment(loaded, environ={})
+
+    assert config.private_key_env == f"HYPERLIQUID_{env}_PRIVATE_KEY"
+    assert config.account_address_env == f"HYPERLIQUID_{env}_ACCOUNT_ADDRESS"
+    assert config.account_address is None
+    assert loaded.jarvis.secrets_env["private_key"] == config.private_key_env
+    assert config.private_key_env in str(raised.value)
+    assert config.account_address_env in str(raised.value)
+    assert config.leverage is not None and config.leverage["BTC"] >= 1
+
+
+def test_data_only_run_of_a_trading_config_needs_no_key() -> None:
+    loaded = load_for_run(TESTNET_TOML, NodeOverrides(data_only=True), environ={})
+
+    check_client_environment(loaded, environ={})
+
+    assert loaded.node.exec_clients == {}
+
+
+def test_http_url_override_moves_the_execution_client_too() -> None:
+    loaded = load_for_run(SIM_TRADING_TOML, NodeOverrides(http_url="http://127.0.0.1:45679"))
+    entry = loaded.node.exec_clients["HYPERLIQUID"]
+    assert isinstance(entry, ImportableConfig)
+    config = entry.create()
+
+    assert isinstance(config, HyperliquidExecClientConfig)
+    assert config.http_url == "http://127.0.0.1:45679"
+    assert config.resolved_ws_url == "ws://127.0.0.1:45679/ws"
+    assert config.leverage == {"BTC": 10, "ETH": 5, "SOL": 3}
+    assert config.isolated_coins == ("SOL",)
