@@ -53,6 +53,9 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import Order
 
+from adapters.hyperliquid.constants import ERROR_INVALID_PRICE
+from adapters.hyperliquid.constants import ERROR_INVALID_SIZE
+from adapters.hyperliquid.constants import ERROR_MIN_TRADE_NTL
 from adapters.hyperliquid.constants import HIP3_ASSET_OFFSET
 from adapters.hyperliquid.constants import MIN_ORDER_VALUE
 from adapters.hyperliquid.constants import SPOT_ASSET_OFFSET
@@ -63,6 +66,7 @@ from adapters.hyperliquid.numbers import round_price
 from adapters.hyperliquid.numbers import round_size
 from adapters.hyperliquid.numbers import slippage_price
 from adapters.hyperliquid.numbers import to_wire
+from adapters.hyperliquid.rejections import HyperliquidRejectReason
 from adapters.hyperliquid.schemas.exchange import BatchModifyAction
 from adapters.hyperliquid.schemas.exchange import CancelAction
 from adapters.hyperliquid.schemas.exchange import CancelByCloidAction
@@ -482,10 +486,18 @@ class HyperliquidOrderBuilder:
                 trigger.triggerPx if isinstance(trigger, TriggerOrderType) else px_text
             )
             if reference_px * Decimal(size) < MIN_ORDER_VALUE:
+                venue_text = (
+                    f"Order must have minimum value of {MIN_ORDER_VALUE} (quote token)."
+                    if spec.is_spot
+                    else ERROR_MIN_TRADE_NTL
+                )
                 return Denied(
-                    f"order value {reference_px * Decimal(size)} is below the venue minimum of "
-                    f"{MIN_ORDER_VALUE} {'(quote token)' if spec.is_spot else 'USD'}; increase "
-                    "the quantity (reduce-only orders are exempt)"
+                    _venue_rule(
+                        HyperliquidRejectReason.MIN_VALUE,
+                        venue_text,
+                        f"order value {reference_px * Decimal(size)}; increase the quantity "
+                        "(reduce-only orders are exempt)",
+                    )
                 )
         return OrderWire(
             a=spec.asset,
@@ -612,13 +624,21 @@ def _size_text(quantity: Decimal, spec: HyperliquidAssetSpec) -> str | Denied:
     size = round_size(quantity, spec.sz_decimals)
     if size <= 0:
         return Denied(
-            f"quantity {quantity} is below one lot of {spec.coin} "
-            f"({Decimal(1).scaleb(-spec.sz_decimals)})"
+            _venue_rule(
+                HyperliquidRejectReason.INVALID_SIZE,
+                ERROR_INVALID_SIZE,
+                f"quantity {quantity} is below one lot of {spec.coin} "
+                f"({Decimal(1).scaleb(-spec.sz_decimals)})",
+            )
         )
     if size != quantity:
         return Denied(
-            f"quantity {quantity} has more than {spec.sz_decimals} decimals (szDecimals of "
-            f"{spec.coin}); build it with instrument.make_qty"
+            _venue_rule(
+                HyperliquidRejectReason.INVALID_SIZE,
+                ERROR_INVALID_SIZE,
+                f"quantity {quantity} has more than {spec.sz_decimals} decimals (szDecimals of "
+                f"{spec.coin}); build it with instrument.make_qty",
+            )
         )
     return to_wire(size)
 
@@ -631,7 +651,22 @@ def _round(px: Price | None, spec: HyperliquidAssetSpec, is_buy: bool) -> Decima
             px.as_decimal(), spec.sz_decimals, is_spot=spec.is_spot, is_buy=is_buy, aggressive=False
         )
     except (InvalidPriceError, ValueError) as exc:
-        return Denied(f"price {px} cannot be sent to Hyperliquid: {exc}")
+        return Denied(
+            _venue_rule(
+                HyperliquidRejectReason.INVALID_PRICE,
+                ERROR_INVALID_PRICE,
+                f"price {px} cannot be sent to Hyperliquid: {exc}",
+            )
+        )
+
+
+def _venue_rule(code: HyperliquidRejectReason, venue_text: str, detail: str) -> str:
+    """A local refusal of something the venue would refuse, worded as the venue's rejection.
+
+    Same "<CODE>: <venue text>" form as `VenueRejection.reason`, so a trader reads one vocabulary
+    whether the venue or we caught it; the detail says what to change.
+    """
+    return f"{code.value}: {venue_text} ({detail})"
 
 
 def _price_of(order: Order) -> Price | None:

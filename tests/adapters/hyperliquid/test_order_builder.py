@@ -851,12 +851,12 @@ def test_size_finer_than_sz_decimals_and_value_below_ten_dollars_are_denied(
     too_small = factory.limit(btc, OrderSide.BUY, qty("0.00010"), px("79000.0"))
 
     assert reason_of(builder.submit_action(too_fine)) == (
-        "quantity 0.010001 has more than 5 decimals (szDecimals of BTC); build it with "
-        "instrument.make_qty"
+        "INVALID_SIZE: Order has invalid size. (quantity 0.010001 has more than 5 decimals "
+        "(szDecimals of BTC); build it with instrument.make_qty)"
     )
     assert reason_of(builder.submit_action(too_small)) == (
-        "order value 7.9000 is below the venue minimum of 10 USD; increase the quantity "
-        "(reduce-only orders are exempt)"
+        "MIN_VALUE: Order must have minimum value of $10. (order value 7.9000; increase the "
+        "quantity (reduce-only orders are exempt))"
     )
 
 
