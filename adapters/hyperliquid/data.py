@@ -452,19 +452,37 @@ class HyperliquidFrameHandler:
         """Estimated local-minus-venue clock offset including the smallest recent latency."""
         return min(self._offset_cur, self._offset_prev)
 
+    def _accept_frame(
+        self, coin: str, key: str, venue_ms: int | None, recv_ns: int
+    ) -> _CoinState | None:
+        """The common start of a market frame: its coin's state, stream health and venue time.
+
+        None means the frame goes no further: an unknown coin, or a frame carrying venue time that
+        is older than the last one on its stream (reported as GAP by the monitor, and dropped).
+        """
+        state = self._coins.get(coin)
+        if state is None:
+            return None
+        monitor = self.monitor
+        self._health(monitor.on_frame(key, venue_ms, recv_ns))
+        if venue_ms is not None and monitor.status(key) == _GAP:
+            self.dropped_out_of_order += 1
+            return None
+        state.msgs += 1
+        if venue_ms is not None:
+            self._advance_venue_time(state, venue_ms, recv_ns)
+        return state
+
+    def _advance_venue_time(self, state: _CoinState, venue_ms: int, recv_ns: int) -> None:
+        """Venue time moved on: refresh the clock-offset estimate and close any bar now due."""
+        self._sample_offset(venue_ms, recv_ns)
+        if state.pending_close_ms is not None and venue_ms >= state.pending_close_ms:
+            self._close_bars(state, venue_ms, recv_ns)
+
     def _on_book(self, book: L2Book, seq: int, recv_ns: int, key: str) -> None:
-        state = self._coins.get(book.coin)
+        state = self._accept_frame(book.coin, key, book.time, recv_ns)
         if state is None:
             return
-        monitor = self.monitor
-        self._health(monitor.on_frame(key, book.time, recv_ns))
-        if monitor.status(key) == _GAP:
-            self.dropped_out_of_order += 1
-            return
-        state.msgs += 1
-        self._sample_offset(book.time, recv_ns)
-        if state.pending_close_ms is not None and book.time >= state.pending_close_ms:
-            self._close_bars(state, book.time, recv_ns)
         bids, asks = book.levels
         if bids:
             state.bid_px = bids[0].px
@@ -485,18 +503,9 @@ class HyperliquidFrameHandler:
 
     def _on_bbo(self, frame: BboFrame, recv_ns: int, key: str) -> None:
         bbo = frame.data
-        state = self._coins.get(bbo.coin)
+        state = self._accept_frame(bbo.coin, key, bbo.time, recv_ns)
         if state is None:
             return
-        monitor = self.monitor
-        self._health(monitor.on_frame(key, bbo.time, recv_ns))
-        if monitor.status(key) == _GAP:
-            self.dropped_out_of_order += 1
-            return
-        state.msgs += 1
-        self._sample_offset(bbo.time, recv_ns)
-        if state.pending_close_ms is not None and bbo.time >= state.pending_close_ms:
-            self._close_bars(state, bbo.time, recv_ns)
         bid, ask = bbo.bbo
         state.bid_px = None if bid is None else bid.px
         state.ask_px = None if ask is None else ask.px
@@ -518,10 +527,7 @@ class HyperliquidFrameHandler:
         state.msgs += 1
         if not fresh:
             return
-        newest = fresh[-1].time
-        self._sample_offset(newest, recv_ns)
-        if state.pending_close_ms is not None and newest >= state.pending_close_ms:
-            self._close_bars(state, newest, recv_ns)
+        self._advance_venue_time(state, fresh[-1].time, recv_ns)
         state.last_trade = fresh[-1]
         outputs = state.outputs
         want_ticks = "trades" in outputs
@@ -537,11 +543,9 @@ class HyperliquidFrameHandler:
 
     def _on_ctx(self, frame: ActiveAssetCtxFrame, recv_ns: int, key: str) -> None:
         data = frame.data
-        state = self._coins.get(data.coin)
+        state = self._accept_frame(data.coin, key, None, recv_ns)
         if state is None:
             return
-        self._health(self.monitor.on_frame(key, None, recv_ns))
-        state.msgs += 1
         ctx = data.ctx
         state.mark_px = ctx.markPx
         state.funding = ctx.funding
@@ -561,11 +565,9 @@ class HyperliquidFrameHandler:
 
     def _on_spot_ctx(self, frame: ActiveSpotAssetCtxFrame, recv_ns: int, key: str) -> None:
         data = frame.data
-        state = self._coins.get(data.coin)
+        state = self._accept_frame(data.coin, key, None, recv_ns)
         if state is None:
             return
-        self._health(self.monitor.on_frame(key, None, recv_ns))
-        state.msgs += 1
         state.mark_px = data.ctx.markPx
         if "mark" in state.outputs:
             self._emit(parse_spot_asset_ctx(data.ctx, state.instrument, recv_ns))
