@@ -61,20 +61,25 @@ HIP3_ASSET_OFFSET: Final[int] = 100_000
 HIP3_DEX_STRIDE: Final[int] = 10_000
 # Funding is paid every hour (PROTOCOL.md §11).
 FUNDING_INTERVAL_MINUTES: Final[int] = 60
-# Every candle interval the venue serves (PROTOCOL.md §4, candleSnapshot).
-CANDLE_INTERVALS: Final[tuple[str, ...]] = (
-    "1m",
-    "3m",
-    "5m",
-    "15m",
-    "30m",
-    "1h",
-    "2h",
-    "4h",
-    "8h",
-    "12h",
-    "1d",
-    "3d",
-    "1w",
-    "1M",
-)
+_DAY_MS: Final[int] = 86_400_000
+# Every candle interval the venue serves (PROTOCOL.md §4, candleSnapshot) and its width in ms.
+# "1M" is a UTC calendar month: its entry (31 days) is an upper bound for lookback spans and
+# paging; anything that buckets candles must use the calendar for it (see sim.engine).
+CANDLE_INTERVAL_MS: Final[dict[str, int]] = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": _DAY_MS,
+    "3d": 3 * _DAY_MS,
+    "1w": 7 * _DAY_MS,
+    "1M": 31 * _DAY_MS,
+}
+CALENDAR_MONTH_INTERVAL: Final[str] = "1M"
+CANDLE_INTERVALS: Final[tuple[str, ...]] = tuple(CANDLE_INTERVAL_MS)

@@ -95,6 +95,7 @@ from nautilus_trader.model.instruments import Instrument
 from actors.market_state import OPEN_INTEREST_DATA_TYPE
 from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
 from adapters.hyperliquid.data_types import HYPERLIQUID_TRADE_DATA_TYPE
 from adapters.hyperliquid.data_types import FeedHealth
@@ -143,7 +144,6 @@ from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import subscription_stream_key
 
 __all__ = [
-    "CANDLE_INTERVAL_MS",
     "OUTPUTS",
     "TRADE_CHECK",
     "HyperliquidDataClient",
@@ -164,21 +164,6 @@ _CANDLE_PAGE: Final[int] = 5_000
 _FUNDING_PAGE: Final[int] = 500
 _CONNECT_TIMEOUT_SECS: Final[float] = 15.0
 
-CANDLE_INTERVAL_MS: Final[dict[str, int]] = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "1w": 604_800_000,
-    "1M": 2_592_000_000,
-}
 """Nominal length of each candle interval (``1M`` as 30 days: paging only, never for closes)."""
 
 OUTPUTS: Final[frozenset[str]] = frozenset(

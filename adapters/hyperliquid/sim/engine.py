@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from typing import Any
 from typing import TypeGuard
 
+from adapters.hyperliquid.constants import CALENDAR_MONTH_INTERVAL
+from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.schemas.exchange import USER_SIGNED_ACTION_TYPES
 from adapters.hyperliquid.signing import InvalidSignatureError
 from adapters.hyperliquid.signing import MalformedActionError
@@ -123,7 +125,7 @@ class _Market:
         self.day_ntl = 0.0
         self.day_base = 0
         self.prev_day_px = spec.initial_px
-        self.candles: dict[str, dict[int, list[Any]]] = {iv: {} for iv in CANDLE_INTERVALS}
+        self.candles: dict[str, dict[int, list[Any]]] = {iv: {} for iv in CANDLE_INTERVAL_MS}
         self.funding_history: list[dict[str, Any]] = []
         self.triggers: dict[int, SimOrder] = {}
 
@@ -142,22 +144,6 @@ class _Market:
         return round_px_sig(units, self.px_decimals, round_up=False)
 
 
-CANDLE_INTERVALS: dict[str, int] = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": HOUR_MS,
-    "2h": 2 * HOUR_MS,
-    "4h": 4 * HOUR_MS,
-    "8h": 8 * HOUR_MS,
-    "12h": 12 * HOUR_MS,
-    "1d": DAY_MS,
-    "3d": 3 * DAY_MS,
-    "1w": 7 * DAY_MS,
-    "1M": 0,  # calendar month, see _candle_bounds
-}
 CANDLES_KEPT = 5000
 
 
@@ -166,8 +152,8 @@ def candle_bounds(interval: str, t_ms: int) -> tuple[int, int]:
 
     Fixed intervals are aligned to the Unix epoch; "1M" to UTC calendar months.
     """
-    width = CANDLE_INTERVALS[interval]
-    if width:
+    if interval != CALENDAR_MONTH_INTERVAL:
+        width = CANDLE_INTERVAL_MS[interval]
         start = t_ms - t_ms % width
         return start, start + width - 1
     import datetime as _dt  # local: only months need the calendar
@@ -1937,7 +1923,7 @@ class SimEngine:
     def candles(self, coin: str, interval: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Candles of `coin` whose open time lies in [start_ms, end_ms], oldest first."""
         market = self._market(coin)
-        if interval not in CANDLE_INTERVALS:
+        if interval not in CANDLE_INTERVAL_MS:
             raise errors.InfoRequestError(errors.DESERIALIZE)
         out = []
         for t, c in market.candles[interval].items():

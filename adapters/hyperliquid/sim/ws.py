@@ -30,6 +30,7 @@ from typing import Any
 
 import msgspec
 
+from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.sim.events import BookChanged
 from adapters.hyperliquid.sim.events import NonUserCancel
 from adapters.hyperliquid.sim.events import Notification
@@ -46,22 +47,6 @@ if TYPE_CHECKING:
 
     from adapters.hyperliquid.sim.engine import SimEngine
 
-CANDLE_INTERVALS_MS: dict[str, int] = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-    "1M": 2_592_000_000,
-}
 """Venue candle intervals (1M approximated by 30 days for the push window only)."""
 
 COIN_CHANNELS = ("l2Book", "trades", "bbo", "candle", "activeAssetCtx")
@@ -127,7 +112,7 @@ def parse_subscription(raw: Any, coins: Iterable[str]) -> Sub:
             return _parse_l2(raw, coin, echo)
         if kind == "candle":
             interval = raw.get("interval")
-            if interval not in CANDLE_INTERVALS_MS:
+            if interval not in CANDLE_INTERVAL_MS:
                 raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
             return Sub(f"candle|{coin}|{interval}", kind, echo, coin=coin, interval=interval)
         return Sub(f"{kind}|{coin}", kind, echo, coin=coin)
@@ -516,7 +501,7 @@ class FeedPublisher:
                 self.hub.publish(sub.key, "candle", coin, candle)
 
     def _latest_candle(self, coin: str, interval: str, now_ms: int) -> dict[str, Any] | None:
-        span = CANDLE_INTERVALS_MS[interval]
+        span = CANDLE_INTERVAL_MS[interval]
         candles = self.engine.candles(coin, interval, now_ms - span, now_ms)
         return candles[-1] if candles else None
 
