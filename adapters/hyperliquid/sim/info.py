@@ -44,6 +44,20 @@ def _int_param(body: dict[str, Any], key: str, required: bool = True) -> int | N
     return value
 
 
+def _time_window(body: dict[str, Any], now_ms: int) -> tuple[int, int]:
+    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive)."""
+    start = _int_param(body, "startTime")
+    end = _int_param(body, "endTime", required=False)
+    assert start is not None
+    return start, end if end is not None else now_ms
+
+
+def _rows_in(rows: Any, window: tuple[int, int]) -> list[dict[str, Any]]:
+    """The rows whose "time" lies in the window, in stored order."""
+    start, stop = window
+    return [r for r in rows if start <= r["time"] <= stop]
+
+
 def _coin(engine: SimEngine, body: dict[str, Any]) -> str:
     coin = body.get("coin")
     if not isinstance(coin, str) or coin not in engine.markets:
@@ -371,50 +385,35 @@ def _h_user_fills(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
 def _h_user_fills_by_time(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     """Fills with startTime <= time <= endTime, oldest first, at most 2000 (page on time)."""
     account = _account(engine, body)
-    start = _int_param(body, "startTime")
-    end = _int_param(body, "endTime", required=False)
+    window = _time_window(body, now_ms)
     if account is None:
         return []
-    assert start is not None
-    stop = end if end is not None else now_ms
-    fills = [f for f in account.fills if start <= f["time"] <= stop]  # type: ignore[operator]
+    fills = _rows_in(account.fills, window)
     if body.get("aggregateByTime"):
-        fills = _aggregate(fills, _sz_decimals(engine))  # type: ignore[arg-type]
+        fills = _aggregate(fills, _sz_decimals(engine))
     return fills[:MAX_FILLS]
 
 
 def _h_user_funding(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(engine, body)
-    start = _int_param(body, "startTime")
-    end = _int_param(body, "endTime", required=False)
+    window = _time_window(body, now_ms)
     if account is None:
         return []
-    assert start is not None
-    stop = end if end is not None else now_ms
-    rows = [r for r in account.fundings if start <= r["time"] <= stop]  # type: ignore[operator]
-    return rows[:MAX_TIME_RANGE_ITEMS]
+    return _rows_in(account.fundings, window)[:MAX_TIME_RANGE_ITEMS]
 
 
 def _h_ledger(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(engine, body)
-    start = _int_param(body, "startTime")
-    end = _int_param(body, "endTime", required=False)
+    window = _time_window(body, now_ms)
     if account is None:
         return []
-    assert start is not None
-    stop = end if end is not None else now_ms
-    rows = [r for r in account.ledger if start <= r["time"] <= stop]  # type: ignore[operator]
-    return rows[:MAX_TIME_RANGE_ITEMS]
+    return _rows_in(account.ledger, window)[:MAX_TIME_RANGE_ITEMS]
 
 
 def _h_funding_history(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     coin = _coin(engine, body)
-    start = _int_param(body, "startTime")
-    end = _int_param(body, "endTime", required=False)
-    assert start is not None
-    stop = end if end is not None else now_ms
-    rows = [r for r in engine.markets[coin].funding_history if start <= r["time"] <= stop]
-    return rows[:MAX_TIME_RANGE_ITEMS]
+    window = _time_window(body, now_ms)
+    return _rows_in(engine.markets[coin].funding_history, window)[:MAX_TIME_RANGE_ITEMS]
 
 
 def _h_user_rate_limit(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
