@@ -596,6 +596,19 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             item.in_flight = False
         self._on_order_response(orders, response)
 
+    def _finish(self, client_order_id: ClientOrderId) -> Order | None:
+        """Mark an order terminal; its cached order the first time, None if already terminal.
+
+        The venue's answer and the user stream can both report the same end (a reject, a
+        cancel); whichever arrives first wins, so each terminal event is emitted exactly once.
+        """
+        tracked = self._tracked.get(client_order_id)
+        if tracked is not None:
+            if tracked.terminal:
+                return None
+            tracked.terminal = True
+        return self._cache.order(client_order_id)
+
     def _reject_all(self, orders: Sequence[Order], reason: str, ts_event: int) -> None:
         for order in orders:
             self._reject(order.client_order_id, reason, ts_event)
@@ -603,12 +616,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
     def _reject(
         self, client_order_id: ClientOrderId, reason: str, ts_event: int, post_only: bool = False
     ) -> None:
-        tracked = self._tracked.get(client_order_id)
-        if tracked is not None:
-            if tracked.terminal:
-                return
-            tracked.terminal = True
-        order = self._cache.order(client_order_id)
+        order = self._finish(client_order_id)
         if order is None:
             return
         self.counters.rejections += 1
@@ -685,12 +693,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         )
 
     def _cancelled(self, client_order_id: ClientOrderId, oid: int | None, ts_event: int) -> None:
-        tracked = self._tracked.get(client_order_id)
-        if tracked is not None:
-            if tracked.terminal:
-                return
-            tracked.terminal = True
-        order = self._cache.order(client_order_id)
+        order = self._finish(client_order_id)
         if order is None:
             return
         venue_order_id = VenueOrderId(str(oid)) if oid is not None else order.venue_order_id
