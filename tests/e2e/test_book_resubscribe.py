@@ -9,29 +9,23 @@ paused, the book both read must equal the simulator's book, level for level.
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import urllib.request
-from collections.abc import Callable
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import ActorConfig
-from nautilus_trader.config import LiveDataEngineConfig
-from nautilus_trader.config import LoggingConfig
-from nautilus_trader.config import TradingNodeConfig
-from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import InstrumentId
 
-from adapters.hyperliquid.config import HyperliquidDataClientConfig
-from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
+from jarvis.testkit import build_sim_node
+from jarvis.testkit import data_client_config
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_admin_async
+from jarvis.testkit import sim_node_config
+from jarvis.testkit import wait_for
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
@@ -76,77 +70,27 @@ class BookWatcher(Actor):
         return bids, asks
 
 
-def _admin(base_url: str, path: str) -> Any:
-    request = urllib.request.Request(
-        f"{base_url}/admin/{path}",
-        data=b"{}",
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_secs: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_secs
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
-def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def books() -> dict[str, Any]:
     """Run the scenario once: what each actor's book and the simulator's book were at the end."""
-    log_dir: Path = tmp_path_factory.mktemp("book_resubscribe")
     result: dict[str, Any] = {}
     with SimThread(SimConfig(coins=(COIN,), activity=3.0, seed=23)) as sim:
-        node_config = TradingNodeConfig(
-            trader_id="JARVIS-011",
-            logging=LoggingConfig(
-                log_level="ERROR",
-                log_level_file="WARNING",
-                log_directory=str(log_dir),
-                log_file_name="node",
-                log_colors=False,
-            ),
-            data_engine=LiveDataEngineConfig(),
-            data_clients={
-                "HYPERLIQUID": HyperliquidDataClientConfig(
-                    http_url=sim.base_url,
-                    coins=(COIN,),
-                    instrument_refresh_interval_secs=0,
-                    status_log_interval_secs=0,
-                )
-            },
-            timeout_connection=20.0,
-            timeout_disconnection=5.0,
-            timeout_post_stop=0.5,
-            timeout_shutdown=2.0,
-            timeout_reconciliation=1.0,
-            timeout_portfolio=1.0,
-        )
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        node = TradingNode(config=node_config, loop=loop)
-        node.add_data_client_factory("HYPERLIQUID", HyperliquidLiveDataClientFactory)
-        node.build()
+        data_client = data_client_config(sim.base_url, (COIN,))
+        node = build_sim_node(sim_node_config(data_client))
         first = BookWatcher(BookWatcherConfig(component_id="FIRST"))
         second = BookWatcher(BookWatcherConfig(component_id="SECOND", subscribe_on_start=False))
         node.trader.add_actor(first)
         node.trader.add_actor(second)
 
         async def scenario() -> None:
-            runner = loop.create_task(node.run_async())
-            await _wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
-            await _wait_for(
+            await wait_for(
                 lambda: first.deltas_received >= FRAMES_BEFORE_SECOND, 20, "first book frames"
             )
             second.subscribe_book()
-            await _wait_for(
+            await wait_for(
                 lambda: second.deltas_received >= FRAMES_AFTER_SECOND, 20, "second book frames"
             )
-            await loop.run_in_executor(None, _admin, sim.base_url, "fault/pause-market")
+            await sim_admin_async(sim.base_url, "fault/pause-market")
             await asyncio.sleep(1.5)
             engine = sim.server.venue.engine  # type: ignore[union-attr]
             venue = sim.call(lambda: engine.l2_book(COIN, None, None, 20))
@@ -155,21 +99,9 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             )
             result["first"] = first.book_levels()
             result["second"] = second.book_levels()
-            await node.stop_async()
-            await asyncio.sleep(0.3)
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
 
-        try:
-            loop.run_until_complete(scenario())
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            node.dispose()
-            asyncio.set_event_loop(None)
-    yield result
+        run_node(node, scenario, stop_grace_secs=0.3)
+    return result
 
 
 def test_book_subscribed_after_the_stream_started_equals_the_venue_book(

@@ -13,8 +13,6 @@ import asyncio
 import json
 import time
 import urllib.request
-from collections.abc import Awaitable
-from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -23,13 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nautilus_trader.common.component import flush_logger
 from nautilus_trader.config import LiveExecEngineConfig
-from nautilus_trader.config import LoggingConfig
-from nautilus_trader.config import StrategyConfig
-from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
@@ -42,15 +35,9 @@ from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.events import OrderUpdated
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import Order
-from nautilus_trader.trading.strategy import Strategy
 
-from adapters.hyperliquid import rate_limit
-from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
-from adapters.hyperliquid.execution import HyperliquidExecutionClient
-from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
-from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
 from adapters.hyperliquid.numbers import cloid_from_client_order_id
 from adapters.hyperliquid.numbers import to_wire
 from adapters.hyperliquid.schemas.exchange import LimitOrderType
@@ -62,6 +49,21 @@ from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
+from jarvis.testkit import Driver
+from jarvis.testkit import DriverConfig
+from jarvis.testkit import build_sim_node
+from jarvis.testkit import data_client_config
+from jarvis.testkit import file_logging
+from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import hyperliquid_exec_client
+from jarvis.testkit import read_logs
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_admin_async
+from jarvis.testkit import sim_node_config
+from jarvis.testkit import venue_info
+from jarvis.testkit import venue_open_orders
+from jarvis.testkit import venue_position
+from jarvis.testkit import wait_for
 
 KEY = "0x" + "5a" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY"
@@ -72,42 +74,6 @@ ETH = InstrumentId.from_str("ETH-USD-PERP.HYPERLIQUID")
 
 
 # --- harness ---------------------------------------------------------------------------------
-
-
-class Driver(Strategy):
-    """A strategy the harness drives by hand; it keeps every order event it receives."""
-
-    def __init__(self, config: StrategyConfig) -> None:
-        super().__init__(config)
-        self.events: list[OrderEvent] = []
-
-    def on_start(self) -> None:
-        """Book and quotes of BTC: MARKET orders are priced from them."""
-        self.subscribe_order_book_deltas(BTC, book_type=BookType.L2_MBP)
-        self.subscribe_quote_ticks(BTC)
-
-    def on_stop(self) -> None:
-        """Orders stay: the tests read what is left on the venue."""
-
-    def on_order_event(self, event: OrderEvent) -> None:
-        self.events.append(event)
-
-    def events_of(self, order: Order, cls: type) -> list[Any]:
-        """The events of one type received for one order, in order."""
-        mine = [e for e in self.events if e.client_order_id == order.client_order_id]
-        return [e for e in mine if isinstance(e, cls)]
-
-
-def admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """POST to the simulator's admin endpoint."""
-    request = urllib.request.Request(
-        f"{base_url}/admin/{path}",
-        data=json.dumps(body or {}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def post_outside_order(base_url: str, key: str, wire: OrderWire) -> Any:
@@ -131,143 +97,37 @@ def post_outside_order(base_url: str, key: str, wire: OrderWire) -> Any:
         return json.loads(response.read())
 
 
-async def wait_for(predicate: Callable[[], bool], timeout_secs: float, what: str) -> None:
-    """Poll until `predicate` holds (fails the test with `what` on timeout)."""
-    deadline = time.monotonic() + timeout_secs
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def exec_config(base_url: str, **overrides: Any) -> HyperliquidExecClientConfig:
-    """The execution client config the tests use (short timers, key from the environment)."""
-    values: dict[str, Any] = {
-        "http_url": base_url,
-        "coins": ("BTC", "ETH"),
-        "private_key_env": KEY_ENV,
-        "leverage": {"BTC": 10},
-        "account_refresh_interval_secs": 1.0,
-        "inflight_timeout_secs": 1.0,
-        "watchdog_interval_secs": 0.5,
-        "dead_man_switch_secs": 0.0,
-        "reconnect_initial_backoff_secs": 0.1,
-        "reconnect_max_backoff_secs": 0.5,
-        "http_timeout_secs": 2.0,
-    }
-    values.update(overrides)
-    return HyperliquidExecClientConfig(**values)
-
-
-def build_node(
-    base_url: str,
-    log_dir: Path,
-    *,
-    name: str,
-    exec_overrides: dict[str, Any] | None = None,
-    claims: bool = False,
-) -> tuple[TradingNode, Driver]:
+def build_node(base_url: str, log_dir: Path) -> tuple[TradingNode, Driver]:
     """A node with the Hyperliquid data and execution clients and a `Driver` strategy."""
-    config = TradingNodeConfig(
-        trader_id="JARVIS-001",
-        logging=LoggingConfig(
-            log_level="ERROR",
-            log_level_file="DEBUG",
-            log_directory=str(log_dir),
-            log_file_name=name,
-            log_colors=False,
+    config = sim_node_config(
+        data_client_config(
+            base_url, ("BTC", "ETH"), health=HyperliquidFeedHealthConfig(gate_enabled=False)
         ),
+        # Short timers; the key from the environment.
+        exec_client=HyperliquidExecClientConfig(
+            http_url=base_url,
+            coins=("BTC", "ETH"),
+            private_key_env=KEY_ENV,
+            leverage={"BTC": 10},
+            account_refresh_interval_secs=1.0,
+            inflight_timeout_secs=1.0,
+            watchdog_interval_secs=0.5,
+            dead_man_switch_secs=0.0,
+            reconnect_initial_backoff_secs=0.1,
+            reconnect_max_backoff_secs=0.5,
+            http_timeout_secs=2.0,
+        ),
+        logging=file_logging(log_dir, "session", level_file="DEBUG"),
         exec_engine=LiveExecEngineConfig(
             reconciliation=True,
             reconciliation_startup_delay_secs=0.5,
             inflight_check_threshold_ms=60_000,
         ),
-        data_clients={
-            "HYPERLIQUID": HyperliquidDataClientConfig(
-                http_url=base_url,
-                coins=("BTC", "ETH"),
-                instrument_refresh_interval_secs=0,
-                status_log_interval_secs=0,
-                health=HyperliquidFeedHealthConfig(gate_enabled=False),
-            )
-        },
-        exec_clients={"HYPERLIQUID": exec_config(base_url, **(exec_overrides or {}))},
-        timeout_connection=15.0,
-        timeout_reconciliation=5.0,
-        timeout_portfolio=2.0,
-        timeout_disconnection=2.0,
-        timeout_post_stop=0.2,
-        timeout_shutdown=1.0,
     )
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    node = TradingNode(config=config, loop=loop)
-    node.add_data_client_factory("HYPERLIQUID", HyperliquidLiveDataClientFactory)
-    node.add_exec_client_factory("HYPERLIQUID", HyperliquidLiveExecClientFactory)
-    node.build()
-    driver = Driver(
-        StrategyConfig(
-            strategy_id="DRIVER-001",
-            external_order_claims=[str(BTC)] if claims else None,
-        )
-    )
+    node = build_sim_node(config)
+    driver = Driver(DriverConfig(strategy_id="DRIVER-001", instrument_id=BTC))
     node.trader.add_strategy(driver)
     return node, driver
-
-
-def exec_client(node: TradingNode) -> HyperliquidExecutionClient:
-    """The node's Hyperliquid execution client."""
-    (client,) = node.kernel.exec_engine.registered_clients
-    found = node.kernel.exec_engine._clients[client]
-    assert isinstance(found, HyperliquidExecutionClient)
-    return found
-
-
-def run_node[T](node: TradingNode, scenario: Callable[[], Awaitable[T]]) -> T:
-    """Start the node, run `scenario` on its loop once trading, stop and dispose the node."""
-    loop = node.get_event_loop()
-    assert loop is not None
-
-    async def main() -> T:
-        runner = loop.create_task(node.run_async())
-        try:
-            await wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
-            await wait_for(lambda: node.kernel.cache.quote_tick(BTC) is not None, 10, "quotes")
-            return await scenario()
-        finally:
-            await node.stop_async()
-            await asyncio.sleep(0.1)
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
-
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        node.dispose()
-        asyncio.set_event_loop(None)
-
-
-def venue_open_orders(sim: SimThread, user: str = ADDRESS) -> list[dict[str, Any]]:
-    """The venue's open orders of `user` (engine truth)."""
-    assert sim.server is not None
-    engine = sim.server.venue.engine
-    return sim.call(lambda: engine.open_orders_of(user.lower()))
-
-
-def venue_info(sim: SimThread, body: dict[str, Any]) -> Any:
-    """An /info answer straight from the engine."""
-    assert sim.server is not None
-    venue = sim.server.venue
-    return sim.call(lambda: venue.info(body))
-
-
-def venue_position(sim: SimThread, coin: str) -> Decimal:
-    """The venue's signed position size on `coin`."""
-    state = venue_info(sim, {"type": "clearinghouseState", "user": ADDRESS})
-    for item in state["assetPositions"]:
-        if item["position"]["coin"] == coin:
-            return Decimal(item["position"]["szi"])
-    return Decimal(0)
 
 
 # --- the main session ------------------------------------------------------------------------
@@ -288,10 +148,8 @@ class Session:
 @pytest.fixture(scope="module")
 def key_in_env() -> Iterator[None]:
     """The signing key in the environment, as in production (never in a config)."""
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, fresh_rate_limiter():
         patch.setenv(KEY_ENV, KEY)
-        # The REST budget is shared process-wide; earlier tests spent it on other simulators.
-        patch.setattr(rate_limit, "_SHARED", None)
         yield
 
 
@@ -303,7 +161,7 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
     with SimThread(SimConfig(coins=("BTC", "ETH"), seed=5)) as sim:
         sim.fund(ADDRESS, 1_000_000)
         sim.fund(address_from_private_key(TAKER_KEY), 1_000_000)
-        node, driver = build_node(sim.base_url, log_dir, name="session")
+        node, driver = build_node(sim.base_url, log_dir)
         result.driver = driver
         cache = node.kernel.cache
         base_url = sim.base_url
@@ -311,13 +169,13 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
         assert loop is not None
 
         async def call_admin(path: str, body: dict[str, Any] | None = None) -> Any:
-            answer = await loop.run_in_executor(None, admin, base_url, path, body)
+            answer = await sim_admin_async(base_url, path, body)
             if path == "fault/clear":  # clearing resumes the market: keep it paused
-                await loop.run_in_executor(None, admin, base_url, "fault/pause-market", None)
+                await sim_admin_async(base_url, "fault/pause-market")
             return answer
 
         async def scenario() -> None:
-            client = exec_client(node)
+            client = hyperliquid_exec_client(node)
             inst = cache.instrument(BTC)
             assert inst is not None
             qty = inst.make_qty(Decimal("0.01"))
@@ -510,14 +368,14 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
                 result.orders[f"plain_{i}"] = order
             driver.submit_order_list(plain)
             await settled(*plain.orders)
-            result.venue["after_lists"] = venue_open_orders(sim)
+            result.venue["after_lists"] = venue_open_orders(sim, ADDRESS)
             # 6) Modify: price of a resting order; modify while partly filled; after a fill;
             #    cancel during a modify.
             bid, ask = quote()
             driver.modify_order(resting, price=price(bid * Decimal("0.96")))
             await wait_for(lambda: bool(driver.events_of(resting, OrderUpdated)), 5, "update")
             result.notes["resting_oid_after_modify"] = resting.venue_order_id.value
-            result.venue["after_modify"] = venue_open_orders(sim)
+            result.venue["after_modify"] = venue_open_orders(sim, ADDRESS)
             levels = venue_info(sim, {"type": "l2Book", "coin": "BTC"})["levels"]
             inside = Decimal(levels[0][0]["px"]) + 1
             assert inside < Decimal(levels[1][0]["px"]), "no room inside the spread"
@@ -541,7 +399,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             await wait_for(lambda: bool(driver.events_of(partial, OrderUpdated)), 5, "update 2")
             await settled(partial)
             result.venue["partial_open"] = [
-                o for o in venue_open_orders(sim) if o["oid"] == int(partial.venue_order_id.value)
+                o
+                for o in venue_open_orders(sim, ADDRESS)
+                if o["oid"] == int(partial.venue_order_id.value)
             ]
             bid, ask = quote()
             levels = venue_info(sim, {"type": "l2Book", "coin": "BTC"})["levels"]
@@ -634,29 +494,25 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             result.notes["outside"] = await loop.run_in_executor(
                 None, post_outside_order, base_url, KEY, outside
             )
-            result.venue["before_cancel_all"] = venue_open_orders(sim)
+            result.venue["before_cancel_all"] = venue_open_orders(sim, ADDRESS)
             driver.cancel_all_orders(BTC)
             await wait_for(
-                lambda: not [o for o in venue_open_orders(sim) if o["coin"] == "BTC"],
+                lambda: not [o for o in venue_open_orders(sim, ADDRESS) if o["coin"] == "BTC"],
                 5,
                 "no BTC orders on the venue",
             )
             await asyncio.sleep(0.5)
-            result.venue["after_cancel_all"] = venue_open_orders(sim)
-            result.venue["position_btc"] = venue_position(sim, "BTC")
+            result.venue["after_cancel_all"] = venue_open_orders(sim, ADDRESS)
+            result.venue["position_btc"] = venue_position(sim, ADDRESS, "BTC")
             result.notes["counters"] = client.counters
             result.notes["account"] = cache.account_for_venue(BTC.venue)
             result.notes["positions"] = cache.positions_open(instrument_id=BTC)
 
-        run_node(node, scenario)
+        run_node(node, scenario, quotes_of=BTC, stop_grace_secs=0.1)
         result.events = list(driver.events)
-    flush_logger()
     # NautilusTrader's logger is process-wide: the first node of the pytest process decides
     # where every later node logs, so scan every node log under the pytest base directory.
-    base = tmp_path_factory.getbasetemp()
-    result.log_text = "\n".join(
-        p.read_text(errors="replace") for p in sorted(base.rglob("*.log")) if p.is_file()
-    )
+    result.log_text = read_logs(tmp_path_factory.getbasetemp(), "*.log")
     yield result
 
 

@@ -32,7 +32,6 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,6 @@ from nautilus_trader.common.providers import InstrumentProvider
 from nautilus_trader.config import ActorConfig
 from nautilus_trader.config import LiveDataClientConfig
 from nautilus_trader.config import LoggingConfig
-from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.data.messages import SubscribeData
 from nautilus_trader.data.messages import SubscribeFundingRates
 from nautilus_trader.data.messages import SubscribeIndexPrices
@@ -77,13 +75,10 @@ from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventThresholds
-from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
-from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
-from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
@@ -96,6 +91,13 @@ from adapters.hyperliquid.sim.app import SimThread
 from backtests.recording import RecordedData
 from backtests.recording import add_to_engine
 from backtests.recording import load_recording
+from jarvis.testkit import build_sim_node
+from jarvis.testkit import data_client_config
+from jarvis.testkit import hyperliquid_data_client
+from jarvis.testkit import new_event_loop
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_node_config
+from jarvis.testkit import wait_for
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
@@ -174,28 +176,6 @@ def events_hash(events: list[StructuralEvent]) -> str:
 # --- node plumbing ---------------------------------------------------------------------------
 
 
-def _node_config(data_clients: dict[str, LiveDataClientConfig]) -> TradingNodeConfig:
-    return TradingNodeConfig(
-        trader_id="JARVIS-001",
-        logging=LOGGING,
-        data_clients=data_clients,  # type: ignore[arg-type]
-        timeout_connection=20.0,
-        timeout_disconnection=5.0,
-        timeout_post_stop=0.2,
-        timeout_shutdown=2.0,
-        timeout_reconciliation=1.0,
-        timeout_portfolio=1.0,
-    )
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_secs: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_secs
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def _wait_until_quiet(builder: MarketStateBuilder, node: TradingNode) -> None:
     """Until the data queue is empty and the builder has handled nothing new for a while."""
     engine = node.kernel.data_engine
@@ -212,40 +192,6 @@ async def _wait_until_quiet(builder: MarketStateBuilder, node: TradingNode) -> N
         if time.monotonic() > deadline:
             raise AssertionError("the node never went quiet")
         await asyncio.sleep(0.02)
-
-
-def _run_node(node: TradingNode, session: Callable[[], Any]) -> None:
-    """Run ``node`` on its loop, await ``session()`` once it trades, stop and dispose it."""
-    loop = node.get_event_loop()
-    assert loop is not None
-
-    async def main() -> None:
-        runner = loop.create_task(node.run_async())
-        await _wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
-        try:
-            await session()
-        finally:
-            await node.stop_async()
-            await asyncio.sleep(0.2)
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
-
-    try:
-        loop.run_until_complete(main())
-    finally:
-        # The engines' queue tasks outlive run_async; end them before the loop closes.
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        node.dispose()
-        asyncio.set_event_loop(None)
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    return loop
 
 
 # --- the live session ------------------------------------------------------------------------
@@ -270,32 +216,24 @@ def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
         coins=(COIN,), scenario="cascade", seed=SEED, stepped=True, step_ms=STEP_MS
     )
     with SimThread(sim_config) as sim:
-        client_config = HyperliquidDataClientConfig(
-            http_url=sim.base_url,
-            coins=(COIN,),
-            instrument_refresh_interval_secs=0,
+        client_config = data_client_config(
+            sim.base_url,
+            (COIN,),
             ws_ping_interval_secs=50.0,  # no pings (or pongs) during the session
-            status_log_interval_secs=0,
             health=HyperliquidFeedHealthConfig(stale_l2book_secs=30.0, stale_asset_ctx_secs=30.0),
             recorder=HyperliquidRecorderConfig(directory=str(recording_dir), compression="none"),
         )
-        node = TradingNode(config=_node_config({"HYPERLIQUID": client_config}), loop=_new_loop())
-        node.add_data_client_factory("HYPERLIQUID", HyperliquidLiveDataClientFactory)
-        node.build()
+        node = build_sim_node(sim_node_config(client_config))
         builder = _builder()
         collector = EventCollector()
         node.trader.add_actor(builder)
         node.trader.add_actor(collector)
-        hl_client = next(
-            c
-            for c in node.kernel.data_engine._clients.values()  # type: ignore[attr-defined]
-            if isinstance(c, HyperliquidDataClient)
-        )
+        hl_client = hyperliquid_data_client(node)
         captured: dict[str, Any] = {}
 
         async def session() -> None:
             loop = asyncio.get_running_loop()
-            await _wait_for(lambda: builder.messages_handled > 0, 15, "the first BTC data")
+            await wait_for(lambda: builder.messages_handled > 0, 15, "the first BTC data")
             await _wait_until_quiet(builder, node)  # subscription snapshots in
             start = loop.time()
             for n in range(1, STEPS + 1):
@@ -310,7 +248,7 @@ def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
             assert market is not None
             captured["liquidations"] = sim.call(lambda: market.liquidations)
 
-        _run_node(node, session)
+        run_node(node, session)
     yield LiveRun(
         events=captured["events"],
         recording_dir=recording_dir,
@@ -483,7 +421,7 @@ class LiveReplay(Outcome):
 def run_live_replay(recording_dir: Path) -> LiveReplay:
     """Play the recording into a fresh live node (module notes) and return its events."""
     config = RecordingReplayDataClientConfig(recording_dir=str(recording_dir))
-    node = TradingNode(config=_node_config({"HYPERLIQUID": config}), loop=_new_loop())
+    node = TradingNode(config=sim_node_config(config), loop=new_event_loop())
     node.add_data_client_factory("HYPERLIQUID", RecordingReplayDataClientFactory)
     node.build()
     builder = _builder()
@@ -499,7 +437,7 @@ def run_live_replay(recording_dir: Path) -> LiveReplay:
 
     async def session() -> None:
         wanted = {"deltas", "quotes", "trades", "mark", "index", "funding", "open_interest"}
-        await _wait_for(
+        await wait_for(
             lambda: client.handler.outputs().get(COIN) == wanted, 10, "the subscriptions"
         )
         await client.play()
@@ -508,7 +446,7 @@ def run_live_replay(recording_dir: Path) -> LiveReplay:
         captured["outputs"] = client.handler.outputs()
         captured["handled"] = builder.messages_handled
 
-    _run_node(node, session)
+    run_node(node, session)
     return LiveReplay(
         events=captured["events"],
         outputs=captured["outputs"],

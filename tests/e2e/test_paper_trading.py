@@ -19,10 +19,6 @@ every request: market data comes over /info and the WebSocket, nothing reaches /
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import urllib.request
-from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -50,11 +46,15 @@ from nautilus_trader.trading.strategy import Strategy
 
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
-from config.loading import parse_node_config
-from config.loading import read_config_file
 from jarvis.node import NodeOverrides
-from jarvis.node import apply_overrides
 from jarvis.node import build_node
+from jarvis.node import load_for_run
+from jarvis.testkit import file_logging
+from jarvis.testkit import new_event_loop
+from jarvis.testkit import replace_node
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_admin_async
+from jarvis.testkit import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAPER_TOML = REPO_ROOT / "config" / "paper.toml"
@@ -152,20 +152,6 @@ class PaperRun:
     account_id: str = ""
 
 
-def _admin(base_url: str, path: str) -> Any:
-    request = urllib.request.Request(f"{base_url}/admin/{path}", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_secs: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_secs
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 def _levels(side: list[dict[str, Any]]) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(level["px"]), Decimal(level["sz"])) for level in side]
 
@@ -219,19 +205,9 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
         run.accounts_before = frozenset(sim.call(lambda: list(engine.accounts)))
         # The shipped file, pointed at the simulator (as `jarvis node` would be); only the log
         # goes to a file instead of the terminal.
-        raw = read_config_file(PAPER_TOML, environ={})
-        apply_overrides(raw, NodeOverrides(http_url=sim.base_url))
-        raw["node"]["logging"] = {
-            "log_level": "ERROR",
-            "log_level_file": "INFO",
-            "log_directory": str(log_dir),
-            "log_file_name": "paper",
-            "log_colors": False,
-        }
-        loaded = parse_node_config(raw, source=str(PAPER_TOML))
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        node = build_node(loaded, loop)
+        loaded = load_for_run(PAPER_TOML, NodeOverrides(http_url=sim.base_url), environ={})
+        logging = file_logging(log_dir, "paper", level_file="INFO")
+        node = build_node(replace_node(loaded, logging=logging), new_event_loop())
         probe = PaperProbe()
         node.trader.add_strategy(probe)
         cache = node.kernel.cache
@@ -257,19 +233,19 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             return [f for f in probe.fills if f.client_order_id == order.client_order_id]
 
         async def move_oracle_and_settle(px: float) -> dict[str, Any]:
+            loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, sim.set_oracle, COIN, px)
             truth = await loop.run_in_executor(None, book)
-            await _wait_for(lambda: node_book_equals(truth), 10, "the node's book to catch up")
+            await wait_for(lambda: node_book_equals(truth), 10, "the node's book to catch up")
             return truth
 
         async def scenario() -> None:
-            runner = loop.create_task(node.run_async())
-            await _wait_for(lambda: node.trader.is_running, 20, "the node to run")
-            await _wait_for(lambda: probe.quotes >= 3, 10, "quotes for the strategy")
+            loop = asyncio.get_running_loop()
+            await wait_for(lambda: probe.quotes >= 3, 10, "quotes for the strategy")
             # The feed-health gate holds new risk until every needed stream has been healthy
             # for a while; paper orders go through the same RiskEngine as real ones.
             risk_engine = node.kernel.risk_engine
-            await _wait_for(
+            await wait_for(
                 lambda: risk_engine.trading_state == TradingState.ACTIVE, 15, "trading ACTIVE"
             )
             instrument = cache.instrument(INSTRUMENT_ID)
@@ -278,10 +254,10 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             run.accounts["start"] = _account_view(account())
             run.account_id = account().id.value
             # Freeze the market: from here the simulator's book is the truth.
-            await loop.run_in_executor(None, _admin, sim.base_url, "fault/pause-market")
+            await sim_admin_async(sim.base_url, "fault/pause-market")
             await asyncio.sleep(0.6)
             truth = await loop.run_in_executor(None, book)
-            await _wait_for(lambda: node_book_equals(truth), 10, "the node's book = venue")
+            await wait_for(lambda: node_book_equals(truth), 10, "the node's book = venue")
             run.books["entry"] = truth
 
             # 1) Market BUY through the best ask into the second level.
@@ -289,7 +265,7 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             entry_qty = asks[0][1] + (asks[1][1] / 2).quantize(SZ, rounding=ROUND_DOWN)
             run.quantities["entry"] = entry_qty
             entry = probe.market(OrderSide.BUY, entry_qty)
-            await _wait_for(lambda: entry.status == OrderStatus.FILLED, 5, "the market fill")
+            await wait_for(lambda: entry.status == OrderStatus.FILLED, 5, "the market fill")
             await asyncio.sleep(0.1)  # account state follows the fill event
             position = cache.positions_open(instrument_id=INSTRUMENT_ID)
             run.position_qty_after_entry = (
@@ -303,14 +279,14 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             limit_qty = (asks[0][1] / 2).quantize(SZ, rounding=ROUND_DOWN)
             run.quantities["limit"] = limit_qty
             limit = probe.limit(OrderSide.BUY, limit_qty, run.limit_px)
-            await _wait_for(lambda: limit.status == OrderStatus.ACCEPTED, 5, "the limit order")
+            await wait_for(lambda: limit.status == OrderStatus.ACCEPTED, 5, "the limit order")
             await asyncio.sleep(0.1)
             run.accounts["limit_resting"] = _account_view(account())
 
             # 3) The venue's price falls through the limit: the resting order fills (maker).
             oracle = float(Decimal(truth["levels"][0][0]["px"])) * 0.998
             run.books["after_drop"] = await move_oracle_and_settle(oracle)
-            await _wait_for(lambda: limit.status == OrderStatus.FILLED, 5, "the maker fill")
+            await wait_for(lambda: limit.status == OrderStatus.FILLED, 5, "the maker fill")
             await asyncio.sleep(0.1)
             run.accounts["after_maker"] = _account_view(account())
 
@@ -318,7 +294,7 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             close_qty = entry_qty + limit_qty
             run.quantities["close"] = close_qty
             close = probe.market(OrderSide.SELL, close_qty, reduce_only=True)
-            await _wait_for(lambda: close.status == OrderStatus.FILLED, 5, "the closing fill")
+            await wait_for(lambda: close.status == OrderStatus.FILLED, 5, "the closing fill")
             await asyncio.sleep(0.1)
             run.accounts["end"] = _account_view(account())
             run.position_open_at_end = bool(cache.positions_open(instrument_id=INSTRUMENT_ID))
@@ -334,20 +310,8 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             users, new_orders = await loop.run_in_executor(None, sim.call, venue_accounts)
             run.accounts_after = users
             run.venue_orders_of_new_accounts = new_orders
-            await node.stop_async()
-            await asyncio.sleep(0.2)
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
 
-        try:
-            loop.run_until_complete(asyncio.wait_for(scenario(), 45))
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            node.dispose()
-            asyncio.set_event_loop(None)
+        run_node(node, scenario, timeout_secs=45)
     yield run
 
 

@@ -14,10 +14,6 @@ its thread.
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import urllib.request
-from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -26,17 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nautilus_trader.common.component import flush_logger
-from nautilus_trader.config import StrategyConfig
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.enums import ContingencyType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.enums import TriggerType
 from nautilus_trader.model.events import OrderCanceled
-from nautilus_trader.model.events import OrderEvent
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientOrderId
@@ -45,20 +37,27 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.orders import LimitOrder
 from nautilus_trader.model.orders import Order
 from nautilus_trader.model.orders import StopMarketOrder
-from nautilus_trader.trading.strategy import Strategy
 
-from adapters.hyperliquid import rate_limit
 from adapters.hyperliquid.rejections import HyperliquidRejectReason
 from adapters.hyperliquid.signing import address_from_private_key
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
 from config.loading import CONFIG_DIR
 from config.loading import ConfigError
-from config.loading import parse_node_config
-from config.loading import read_config_file
+from config.loading import LoadedNodeConfig
 from jarvis.node import NodeOverrides
-from jarvis.node import apply_overrides
 from jarvis.node import build_node
+from jarvis.node import load_for_run
+from jarvis.testkit import Driver
+from jarvis.testkit import DriverConfig
+from jarvis.testkit import file_logging
+from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import new_event_loop
+from jarvis.testkit import read_logs
+from jarvis.testkit import replace_node
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_admin_async
+from jarvis.testkit import wait_for
 
 SIM_TRADING_TOML = CONFIG_DIR / "sim_trading.toml"
 KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"  # the variable the file names
@@ -68,60 +67,10 @@ BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 FUNDED_USDC = 1_000_000
 
 
-class Driver(Strategy):
-    """A strategy the harness drives by hand; it keeps every order event it receives."""
-
-    def __init__(self, config: StrategyConfig) -> None:
-        super().__init__(config)
-        self.events: list[OrderEvent] = []
-
-    def on_start(self) -> None:
-        """Book and quotes of BTC: MARKET orders are priced from them."""
-        self.subscribe_order_book_deltas(BTC, book_type=BookType.L2_MBP)
-        self.subscribe_quote_ticks(BTC)
-
-    def on_stop(self) -> None:
-        """Orders stay: the tests read what is left on the venue."""
-
-    def on_order_event(self, event: OrderEvent) -> None:
-        self.events.append(event)
-
-    def events_of(self, order: Order) -> list[OrderEvent]:
-        """The events received for one order, in order."""
-        return [e for e in self.events if e.client_order_id == order.client_order_id]
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_secs: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_secs
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def _admin(base_url: str, path: str) -> Any:
-    request = urllib.request.Request(
-        f"{base_url}/admin/{path}",
-        data=b"{}",
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def _loaded(base_url: str, log_dir: Path) -> Any:
+def _loaded(base_url: str, log_dir: Path) -> LoadedNodeConfig:
     """The shipped file, pointed at the simulator's port and logging to a file."""
-    raw = read_config_file(SIM_TRADING_TOML)
-    apply_overrides(raw, NodeOverrides(http_url=base_url))
-    raw["node"]["logging"] = {
-        "log_level": "ERROR",
-        "log_level_file": "DEBUG",
-        "log_directory": str(log_dir),
-        "log_file_name": "node",
-        "log_colors": False,
-    }
-    return parse_node_config(raw, source=str(SIM_TRADING_TOML))
+    loaded = load_for_run(SIM_TRADING_TOML, NodeOverrides(http_url=base_url))
+    return replace_node(loaded, logging=file_logging(log_dir, level_file="DEBUG"))
 
 
 @dataclass
@@ -140,25 +89,22 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     """Run the trading session once (module notes)."""
     log_dir = tmp_path_factory.mktemp("sim_trading_logs")
     result = Session()
-    with pytest.MonkeyPatch.context() as patch, SimThread(SimConfig(seed=9)) as sim:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fresh_rate_limiter(),
+        SimThread(SimConfig(seed=9)) as sim,
+    ):
         patch.setenv(KEY_ENV, KEY)
-        # The REST budget is shared process-wide; start this node with a full one.
-        patch.setattr(rate_limit, "_SHARED", None)
         sim.fund(ADDRESS, FUNDED_USDC)
         engine = sim.server.venue.engine  # type: ignore[union-attr]
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        node = build_node(_loaded(sim.base_url, log_dir), loop)
-        driver = Driver(StrategyConfig(strategy_id="DRIVER-001"))
+        node = build_node(_loaded(sim.base_url, log_dir), new_event_loop())
+        driver = Driver(DriverConfig(strategy_id="DRIVER-001", instrument_id=BTC))
         node.trader.add_strategy(driver)
         cache = node.kernel.cache
 
         async def scenario() -> None:
-            runner = loop.create_task(node.run_async())
-            await _wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
-            await _wait_for(lambda: cache.quote_tick(BTC) is not None, 10, "BTC quotes")
             # The feed-health gate holds REDUCING until the needed streams are healthy.
-            await _wait_for(
+            await wait_for(
                 lambda: node.kernel.risk_engine.trading_state == TradingState.ACTIVE,
                 15,
                 "trading ACTIVE",
@@ -182,7 +128,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             result.orders.update(resting=resting, market=market)
             driver.submit_order(resting)
             driver.submit_order(market)
-            await _wait_for(
+            await wait_for(
                 lambda: resting.status == OrderStatus.ACCEPTED and market.is_closed,
                 10,
                 "the limit to rest and the market order to fill",
@@ -199,12 +145,12 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )
             result.orders["far_from_oracle"] = far
             driver.submit_order(far)
-            await _wait_for(lambda: far.status == OrderStatus.REJECTED, 5, "the rejection")
+            await wait_for(lambda: far.status == OrderStatus.REJECTED, 5, "the rejection")
             result.notes["far_events"] = driver.events_of(far)
             # Only our orders move the book from here (the stop fires on a mark we set).
-            await loop.run_in_executor(None, _admin, sim.base_url, "fault/pause-market")
+            await sim_admin_async(sim.base_url, "fault/pause-market")
             driver.cancel_order(resting)
-            await _wait_for(lambda: resting.status == OrderStatus.CANCELED, 5, "the cancel")
+            await wait_for(lambda: resting.status == OrderStatus.CANCELED, 5, "the cancel")
             # A reduce-only OCO take-profit / stop-loss pair on the position -> positionTpsl.
             tick = cache.quote_tick(BTC)
             assert tick is not None
@@ -239,7 +185,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )
             result.orders.update(oco_tp=take, oco_sl=stop)
             driver.submit_order_list(factory.create_list([take, stop]))
-            await _wait_for(
+            await wait_for(
                 lambda: take.status == OrderStatus.ACCEPTED and stop.status == OrderStatus.ACCEPTED,
                 5,
                 "the OCO pair to rest",
@@ -249,9 +195,10 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )
             # The mark falls through the stop: the stop fires, the take-profit goes, flat.
             crash = float(bid * Decimal("0.9"))
+            loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, sim.set_oracle, "BTC", crash)
             await loop.run_in_executor(None, sim.set_oracle, "BTC", crash)
-            await _wait_for(
+            await wait_for(
                 lambda: stop.is_closed and take.is_closed and not cache.positions_open(),
                 10,
                 "the stop to fire, the take-profit to go and the position to close",
@@ -263,23 +210,12 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )["assetPositions"]
             result.notes["positions_open"] = cache.positions_open(instrument_id=BTC)
             result.notes["positions_closed"] = cache.positions_closed(instrument_id=BTC)
-            await node.stop_async()
-            await asyncio.sleep(0.2)
-            result.stopped_cleanly = not node.kernel.trader.is_running
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
 
-        try:
-            loop.run_until_complete(scenario())
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            node.dispose()
-            asyncio.set_event_loop(None)
-    flush_logger()
-    result.log_text = "\n".join(p.read_text(errors="replace") for p in sorted(log_dir.glob("*")))
+        def stopped() -> None:
+            result.stopped_cleanly = not node.kernel.trader.is_running
+
+        run_node(node, scenario, quotes_of=BTC, after_stop=stopped)
+    result.log_text = read_logs(log_dir)
     yield result
 
 

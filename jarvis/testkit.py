@@ -1,0 +1,385 @@
+"""Helpers for driving a ``TradingNode`` against the local Hyperliquid simulator in tests.
+
+Like ``nautilus_trader.test_kit``: the end-to-end tests all start a simulator, build a node (from
+a config file or by hand), run a scenario on the node's own event loop with short timeouts, ask
+the simulator's engine for the truth and scan the node's log file. pytest imports test modules
+in importlib mode, so they cannot share helpers with each other; they share this module instead.
+
+Nothing here runs at import time: no loop, no thread, no socket, no file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from nautilus_trader.common.component import flush_logger
+from nautilus_trader.config import ImportableConfig
+from nautilus_trader.config import LiveDataClientConfig
+from nautilus_trader.config import LiveExecClientConfig
+from nautilus_trader.config import LiveExecEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.config import TradingNodeConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import BookType
+from nautilus_trader.model.events import OrderEvent
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.orders import Order
+from nautilus_trader.trading.strategy import Strategy
+
+from adapters.hyperliquid import rate_limit
+from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.data import HyperliquidDataClient
+from adapters.hyperliquid.data import wire_health_gates
+from adapters.hyperliquid.execution import HyperliquidExecutionClient
+from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
+from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
+from adapters.hyperliquid.sim.app import SimThread
+from config.loading import LoadedNodeConfig
+
+__all__ = [
+    "Driver",
+    "DriverConfig",
+    "build_sim_node",
+    "data_client_config",
+    "file_logging",
+    "fresh_rate_limiter",
+    "hyperliquid_data_client",
+    "hyperliquid_exec_client",
+    "keep_actors_of",
+    "new_event_loop",
+    "read_logs",
+    "replace_node",
+    "run_node",
+    "sim_admin",
+    "sim_admin_async",
+    "sim_node_config",
+    "tune_data_client",
+    "unexpected_log_lines",
+    "venue_info",
+    "venue_open_orders",
+    "venue_position",
+    "wait_for",
+]
+
+# --- the simulator ---------------------------------------------------------------------------
+
+
+def sim_admin(base_url: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    """POST to the simulator's ``/admin/<path>`` (faults, pauses) and return its JSON answer."""
+    request = urllib.request.Request(
+        f"{base_url}/admin/{path}",
+        data=json.dumps(dict(body or {})).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def sim_admin_async(base_url: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    """``sim_admin`` from a node's loop: the blocking request runs in the default executor."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, sim_admin, base_url, path, body)
+
+
+def venue_info(sim: SimThread, body: Mapping[str, Any]) -> Any:
+    """An /info answer straight from the simulator's venue, read on its thread (the truth)."""
+    assert sim.server is not None
+    venue = sim.server.venue
+    return sim.call(lambda: venue.info(dict(body)))
+
+
+def venue_open_orders(sim: SimThread, user: str) -> list[dict[str, Any]]:
+    """The open orders the simulator's engine holds for ``user``."""
+    assert sim.server is not None
+    engine = sim.server.venue.engine
+    return sim.call(lambda: engine.open_orders_of(user.lower()))
+
+
+def venue_position(sim: SimThread, user: str, coin: str) -> Decimal:
+    """``user``'s signed position size on ``coin`` on the simulator (0 when flat)."""
+    state = venue_info(sim, {"type": "clearinghouseState", "user": user})
+    for item in state["assetPositions"]:
+        if item["position"]["coin"] == coin:
+            return Decimal(item["position"]["szi"])
+    return Decimal(0)
+
+
+@contextmanager
+def fresh_rate_limiter() -> Iterator[None]:
+    """A full process-wide REST budget for this block, the previous limiter restored after.
+
+    The budget is shared by every client of the process, and earlier runs in the same
+    interpreter spent it against other simulators.
+    """
+    saved = rate_limit._SHARED
+    rate_limit._SHARED = None
+    try:
+        yield
+    finally:
+        rate_limit._SHARED = saved
+
+
+# --- waiting and running ---------------------------------------------------------------------
+
+
+async def wait_for(
+    predicate: Callable[[], bool], timeout_secs: float, what: str, poll_secs: float = 0.02
+) -> None:
+    """Poll ``predicate`` until it holds; fail with ``what`` and the timeout if it never does."""
+    deadline = time.monotonic() + timeout_secs
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_secs} s waiting for {what}")
+        await asyncio.sleep(poll_secs)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop, made current (NautilusTrader components look it up when built)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def run_node[T](
+    node: TradingNode,
+    scenario: Callable[[], Awaitable[T]],
+    *,
+    quotes_of: InstrumentId | None = None,
+    timeout_secs: float | None = None,
+    stop_grace_secs: float = 0.2,
+    after_stop: Callable[[], None] | None = None,
+) -> T:
+    """Run ``node`` on its loop, await ``scenario()`` once it trades, stop and dispose the node.
+
+    ``quotes_of``: first wait for a quote of this instrument (market orders are priced from
+    quotes). ``timeout_secs`` bounds the scenario. ``after_stop`` runs once the node has
+    stopped and before it is disposed (disposing resets it). The engines' queue tasks outlive
+    ``run_async``; they are ended before the node is disposed, whatever happened.
+    """
+    loop = node.get_event_loop()
+    assert loop is not None
+
+    async def main() -> T:
+        runner = loop.create_task(node.run_async())
+        try:
+            await wait_for(lambda: node.kernel.trader.is_running, 30, "the node to run")
+            if quotes_of is not None:
+                instrument_id = quotes_of
+                await wait_for(
+                    lambda: node.kernel.cache.quote_tick(instrument_id) is not None,
+                    10,
+                    f"quotes of {instrument_id}",
+                )
+            try:
+                return await asyncio.wait_for(scenario(), timeout_secs)
+            except TimeoutError:
+                raise AssertionError(f"the scenario took more than {timeout_secs} s") from None
+        finally:
+            await node.stop_async()
+            await asyncio.sleep(stop_grace_secs)
+            if after_stop is not None:
+                after_stop()
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        node.dispose()
+        asyncio.set_event_loop(None)
+
+
+# --- node configs ----------------------------------------------------------------------------
+
+
+def file_logging(log_dir: Path, name: str = "node", level_file: str = "WARNING") -> LoggingConfig:
+    """Log to a file in ``log_dir`` (tests scan it); only errors reach the terminal."""
+    return LoggingConfig(
+        log_level="ERROR",
+        log_level_file=level_file,
+        log_directory=str(log_dir),
+        log_file_name=name,
+        log_colors=False,
+    )
+
+
+def data_client_config(
+    base_url: str, coins: tuple[str, ...], **changes: Any
+) -> HyperliquidDataClientConfig:
+    """A Hyperliquid data client config for the simulator: no instrument refresh or status
+    lines during a short run; ``changes`` override any field."""
+    values: dict[str, Any] = {
+        "http_url": base_url,
+        "coins": coins,
+        "instrument_refresh_interval_secs": 0,
+        "status_log_interval_secs": 0,
+    }
+    values.update(changes)
+    return HyperliquidDataClientConfig(**values)
+
+
+def sim_node_config(
+    data_client: LiveDataClientConfig,
+    *,
+    exec_client: LiveExecClientConfig | None = None,
+    logging: LoggingConfig | None = None,
+    exec_engine: LiveExecEngineConfig | None = None,
+) -> TradingNodeConfig:
+    """A node config with one client of each kind named HYPERLIQUID and short timeouts (the
+    simulator answers in milliseconds: NautilusTrader's 10 s defaults only slow tests down)."""
+    return TradingNodeConfig(
+        trader_id="JARVIS-001",
+        logging=logging or LoggingConfig(log_level="ERROR"),
+        exec_engine=exec_engine or LiveExecEngineConfig(),
+        data_clients={"HYPERLIQUID": data_client},
+        exec_clients={} if exec_client is None else {"HYPERLIQUID": exec_client},
+        timeout_connection=20.0,
+        timeout_reconciliation=5.0,
+        timeout_portfolio=2.0,
+        timeout_disconnection=2.0,
+        timeout_post_stop=0.2,
+        timeout_shutdown=1.0,
+    )
+
+
+def build_sim_node(config: TradingNodeConfig) -> TradingNode:
+    """A built node on a new current loop, Hyperliquid factories registered, health gates on."""
+    node = TradingNode(config=config, loop=new_event_loop())
+    node.add_data_client_factory("HYPERLIQUID", HyperliquidLiveDataClientFactory)
+    if config.exec_clients:
+        node.add_exec_client_factory("HYPERLIQUID", HyperliquidLiveExecClientFactory)
+    node.build()
+    wire_health_gates(node)
+    return node
+
+
+def replace_node(loaded: LoadedNodeConfig, **changes: Any) -> LoadedNodeConfig:
+    """``loaded`` with some ``TradingNodeConfig`` fields replaced (everything else the file's)."""
+    return dataclasses.replace(loaded, node=msgspec.structs.replace(loaded.node, **changes))
+
+
+def tune_data_client(
+    loaded: LoadedNodeConfig,
+    name: str,
+    tune: Callable[[HyperliquidDataClientConfig], HyperliquidDataClientConfig],
+) -> LoadedNodeConfig:
+    """``loaded`` with data client ``name``'s parsed config passed through ``tune``.
+
+    The entry keeps the file's config class and factory paths: the node builder parses the
+    tuned table again with that class, as it would the file's own.
+    """
+    entry = loaded.node.data_clients[name]
+    assert isinstance(entry, ImportableConfig), f"{name}: not named by path in the file"
+    tuned = tune(entry.create())
+    table = json.loads(tuned.json())
+    clients = {**loaded.node.data_clients, name: msgspec.structs.replace(entry, config=table)}
+    return replace_node(loaded, data_clients=clients)
+
+
+def keep_actors_of(loaded: LoadedNodeConfig, coins: Iterable[str]) -> LoadedNodeConfig:
+    """``loaded`` without the actors whose instrument is a perp of a coin not in ``coins``
+    (they would log an error for a missing instrument); actors naming none stay."""
+    wanted = {f"{coin}-USD-PERP.HYPERLIQUID" for coin in coins}
+    actors = [
+        actor
+        for actor in loaded.node.actors
+        if actor.config.get("instrument_id") in (None, *wanted)
+    ]
+    return replace_node(loaded, actors=actors)
+
+
+# --- inside a built node ---------------------------------------------------------------------
+
+
+def hyperliquid_data_client(node: TradingNode) -> HyperliquidDataClient:
+    """The node's (only) Hyperliquid data client."""
+    clients = node.kernel.data_engine._clients.values()  # type: ignore[attr-defined]
+    (client,) = [c for c in clients if isinstance(c, HyperliquidDataClient)]
+    return client
+
+
+def hyperliquid_exec_client(node: TradingNode) -> HyperliquidExecutionClient:
+    """The node's (only) Hyperliquid execution client."""
+    clients = node.kernel.exec_engine._clients.values()  # type: ignore[attr-defined]
+    (client,) = [c for c in clients if isinstance(c, HyperliquidExecutionClient)]
+    return client
+
+
+class DriverConfig(StrategyConfig, frozen=True):
+    """
+    Configuration of the ``Driver``.
+
+    Parameters
+    ----------
+    instrument_id : InstrumentId
+        Whose book and quotes the driver subscribes to.
+    """
+
+    instrument_id: InstrumentId
+
+
+class Driver(Strategy):
+    """A strategy the harness drives by hand; it keeps every order event it receives."""
+
+    def __init__(self, config: DriverConfig) -> None:
+        super().__init__(config)
+        self.instrument_id = config.instrument_id
+        self.events: list[OrderEvent] = []
+
+    def on_start(self) -> None:
+        """Book and quotes of the instrument: MARKET orders are priced from them."""
+        self.subscribe_order_book_deltas(self.instrument_id, book_type=BookType.L2_MBP)
+        self.subscribe_quote_ticks(self.instrument_id)
+
+    def on_stop(self) -> None:
+        """Orders and positions stay: the tests read what is left on the venue."""
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        self.events.append(event)
+
+    def events_of(self, order: Order, cls: type | None = None) -> list[Any]:
+        """The events received for one order (of type ``cls`` only, if given), in order."""
+        mine = [e for e in self.events if e.client_order_id == order.client_order_id]
+        return mine if cls is None else [e for e in mine if isinstance(e, cls)]
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def read_logs(log_dir: Path, pattern: str = "*") -> str:
+    """Every node log file under ``log_dir`` (recursively), flushed first, as one text."""
+    flush_logger()
+    files = sorted(p for p in log_dir.rglob(pattern) if p.is_file())
+    return "\n".join(p.read_text(errors="replace") for p in files)
+
+
+def unexpected_log_lines(text: str, allowed_warnings: Iterable[str] = ()) -> list[str]:
+    """Every ERROR line, and every WARN line that matches none of the ``allowed_warnings``
+    regular expressions."""
+    allowed = [re.compile(p) for p in allowed_warnings]
+    return [
+        line
+        for line in text.splitlines()
+        if "[ERROR]" in line or ("[WARN]" in line and not any(p.search(line) for p in allowed))
+    ]
