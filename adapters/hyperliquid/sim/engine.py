@@ -241,6 +241,7 @@ class SimEngine:
         self.max_leverage: dict[str, int] = {c.name: c.max_leverage for c in self.coins}
         self.accounts: dict[str, SimAccount] = {}
         self.agents: dict[str, tuple[str, str, int | None]] = {}  # agent -> (master, name, until)
+        self.vaults: set[str] = set()  # sub-accounts that are vaults (userRole "vault")
         self.nonces: dict[str, list[int]] = {}
         self.orders_by_oid: dict[int, SimOrder] = {}
         self.scheduled: dict[str, int] = {}
@@ -280,6 +281,12 @@ class SimEngine:
         owner = self._account(master)
         if sub.address not in owner.sub_accounts:
             owner.sub_accounts.append(sub.address)
+
+    def add_vault(self, leader: str, vault: str) -> None:
+        """Register `vault` as a vault led by `leader` (traded with vaultAddress, like a
+        sub-account; /info userRole answers "vault")."""
+        self.add_sub_account(leader, vault)
+        self.vaults.add(vault.lower())
 
     def set_oracle_px(self, coin: str, px: float, now_ms: int) -> None:
         """Set the oracle of `coin`; the mark becomes median(oracle, best bid, best ask)."""

@@ -462,6 +462,48 @@ def _h_user_fees(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     }
 
 
+# The venue lists every named agent with a `validUntil` (ms); an agent approved without
+# " valid_until <ms>" never expires, shown here as this far-future time (year 3000).
+NO_EXPIRY_MS = 32_503_680_000_000
+
+
+def _h_extra_agents(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """`extraAgents`: the account's NAMED API wallets, expired ones included (the client judges
+    `validUntil`); the unnamed agent is not listed (ask `userRole` about it)."""
+    account = _account(engine, body)
+    if account is None:
+        return []
+    return [
+        {
+            "name": name,
+            "address": address,
+            "validUntil": NO_EXPIRY_MS if until is None else until,
+        }
+        for name, (address, until) in account.agents.items()
+        if name
+    ]
+
+
+def _h_user_role(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """`userRole`: what an address is to the venue.
+
+    An agent is reported with its master only while it may sign (not expired): an expired
+    agent's signatures are refused like an unknown wallet's, so it is `missing` [inferred].
+    """
+    user = _user(body)
+    agent = engine.agents.get(user)
+    if agent is not None and (agent[2] is None or agent[2] > now_ms):
+        return {"role": "agent", "data": {"user": agent[0]}}
+    if user in engine.vaults:
+        return {"role": "vault"}
+    account = engine.accounts.get(user)
+    if account is None:
+        return {"role": "missing"}
+    if account.master is not None:
+        return {"role": "subAccount", "data": {"master": account.master}}
+    return {"role": "user"}
+
+
 def _h_recent_trades(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     coin = _coin(engine, body)
     return list(engine.markets[coin].trades)[-100:][::-1]
@@ -489,6 +531,8 @@ _HANDLERS: dict[str, InfoHandler] = {
     "userRateLimit": _h_user_rate_limit,
     "userFees": _h_user_fees,
     "recentTrades": _h_recent_trades,
+    "extraAgents": _h_extra_agents,
+    "userRole": _h_user_role,
 }
 
 SUPPORTED_INFO_TYPES: tuple[str, ...] = tuple(_HANDLERS)
@@ -508,4 +552,11 @@ def handle_info(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     return handler(engine, body, now_ms)
 
 
-__all__ = ["SUPPORTED_INFO_TYPES", "clearinghouse_state", "handle_info", "meta", "spot_meta"]
+__all__ = [
+    "NO_EXPIRY_MS",
+    "SUPPORTED_INFO_TYPES",
+    "clearinghouse_state",
+    "handle_info",
+    "meta",
+    "spot_meta",
+]
