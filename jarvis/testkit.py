@@ -49,6 +49,7 @@ from adapters.hyperliquid.data import wire_health_gates
 from adapters.hyperliquid.execution import HyperliquidExecutionClient
 from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
 from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
+from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.sim.app import SimThread
 from config.loading import LoadedNodeConfig
 
@@ -80,16 +81,39 @@ __all__ = [
 # --- the simulator ---------------------------------------------------------------------------
 
 
-def sim_admin(base_url: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-    """POST to the simulator's ``/admin/<path>`` (faults, pauses) and return its JSON answer."""
+def _post_json(url: str, body: Mapping[str, Any]) -> Any:
     request = urllib.request.Request(
-        f"{base_url}/admin/{path}",
-        data=json.dumps(dict(body or {})).encode(),
+        url,
+        data=json.dumps(dict(body)).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def sim_admin(base_url: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    """POST to the simulator's ``/admin/<path>`` (faults, pauses) and return its JSON answer."""
+    return _post_json(f"{base_url}/admin/{path}", body or {})
+
+
+def post_signed_action(
+    base_url: str, key: str, action: dict[str, Any], nonce_offset_ms: int = 0
+) -> Any:
+    """Sign an L1 action with ``key`` and POST it to ``/exchange``, as another client would.
+
+    For orders placed "outside the node"; ``nonce_offset_ms`` keeps the nonce clear of the ones
+    a node signing with the same key uses at the same moment.
+    """
+    signer = HyperliquidSigner(key, is_mainnet=False)
+    nonce = time.time_ns() // 1_000_000 + nonce_offset_ms
+    body = {
+        "action": action,
+        "nonce": nonce,
+        "signature": signer.sign_l1_action(action, nonce),
+        "vaultAddress": None,
+    }
+    return _post_json(f"{base_url}/exchange", body)
 
 
 async def sim_admin_async(base_url: str, path: str, body: Mapping[str, Any] | None = None) -> Any:

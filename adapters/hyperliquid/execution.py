@@ -11,8 +11,11 @@ Order-state drift is where traders lose money, so every path here ends in a venu
 * **User streams** (``orderUpdates`` and ``userEvents`` on one socket): fills -> `OrderFilled`,
   de-duplicated by (coin, tid) because a fill may arrive on the stream and again from a resync;
   venue cancels (``nonUserCancel``, ``scheduledCancel``, margin and liquidation cancels) ->
-  `OrderCanceled`; fills of orders this node does not know become external order reports;
-  funding and liquidations are logged and refresh the account.
+  `OrderCanceled` (the venue's reason is logged: the event carries none); fills of orders this
+  node does not know become external order reports (``HL-<oid>``), and once such an order ends
+  (orderUpdates status, nonUserCancel, or a resync that no longer sees it open) its final
+  status is reported after its fills, so the cache ends in the venue's state; funding and
+  liquidations are logged and refresh the account.
 * **Modify** uses the venue's cancel-replace (new oid). The old leg's cancel is expected and
   swallowed, the new oid is bound with `OrderUpdated(venue_order_id_modified=True)`; if the venue
   cancelled the old leg but refused the new one, the order is reported cancelled after the
@@ -28,13 +31,16 @@ Order-state drift is where traders lose money, so every path here ends in a venu
   cancels every order if the node dies.
 
 The signing key is read from the environment when the client is built and lives only inside
-`HyperliquidSigner` (never logged, never pickled).
+`HyperliquidSigner` (never logged, never pickled). At start, a key that is not the account's
+own must be an approved, unexpired API wallet of it (read-only `extraAgents` / `userRole`
+queries; nothing is signed, so a dead-man switch already set stays set).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -111,6 +117,7 @@ from adapters.hyperliquid.reports import open_order_reports
 from adapters.hyperliquid.reports import order_status_report
 from adapters.hyperliquid.reports import order_status_reports
 from adapters.hyperliquid.reports import position_status_reports
+from adapters.hyperliquid.reports import venue_cancel_reason
 from adapters.hyperliquid.reports import venue_order_status
 from adapters.hyperliquid.schemas.common import ClearinghouseState
 from adapters.hyperliquid.schemas.common import Fill
@@ -127,6 +134,8 @@ from adapters.hyperliquid.schemas.exchange import OrderStatusEntry
 from adapters.hyperliquid.schemas.exchange import UpdateLeverageAction
 from adapters.hyperliquid.schemas.exchange import action_to_wire
 from adapters.hyperliquid.schemas.info import ClearinghouseStateRequest
+from adapters.hyperliquid.schemas.info import ExtraAgent
+from adapters.hyperliquid.schemas.info import ExtraAgentsRequest
 from adapters.hyperliquid.schemas.info import FrontendOpenOrdersRequest
 from adapters.hyperliquid.schemas.info import HistoricalOrdersRequest
 from adapters.hyperliquid.schemas.info import OpenOrdersRequest
@@ -134,6 +143,7 @@ from adapters.hyperliquid.schemas.info import OrderStatusFound
 from adapters.hyperliquid.schemas.info import OrderStatusRequest
 from adapters.hyperliquid.schemas.info import SpotClearinghouseStateRequest
 from adapters.hyperliquid.schemas.info import UserFillsByTimeRequest
+from adapters.hyperliquid.schemas.info import UserRole
 from adapters.hyperliquid.schemas.info import UserRoleRequest
 from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
 from adapters.hyperliquid.schemas.ws import OrderUpdatesFrame
@@ -165,6 +175,9 @@ _USDC: Final[Currency] = Currency.from_str("USDC")
 _ACCEPTED_LIKE: Final[frozenset[OrderStatus]] = frozenset(
     {OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.TRIGGERED}
 )
+_FINAL_STATUSES: Final[frozenset[OrderStatus | None]] = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED}
+)
 _TRIGGERED_TYPES: Final[frozenset[OrderType]] = frozenset(
     {OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED}
 )
@@ -190,6 +203,8 @@ class ExecClientCounters:
     fills: int = 0
     duplicate_fills: int = 0
     external_fills: int = 0
+    external_finals: int = 0
+    venue_cancels: int = 0
     resyncs: int = 0
     resync_fills: int = 0
     resync_order_updates: int = 0
@@ -215,6 +230,22 @@ class _Tracked:
     modify_target: tuple[Quantity, Price | None, Price | None] | None = None
     old_oids: set[int] = field(default_factory=set)
     old_leg_cancelled: bool = False
+
+
+@dataclass(slots=True)
+class _External:
+    """An order placed outside this node that the node reported (it filled here), followed
+    until its final status is reported, so the cache ends in the venue's state."""
+
+    oid: int
+    client_order_id: ClientOrderId
+    instrument: Instrument
+    filled: Decimal = Decimal(0)
+    tids: set[str] = field(default_factory=set)
+    fills: list[Fill] = field(default_factory=list)
+    final: FrontendOrderStatus | None = None  # the venue's final status, once known
+    final_attempts: int = 0
+    finished: bool = False  # the final status report was sent
 
 
 class HyperliquidExecutionClient(LiveExecutionClient):
@@ -305,7 +336,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         self._by_cloid: dict[str, ClientOrderId] = {}
         self._by_oid: dict[int, ClientOrderId] = {}
         self._seen_tids: set[tuple[str, str]] = set()
-        self._external_known: set[int] = set()
+        self._externals: dict[int, _External] = {}
         self._external_lock = asyncio.Lock()
         self._last_nonce = 0
         self._last_fill_ms = 0
@@ -394,35 +425,59 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         )
 
     async def _check_key_approved(self) -> None:
-        """Fail at start, naming both addresses, if the key cannot trade for the account."""
+        """Fail at start, naming both addresses, if the key cannot trade for the account.
+
+        Read-only: the account's named API wallets (`extraAgents`, with their expiry), else
+        the key's `userRole` (the unnamed agent). A signed probe is not used: the only harmless
+        candidate, a `scheduleCancel` without time, would clear a dead-man switch already set.
+        """
         signer = self._signer.address
-        if signer == self._account_address:
-            return
-        role: Any = None
-        with contextlib.suppress(HyperliquidError):
-            role = await self._http.info(UserRoleRequest(user=signer))
-        if role is not None:
-            master = str((role.data or {}).get("user", "")).lower()
-            if role.role == "agent" and master == self._account_address:
+        account = self._account_address
+        if signer != account:
+            await self._check_agent(signer, account)
+        if self._vault is not None:
+            await self._check_vault(signer, account, self._vault)
+
+    async def _check_agent(self, signer: str, account: str) -> None:
+        now_ms = self._clock.timestamp_ms()
+        agents: list[ExtraAgent] = await self._http.info(ExtraAgentsRequest(user=account))
+        for agent in agents:
+            if agent.address.lower() != signer:
+                continue
+            if agent.validUntil > now_ms:
+                self._log.info(
+                    f"Signing key {signer} is API wallet {agent.name!r} of {account}, valid "
+                    f"until {_iso_ms(agent.validUntil)}"
+                )
                 return
             raise KeyNotApprovedError(
-                f"the signing key's address {signer} is not an API wallet approved for account "
-                f"{self._account_address} (venue role of {signer}: {role.role!r}"
-                f"{', agent of ' + master if master else ''}); approve it from the account "
-                f"(approveAgent) or configure the matching account_address"
+                f"the signing key's address {signer} is API wallet {agent.name!r} of account "
+                f"{account} but it expired at {_iso_ms(agent.validUntil)}; approve a new API "
+                "wallet from the account (approveAgent) and configure its key"
             )
-        # No userRole (e.g. the simulator): a harmless signed probe names the recovered signer.
-        response = await self._post(schedule_cancel_action(None), count=False)
-        if isinstance(response, ExchangeErr):
-            rejection = classify_rejection(response.response)
-            if rejection.code in (
-                HyperliquidRejectReason.UNKNOWN_SIGNER,
-                HyperliquidRejectReason.NOT_DEPOSITED,
-            ):
-                raise KeyNotApprovedError(
-                    f"the signing key's address {signer} is not approved for account "
-                    f"{self._account_address}: venue says {response.response!r}"
-                )
+        role: UserRole = await self._http.info(UserRoleRequest(user=signer))
+        master = str((role.data or {}).get("user", "")).lower()
+        if role.role == "agent" and master == account:
+            self._log.info(f"Signing key {signer} is the API wallet of {account}")
+            return
+        agent_of = f" of {master}" if master else ""
+        raise KeyNotApprovedError(
+            f"the signing key's address {signer} is not an API wallet approved for account "
+            f"{account} (venue role of {signer}: {role.role!r}{agent_of}); approve it from the "
+            "account (approveAgent), or configure the account it belongs to as account_address "
+            "(a vault or sub-account goes in vault_address)"
+        )
+
+    async def _check_vault(self, signer: str, account: str, vault: str) -> None:
+        role: UserRole = await self._http.info(UserRoleRequest(user=vault))
+        master = str((role.data or {}).get("master", "")).lower()
+        if role.role == "vault" or (role.role == "subAccount" and master == account):
+            return
+        owner = f" of {master}" if master else ""
+        raise KeyNotApprovedError(
+            f"vault_address {vault} is not a vault or sub-account of account {account} "
+            f"(venue role of {vault}: {role.role!r}{owner}; signing key {signer})"
+        )
 
     def _index_cached_orders(self) -> None:
         """Rebuild cloid -> client order id for orders already in the cache (restart, Redis)."""
@@ -692,10 +747,21 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             ts_event=ts_event,
         )
 
-    def _cancelled(self, client_order_id: ClientOrderId, oid: int | None, ts_event: int) -> None:
+    def _cancelled(
+        self,
+        client_order_id: ClientOrderId,
+        oid: int | None,
+        ts_event: int,
+        reason: str | None = None,
+    ) -> None:
+        """`OrderCanceled` once; `reason` (a cancel by the venue) is logged with it, since the
+        event itself carries none."""
         order = self._finish(client_order_id)
         if order is None:
             return
+        if reason is not None:
+            self.counters.venue_cancels += 1
+            self._log.warning(f"Venue cancelled {client_order_id!r} (oid {oid}): {reason}")
         venue_order_id = VenueOrderId(str(oid)) if oid is not None else order.venue_order_id
         self.generate_order_canceled(
             strategy_id=order.strategy_id,
@@ -766,13 +832,13 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         code = reason_for_order_status(status)
         if code is not None:
             if tracked.accepted:
-                self._cancelled(coid, order.oid, ts)
+                self._cancelled(coid, order.oid, ts, f"{code.value}: {status}")
             else:
                 self._reject(coid, f"{code.value}: {status}", ts)
             return
         if venue_order_status(status, filled=False) == OrderStatus.CANCELED:
             self._accept(coid, order.oid, ts)
-            self._cancelled(coid, order.oid, ts)
+            self._cancelled(coid, order.oid, ts, venue_cancel_reason(status))
 
     # -- modify ----------------------------------------------------------------------------------
 
@@ -1073,10 +1139,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             if event.nonUserCancel:
                 now = self._clock.timestamp_ns()
                 for cancel in event.nonUserCancel:
-                    coid = self._by_oid.get(cancel.oid)
-                    if coid is not None:
-                        self._log.warning(f"Venue cancelled {coid!r} (oid {cancel.oid})")
-                        self._cancelled(coid, cancel.oid, now)
+                    self._on_non_user_cancel(cancel.oid, now)
             if event.funding is not None:
                 funding = event.funding
                 self._log.info(
@@ -1092,6 +1155,17 @@ class HyperliquidExecutionClient(LiveExecutionClient):
                 )
                 self._mark_account_dirty()
 
+    def _on_non_user_cancel(self, oid: int, now: int) -> None:
+        """The venue cancelled an order (usually after an orderUpdates status that says why)."""
+        coid = self._by_oid.get(oid)
+        if coid is None:
+            self._on_external_update(oid, "nonUserCancel")
+            return
+        tracked = self._tracked.get(coid)
+        if tracked is None or (tracked.oid is not None and oid != tracked.oid):
+            return  # a replaced leg of a modify, not the live order
+        self._cancelled(coid, oid, now, venue_cancel_reason("nonUserCancel"))
+
     def _resolve(self, cloid: str | None, oid: int) -> ClientOrderId | None:
         if cloid is not None:
             found = self._by_cloid.get(cloid.lower())
@@ -1103,7 +1177,8 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         order = update.order
         coid = self._resolve(order.cloid, order.oid)
         if coid is None:
-            return  # not ours: its fills (if any) become external reports
+            self._on_external_update(order.oid, update.status)  # not placed by this node
+            return
         tracked = self._tracked.get(coid)
         if tracked is None:
             return
@@ -1144,8 +1219,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             if is_old_leg or (tracked.in_flight and not tracked.accepted):
                 return  # the submit answer carries the venue's full text
             if tracked.accepted:
-                self._log.warning(f"{coid!r} ended by the venue: {status}")
-                self._cancelled(coid, order.oid, ts)
+                self._cancelled(coid, order.oid, ts, f"{code.value}: {status}")
             else:
                 self._reject(coid, f"{code.value}: {status}", ts)
             return
@@ -1154,9 +1228,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
                 if tracked.modify_old_oid == order.oid:
                     tracked.old_leg_cancelled = True
                 return
-            if status != "canceled":
-                self._log.warning(f"Venue cancelled {coid!r}: {status}")
-            self._cancelled(coid, order.oid, ts)
+            self._cancelled(coid, order.oid, ts, venue_cancel_reason(status))
 
     def _on_fill(self, fill: Fill, *, from_resync: bool = False) -> None:
         key = fill_key(fill)
@@ -1217,32 +1289,183 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             await self._external_fill_locked(fill, instrument)
 
     async def _external_fill_locked(self, fill: Fill, instrument: Instrument) -> None:
-        now = self._clock.timestamp_ns()
+        external = self._externals.get(fill.oid)
+        if external is None:
+            external = await self._open_external(fill, instrument)
+            if external is None:
+                return
+        if fill_key(fill)[1] in external.tids:
+            return  # already reported (fetched with the order's other fills)
+        if external.finished:
+            self._log.error(
+                f"Fill {fill.tid} of external order {fill.oid} arrived after its final status "
+                "was reported; not applied (the next reconciliation compares positions)"
+            )
+            return
+        self._report_external_fill(external, fill)
+        if external.final is not None:
+            await self._finish_external(external)
+
+    async def _open_external(self, fill: Fill, instrument: Instrument) -> _External | None:
+        """Start following an external order: an `open` report first (unless cached)."""
         coid = external_client_order_id(fill.oid)
-        if fill.oid not in self._external_known and self._cache.order(coid) is None:
-            answer = await self._http.info(OrderStatusRequest(user=self._user, oid=fill.oid))
+        cached = self._cache.order(coid)
+        if cached is not None:  # reported by reconciliation
+            external = _External(fill.oid, coid, instrument, filled=cached.filled_qty.as_decimal())
+            external.tids.update(t.value for t in cached.trade_ids)
+            external.finished = cached.is_closed
+            self._externals[fill.oid] = external
+            return external
+        answer = await self._http.info(OrderStatusRequest(user=self._user, oid=fill.oid))
+        if not isinstance(answer, OrderStatusFound):
+            self._log.error(f"Fill {fill.tid} of unknown order {fill.oid} not found at venue")
+            return None
+        entry = answer.order
+        opened = msgspec.structs.replace(entry.order, sz=entry.order.origSz)
+        origin = _positive_quantity(opened, fill)
+        report = order_status_report(
+            origin,
+            "open",
+            entry.order.timestamp,
+            instrument,
+            self.account_id,
+            self._clock.timestamp_ns(),
+            client_order_id=coid,
+        )
+        self._log.warning(
+            f"Fill of an order placed outside this node: oid {fill.oid} ({fill.coin} "
+            f"{fill.side} {fill.sz} @ {fill.px}, {fill.dir}); reported as external {coid}"
+        )
+        self._send_order_status_report(report)
+        external = _External(fill.oid, coid, instrument)
+        if venue_order_status(entry.status, filled=False) in _FINAL_STATUSES:
+            external.final = entry  # ended already (e.g. an IOC): report its end after its fills
+        self._externals[fill.oid] = external
+        return external
+
+    def _report_external_fill(self, external: _External, fill: Fill) -> None:
+        external.tids.add(fill_key(fill)[1])
+        external.fills.append(fill)
+        external.filled += Decimal(fill.sz)
+        report = fill_report(
+            fill,
+            external.instrument,
+            self.account_id,
+            self._clock.timestamp_ns(),
+            client_order_id=external.client_order_id,
+        )
+        self._send_fill_report(report)
+
+    def _tracks_external(self, oid: int) -> bool:
+        """An external order this node reported and whose end it has not reported yet."""
+        external = self._externals.get(oid)
+        if external is not None:
+            return not external.finished
+        cached = self._cache.order(external_client_order_id(oid))
+        return cached is not None and cached.is_open
+
+    def _on_external_update(self, oid: int, status: str) -> None:
+        """A status change of an order placed outside this node: once it ends, report the end."""
+        if status in ("open", "triggered") or not self._tracks_external(oid):
+            return
+        self._create_task(self._external_final(oid))
+
+    async def _external_final(self, oid: int) -> None:
+        """Ask the venue how an external order ended and report it (after its fills)."""
+        async with self._external_lock:  # after the order's pending fill reports
+            try:
+                answer = await self._http.info(OrderStatusRequest(user=self._user, oid=oid))
+            except HyperliquidError as exc:
+                self._log.warning(f"Final status of external order {oid} unknown: {exc}")
+                return
             if not isinstance(answer, OrderStatusFound):
-                self._log.error(f"Fill {fill.tid} of unknown order {fill.oid} not found at venue")
+                self._log.warning(f"External order {oid} not found at the venue")
                 return
             entry = answer.order
-            opened = msgspec.structs.replace(entry.order, sz=entry.order.origSz)
-            origin = _positive_quantity(opened, fill)
-            report = order_status_report(
-                origin,
-                "open",
-                entry.order.timestamp,
-                instrument,
-                self.account_id,
-                now,
-                client_order_id=coid,
+            if venue_order_status(entry.status, filled=False) not in _FINAL_STATUSES:
+                return
+            external = self._externals.get(oid)
+            if external is None:
+                instrument = self._instruments.get(entry.order.coin)
+                cached = self._cache.order(external_client_order_id(oid))
+                if instrument is None or cached is None:
+                    return
+                external = _External(
+                    oid, cached.client_order_id, instrument, filled=cached.filled_qty.as_decimal()
+                )
+                external.tids.update(t.value for t in cached.trade_ids)
+                self._externals[oid] = external
+            if external.finished:
+                return
+            external.final = entry
+            await self._finish_external(external)
+
+    async def _finish_external(self, external: _External) -> None:
+        """Report the venue's final status of an external order once its fills are reported.
+
+        NautilusTrader cancels an order without inferring missing fills, so the fills the
+        venue counted are fetched first; if the venue still shows fewer, ask again shortly.
+        """
+        entry = external.final
+        assert entry is not None
+        orig = Decimal(entry.order.origSz)
+        venue_filled = orig - Decimal(entry.order.sz) if orig > 0 else None
+        if venue_filled is None or external.filled < venue_filled:
+            await self._fetch_external_fills(external, entry.order.timestamp)
+        if venue_filled is not None and external.filled < venue_filled:
+            external.final_attempts += 1
+            if external.final_attempts < _LOOKUP_ATTEMPTS:
+                self._log.warning(
+                    f"External order {external.oid} {entry.status}: venue filled {venue_filled}, "
+                    f"{external.filled} in fills so far; asking again"
+                )
+                external.final = None
+                self._create_task(self._external_final_later(external.oid))
+                return
+            self._log.error(
+                f"External order {external.oid} {entry.status}: venue filled {venue_filled} but "
+                f"only {external.filled} found in its fills; reporting the final status anyway"
             )
-            self._log.warning(
-                f"Fill of an order placed outside this node: oid {fill.oid} ({fill.coin} "
-                f"{fill.side} {fill.sz} @ {fill.px}, {fill.dir}); reported as external {coid}"
-            )
-            self._send_order_status_report(report)
-        self._external_known.add(fill.oid)
-        self._send_fill_report(fill_report(fill, instrument, self.account_id, now))
+        external.finished = True
+        cached = self._cache.order(external.client_order_id)
+        if cached is not None and cached.is_closed:
+            return
+        report = order_status_report(
+            entry.order,
+            entry.status,
+            entry.statusTimestamp,
+            external.instrument,
+            self.account_id,
+            self._clock.timestamp_ns(),
+            client_order_id=external.client_order_id,
+            fills=external.fills,
+        )
+        self.counters.external_finals += 1
+        reason = venue_cancel_reason(entry.status)
+        self._log.warning(
+            f"External order {external.oid} ({external.client_order_id}) ended at the venue: "
+            f"{entry.status}, filled {report.filled_qty} of {report.quantity}"
+            + (f" ({reason})" if reason else "")
+        )
+        self._send_order_status_report(report)
+
+    async def _external_final_later(self, oid: int) -> None:
+        await asyncio.sleep(_FILL_CHECK_DELAY_SECS)
+        await self._external_final(oid)
+
+    async def _fetch_external_fills(self, external: _External, since_ms: int) -> None:
+        """Report the fills of one external order the stream has not delivered (yet)."""
+        end_ms = self._clock.timestamp_ms() + 1_000
+        try:
+            pager = await fetch_fills_by_time(self._fetch_fill_page, self._user, since_ms, end_ms)
+        except HyperliquidError as exc:
+            self._log.warning(f"Fills of external order {external.oid} not fetched: {exc}")
+            return
+        for fill in pager.fills:
+            if fill.oid != external.oid or fill_key(fill)[1] in external.tids:
+                continue
+            self._seen_tids.add(fill_key(fill))
+            self._report_external_fill(external, fill)
 
     def _schedule_fill_check(self, client_order_id: ClientOrderId) -> None:
         """The venue says filled: if the fills do not arrive shortly, fetch them."""
@@ -1291,6 +1514,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         self.counters.resyncs += 1
         fills = await self._fetch_fills(max(self._last_fill_ms - 1, 0))
         updates = await self._audit_open_orders(force=True)
+        updates += await self._audit_externals()
         self._log.warning(
             f"Resync done: {fills} missed fills and {updates} order updates emitted"
             if fills or updates
@@ -1318,6 +1542,26 @@ class HyperliquidExecutionClient(LiveExecutionClient):
                 changed += 1
         self.counters.resync_order_updates += changed
         return changed
+
+    async def _audit_externals(self) -> int:
+        """Report the end of external orders the venue no longer lists as open (an update
+        missed while the stream was down)."""
+        oids = {oid for oid, e in self._externals.items() if not e.finished}
+        for order in self._cache.orders_open(venue=HYPERLIQUID_VENUE):
+            text = order.venue_order_id.value if order.venue_order_id is not None else ""
+            if order.client_order_id.value.startswith(EXTERNAL_ORDER_PREFIX) and text.isdigit():
+                oids.add(int(text))
+        if not oids:
+            return 0
+        venue_open: list[FrontendOrder] = await self._http.info(
+            FrontendOpenOrdersRequest(user=self._user)
+        )
+        open_oids = {o.oid for o in venue_open}
+        open_oids.update(child.oid for o in venue_open for child in o.children)
+        before = self.counters.external_finals
+        for oid in sorted(oids - open_oids):
+            await self._external_final(oid)
+        return self.counters.external_finals - before
 
     # -- background loops ------------------------------------------------------------------------
 
@@ -1563,6 +1807,11 @@ class HyperliquidExecutionClient(LiveExecutionClient):
     @staticmethod
     def _log_level() -> LogLevel:
         return LogLevel.INFO
+
+
+def _iso_ms(millis: int) -> str:
+    """A venue time (ms) as an ISO-8601 UTC string for operators."""
+    return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC).isoformat(timespec="seconds")
 
 
 def _window_ms(start: Any, end: Any) -> tuple[int, int]:

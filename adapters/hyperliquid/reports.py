@@ -95,6 +95,7 @@ __all__ = [
     "order_status_reports",
     "position_status_reports",
     "stable_uuid",
+    "venue_cancel_reason",
     "venue_order_status",
 ]
 
@@ -175,11 +176,42 @@ def venue_order_status(status: str, *, filled: bool) -> OrderStatus | None:
     return None
 
 
+_VENUE_CANCELS: Final[dict[str, str]] = {
+    "nonUserCancel": "cancelled by the venue",
+    "scheduledCancel": "the dead-man switch (scheduleCancel) fired",
+    "marginCanceled": "not enough margin to keep the order open",
+    "reduceOnlyCanceled": "reduce-only order would have increased the position",
+    "siblingFilledCanceled": "its TP/SL sibling filled",
+    "liquidatedCanceled": "the account was liquidated",
+    "selfTradeCanceled": "self-trade prevention (an order of the same account crossed it)",
+    "openInterestCapCanceled": "the asset's open interest cap was reached",
+    "vaultWithdrawalCanceled": "a vault withdrawal needed the margin",
+    "delistedCanceled": "the asset was delisted",
+}
+
+
+def venue_cancel_reason(status: str) -> str | None:
+    """Why the venue (not the user) cancelled an order: ``"<status>: <what happened>"``.
+
+    NautilusTrader's OrderCanceled carries no reason, so the execution client logs this text and
+    puts it in OrderStatusReport.cancel_reason. None for a user cancel (``canceled``) and for a
+    status that is not a cancel. ``nonUserCancel`` (the userEvents kind) is accepted too.
+    """
+    known = _VENUE_CANCELS.get(status)
+    if known is not None:
+        return f"{status}: {known}"
+    if status.endswith("Canceled"):
+        return f"{status}: cancelled by the venue"
+    return None
+
+
 def _cancel_reason(status: str) -> str | None:
     if status in ("open", "filled", "triggered", "canceled"):
         return None
     code = reason_for_order_status(status)
-    return status if code is None else f"{code.value}: {status}"
+    if code is not None:
+        return f"{code.value}: {status}"
+    return venue_cancel_reason(status) or status
 
 
 def order_status_report(

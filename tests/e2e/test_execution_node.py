@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -45,7 +43,6 @@ from adapters.hyperliquid.schemas.exchange import OrderAction
 from adapters.hyperliquid.schemas.exchange import OrderTypeWire
 from adapters.hyperliquid.schemas.exchange import OrderWire
 from adapters.hyperliquid.schemas.exchange import action_to_wire
-from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
 from adapters.hyperliquid.sim.app import SimConfig
 from adapters.hyperliquid.sim.app import SimThread
@@ -56,6 +53,7 @@ from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
 from jarvis.testkit import hyperliquid_exec_client
+from jarvis.testkit import post_signed_action
 from jarvis.testkit import read_logs
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
@@ -78,23 +76,8 @@ ETH = InstrumentId.from_str("ETH-USD-PERP.HYPERLIQUID")
 
 def post_outside_order(base_url: str, key: str, wire: OrderWire) -> Any:
     """Place an order from outside the node (another process with the same or another key)."""
-    signer = HyperliquidSigner(key, is_mainnet=False)
     action = action_to_wire(OrderAction(orders=[wire], grouping="na"))
-    nonce = time.time_ns() // 1_000_000
-    body = {
-        "action": action,
-        "nonce": nonce,
-        "signature": signer.sign_l1_action(action, nonce),
-        "vaultAddress": None,
-    }
-    request = urllib.request.Request(
-        f"{base_url}/exchange",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    return post_signed_action(base_url, key, action)
 
 
 def build_node(base_url: str, log_dir: Path) -> tuple[TradingNode, Driver]:

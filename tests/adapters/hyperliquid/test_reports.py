@@ -47,6 +47,7 @@ from adapters.hyperliquid.reports import open_order_reports
 from adapters.hyperliquid.reports import order_status_report
 from adapters.hyperliquid.reports import order_status_reports
 from adapters.hyperliquid.reports import position_status_reports
+from adapters.hyperliquid.reports import venue_cancel_reason
 from adapters.hyperliquid.schemas.common import Fill
 from adapters.hyperliquid.schemas.common import SpotClearinghouseState
 from adapters.hyperliquid.schemas.info import Meta
@@ -192,6 +193,43 @@ def test_historical_orders_are_sorted_by_time_then_oid_with_rejection_reasons(
     )
     assert (dydx.ts_accepted, dydx.ts_last) == (1755863117780 * MS, 1755863118217 * MS)
     assert reports[2].time_in_force == TimeInForce.IOC
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("scheduledCancel", "dead-man switch"),
+        ("marginCanceled", "margin"),
+        ("reduceOnlyCanceled", "reduce-only"),
+        ("siblingFilledCanceled", "sibling filled"),
+        ("liquidatedCanceled", "liquidated"),
+        ("nonUserCancel", "cancelled by the venue"),
+        ("someFutureCanceled", "cancelled by the venue"),
+    ],
+)
+def test_venue_cancel_reason_names_the_status_and_what_happened(status: str, words: str) -> None:
+    reason = venue_cancel_reason(status)
+
+    assert reason is not None
+    assert reason.startswith(f"{status}: ")
+    assert words in reason
+
+
+@pytest.mark.parametrize("status", ["canceled", "open", "filled", "triggered", "rejected"])
+def test_user_cancels_and_other_statuses_have_no_venue_cancel_reason(status: str) -> None:
+    assert venue_cancel_reason(status) is None
+
+
+def test_order_cancelled_by_the_venue_reports_the_reason(
+    instruments: dict[str, Instrument],
+) -> None:
+    entries = fixture("info_historicalOrders.json", "historicalOrders")
+    margin = msgspec.structs.replace(entries[0], status="marginCanceled")
+
+    (report,) = order_status_reports([margin], instruments, ACCOUNT, TS_INIT)
+
+    assert report.order_status == OrderStatus.CANCELED
+    assert report.cancel_reason == "marginCanceled: not enough margin to keep the order open"
 
 
 def test_frontend_open_orders_give_one_report_per_oid_with_triggers_on_mark(
