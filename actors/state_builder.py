@@ -14,7 +14,10 @@ the input stream only (never on timer phase), so the same recorded input yields 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -298,6 +301,14 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
     hot_store_name: str | None = None
     hot_store_slots: PositiveInt = DEFAULT_N_SLOTS
     hot_store_replace_existing: bool = False
+
+
+def _window_value(window: Any, now: int) -> float | None:
+    return window.value(now)
+
+
+def _window_pct(window: Any, now: int) -> float | None:
+    return window.pct(now)
 
 
 class MarketStateBuilder(Actor):
@@ -730,28 +741,28 @@ class MarketStateBuilder(Actor):
                 v[_AGGR_SELL[w]] = reading.sell_usd
 
     def _refresh_asym_means(self, now: int) -> None:
-        v = self._values
-        for w, window in enumerate(self._asym_means):
-            if window.last_ts is None:
-                continue
-            value = window.value(now)
-            v[_ASYM_MEAN[w]] = _NAN if value is None else value
+        self._write_readings(self._asym_means, _ASYM_MEAN, now, _window_value)
 
     def _refresh_oi(self, now: int) -> None:
-        v = self._values
-        for w, window in enumerate(self._oi_changes):
-            if window.last_ts is None:
-                continue
-            pct = window.pct(now)
-            v[_OI_CHG[w]] = _NAN if pct is None else pct
+        self._write_readings(self._oi_changes, _OI_CHG, now, _window_pct)
 
     def _refresh_funding(self, now: int) -> None:
+        self._write_readings(self._funding_changes, _FUND_DRIFT, now, _window_value)
+
+    def _write_readings(
+        self,
+        windows: Sequence[RollingChange | RollingTimeWeightedMean],
+        slots: Sequence[int],
+        now: int,
+        read: Callable[[Any, int], float | None],
+    ) -> None:
+        """Write each observed window's reading at `now` into its slot (NaN while warming up)."""
         v = self._values
-        for w, window in enumerate(self._funding_changes):
+        for w, window in enumerate(windows):
             if window.last_ts is None:
                 continue
-            drift = window.value(now)
-            v[_FUND_DRIFT[w]] = _NAN if drift is None else drift
+            reading = read(window, now)
+            v[slots[w]] = _NAN if reading is None else reading
 
     def _publish_events(self, events: list[StructuralEvent]) -> None:
         for event in events:
