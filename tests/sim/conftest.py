@@ -17,6 +17,9 @@ from hyperliquid.utils.signing import sign_agent
 from hyperliquid.utils.signing import sign_l1_action
 from hyperliquid.utils.signing import sign_usd_class_transfer_action
 
+from adapters.hyperliquid.sim.conformance import NULLABLE_KEYS
+from adapters.hyperliquid.sim.conformance import shape_errors
+from adapters.hyperliquid.sim.conformance import shape_of
 from adapters.hyperliquid.sim.engine import SimEngine
 from adapters.hyperliquid.sim.specs import DEFAULT_COINS
 
@@ -167,38 +170,10 @@ def carol(engine: SimEngine) -> Trader:
     return trader
 
 
-def type_of(value: Any) -> str:
-    """JSON type name (bool before int: True is an int in Python)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        return "list"
-    return "dict"
-
-
-def assert_same_shape(actual: Any, expected: Any, path: str = "$") -> None:
-    """Same keys and value types as a venue capture (nulls match any type the capture allows).
-
-    Lists are compared element-wise against the capture's first element.
-    """
-    if expected is None or actual is None:
-        return
-    assert type_of(actual) == type_of(expected), f"{path}: {type_of(actual)} != {type_of(expected)}"
-    if isinstance(expected, dict):
-        assert set(actual) == set(expected), f"{path}: keys {sorted(actual)} != {sorted(expected)}"
-        for key in expected:
-            assert_same_shape(actual[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list) and expected:
-        for index, item in enumerate(actual):
-            assert_same_shape(item, expected[0], f"{path}[{index}]")
+def assert_same_shape(actual: Any, expected: Any, nullable: frozenset[str] = NULLABLE_KEYS) -> None:
+    """Same keys and value types as a venue capture (see adapters.hyperliquid.sim.conformance)."""
+    errors = shape_errors(actual, shape_of(expected), nullable=nullable)
+    assert not errors, "\n".join(errors)
 
 
 class Kit:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from adapters.hyperliquid.sim.conformance import FRONTEND_ORDER_NULLABLE_KEYS
 from adapters.hyperliquid.sim.engine import SimEngine
 from adapters.hyperliquid.sim.errors import InfoRequestError
 from adapters.hyperliquid.sim.specs import DEFAULT_COINS
@@ -108,12 +109,20 @@ def test_order_query_shapes(kit: Any, busy: SimEngine, alice: Any) -> None:
     history = busy.info({"type": "historicalOrders", "user": alice.address}, kit.T0)
 
     kit.assert_same_shape(open_orders, [basic_without_cloid])
-    kit.assert_same_shape(front, [frontend])
-    kit.assert_same_shape(history, kit.load_fixture("info_historicalOrders.json"))
+    kit.assert_same_shape(front, [frontend], nullable=FRONTEND_ORDER_NULLABLE_KEYS)
+    kit.assert_same_shape(
+        history,
+        kit.load_fixture("info_historicalOrders.json"),
+        nullable=FRONTEND_ORDER_NULLABLE_KEYS,
+    )
     assert [h["status"] for h in history][:1] == ["iocCancelRejected"]
     oid = open_orders[0]["oid"]
     status = busy.info({"type": "orderStatus", "user": alice.address, "oid": oid}, kit.T0)
-    kit.assert_same_shape(status, kit.load_fixture("info_orderStatus_open.json"))
+    kit.assert_same_shape(
+        status,
+        kit.load_fixture("info_orderStatus_open.json"),
+        nullable=FRONTEND_ORDER_NULLABLE_KEYS,
+    )
     unknown = busy.info({"type": "orderStatus", "user": alice.address, "oid": 1}, kit.T0)
     assert unknown == kit.load_fixture("info_orderStatus_unknownOid.json")
 
