@@ -131,9 +131,11 @@ def load_recording(
     instruments : Iterable[Instrument], optional
         Instruments; default: rebuilt from the recorded REST responses.
     outputs : Mapping[str, Iterable[str]], optional
-        Enabled outputs per venue coin, as the live client had them
-        (``HyperliquidDataClient.frame_handler.outputs()``); default: every output of every
-        stream in the recording (more objects than the live node emitted, same values).
+        Enabled outputs per venue coin from the first frame, overriding the recording. Default:
+        the output changes the live client recorded (control records), applied where they
+        happened live, so the objects are exactly the live node's; for recordings made before
+        control records existed, every output of every stream in the recording (more objects
+        than the live node emitted, same values). See ``adapters.hyperliquid.replay``.
     bar_close_grace_ms : int
         The live client's ``bar_close_grace_ms`` (bars are stamped with it).
     flush_until_ns : int, optional

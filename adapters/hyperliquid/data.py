@@ -121,8 +121,13 @@ from adapters.hyperliquid.parsing import parse_spot_asset_ctx
 from adapters.hyperliquid.parsing import parse_trade_tick
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
 from adapters.hyperliquid.providers import HyperliquidInstrumentProvider
+from adapters.hyperliquid.recorder import CONTROL_BOOK_RESET
+from adapters.hyperliquid.recorder import CONTROL_OUTPUTS
+from adapters.hyperliquid.recorder import CONTROL_STREAMS
+from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
+from adapters.hyperliquid.recorder import encode_control
 from adapters.hyperliquid.schemas.common import Candle
 from adapters.hyperliquid.schemas.common import L2Book
 from adapters.hyperliquid.schemas.common import Trade
@@ -262,10 +267,11 @@ class HyperliquidFrameHandler:
     schedule_bar_close : Callable[[int], None], optional
         Called with a local time (ns) at which ``flush_bars`` should run (the live backstop
         timer); ``None`` during replay, where frame times drive everything.
-    book_replaced : Callable[[InstrumentId], bool], optional
-        Asked before each book diff: ``True`` when the book the deltas feed was replaced since
-        the last call (live: NautilusTrader swapped in an empty managed book), so the frame is
-        emitted whole instead of diffed. ``None`` during replay (no books to replace).
+    book_replaced : Callable[[InstrumentId, int], bool], optional
+        Asked before each book diff with the instrument and the frame's sequence number:
+        ``True`` when the book the deltas feed was replaced since the last call (live:
+        NautilusTrader swapped in an empty managed book), so the frame is emitted whole instead
+        of diffed. Replay answers from the recorded ``book_reset`` control records.
     """
 
     def __init__(
@@ -276,7 +282,7 @@ class HyperliquidFrameHandler:
         *,
         bar_close_grace_ns: int = 250 * _NANOS_PER_MILLI,
         schedule_bar_close: Callable[[int], None] | None = None,
-        book_replaced: Callable[[InstrumentId], bool] | None = None,
+        book_replaced: Callable[[InstrumentId, int], bool] | None = None,
     ) -> None:
         self._emit = emit
         self._book_replaced = book_replaced
@@ -312,11 +318,13 @@ class HyperliquidFrameHandler:
         state = self._coins.get(coin)
         return None if state is None else state.instrument
 
-    def set_output(self, coin: str, output: str, enabled: bool) -> None:
-        """Turn one output of a coin on or off (``OUTPUTS`` or ``"bar:<interval>"``)."""
+    def set_output(self, coin: str, output: str, enabled: bool) -> bool:
+        """Turn one output of a coin on or off (``OUTPUTS`` or ``"bar:<interval>"``); True when
+        this changed anything (the live client records only changes, see ``replay.py``)."""
         state = self._coins[coin]
         if output.startswith("bar:"):
             interval = output.removeprefix("bar:")
+            changed = enabled != (interval in state.bars)
             if enabled:
                 if interval not in state.bars:
                     bar_type = bar_type_for_interval(state.instrument.id, interval)
@@ -326,7 +334,9 @@ class HyperliquidFrameHandler:
                 self._refresh_pending(state)
         elif output not in OUTPUTS:
             raise ValueError(f"unknown output {output!r}; expected one of {sorted(OUTPUTS)}")
-        elif output == TRADE_CHECK and enabled != (output in state.outputs):
+        else:
+            changed = enabled != (output in state.outputs)
+        if output == TRADE_CHECK and enabled != (output in state.outputs):
             if enabled:
                 self._trade_counts.reset(coin)
             else:
@@ -339,6 +349,7 @@ class HyperliquidFrameHandler:
             state.outputs.add(output)
         else:
             state.outputs.discard(output)
+        return changed
 
     def reset_books(self, coin: str) -> None:
         """Emit the coin's next book (normal and fast) whole: CLEAR + every level.
@@ -476,7 +487,7 @@ class HyperliquidFrameHandler:
         outputs = state.outputs
         if "deltas" in outputs:
             replaced = self._book_replaced
-            if replaced is not None and replaced(state.instrument.id):
+            if replaced is not None and replaced(state.instrument.id, seq):
                 state.differ.reset()
                 state.fast_differ.reset()
             differ = state.fast_differ if book.fast else state.differ
@@ -807,6 +818,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._stopping = False
         if self._recorder is not None:
             self._recorder.start()
+            self._record_outputs_snapshot()
             self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
         await self._provider.load_all_async()
         instruments = self._provider.list_all()
@@ -847,7 +859,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     # -- hot path ----------------------------------------------------------------------------
 
-    def _book_replaced(self, instrument_id: InstrumentId) -> bool:
+    def _book_replaced(self, instrument_id: InstrumentId, seq: int) -> bool:
         # NautilusTrader 1.231 puts a new, EMPTY book in the cache on every managed book
         # subscription, but calls the client only for the first one: a later subscriber (or a
         # depth-10 managed subscription) silently empties the book the running stream feeds.
@@ -857,7 +869,54 @@ class HyperliquidDataClient(LiveMarketDataClient):
         if book is None or book is self._fed_books.get(instrument_id):
             return False
         self._fed_books[instrument_id] = book
+        if self._recorder is not None:
+            instrument = self._cache.instrument(instrument_id) or self._provider.find(instrument_id)
+            if instrument is not None:
+                coin = instrument.raw_symbol.value
+                payload = ControlPayload(coin=coin, before_seq=seq)
+                self._record_control(CONTROL_BOOK_RESET, payload)
         return True
+
+    # -- control records (rare: subscription changes, never per frame) -------------------------
+
+    def _set_output(self, coin: str, output: str, enabled: bool) -> None:
+        """Switch a handler output and record the change, in order with the frames."""
+        if self._handler.set_output(coin, output, enabled) and self._recorder is not None:
+            if enabled:
+                payload = ControlPayload(coin=coin, enable=[output])
+            else:
+                payload = ControlPayload(coin=coin, disable=[output])
+            self._record_control(CONTROL_OUTPUTS, payload)
+
+    def _unregister_stream(self, coin: str, key: str) -> None:
+        """Stop watching a stream and record it (a later subscription starts afresh)."""
+        if self._monitor.status(key) is not None:
+            self._monitor.unregister(key)
+            self._record_control(CONTROL_STREAMS, ControlPayload(coin=coin, unregister=[key]))
+
+    def _record_control(self, action: str, payload: ControlPayload) -> None:
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.append(
+                f"{action}:{payload.coin}",
+                encode_control(payload),
+                self._clock.timestamp_ns(),
+                self._seq(),
+                "control",
+                FrameKind.CONTROL,
+            )
+
+    def _record_outputs_snapshot(self) -> None:
+        # Outputs switched on before the recorder started (none in a normal start): a recording
+        # must state every output it depends on.
+        for coin in self._handler.coins:
+            state = self._handler.status(coin)
+            if state is not None and state.outputs:
+                payload = ControlPayload(coin=coin, enable=sorted(state.outputs))
+                self._record_control(CONTROL_OUTPUTS, payload)
+        for key in self._monitor.streams:
+            coin = key.split(":")[1] if ":" in key else key
+            self._record_control(CONTROL_STREAMS, ControlPayload(coin=coin, register=[key]))
 
     def _on_frame(self, raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
         recorder = self._recorder
@@ -1032,7 +1091,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             if fast:
                 self._fast_books.add(coin)
         # Flags first, before any await: frames may follow the subscription at once.
-        self._handler.set_output(coin, output, True)
+        self._set_output(coin, output, True)
         subscription = _output_subscription(coin, output, fast)
         key = subscription_stream_key(subscription)
         users = self._stream_outputs.setdefault(key, set())
@@ -1042,6 +1101,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             # (a quiet coin's candles stop for minutes): only streams someone asked for.
             change = self._monitor.register(key, self._clock.timestamp_ns())
             if change is not None:
+                self._record_control(CONTROL_STREAMS, ControlPayload(coin=coin, register=[key]))
                 self._on_health(change)
                 if key in self._stream_subs:  # bars on the check's candles: now has health
                     self._update_required_streams()
@@ -1052,6 +1112,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         elif output in ("deltas", "depth10"):
             # A book subscription on a running stream: its subscriber starts from nothing.
             self._handler.reset_books(coin)
+            self._record_control(CONTROL_BOOK_RESET, ControlPayload(coin=coin))
         if output in _TRADE_OUTPUTS and self._config.health.check_trade_counts:
             # After the trades subscription: the check counts from when trades are live.
             await self._enable(instrument_id, TRADE_CHECK)
@@ -1060,20 +1121,20 @@ class HyperliquidDataClient(LiveMarketDataClient):
         coin = self._coin_of(instrument_id)
         if coin is None:
             return
-        self._handler.set_output(coin, output, False)
+        self._set_output(coin, output, False)
         for key, users in list(self._stream_outputs.items()):
             if (coin, output) not in users:
                 continue
             users.discard((coin, output))
             if users == {(coin, TRADE_CHECK)}:
-                self._monitor.unregister(key)  # only the check is left: no health (see _enable)
+                self._unregister_stream(coin, key)  # only the check is left: no health
                 self._latest_health.pop(key, None)
                 self._update_required_streams()
             if users:
                 continue
             del self._stream_outputs[key]
             subscription = self._stream_subs.pop(key, None)
-            self._monitor.unregister(key)
+            self._unregister_stream(coin, key)
             self._latest_health.pop(key, None)
             if key.startswith("l2Book:"):
                 self._fast_books.discard(coin)

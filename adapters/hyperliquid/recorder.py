@@ -13,6 +13,11 @@ dropped and counted, and a ``FeedHealth`` alarm (stream ``"recorder"``, GAP) is 
 follows when the queue has drained below half. Dropped frames show as holes in the recorded
 sequence numbers.
 
+Record kinds (``FrameKind``): WebSocket frames in and out, REST responses, and ``CONTROL``
+records -- the data client's own changes to its frame handler (outputs switched on a
+subscription, book differs reset), rare, written in order with the frames so a replay applies
+them at the same point. Files written before ``CONTROL`` existed simply have none.
+
 File format: a sequence of chunks, each ``magic | length u32 | crc32 u32 | body`` (integers
 little-endian) with ``zlib.crc32`` of the body. Two chunk kinds, told apart by their magic, so
 files written before blocks existed stay readable:
@@ -67,12 +72,18 @@ from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 
 __all__ = [
+    "CONTROL_BOOK_RESET",
+    "CONTROL_OUTPUTS",
+    "CONTROL_STREAMS",
     "RECORDER_STREAM",
+    "ControlPayload",
     "FrameKind",
     "FrameRecorder",
     "RecordedFrame",
     "RecorderStats",
+    "decode_control",
     "encode_block",
+    "encode_control",
     "encode_record",
     "iter_records",
     "recording_files",
@@ -104,11 +115,64 @@ _RECV_NS: Final = itemgetter(1)
 
 @unique
 class FrameKind(IntEnum):
-    """What a record holds: a frame received on a socket, one we sent, or a REST response."""
+    """What a record holds: a frame received on a socket, one we sent, a REST response, or a
+    control record (see ``ControlPayload``)."""
 
     WS_IN = 1
     WS_OUT = 2
     REST = 3
+    CONTROL = 4
+
+
+CONTROL_OUTPUTS: Final[str] = "outputs"
+"""Control action (stream ``"outputs:<coin>"``): outputs of a coin switched on or off."""
+
+CONTROL_BOOK_RESET: Final[str] = "book_reset"
+"""Control action (stream ``"book_reset:<coin>"``): the coin's book differs were reset, so its
+next book goes out whole."""
+
+
+CONTROL_STREAMS: Final[str] = "streams"
+"""Control action (stream ``"streams:<coin>"``): streams of a coin registered with, or removed
+from, the continuity monitor (a new subscription starts from a resync, with no history)."""
+
+
+class ControlPayload(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """What a ``CONTROL`` record carries (JSON): a change the live data client made to its frame
+    handler, recorded in order with the frames so a replay makes it at the same point.
+
+    Why: which objects a frame produces depends on which outputs were subscribed at that moment
+    and on when the book differs were reset; neither is in the venue frames.
+
+    ``enable`` / ``disable``: outputs switched (``"outputs:<coin>"``). ``before_seq``: a book
+    reset that took effect while handling the frame with this sequence number (it is recorded
+    right after that frame), ``None`` when it applies at the record's own position.
+    ``register`` / ``unregister``: stream keys watched or no longer watched (``"streams:<coin>"``).
+    """
+
+    coin: str
+    enable: list[str] = msgspec.field(default_factory=list)
+    disable: list[str] = msgspec.field(default_factory=list)
+    before_seq: int | None = None
+    register: list[str] = msgspec.field(default_factory=list)
+    unregister: list[str] = msgspec.field(default_factory=list)
+
+
+_CONTROL_ENCODER: Final = msgspec.json.Encoder()
+_CONTROL_DECODER: Final = msgspec.json.Decoder(ControlPayload)
+
+
+def encode_control(payload: ControlPayload) -> bytes:
+    """The JSON payload of a control record."""
+    return _CONTROL_ENCODER.encode(payload)
+
+
+def decode_control(payload: bytes) -> ControlPayload | None:
+    """A control record's payload, or ``None`` when it is not one this reader understands."""
+    try:
+        return _CONTROL_DECODER.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 _WS_IN: Final[int] = int(FrameKind.WS_IN)

@@ -10,8 +10,28 @@ What replay needs besides the frames:
 
 * the instruments (precisions): given, or rebuilt from the recorded ``meta`` / ``spotMeta`` REST
   responses, which the live client records when it loads instruments;
-* which outputs were enabled per coin (``HyperliquidFrameHandler.outputs()`` of the live client);
-  by default every output of every stream seen in the recording.
+* which outputs were enabled per coin, and when. The live client switches an output on when a
+  component subscribes and off when the last one unsubscribes, and records each change as a
+  ``CONTROL`` record (stream ``"outputs:<coin>"``) in order with the frames; it also records
+  every reset of a coin's book differs it made outside the frames (``"book_reset:<coin>"``: a
+  repeat book subscription, or NautilusTrader replacing the cached book), after which the next
+  book goes out whole; and when a stream starts or stops being watched by the continuity
+  monitor (``"streams:<coin>"``: a resubscribed stream starts from a resync, without the
+  duplicate-print history of the old subscription). Replay applies each at its position, so
+  outputs start and stop, book snapshots are re-sent and prints are de-duplicated exactly as
+  they were live. Without stream records (old files) a stream is watched from its first frame.
+
+Which outputs, in order of precedence:
+
+1. an explicit ``outputs=`` argument: those, from the first frame; recorded output changes are
+   ignored (book resets still apply: they shape the deltas of any enabled book);
+2. otherwise, when the recording holds output control records: those, at their positions
+   (nothing is on before the first one);
+3. otherwise (recordings made before control records existed): every output of every stream
+   seen in the recording, from the first frame.
+
+A recording replayed from a later file alone (a rotated directory cut at the front) lacks the
+control records of the earlier files; replay the whole directory, or pass ``outputs=``.
 
 Health (``FeedHealth``) is collected separately: staleness depends on timers that a recording
 cannot reproduce exactly, market data does not.
@@ -26,6 +46,7 @@ from dataclasses import field
 from pathlib import Path
 
 from nautilus_trader.core.data import Data
+from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
@@ -36,8 +57,13 @@ from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.providers import parse_spot_instruments
+from adapters.hyperliquid.recorder import CONTROL_BOOK_RESET
+from adapters.hyperliquid.recorder import CONTROL_OUTPUTS
+from adapters.hyperliquid.recorder import CONTROL_STREAMS
+from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import RecordedFrame
+from adapters.hyperliquid.recorder import decode_control
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.schemas.info import decode_info_response
 
@@ -99,6 +125,32 @@ def _default_outputs(records: Iterable[RecordedFrame]) -> dict[str, set[str]]:
     return outputs
 
 
+_KNOWN_CONTROLS = frozenset({CONTROL_OUTPUTS, CONTROL_BOOK_RESET, CONTROL_STREAMS})
+
+
+def _controls(records: list[RecordedFrame]) -> dict[int, tuple[str, ControlPayload]]:
+    """Decoded control records by their index in ``records``."""
+    controls: dict[int, tuple[str, ControlPayload]] = {}
+    for index, record in enumerate(records):
+        if record.kind != FrameKind.CONTROL:
+            continue
+        payload = decode_control(record.payload)
+        action = record.stream.partition(":")[0]
+        if payload is None or action not in _KNOWN_CONTROLS:
+            continue  # a control this reader does not know: nothing to apply
+        controls[index] = (action, payload)
+    return controls
+
+
+def _apply_outputs(handler: HyperliquidFrameHandler, payload: ControlPayload) -> None:
+    if handler.instrument(payload.coin) is None:
+        return
+    for output in payload.disable:
+        handler.set_output(payload.coin, output, False)
+    for output in payload.enable:
+        handler.set_output(payload.coin, output, True)
+
+
 def replay_frames(
     records: Iterable[RecordedFrame],
     *,
@@ -117,7 +169,8 @@ def replay_frames(
     instruments : Iterable[Instrument], optional
         Instruments by venue coin; default: rebuilt from the recorded REST responses.
     outputs : Mapping[str, Iterable[str]], optional
-        Enabled outputs per coin (the live handler's ``outputs()``); default: everything seen.
+        Enabled outputs per coin from the first frame, overriding the recorded output changes;
+        default: the recorded changes, or everything seen when there are none (module notes).
     health : HyperliquidFeedHealthConfig, optional
         Staleness thresholds (only continuity matters in replay).
     bar_close_grace_ms : int
@@ -127,6 +180,23 @@ def replay_frames(
         may have fired after the last recorded frame).
     """
     frames = list(records)
+    controls = _controls(frames)
+    actions = {action for action, _ in controls.values()}
+    recorded_outputs = CONTROL_OUTPUTS in actions
+    # Streams watched as the live client did (subscribe / unsubscribe); old files: from the
+    # first frame of each stream.
+    recorded_streams = CONTROL_STREAMS in actions
+    # Book resets the live client made while handling a frame: (frame seq, coin).
+    frame_resets = {
+        (payload.before_seq, payload.coin)
+        for action, payload in controls.values()
+        if action == CONTROL_BOOK_RESET and payload.before_seq is not None
+    }
+    coins: dict[InstrumentId, str] = {}
+
+    def book_replaced(instrument_id: InstrumentId, seq: int) -> bool:
+        return (seq, coins.get(instrument_id, "")) in frame_resets
+
     result = ReplayResult()
     health_config = health or HyperliquidFeedHealthConfig()
     monitor = StreamMonitor(health_config.stale_thresholds_ns())
@@ -135,21 +205,47 @@ def replay_frames(
         result.health.append,
         monitor,
         bar_close_grace_ns=bar_close_grace_ms * 1_000_000,
+        book_replaced=book_replaced if frame_resets else None,
     )
     for instrument in instruments if instruments is not None else instruments_from_records(frames):
         handler.add_instrument(instrument)
-    wanted = outputs if outputs is not None else _default_outputs(frames)
-    for coin, coin_outputs in wanted.items():
-        if handler.instrument(coin) is None:
-            continue
-        for output in coin_outputs:
-            handler.set_output(coin, output, True)
+        coins[instrument.id] = instrument.raw_symbol.value
+    apply_recorded_outputs = outputs is None and recorded_outputs
+    if not apply_recorded_outputs:
+        wanted = outputs if outputs is not None else _default_outputs(frames)
+        for coin, coin_outputs in wanted.items():
+            if handler.instrument(coin) is None:
+                continue
+            for output in coin_outputs:
+                handler.set_output(coin, output, True)
     registered: set[str] = set()
-    for record in frames:
+    for index, record in enumerate(frames):
+        if record.kind == FrameKind.CONTROL:
+            control = controls.get(index)
+            if control is None:
+                continue
+            action, payload = control
+            if action == CONTROL_OUTPUTS:
+                if apply_recorded_outputs:
+                    _apply_outputs(handler, payload)
+            elif action == CONTROL_STREAMS:
+                for key in payload.unregister:
+                    monitor.unregister(key)
+                for key in payload.register:
+                    change = monitor.register(key, record.recv_ns)
+                    if change is not None:
+                        result.health.append(change)
+            elif payload.before_seq is None:
+                handler.reset_books(payload.coin)
+            continue
         if record.kind != FrameKind.WS_IN:
             continue
         stream = record.stream
-        if stream not in registered and stream_kind(stream) in _DATA_CHANNELS:
+        if (
+            not recorded_streams
+            and stream not in registered
+            and stream_kind(stream) in _DATA_CHANNELS
+        ):
             # Live, a stream is registered when subscribed, i.e. before its first frame.
             registered.add(stream)
             monitor.register(stream, record.recv_ns)

@@ -60,6 +60,25 @@ def test_round_trip_keeps_every_field_in_order(tmp_path: Path) -> None:
     assert recorder.stats().written == 4
 
 
+def test_control_records_are_read_back_in_order_with_the_frames(tmp_path: Path) -> None:
+    control = b'{"coin":"BTC","enable":["open_interest"]}'
+    recorder = FrameRecorder(tmp_path, compression="none")
+    recorder.start()
+    recorder.append("l2Book:BTC", L2_FRAME, 10, 1, "ws-1")
+    recorder.append("outputs:BTC", control, 11, 2, "control", FrameKind.CONTROL)
+    recorder.append("l2Book:BTC", L2_FRAME, 12, 3, "ws-1")
+    recorder.stop()
+
+    records = list(iter_records(tmp_path))
+
+    assert [(r.seq, r.kind, r.stream) for r in records] == [
+        (1, FrameKind.WS_IN, "l2Book:BTC"),
+        (2, FrameKind.CONTROL, "outputs:BTC"),
+        (3, FrameKind.WS_IN, "l2Book:BTC"),
+    ]
+    assert records[1].payload == control
+
+
 def test_rotation_by_size_splits_files_and_reads_back_in_order(tmp_path: Path) -> None:
     recorder = FrameRecorder(tmp_path, rotate_max_bytes=1000, compression="none")
 
