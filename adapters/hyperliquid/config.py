@@ -21,6 +21,7 @@ from adapters.hyperliquid.constants import MAINNET_HTTP_URL
 from adapters.hyperliquid.constants import MAINNET_WS_URL
 from adapters.hyperliquid.constants import TESTNET_HTTP_URL
 from adapters.hyperliquid.constants import TESTNET_WS_URL
+from adapters.hyperliquid.numbers import is_valid_address
 
 __all__ = [
     "PRODUCT_TYPES",
@@ -380,7 +381,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
                 _fail("account_address_env", "give account_address or account_address_env")
         for name in ("account_address", "vault_address"):
             value = getattr(self, name)
-            if value is not None and not _is_address(value):
+            if value is not None and not is_valid_address(value):
                 _fail(name, f"must be a 0x-prefixed 40-hex-digit address, was {value!r}")
         if not self.product_types or set(self.product_types) - PRODUCT_TYPES:
             _fail("product_types", f"must name 'perp' and/or 'spot', was {self.product_types!r}")
@@ -436,19 +437,9 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
                 f"no Hyperliquid account address: set the environment variable "
                 f"{self.account_address_env} (the master account the key trades for)"
             )
-        if not _is_address(value):
+        if not is_valid_address(value):
             raise ValueError(
                 f"environment variable {self.account_address_env} must hold a 0x-prefixed "
                 "40-hex-digit address"
             )
         return value
-
-
-def _is_address(value: str) -> bool:
-    if len(value) != 42 or not value.startswith("0x"):
-        return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True

@@ -29,6 +29,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import TYPE_CHECKING
 from typing import Final
+from typing import TypeGuard
 
 from adapters.hyperliquid.constants import ASSET_SUFFIX
 from adapters.hyperliquid.constants import ERROR_INVALID_PRICE
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidSizeError",
     "MinNotionalError",
     "cloid_from_client_order_id",
+    "is_valid_address",
     "is_valid_cloid",
     "is_valid_price",
     "is_valid_size",
@@ -79,6 +81,7 @@ _WIRE_QUANTUM: Final[Decimal] = Decimal(1).scaleb(-WIRE_DECIMALS)
 # Quantum 10**-n for every decimal count we can meet (index n), built once.
 _QUANTA: Final[tuple[Decimal, ...]] = tuple(Decimal(1).scaleb(-n) for n in range(WIRE_DECIMALS + 1))
 _CLOID_RE: Final[re.Pattern[str]] = re.compile(r"0x[0-9a-fA-F]{32}")
+_ADDRESS_RE: Final[re.Pattern[str]] = re.compile(r"0x[0-9a-fA-F]{40}")
 # Versioned domain prefix: changing the cloid derivation must change this tag, never silently.
 _CLOID_DOMAIN: Final[bytes] = b"jarvis.hyperliquid.cloid.v1:"
 _ASSET_SUFFIX_RE: Final[re.Pattern[str]] = re.compile(r"^(.*) asset=(\d+)$", re.DOTALL)
@@ -405,9 +408,14 @@ def cloid_from_client_order_id(client_order_id: ClientOrderId | str) -> str:
     return "0x" + digest[:16].hex()
 
 
-def is_valid_cloid(cloid: str) -> bool:
-    """Say whether a string is a venue cloid: "0x" followed by exactly 32 hex digits."""
+def is_valid_cloid(cloid: object) -> TypeGuard[str]:
+    """Say whether a value is a venue cloid: "0x" followed by exactly 32 hex digits."""
     return isinstance(cloid, str) and _CLOID_RE.fullmatch(cloid) is not None
+
+
+def is_valid_address(address: object) -> TypeGuard[str]:
+    """Say whether a value is an account address: "0x" followed by exactly 40 hex digits."""
+    return isinstance(address, str) and _ADDRESS_RE.fullmatch(address) is not None
 
 
 def normalize_cloid(cloid: str) -> str:

@@ -26,10 +26,11 @@ import hashlib
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
-from typing import TypeGuard
 
 from adapters.hyperliquid.constants import CALENDAR_MONTH_INTERVAL
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
+from adapters.hyperliquid.numbers import is_valid_address
+from adapters.hyperliquid.numbers import is_valid_cloid
 from adapters.hyperliquid.schemas.exchange import USER_SIGNED_ACTION_TYPES
 from adapters.hyperliquid.signing import InvalidSignatureError
 from adapters.hyperliquid.signing import MalformedActionError
@@ -177,26 +178,6 @@ def _tid(maker_oid: int, taker_oid: int) -> int:
     """A 50-bit trade id hashed from the two order ids, as the venue documents."""
     digest = hashlib.sha256(f"{maker_oid}:{taker_oid}".encode()).digest()
     return int.from_bytes(digest[:8], "big") & ((1 << 50) - 1)
-
-
-def _is_address(value: Any) -> TypeGuard[str]:
-    if not isinstance(value, str) or len(value) != 42 or value[:2] != "0x":
-        return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_cloid(value: Any) -> TypeGuard[str]:
-    if not isinstance(value, str) or len(value) != 34 or value[:2] != "0x":
-        return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True
 
 
 def _dir(start: int, end: int, is_buy: bool) -> str:
@@ -414,7 +395,7 @@ class SimEngine:
             or not isinstance(nonce, int)
             or isinstance(nonce, bool)
             or not isinstance(signature, dict)
-            or (vault is not None and not _is_address(vault))
+            or (vault is not None and not is_valid_address(vault))
             or (expires_after is not None and not isinstance(expires_after, int))
         ):
             return _err(errors.DESERIALIZE)
@@ -623,7 +604,7 @@ class SimEngine:
             not isinstance(is_buy, bool)
             or not isinstance(reduce_only, bool)
             or not isinstance(order_type, dict)
-            or (cloid is not None and not _is_cloid(cloid))
+            or (cloid is not None and not is_valid_cloid(cloid))
         ):
             return errors.DESERIALIZE
         sz_units = parse_units(wire.get("s"), market.sz_decimals)
@@ -1235,7 +1216,7 @@ class SimEngine:
             order: SimOrder | None = None
             if by_cloid:
                 cloid = item.get("cloid")
-                if not _is_cloid(cloid):
+                if not is_valid_cloid(cloid):
                     return _err(errors.DESERIALIZE)
                 oid = account.cloids.get(cloid)
                 order = self.orders_by_oid.get(oid) if oid is not None else None
@@ -1260,7 +1241,7 @@ class SimEngine:
         order: SimOrder | None = None
         if isinstance(oid, int) and not isinstance(oid, bool):
             order = self.orders_by_oid.get(oid)
-        elif _is_cloid(oid):
+        elif is_valid_cloid(oid):
             found = account.cloids.get(oid)
             order = self.orders_by_oid.get(found) if found is not None else None
         else:
@@ -1414,7 +1395,7 @@ class SimEngine:
     ) -> dict[str, Any]:
         agent = action.get("agentAddress")
         name = action.get("agentName", "")
-        if not _is_address(agent) or not isinstance(name, str):
+        if not is_valid_address(agent) or not isinstance(name, str):
             return _err(errors.DESERIALIZE)
         agent = agent.lower()
         if signer != account.address:
@@ -1502,7 +1483,7 @@ class SimEngine:
         is_deposit = action.get("isDeposit")
         usd = action.get("usd")
         if (
-            not _is_address(sub_address)
+            not is_valid_address(sub_address)
             or not isinstance(is_deposit, bool)
             or not isinstance(usd, int)
             or usd <= 0

@@ -31,6 +31,7 @@ from typing import Any
 import msgspec
 
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
+from adapters.hyperliquid.numbers import is_valid_address
 from adapters.hyperliquid.sim.events import BookChanged
 from adapters.hyperliquid.sim.events import NonUserCancel
 from adapters.hyperliquid.sim.events import Notification
@@ -118,7 +119,7 @@ def parse_subscription(raw: Any, coins: Iterable[str]) -> Sub:
         return Sub(f"{kind}|{coin}", kind, echo, coin=coin)
     if kind in USER_CHANNELS:
         user = raw.get("user")
-        if not _is_address(user):
+        if not is_valid_address(user):
             raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
         user = str(user).lower()
         if kind == "userFills":
@@ -139,16 +140,6 @@ def _parse_l2(raw: dict[str, Any], coin: str, echo: dict[str, Any]) -> Sub:
         raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
     key = f"l2Book|{coin}|{n_sig}|{mantissa}|{fast}"
     return Sub(key, "l2Book", echo, coin=coin, n_sig_figs=n_sig, mantissa=mantissa, fast=fast)
-
-
-def _is_address(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
-        return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True
 
 
 class WsConnection:

@@ -30,6 +30,7 @@ from adapters.hyperliquid.numbers import InvalidPriceError
 from adapters.hyperliquid.numbers import InvalidSizeError
 from adapters.hyperliquid.numbers import MinNotionalError
 from adapters.hyperliquid.numbers import cloid_from_client_order_id
+from adapters.hyperliquid.numbers import is_valid_address
 from adapters.hyperliquid.numbers import is_valid_cloid
 from adapters.hyperliquid.numbers import is_valid_price
 from adapters.hyperliquid.numbers import is_valid_size
@@ -650,3 +651,18 @@ def test_normalize_cloid_lowercases_and_rejects_malformed() -> None:
     )
     with pytest.raises(ValueError, match="32 hex"):
         normalize_cloid("0x2a")
+
+
+def test_address_and_cloid_validators_accept_only_plain_hex_of_the_right_length() -> None:
+    address = "0x" + "aB" * 20
+    cloid = "0x" + "0f" * 16
+
+    assert is_valid_address(address)
+    assert is_valid_cloid(cloid)
+    # int(x, 16) would accept these; the venue's formats do not.
+    assert not is_valid_address("0x" + "00_f" * 10)
+    assert not is_valid_cloid("0x" + " " + "f" * 31)
+    assert not is_valid_address(address[:-1])
+    assert not is_valid_address(address + "0")
+    assert not is_valid_address(None)
+    assert not is_valid_cloid(42)
