@@ -1,8 +1,7 @@
 """
-Custom data published by the state builder (``MarketState``) and consumed by it
-(``OpenInterestUpdate``, until the Hyperliquid data client ships its own type).
+Custom data published by the state builder (``MarketState``).
 
-Both are ``@customdataclass`` types so they travel on the message bus, serialise to the catalog
+It is a ``@customdataclass`` type so they travel on the message bus, serialise to the catalog
 and replay in backtests. Publish and subscribe with the module-level ``DataType`` constants: in
 NautilusTrader 1.231 a subscription with ``instrument_id=`` does not match what ``publish_data``
 sends, so consumers filter on the ``instrument_id`` field instead.
@@ -18,38 +17,16 @@ from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.hot_state_layout import FLOAT_FIELDS
-from jarvis.custom_data import customdataclass_resolved
+from common.nautilus import PLACEHOLDER_INSTRUMENT_ID
+from common.nautilus import customdataclass_resolved
 
 __all__ = [
     "MARKET_STATE_DATA_TYPE",
-    "OPEN_INTEREST_DATA_TYPE",
     "MarketState",
-    "OpenInterestUpdate",
-    "custom_data_topic",
     "new_market_state",
-    "new_open_interest_update",
 ]
 
-_NONE_ID = InstrumentId.from_str("NONE.NONE")
 _NAN = math.nan
-
-
-@customdataclass_resolved
-class OpenInterestUpdate(Data):
-    """
-    Open interest of one instrument (base units) as reported by the venue.
-
-    NautilusTrader has no built-in open-interest type; the adapter emits this as custom data
-    (``CustomData(OPEN_INTEREST_DATA_TYPE, update)``) so the data engine routes it per instrument.
-    """
-
-    instrument_id: InstrumentId = _NONE_ID
-    value: float = 0.0
-
-
-# The data engine publishes custom data from clients on a per-instrument topic, so the state
-# builder subscribes with `subscribe_data(OPEN_INTEREST_DATA_TYPE, instrument_id=...)`.
-OPEN_INTEREST_DATA_TYPE = DataType(OpenInterestUpdate)
 
 
 @customdataclass_resolved
@@ -64,7 +41,7 @@ class MarketState(Data):
     the shared-memory store always say the same thing (a test pins this).
     """
 
-    instrument_id: InstrumentId = _NONE_ID
+    instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
     local_seq: int = 0
     input_ts_ns: int = 0
     mid: float = _NAN
@@ -118,34 +95,6 @@ class MarketState(Data):
 
 # Publish and subscribe with exactly this DataType (no metadata, no instrument_id).
 MARKET_STATE_DATA_TYPE = DataType(MarketState)
-
-
-def custom_data_topic(data_type: DataType) -> str:
-    """
-    The message-bus topic ``Actor.publish_data(data_type, ...)`` publishes on.
-
-    In-process consumers subscribe to it directly (``self.msgbus.subscribe(topic, handler)``):
-    in NautilusTrader 1.231 ``subscribe_data`` without a client id logs an error, and with one
-    the data engine looks for a data client that does not exist.
-    """
-    return f"data.{data_type.topic}"
-
-
-def new_open_interest_update(
-    instrument_id: InstrumentId,
-    value: float,
-    ts_event: int,
-    ts_init: int,
-) -> OpenInterestUpdate:
-    """Typed constructor (the customdataclass ``__init__`` is invisible to type checkers)."""
-    ctor: Any = OpenInterestUpdate
-    update: OpenInterestUpdate = ctor(
-        ts_event=ts_event,
-        ts_init=ts_init,
-        instrument_id=instrument_id,
-        value=value,
-    )
-    return update
 
 
 def new_market_state(

@@ -29,7 +29,7 @@ from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingMax
 from actors.rolling import RollingMin
 from actors.rolling import RollingSum
-from jarvis.custom_data import customdataclass_resolved
+from common.nautilus import customdataclass_resolved
 
 __all__ = [
     "SCANNER_ALERT_DATA_TYPE",

@@ -53,9 +53,7 @@ from actors.hot_state_layout import DEFAULT_N_SLOTS
 from actors.hot_state_layout import FLOAT_INDEX
 from actors.hot_state_layout import N_FLOAT_FIELDS
 from actors.market_state import MARKET_STATE_DATA_TYPE
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
 from actors.market_state import MarketState
-from actors.market_state import OpenInterestUpdate
 from actors.market_state import new_market_state
 from actors.rolling import WINDOWS_NS
 from actors.rolling import RollingChange
@@ -65,6 +63,8 @@ from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventDetector
 from actors.structural_events import StructuralEventThresholds
 from actors.structural_events import StructuralMetrics
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 
 __all__ = [
     "BandDepth",

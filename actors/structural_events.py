@@ -23,7 +23,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingChange
-from jarvis.custom_data import customdataclass_resolved
+from common.nautilus import customdataclass_resolved
 
 __all__ = [
     "STRUCTURAL_EVENT_DATA_TYPE",

@@ -39,8 +39,8 @@ from adapters.hyperliquid.execution import HyperliquidExecutionClient
 from adapters.hyperliquid.schemas.exchange import EXCHANGE_JSON_ENCODER
 from adapters.hyperliquid.schemas.exchange import EXCHANGE_RESPONSE_DECODER
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 PRIVATE_KEY = "0x" + "3d" * 32
 BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")

@@ -54,8 +54,9 @@ from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
 from adapters.hyperliquid.schemas.ws import L2BookFrame
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 FRAMES = 3_000
 
 

@@ -12,7 +12,6 @@ import json
 import statistics
 import timeit
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -23,8 +22,9 @@ from adapters.hyperliquid.schemas import WS_FRAME_DECODER
 from adapters.hyperliquid.schemas import L2BookFrame
 from adapters.hyperliquid.schemas import TradesFrame
 from adapters.hyperliquid.schemas import action_msgpack
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 
 
 def _median_us(func: Callable[[], Any], number: int = 2000, repeat: int = 7) -> float:

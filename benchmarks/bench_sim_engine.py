@@ -16,8 +16,8 @@ from eth_account import Account
 from hyperliquid.utils.signing import sign_l1_action
 
 from adapters.hyperliquid.signing import recover_l1_signer
-from adapters.hyperliquid.sim.engine import SimEngine
-from adapters.hyperliquid.sim.specs import DEFAULT_COINS
+from simulator.engine import SimEngine
+from simulator.specs import DEFAULT_COINS
 
 T0 = 1_760_000_000_000
 N = 1000

@@ -20,7 +20,6 @@ import statistics
 import time
 import timeit
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -30,8 +29,9 @@ from websockets.asyncio.client import connect
 from adapters.hyperliquid.schemas import WS_FRAME_DECODER
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import frame_stream_key
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 N_FRAMES = 40_000
 ROUNDS = 3
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from adapters.hyperliquid.sim.cli import SCENARIO_NAMES
+from simulator.cli import SCENARIO_NAMES
 
 __all__ = ["add_cli_commands"]
 
@@ -168,12 +168,12 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from adapters.hyperliquid.sim.app import SimConfig
-    from adapters.hyperliquid.sim.app import SimThread
     from config.loading import ConfigError
     from jarvis.node import NodeOverrides
     from jarvis.node import load_for_run
     from jarvis.node import run_node
+    from simulator.app import SimConfig
+    from simulator.app import SimThread
 
     problem = _check_duration(args.duration_secs)
     if problem:

@@ -29,7 +29,7 @@ from nautilus_trader.model.identifiers import Venue
 
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
-from actors.market_state import custom_data_topic
+from common.nautilus import custom_data_topic
 
 __all__ = [
     "MarketDataLogger",

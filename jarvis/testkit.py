@@ -50,8 +50,8 @@ from adapters.hyperliquid.execution import HyperliquidExecutionClient
 from adapters.hyperliquid.factories import HyperliquidLiveDataClientFactory
 from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
 from adapters.hyperliquid.signing import HyperliquidSigner
-from adapters.hyperliquid.sim.app import SimThread
 from config.loading import LoadedNodeConfig
+from simulator.app import SimThread
 
 __all__ = [
     "Driver",
@@ -79,6 +79,11 @@ __all__ = [
 ]
 
 # --- the simulator ---------------------------------------------------------------------------
+
+
+# The real venue captures tests and benchmarks use, copied into the repository with their
+# sources (tests/resources/hyperliquid/SOURCES.md), so a clone of the project alone runs its suite.
+VENUE_CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "resources" / "hyperliquid"
 
 
 def _post_json(url: str, body: Mapping[str, Any]) -> Any:

@@ -1,7 +1,7 @@
 """Hyperliquid venue constants: number rules and the venue's own error texts.
 
-Values come from the venue docs and the hyperliquid-python-sdk 0.24.0 (see
-``../shared/hyperliquid/PROTOCOL.md`` §3 and ``fixtures/exchange_error_strings.json``). They live
+Values come from the venue docs and the hyperliquid-python-sdk 0.24.0 (see the venue protocol
+notes §3 and ``tests/resources/hyperliquid/exchange_error_strings.json``). They live
 here so the adapter, the execution client and the simulator share one copy.
 """
 

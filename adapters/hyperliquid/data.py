@@ -92,15 +92,15 @@ from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
-from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
 from adapters.hyperliquid.data_types import HYPERLIQUID_TRADE_DATA_TYPE
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 from adapters.hyperliquid.data_types import HyperliquidTrade
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import TradeCountCheck

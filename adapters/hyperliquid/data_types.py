@@ -1,8 +1,7 @@
 """Custom NautilusTrader data published by the Hyperliquid adapter.
 
 NautilusTrader has no built-in type for feed health or for trade prints with the counterparties'
-addresses, so they are ``@customdataclass`` types here (open interest uses the shared
-``actors.market_state.OpenInterestUpdate``). Publish and subscribe
+addresses, nor for open interest, so they are ``@customdataclass`` types here. Publish and subscribe
 with the module-level ``DataType`` constants (no ``instrument_id`` metadata): in NautilusTrader
 1.231 a subscription with ``instrument_id=`` does not match what ``publish_data`` sends.
 
@@ -14,22 +13,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 from enum import unique
+from typing import Any
 
 from nautilus_trader.core.data import Data
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import InstrumentId
 
-from jarvis.custom_data import customdataclass_resolved
+from common.nautilus import PLACEHOLDER_INSTRUMENT_ID
+from common.nautilus import customdataclass_resolved
 
 __all__ = [
     "FEED_HEALTH_DATA_TYPE",
     "HYPERLIQUID_TRADE_DATA_TYPE",
+    "OPEN_INTEREST_DATA_TYPE",
     "FeedHealth",
     "FeedHealthStatus",
     "HyperliquidTrade",
+    "OpenInterestUpdate",
+    "new_open_interest_update",
 ]
-
-_PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.HYPERLIQUID")
 
 
 @unique
@@ -70,7 +72,7 @@ class HyperliquidTrade(Data):
     ``tid`` is a hash of the two order ids, not a counter: only ``(time, coin, tid)`` is unique.
     """
 
-    instrument_id: InstrumentId = _PLACEHOLDER_INSTRUMENT_ID
+    instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
     price: float = 0.0
     size: float = 0.0
     aggressor_side: str = ""
@@ -82,3 +84,38 @@ class HyperliquidTrade(Data):
 
 FEED_HEALTH_DATA_TYPE = DataType(FeedHealth)
 HYPERLIQUID_TRADE_DATA_TYPE = DataType(HyperliquidTrade)
+
+
+@customdataclass_resolved
+class OpenInterestUpdate(Data):
+    """
+    Open interest of one instrument (base units) as reported by the venue.
+
+    NautilusTrader has no built-in open-interest type; the adapter emits this as custom data
+    (``CustomData(OPEN_INTEREST_DATA_TYPE, update)``) so the data engine routes it per instrument.
+    """
+
+    instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
+    value: float = 0.0
+
+
+# The data engine publishes custom data from clients on a per-instrument topic, so the state
+# builder subscribes with `subscribe_data(OPEN_INTEREST_DATA_TYPE, instrument_id=...)`.
+OPEN_INTEREST_DATA_TYPE = DataType(OpenInterestUpdate)
+
+
+def new_open_interest_update(
+    instrument_id: InstrumentId,
+    value: float,
+    ts_event: int,
+    ts_init: int,
+) -> OpenInterestUpdate:
+    """Typed constructor (the customdataclass ``__init__`` is invisible to type checkers)."""
+    ctor: Any = OpenInterestUpdate
+    update: OpenInterestUpdate = ctor(
+        ts_event=ts_event,
+        ts_init=ts_init,
+        instrument_id=instrument_id,
+        value=value,
+    )
+    return update

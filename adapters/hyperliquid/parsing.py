@@ -55,10 +55,10 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from actors.market_state import OpenInterestUpdate
-from actors.market_state import new_open_interest_update
 from adapters.hyperliquid.constants import FUNDING_INTERVAL_MINUTES
 from adapters.hyperliquid.data_types import HyperliquidTrade
+from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.data_types import new_open_interest_update
 from adapters.hyperliquid.schemas.common import Bbo
 from adapters.hyperliquid.schemas.common import Candle
 from adapters.hyperliquid.schemas.common import L2Book

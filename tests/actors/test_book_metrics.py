@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -32,8 +31,9 @@ from actors.book_metrics import depth_asymmetry
 from actors.book_metrics import depth_usd_bands
 from actors.book_metrics import depth_usd_within_bps
 from actors.book_metrics import depth_usd_within_bps_levels
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 INSTRUMENT_ID = InstrumentId.from_str("DYDX-USD-PERP.HYPERLIQUID")
 SEC = 1_000_000_000
 

@@ -55,14 +55,14 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_trader.portfolio.portfolio import Portfolio
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
-from actors.market_state import custom_data_topic
-from actors.market_state import new_open_interest_update
 from actors.state_builder import MarketStateBuilder
 from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventThresholds
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import new_open_interest_update
+from common.nautilus import custom_data_topic
 
 INSTRUMENT = TestInstrumentProvider.btcusdt_perp_binance()
 IID = INSTRUMENT.id

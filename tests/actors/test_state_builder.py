@@ -49,16 +49,16 @@ from actors.book_metrics import depth_usd_bands
 from actors.hot_state import HotStateReader
 from actors.hot_state_layout import FLOAT_FIELDS
 from actors.market_state import MARKET_STATE_DATA_TYPE
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
 from actors.market_state import MarketState
-from actors.market_state import custom_data_topic
-from actors.market_state import new_open_interest_update
 from actors.state_builder import BandDepth
 from actors.state_builder import MarketStateBuilder
 from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventThresholds
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import new_open_interest_update
+from common.nautilus import custom_data_topic
 
 INSTRUMENT = TestInstrumentProvider.btcusdt_perp_binance()
 IID = INSTRUMENT.id

@@ -1,7 +1,7 @@
 """backtests.recording: a recording becomes the objects the live node saw, in the live order.
 
 The recordings are written with the live recorder (``FrameRecorder``) from real venue payloads
-in ``../shared/hyperliquid/fixtures``; expected values are read off those payloads by hand.
+in ``tests/resources/hyperliquid``; expected values are read off those payloads by hand.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
-from actors.market_state import OpenInterestUpdate
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
 from adapters.hyperliquid.recorder import iter_records
@@ -42,8 +42,9 @@ from adapters.hyperliquid.websocket import frame_stream_key
 from backtests.recording import RecordedData
 from backtests.recording import add_to_engine
 from backtests.recording import load_recording
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 MATIC = InstrumentId.from_str("MATIC-USD-PERP.HYPERLIQUID")
 MS = 1_000_000

@@ -10,12 +10,12 @@ import pytest
 from nautilus_trader.config import ImportableConfig
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.paper import HyperliquidPaperExecClientConfig
+from adapters.hyperliquid.paper import HyperliquidPaperExecClientFactory
 from config.loading import ConfigError
 from config.loading import load_node_config
 from jarvis.node import NodeOverrides
 from jarvis.node import load_for_run
-from jarvis.paper import HyperliquidPaperExecClientConfig
-from jarvis.paper import HyperliquidPaperExecClientFactory
 
 PAPER_TOML = Path(__file__).resolve().parents[2] / "config" / "paper.toml"
 

@@ -44,14 +44,12 @@ from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
 from adapters.hyperliquid.data_types import HYPERLIQUID_TRADE_DATA_TYPE
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.data_types import FeedHealth
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from adapters.hyperliquid.websocket import subscription_stream_key
 from config.loading import CONFIG_DIR
 from config.loading import LoadedNodeConfig
@@ -68,6 +66,8 @@ from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import tune_data_client
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 SIM_TOML = CONFIG_DIR / "sim.toml"
 SIM_COINS = ("BTC", "ETH", "SOL")  # the coins sim.toml's data client and actors name

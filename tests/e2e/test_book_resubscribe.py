@@ -18,14 +18,14 @@ from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import InstrumentId
 
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import sim_node_config
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")

@@ -24,8 +24,8 @@ from nautilus_trader.model.enums import AggressorSide
 from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.enums import TradingState
 
-from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.data_types import HyperliquidTrade
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.replay import replay_frames

@@ -26,8 +26,6 @@ from nautilus_trader.model.orders import Order
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
@@ -40,6 +38,8 @@ from jarvis.testkit import sim_node_config
 from jarvis.testkit import unexpected_log_lines
 from jarvis.testkit import venue_info
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 KEY = "0x" + "8d" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_EXTERNAL"

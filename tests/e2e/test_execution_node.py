@@ -44,8 +44,6 @@ from adapters.hyperliquid.schemas.exchange import OrderTypeWire
 from adapters.hyperliquid.schemas.exchange import OrderWire
 from adapters.hyperliquid.schemas.exchange import action_to_wire
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.testkit import Driver
 from jarvis.testkit import DriverConfig
 from jarvis.testkit import build_sim_node
@@ -62,6 +60,8 @@ from jarvis.testkit import venue_info
 from jarvis.testkit import venue_open_orders
 from jarvis.testkit import venue_position
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 KEY = "0x" + "5a" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY"

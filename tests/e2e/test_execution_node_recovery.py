@@ -23,8 +23,6 @@ from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.numbers import cloid_from_client_order_id
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.testkit import Driver
 from jarvis.testkit import DriverConfig
 from jarvis.testkit import build_sim_node
@@ -37,6 +35,8 @@ from jarvis.testkit import sim_node_config
 from jarvis.testkit import venue_info
 from jarvis.testkit import venue_position
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 KEY = "0x" + "7c" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_RECOVERY"

@@ -68,8 +68,6 @@ from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from actors.market_state import OpenInterestUpdate
-from actors.market_state import custom_data_topic
 from actors.state_builder import MarketStateBuilder
 from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
@@ -79,6 +77,7 @@ from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
@@ -86,11 +85,10 @@ from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import RecordedFrame
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.replay import instruments_from_records
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from backtests.recording import RecordedData
 from backtests.recording import add_to_engine
 from backtests.recording import load_recording
+from common.nautilus import custom_data_topic
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import hyperliquid_data_client
@@ -98,6 +96,8 @@ from jarvis.testkit import new_event_loop
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_node_config
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import iter_records
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
-from adapters.hyperliquid.sim.specs import DEFAULT_COINS
+from simulator.app import SimConfig
+from simulator.app import SimThread
+from simulator.specs import DEFAULT_COINS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIM_TOML = REPO_ROOT / "config" / "sim.toml"

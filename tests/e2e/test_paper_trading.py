@@ -44,8 +44,6 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
 
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.node import NodeOverrides
 from jarvis.node import build_node
 from jarvis.node import load_for_run
@@ -55,6 +53,8 @@ from jarvis.testkit import replace_node
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAPER_TOML = REPO_ROOT / "config" / "paper.toml"

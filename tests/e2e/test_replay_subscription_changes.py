@@ -26,21 +26,21 @@ from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from actors.market_state import OPEN_INTEREST_DATA_TYPE
-from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
+from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import RecordedFrame
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.replay import replay_recording
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import hyperliquid_data_client
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_node_config
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 COIN = "BTC"
 INSTRUMENT_ID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")

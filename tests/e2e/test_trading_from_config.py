@@ -40,8 +40,6 @@ from nautilus_trader.model.orders import StopMarketOrder
 
 from adapters.hyperliquid.rejections import HyperliquidRejectReason
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimThread
 from config.loading import CONFIG_DIR
 from config.loading import ConfigError
 from config.loading import LoadedNodeConfig
@@ -58,6 +56,8 @@ from jarvis.testkit import replace_node
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
 
 SIM_TRADING_TOML = CONFIG_DIR / "sim_trading.toml"
 KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"  # the variable the file names

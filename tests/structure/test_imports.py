@@ -1,8 +1,9 @@
-"""Structural validation (roadmap phase 0).
+"""Structural validation: floors, cycles and side-effect-free imports.
 
 Every project module must import in a fresh interpreter without side effects (no network, no
-threads, no event loop, no files written, no subprocesses), and project modules must not import each
-other in a cycle. Strategies and actors in particular must import without starting any runtime.
+threads, no event loop, no files written, no subprocesses), project modules must not import each
+other in a cycle, and imports only go down the floors (``FLOORS``): a lower floor never imports a
+higher one. Strategies and actors in particular must import without starting any runtime.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PACKAGES = (
+    "common",
+    "simulator",
     "jarvis",
     "adapters",
     "actors",
@@ -173,6 +176,90 @@ def _closed_path(component: list[str], graph: Mapping[str, set[str]]) -> list[st
 
 MODULES = discover_modules(REPO_ROOT, PROJECT_PACKAGES)
 
+# The floors, lowest first: (floor name, module prefixes). A module may import its own floor and
+# any floor below it, never one above. The longest matching prefix decides a module's floor
+# ("pkg=" matches the package module alone). The
+# simulator is a product of its own (any Hyperliquid client can use it): it may use the venue's
+# wire code, and only the composition root may import it.
+_WIRE = "adapters.hyperliquid."
+FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("nautilus workarounds", ("common",)),
+    (
+        "venue wire code",
+        # The two package roots hold only docstrings, so importing them costs nothing.
+        (
+            "adapters=",
+            "adapters.hyperliquid=",
+            *(
+                _WIRE + name
+                for name in (
+                    "constants",
+                    "enums",
+                    "numbers",
+                    "schemas",
+                    "signing",
+                    "rate_limit",
+                    "transport",
+                    "http",
+                    "websocket",
+                    "data_types",
+                    "parsing",
+                    "rejections",
+                    "order_builder",
+                    "reports",
+                )
+            ),
+        ),
+    ),
+    ("adapter clients", ("adapters",)),
+    ("market state", ("actors",)),
+    ("controllers", ("controllers",)),
+    ("strategies", ("strategies",)),
+    ("composition root", ("api", "backtests", "config", "jarvis")),
+)
+# Separate products, each with the floors it may use (and nothing below the root may use them).
+PRODUCTS: dict[str, tuple[str, ...]] = {
+    "simulator": ("nautilus workarounds", "venue wire code"),
+}
+
+
+def floor_of(module: str) -> str | None:
+    """The floor (or product) a module belongs to, by the longest matching prefix."""
+    best: tuple[int, str] | None = None
+    candidates = [(name, prefixes) for name, prefixes in FLOORS]
+    candidates += [(name, (name,)) for name in PRODUCTS]
+    for name, prefixes in candidates:
+        for prefix in prefixes:
+            exact = prefix.endswith("=")  # "pkg=": the package module itself, not its children
+            prefix = prefix.rstrip("=")
+            matches = module == prefix or (not exact and module.startswith(prefix + "."))
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), name)
+    return best[1] if best else None
+
+
+def upward_imports(graph: Mapping[str, set[str]]) -> list[str]:
+    """Every edge that imports a higher floor, or a product from outside the composition root."""
+    rank = {name: i for i, (name, _) in enumerate(FLOORS)}
+    root = FLOORS[-1][0]
+    bad: list[str] = []
+    for module, targets in sorted(graph.items()):
+        here = floor_of(module)
+        for target in sorted(targets):
+            there = floor_of(target)
+            if here is None or there is None or here == there:
+                continue
+            if here in PRODUCTS:
+                allowed = there in PRODUCTS[here]
+            elif there in PRODUCTS:
+                allowed = here == root
+            else:
+                allowed = rank[there] <= rank[here]
+            if not allowed:
+                bad.append(f"{module} ({here}) -> {target} ({there})")
+    return bad
+
+
 # A zygote: one interpreter imports the heavy third-party packages (their own start-up is not
 # ours to judge), then forks a fresh child per project module. Each child installs an audit hook,
 # imports its one module and reports every side effect that import caused. No project module is
@@ -263,6 +350,43 @@ def test_project_modules_have_no_import_cycle() -> None:
     cycles = find_cycles(import_graph(MODULES))
     readable = [" -> ".join(cycle) for cycle in cycles]
     assert not cycles, "import cycle(s) among project modules:\n" + "\n".join(readable)
+
+
+def test_every_module_belongs_to_a_floor() -> None:
+    homeless = [name for name in MODULES if floor_of(name) is None]
+    assert not homeless, f"modules on no floor (add them to FLOORS): {homeless}"
+
+
+def test_imports_only_go_down_the_floors() -> None:
+    bad = upward_imports(import_graph(MODULES))
+    assert not bad, "imports from a lower floor to a higher one:\n" + "\n".join(bad)
+
+
+def test_floor_check_names_an_upward_import(tmp_path: Path) -> None:
+    for package, body in (
+        ("actors", "from strategies import geometry\n"),
+        ("strategies", "X = 1\n"),
+        ("adapters", ""),
+    ):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+        (tmp_path / package / "state.py").write_text(body)
+    (tmp_path / "strategies" / "geometry.py").write_text("from actors import state\n")
+    (tmp_path / "adapters" / "feed.py").write_text("import simulator.engine\n")
+    (tmp_path / "simulator").mkdir()
+    (tmp_path / "simulator" / "__init__.py").write_text("")
+    (tmp_path / "simulator" / "engine.py").write_text("from adapters import feed\n")
+    modules = discover_modules(tmp_path, ["actors", "strategies", "adapters", "simulator"])
+
+    bad = upward_imports(import_graph(modules))
+
+    assert bad == [
+        "actors.state (market state) -> strategies (strategies)",
+        "actors.state (market state) -> strategies.geometry (strategies)",
+        "adapters.feed (adapter clients) -> simulator (simulator)",
+        "adapters.feed (adapter clients) -> simulator.engine (simulator)",
+        "simulator.engine (simulator) -> adapters.feed (adapter clients)",
+    ]
 
 
 def test_cycle_detector_names_a_cycle_it_is_shown(tmp_path: Path) -> None:

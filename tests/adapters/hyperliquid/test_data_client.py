@@ -2,7 +2,7 @@
 
 The end-to-end behaviour with a TradingNode lives in tests/e2e/test_data_node.py; these tests pin
 the handler's rules (snapshots after reconnects, dropped reordered books, bar closing, outputs)
-on the recorded payloads in ../shared/hyperliquid/fixtures, with hand-written expected values.
+on the recorded payloads in tests/resources/hyperliquid, with hand-written expected values.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,19 +30,20 @@ from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import TraderId
 
-from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import HyperliquidTrade
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.websocket import subscription_stream_key
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 MS = 1_000_000
 GRACE_NS = 250 * MS
 

@@ -30,8 +30,8 @@ from adapters.hyperliquid.reports import venue_cancel_reason
 from adapters.hyperliquid.schemas.exchange import NoopAction
 from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimServer
+from simulator.app import SimConfig
+from simulator.app import SimServer
 
 MASTER_KEY = "0x" + "a1" * 32
 AGENT_KEY = "0x" + "b2" * 32

@@ -37,9 +37,9 @@ from adapters.hyperliquid.schemas import Meta
 from adapters.hyperliquid.schemas import OrderResponse
 from adapters.hyperliquid.schemas import OrderStatusEntry
 from adapters.hyperliquid.signing import HyperliquidSigner
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimServer
-from adapters.hyperliquid.sim.faults import FaultKind
+from simulator.app import SimConfig
+from simulator.app import SimServer
+from simulator.faults import FaultKind
 
 KEY = "0x" + "42" * 32  # a throwaway test key, funded by the simulator's initial_usdc
 

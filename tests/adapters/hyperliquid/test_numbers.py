@@ -47,9 +47,10 @@ from adapters.hyperliquid.numbers import validate_min_notional
 from adapters.hyperliquid.numbers import validate_price
 from adapters.hyperliquid.numbers import validate_size
 from adapters.hyperliquid.numbers import with_asset_suffix
+from jarvis.testkit import VENUE_CAPTURES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = REPO_ROOT / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
 

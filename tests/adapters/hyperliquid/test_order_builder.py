@@ -50,8 +50,8 @@ from adapters.hyperliquid.schemas.exchange import EXCHANGE_JSON_ENCODER
 from adapters.hyperliquid.schemas.exchange import Action
 from adapters.hyperliquid.schemas.exchange import OrderAction
 from adapters.hyperliquid.schemas.info import decode_info_response
-from adapters.hyperliquid.sim.engine import SimEngine
-from adapters.hyperliquid.sim.specs import DEFAULT_COINS
+from simulator.engine import SimEngine
+from simulator.specs import DEFAULT_COINS
 
 T0 = 1_760_000_000_000
 MAKER = "0x" + "99" * 20

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -46,8 +45,9 @@ from adapters.hyperliquid.schemas.common import L2Book
 from adapters.hyperliquid.schemas.common import L2Level
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 TS_INIT = 1_800_000_000_123_456_789
 F_LAST = int(RecordFlag.F_LAST)
 F_SNAPSHOT = int(RecordFlag.F_SNAPSHOT)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from nautilus_trader.model.identifiers import InstrumentId
@@ -18,8 +17,9 @@ from adapters.hyperliquid.providers import parse_spot_instruments
 from adapters.hyperliquid.schemas.info import SpotMeta
 from adapters.hyperliquid.schemas.info import SpotPair
 from adapters.hyperliquid.schemas.info import decode_info_response
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 TS = 1_700_000_000_000_000_000
 
 

@@ -9,7 +9,6 @@ engine for SDK-signed actions.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +20,12 @@ from adapters.hyperliquid.rejections import HyperliquidRejectReason as R
 from adapters.hyperliquid.rejections import VenueRejection
 from adapters.hyperliquid.rejections import classify_rejection
 from adapters.hyperliquid.rejections import reason_for_order_status
-from adapters.hyperliquid.sim import errors as sim_errors
-from adapters.hyperliquid.sim.engine import SimEngine
-from adapters.hyperliquid.sim.specs import DEFAULT_COINS
+from jarvis.testkit import VENUE_CAPTURES
+from simulator import errors as sim_errors
+from simulator.engine import SimEngine
+from simulator.specs import DEFAULT_COINS
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 T0 = 1_760_000_000_000
 MAKER = "0x" + "99" * 20
 

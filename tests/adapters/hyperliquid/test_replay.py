@@ -1,7 +1,7 @@
 """Replay honours the data client's recorded output changes and book resets, at their position.
 
 Recordings are written with the live ``FrameRecorder`` from real venue payloads in
-``../shared/hyperliquid/fixtures``; expected objects are counted and stamped by hand (or, for the
+``tests/resources/hyperliquid``; expected objects are counted and stamped by hand (or, for the
 last test, are the objects a live ``HyperliquidDataClient`` handed to its data engine).
 """
 
@@ -27,11 +27,11 @@ from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.model.instruments import Instrument
 
-from actors.market_state import OpenInterestUpdate
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
@@ -42,8 +42,9 @@ from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.replay import replay_frames
 from adapters.hyperliquid.replay import replay_recording
 from adapters.hyperliquid.schemas.info import decode_info_response
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 MS = 1_000_000
 T0 = 1_791_278_890_000 * MS
 META = (FIXTURES / "info_meta.json").read_bytes()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -58,10 +57,11 @@ from adapters.hyperliquid.schemas.info import SpotPair
 from adapters.hyperliquid.schemas.info import SpotToken
 from adapters.hyperliquid.schemas.info import UserFillsByTimeRequest
 from adapters.hyperliquid.schemas.info import decode_info_response
-from adapters.hyperliquid.sim.engine import SimEngine
-from adapters.hyperliquid.sim.specs import DEFAULT_COINS
+from jarvis.testkit import VENUE_CAPTURES
+from simulator.engine import SimEngine
+from simulator.specs import DEFAULT_COINS
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 ACCOUNT = AccountId("HYPERLIQUID-master")
 TS_INIT = 1_800_000_000_000_000_000
 T0 = 1_760_000_000_000

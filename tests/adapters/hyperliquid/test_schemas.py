@@ -1,4 +1,4 @@
-"""Wire schemas against the real venue payloads in `../shared/hyperliquid/fixtures/`.
+"""Wire schemas against the real venue payloads in `tests/resources/hyperliquid/`.
 
 Every fixture file is decoded by a rule from `RULES` (new files are picked up at collection time;
 a file without a rule fails and says so). Exact values are asserted per payload kind, L1 actions
@@ -12,7 +12,6 @@ import fnmatch
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -102,8 +101,9 @@ from adapters.hyperliquid.schemas import decode_info_response
 from adapters.hyperliquid.schemas import exchange as exchange_schemas
 from adapters.hyperliquid.schemas import info as info_schemas
 from adapters.hyperliquid.schemas import ws as ws_schemas
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 
 # --------------------------------------------------------------------------------------------
 # Helpers

@@ -1,6 +1,6 @@
 """Tests for adapters/hyperliquid/signing.py.
 
-Expected values come from the recorded vectors in ``../shared/hyperliquid/fixtures`` (computed with
+Expected values come from the recorded vectors in ``tests/resources/hyperliquid`` (computed with
 the SDK) and from the unmodified hyperliquid-python-sdk / eth_account running side by side, never
 from the code under test.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -36,8 +35,9 @@ from adapters.hyperliquid.signing import recover_address_from_digest
 from adapters.hyperliquid.signing import recover_l1_signer
 from adapters.hyperliquid.signing import recover_user_signed_signer
 from adapters.hyperliquid.signing import user_signed_action_digest
+from jarvis.testkit import VENUE_CAPTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 VECTORS: dict[str, Any] = json.loads((FIXTURES / "signing_vectors.json").read_text())
 VECTOR_KEY: str = VECTORS["private_key"]
 VECTOR_ADDRESS: str = VECTORS["signer_address"]

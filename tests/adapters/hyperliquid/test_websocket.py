@@ -17,7 +17,6 @@ import random
 import time
 from collections.abc import AsyncIterator
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,14 +44,15 @@ from adapters.hyperliquid.schemas import TradesSubscription
 from adapters.hyperliquid.schemas import UserEventsSubscription
 from adapters.hyperliquid.schemas import UserFillsSubscription
 from adapters.hyperliquid.signing import HyperliquidSigner
-from adapters.hyperliquid.sim.app import SimConfig
-from adapters.hyperliquid.sim.app import SimServer
 from adapters.hyperliquid.websocket import GREETING
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import frame_stream_key
 from adapters.hyperliquid.websocket import subscription_stream_key
+from jarvis.testkit import VENUE_CAPTURES
+from simulator.app import SimConfig
+from simulator.app import SimServer
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "hyperliquid" / "fixtures"
+FIXTURES = VENUE_CAPTURES
 KEY = "0x" + "42" * 32
 USER = "0x" + "1f" * 20
 

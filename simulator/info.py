@@ -1,0 +1,562 @@
+"""The simulated venue's /info queries, answered from the engine's state in venue shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+
+from simulator.accounts import SimAccount
+from simulator.accounts import cross_account_value
+from simulator.accounts import cross_maintenance
+from simulator.accounts import cross_margin_used
+from simulator.accounts import isolated_equity
+from simulator.accounts import liquidation_px
+from simulator.accounts import open_order_margin
+from simulator.errors import DESERIALIZE
+from simulator.errors import InfoRequestError
+from simulator.orders import fmt_usd
+
+if TYPE_CHECKING:
+    from simulator.engine import SimEngine
+
+MAX_FILLS = 2000
+MAX_TIME_RANGE_ITEMS = 500
+MAX_CANDLES = 5000
+
+InfoHandler = Callable[["SimEngine", dict[str, Any], int], Any]
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if not isinstance(user, str) or len(user) != 42 or not user.startswith("0x"):
+        raise InfoRequestError(DESERIALIZE)
+    return user.lower()
+
+
+def _int_param(body: dict[str, Any], key: str, required: bool = True) -> int | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InfoRequestError(DESERIALIZE)
+    return value
+
+
+def _time_window(body: dict[str, Any], now_ms: int) -> tuple[int, int]:
+    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive)."""
+    start = _int_param(body, "startTime")
+    end = _int_param(body, "endTime", required=False)
+    assert start is not None
+    return start, end if end is not None else now_ms
+
+
+def _rows_in(rows: Any, window: tuple[int, int]) -> list[dict[str, Any]]:
+    """The rows whose "time" lies in the window, in stored order."""
+    start, stop = window
+    return [r for r in rows if start <= r["time"] <= stop]
+
+
+def _coin(engine: SimEngine, body: dict[str, Any]) -> str:
+    coin = body.get("coin")
+    if not isinstance(coin, str) or coin not in engine.markets:
+        raise InfoRequestError(DESERIALIZE)
+    return coin
+
+
+def _account(engine: SimEngine, body: dict[str, Any]) -> SimAccount | None:
+    return engine.accounts.get(_user(body))
+
+
+# --- metadata ---------------------------------------------------------------------------------
+
+
+def meta(engine: SimEngine) -> dict[str, Any]:
+    """`meta`: the perp universe, one margin table per distinct max leverage."""
+    universe = []
+    for spec in engine.coins:
+        entry: dict[str, Any] = {
+            "szDecimals": spec.sz_decimals,
+            "name": spec.name,
+            "maxLeverage": spec.max_leverage,
+            "marginTableId": spec.max_leverage,
+        }
+        if spec.only_isolated:
+            entry["onlyIsolated"] = True
+        universe.append(entry)
+    tables = []
+    for lev in sorted({c.max_leverage for c in engine.coins}):
+        tables.append(
+            [
+                lev,
+                {
+                    "description": "",
+                    "marginTiers": [{"lowerBound": "0.0", "maxLeverage": lev}],
+                },
+            ]
+        )
+    return {"universe": universe, "marginTables": tables, "collateralToken": 0}
+
+
+def spot_meta(engine: SimEngine) -> dict[str, Any]:
+    """`spotMeta`: tokens and pairs."""
+    tokens = [
+        {
+            "name": t.name,
+            "szDecimals": t.sz_decimals,
+            "weiDecimals": t.wei_decimals,
+            "index": t.index,
+            "tokenId": t.token_id,
+            "isCanonical": True,
+            "evmContract": None,
+            "fullName": t.full_name,
+        }
+        for t in engine.spot_tokens
+    ]
+    universe = [
+        {"name": p.name, "tokens": [p.base, p.quote], "index": p.index, "isCanonical": True}
+        for p in engine.spot_pairs
+    ]
+    return {"tokens": tokens, "universe": universe}
+
+
+def spot_ctxs(engine: SimEngine) -> list[dict[str, Any]]:
+    """Spot asset contexts (static: the simulator runs no spot market)."""
+    out = []
+    for pair in engine.spot_pairs:
+        px = fmt_usd(pair.initial_px, 8)
+        out.append(
+            {
+                "dayNtlVlm": "0.0",
+                "markPx": px,
+                "midPx": px,
+                "prevDayPx": px,
+                "circulatingSupply": "1000000000.0",
+                "coin": pair.name,
+                "totalSupply": "1000000000.0",
+                "dayBaseVlm": "0.0",
+            }
+        )
+    return out
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def clearinghouse_state(engine: SimEngine, user: str, now_ms: int) -> dict[str, Any]:
+    """`clearinghouseState`: margin summaries and positions at the current marks."""
+    account = engine.accounts.get(user)
+    marks = engine._marks()
+    positions: list[dict[str, Any]] = []
+    cross_av = 0.0
+    total_av = 0.0
+    cross_ntl = 0.0
+    total_ntl = 0.0
+    cross_signed = 0.0
+    total_signed = 0.0
+    cross_used = 0.0
+    total_used = 0.0
+    cross_mm = 0.0
+    withdrawable = 0.0
+    if account is not None:
+        cross_av = cross_account_value(account, marks)
+        total_av = cross_av
+        cross_used = cross_margin_used(account, marks)
+        total_used = cross_used
+        cross_mm = cross_maintenance(account, marks, engine.max_leverage)
+        for coin in engine.markets:
+            pos = account.positions.get(coin)
+            if pos is None or not pos.szi:
+                continue
+            market = engine.markets[coin]
+            mark = marks[coin]
+            value = pos.value(mark)
+            upnl = pos.upnl(mark)
+            if pos.is_cross:
+                margin = value / pos.leverage
+                leverage: dict[str, Any] = {"type": "cross", "value": pos.leverage}
+                cross_ntl += value
+                cross_signed += pos.size * mark
+            else:
+                margin = isolated_equity(pos, mark)
+                leverage = {
+                    "type": "isolated",
+                    "value": pos.leverage,
+                    "rawUsd": fmt_usd(pos.iso_margin - pos.size * pos.entry_px()),
+                }
+                total_av += margin
+                total_used += margin
+            total_ntl += value
+            total_signed += pos.size * mark
+            initial = pos.entry_ntl / pos.leverage if pos.entry_ntl else 0.0
+            liq = liquidation_px(account, pos, marks, engine.max_leverage)
+            positions.append(
+                {
+                    "type": "oneWay",
+                    "position": {
+                        "coin": coin,
+                        "szi": market.sz_str(pos.szi),
+                        "leverage": leverage,
+                        "entryPx": fmt_usd(pos.entry_px(), market.px_decimals + 2),
+                        "positionValue": fmt_usd(value),
+                        "unrealizedPnl": fmt_usd(upnl),
+                        "returnOnEquity": fmt_usd(upnl / initial if initial else 0.0, 8),
+                        "liquidationPx": None if liq is None else fmt_usd(liq, 8),
+                        "marginUsed": fmt_usd(margin),
+                        "maxLeverage": market.spec.max_leverage,
+                        "cumFunding": {
+                            "allTime": fmt_usd(pos.funding_all_time),
+                            "sinceOpen": fmt_usd(pos.funding_since_open),
+                            "sinceChange": fmt_usd(pos.funding_since_change),
+                        },
+                    },
+                }
+            )
+        free = cross_av - cross_used - open_order_margin(account)
+        withdrawable = max(0.0, min(free, account.usdc))
+
+    def summary(av: float, ntl: float, signed: float, used: float) -> dict[str, str]:
+        return {
+            "accountValue": fmt_usd(av),
+            "totalNtlPos": fmt_usd(ntl),
+            "totalRawUsd": fmt_usd(av - signed),
+            "totalMarginUsed": fmt_usd(used),
+        }
+
+    return {
+        "marginSummary": summary(total_av, total_ntl, total_signed, total_used),
+        "crossMarginSummary": summary(cross_av, cross_ntl, cross_signed, cross_used),
+        "crossMaintenanceMarginUsed": fmt_usd(cross_mm),
+        "withdrawable": fmt_usd(withdrawable),
+        "assetPositions": positions,
+        "time": now_ms,
+    }
+
+
+def spot_clearinghouse_state(engine: SimEngine, user: str) -> dict[str, Any]:
+    """`spotClearinghouseState`: the spot USDC balance when there is one."""
+    account = engine.accounts.get(user)
+    balances = []
+    if account is not None and account.spot_usdc:
+        balances.append(
+            {
+                "coin": "USDC",
+                "token": 0,
+                "total": fmt_usd(account.spot_usdc, 8),
+                "hold": "0.0",
+                "entryNtl": "0.0",
+            }
+        )
+    return {"balances": balances}
+
+
+def _aggregate(fills: list[dict[str, Any]], sz_decimals: dict[str, int]) -> list[dict[str, Any]]:
+    """Merge consecutive fills of one order at one time (aggregateByTime)."""
+    out: list[dict[str, Any]] = []
+    for fill in fills:
+        last = out[-1] if out else None
+        if last is not None and last["oid"] == fill["oid"] and last["time"] == fill["time"]:
+            sz_a = float(last["sz"])
+            sz_b = float(fill["sz"])
+            total = sz_a + sz_b
+            merged = dict(last)
+            merged["px"] = fmt_usd((float(last["px"]) * sz_a + float(fill["px"]) * sz_b) / total, 8)
+            merged["sz"] = fmt_usd(total, sz_decimals.get(fill["coin"], 8))
+            merged["fee"] = fmt_usd(float(last["fee"]) + float(fill["fee"]))
+            merged["closedPnl"] = fmt_usd(float(last["closedPnl"]) + float(fill["closedPnl"]))
+            out[-1] = merged
+        else:
+            out.append(fill)
+    return out
+
+
+# --- dispatch -----------------------------------------------------------------------------------
+
+
+def _h_meta(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return meta(engine)
+
+
+def _h_meta_ctxs(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return [meta(engine), [engine.asset_ctx(c.name) for c in engine.coins]]
+
+
+def _h_spot_meta(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return spot_meta(engine)
+
+
+def _h_spot_meta_ctxs(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return [spot_meta(engine), spot_ctxs(engine)]
+
+
+def _h_all_mids(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return engine.all_mids()
+
+
+def _h_l2_book(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(engine, body)
+    n_sig = body.get("nSigFigs")
+    mantissa = body.get("mantissa")
+    if n_sig is not None and (not isinstance(n_sig, int) or not 2 <= n_sig <= 5):
+        raise InfoRequestError(DESERIALIZE)
+    if mantissa is not None and (n_sig != 5 or mantissa not in (1, 2, 5)):
+        raise InfoRequestError(DESERIALIZE)
+    return engine.l2_book(coin, n_sig, mantissa)
+
+
+def _h_candles(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    req = body.get("req")
+    if not isinstance(req, dict):
+        raise InfoRequestError(DESERIALIZE)
+    coin = _coin(engine, req)
+    interval = req.get("interval")
+    start = _int_param(req, "startTime")
+    end = _int_param(req, "endTime", required=False)
+    if not isinstance(interval, str) or start is None:
+        raise InfoRequestError(DESERIALIZE)
+    out = engine.candles(coin, interval, start, end if end is not None else now_ms)
+    return out[-MAX_CANDLES:]
+
+
+def _h_clearinghouse(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return clearinghouse_state(engine, _user(body), now_ms)
+
+
+def _h_spot_clearinghouse(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return spot_clearinghouse_state(engine, _user(body))
+
+
+def _h_open_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    return engine.open_orders_of(_user(body))
+
+
+def _h_frontend_open_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    if account is None:
+        return []
+    return [o.frontend() for o in reversed(account.orders.values())]
+
+
+def _h_order_status(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    user = _user(body)
+    oid = body.get("oid")
+    account = engine.accounts.get(user)
+    order = None
+    if account is not None:
+        if isinstance(oid, int) and not isinstance(oid, bool):
+            order = account.history.get(oid)
+        elif isinstance(oid, str):
+            found = account.cloids.get(oid.lower())
+            order = account.history.get(found) if found is not None else None
+        else:
+            raise InfoRequestError(DESERIALIZE)
+    if order is None:
+        return {"status": "unknownOid"}
+    return {"status": "order", "order": order.status_entry()}
+
+
+def _h_historical_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    if account is None:
+        return []
+    out = []
+    for order in reversed(account.history.values()):
+        out.append(order.status_entry())
+        if len(out) >= MAX_FILLS:
+            break
+    return out
+
+
+def _sz_decimals(engine: SimEngine) -> dict[str, int]:
+    return {c: m.sz_decimals for c, m in engine.markets.items()}
+
+
+def _h_user_fills(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    if account is None:
+        return []
+    fills: list[dict[str, Any]] = list(account.fills)  # type: ignore[arg-type]
+    if body.get("aggregateByTime"):
+        fills = _aggregate(fills, _sz_decimals(engine))
+    return fills[::-1][:MAX_FILLS]
+
+
+def _h_user_fills_by_time(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """Fills with startTime <= time <= endTime, oldest first, at most 2000 (page on time)."""
+    account = _account(engine, body)
+    window = _time_window(body, now_ms)
+    if account is None:
+        return []
+    fills = _rows_in(account.fills, window)
+    if body.get("aggregateByTime"):
+        fills = _aggregate(fills, _sz_decimals(engine))
+    return fills[:MAX_FILLS]
+
+
+def _h_user_funding(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    window = _time_window(body, now_ms)
+    if account is None:
+        return []
+    return _rows_in(account.fundings, window)[:MAX_TIME_RANGE_ITEMS]
+
+
+def _h_ledger(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    window = _time_window(body, now_ms)
+    if account is None:
+        return []
+    return _rows_in(account.ledger, window)[:MAX_TIME_RANGE_ITEMS]
+
+
+def _h_funding_history(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(engine, body)
+    window = _time_window(body, now_ms)
+    return _rows_in(engine.markets[coin].funding_history, window)[:MAX_TIME_RANGE_ITEMS]
+
+
+def _h_user_rate_limit(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    vlm = account.cum_vlm if account is not None else 0.0
+    used = account.n_requests if account is not None else 0
+    return {"cumVlm": fmt_usd(vlm), "nRequestsUsed": used, "nRequestsCap": 10_000 + int(vlm)}
+
+
+def _h_user_fees(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(engine, body)
+    taker = account.fee_taker if account is not None else 0.00045
+    maker = account.fee_maker if account is not None else 0.00015
+    daily: dict[int, list[float]] = {}
+    if account is not None:
+        for fill in account.fills:
+            day = int(fill["time"]) // 86_400_000  # type: ignore[call-overload]
+            bucket = daily.setdefault(day, [0.0, 0.0])
+            ntl = float(fill["px"]) * float(fill["sz"])  # type: ignore[arg-type]
+            bucket[0 if fill["crossed"] else 1] += ntl
+    rows = []
+    for day in sorted(daily)[-14:]:
+        date = dt.datetime.fromtimestamp(day * 86_400, tz=dt.UTC).strftime("%Y-%m-%d")
+        rows.append(
+            {
+                "date": date,
+                "userCross": fmt_usd(daily[day][0]),
+                "userAdd": fmt_usd(daily[day][1]),
+                "exchange": fmt_usd(engine._exchange_volume.get(str(day), 0.0)),
+            }
+        )
+    return {
+        "dailyUserVlm": rows,
+        "feeSchedule": {
+            "cross": "0.00045",
+            "add": "0.00015",
+            "tiers": {
+                "vip": [{"ntlCutoff": "5000000.0", "cross": "0.0004", "add": "0.00012"}],
+                "mm": [{"makerFractionCutoff": "0.005", "add": "-0.00001"}],
+            },
+            "referralDiscount": "0.04",
+        },
+        "userCrossRate": fmt_usd(taker, 8),
+        "userAddRate": fmt_usd(maker, 8),
+        "activeReferralDiscount": "0.0",
+    }
+
+
+# The venue lists every named agent with a `validUntil` (ms); an agent approved without
+# " valid_until <ms>" never expires, shown here as this far-future time (year 3000).
+NO_EXPIRY_MS = 32_503_680_000_000
+
+
+def _h_extra_agents(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """`extraAgents`: the account's NAMED API wallets, expired ones included (the client judges
+    `validUntil`); the unnamed agent is not listed (ask `userRole` about it)."""
+    account = _account(engine, body)
+    if account is None:
+        return []
+    return [
+        {
+            "name": name,
+            "address": address,
+            "validUntil": NO_EXPIRY_MS if until is None else until,
+        }
+        for name, (address, until) in account.agents.items()
+        if name
+    ]
+
+
+def _h_user_role(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """`userRole`: what an address is to the venue.
+
+    An agent is reported with its master only while it may sign (not expired): an expired
+    agent's signatures are refused like an unknown wallet's, so it is `missing` [inferred].
+    """
+    user = _user(body)
+    agent = engine.agents.get(user)
+    if agent is not None and (agent[2] is None or agent[2] > now_ms):
+        return {"role": "agent", "data": {"user": agent[0]}}
+    if user in engine.vaults:
+        return {"role": "vault"}
+    account = engine.accounts.get(user)
+    if account is None:
+        return {"role": "missing"}
+    if account.master is not None:
+        return {"role": "subAccount", "data": {"master": account.master}}
+    return {"role": "user"}
+
+
+def _h_recent_trades(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(engine, body)
+    return list(engine.markets[coin].trades)[-100:][::-1]
+
+
+_HANDLERS: dict[str, InfoHandler] = {
+    "meta": _h_meta,
+    "metaAndAssetCtxs": _h_meta_ctxs,
+    "spotMeta": _h_spot_meta,
+    "spotMetaAndAssetCtxs": _h_spot_meta_ctxs,
+    "allMids": _h_all_mids,
+    "l2Book": _h_l2_book,
+    "candleSnapshot": _h_candles,
+    "clearinghouseState": _h_clearinghouse,
+    "spotClearinghouseState": _h_spot_clearinghouse,
+    "openOrders": _h_open_orders,
+    "frontendOpenOrders": _h_frontend_open_orders,
+    "orderStatus": _h_order_status,
+    "historicalOrders": _h_historical_orders,
+    "userFills": _h_user_fills,
+    "userFillsByTime": _h_user_fills_by_time,
+    "userFunding": _h_user_funding,
+    "userNonFundingLedgerUpdates": _h_ledger,
+    "fundingHistory": _h_funding_history,
+    "userRateLimit": _h_user_rate_limit,
+    "userFees": _h_user_fees,
+    "recentTrades": _h_recent_trades,
+    "extraAgents": _h_extra_agents,
+    "userRole": _h_user_role,
+}
+
+SUPPORTED_INFO_TYPES: tuple[str, ...] = tuple(_HANDLERS)
+"""Every /info `type` the simulator answers."""
+
+
+def handle_info(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+    """Dispatch one /info body; unknown types and bad parameters raise InfoRequestError."""
+    if not isinstance(body, dict):
+        raise InfoRequestError(DESERIALIZE)
+    handler = _HANDLERS.get(body.get("type"))  # type: ignore[arg-type]
+    if handler is None:
+        raise InfoRequestError(DESERIALIZE)
+    dex = body.get("dex")
+    if dex not in (None, ""):
+        raise InfoRequestError(DESERIALIZE)
+    return handler(engine, body, now_ms)
+
+
+__all__ = [
+    "NO_EXPIRY_MS",
+    "SUPPORTED_INFO_TYPES",
+    "clearinghouse_state",
+    "handle_info",
+    "meta",
+    "spot_meta",
+]

@@ -1,0 +1,405 @@
+"""The simulator's transport: `POST /info`, `POST /exchange`, WebSocket `/ws` and `/admin/*`.
+
+One aiohttp application on one loopback port, the layout the official SDK derives from a base
+URL. `SimVenue` is the single owner of the engine: every engine call happens on the event loop
+thread, is followed by draining the engine's events, and those events are handed to the market
+(its own bookkeeping) and to the feeds (WebSocket pushes) in order. Time comes only from the
+`SimClock`; the market advances in steps, either on a timer (real / accelerated time) or on
+request (`/admin/step`, `SimServer.step`), which is what makes stepped runs reproducible.
+
+The admin endpoint is not part of the venue API: it funds accounts, steps the market and injects
+faults (see `faults.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING
+from typing import Any
+
+from aiohttp import WSMsgType
+from aiohttp import web
+
+from simulator.errors import InfoRequestError
+from simulator.faults import HTTP_ERROR_TEXT
+from simulator.faults import FaultKind
+from simulator.faults import FaultRequestError
+from simulator.faults import FaultState
+from simulator.faults import parse_kind
+from simulator.ws import FeedPublisher
+from simulator.ws import SubscriptionError
+from simulator.ws import UnknownCoinError
+from simulator.ws import WsConnection
+from simulator.ws import WsHub
+from simulator.ws import compact_json
+from simulator.ws import encode_frame
+from simulator.ws import parse_subscription
+
+if TYPE_CHECKING:
+    from simulator.clock import SimClock
+    from simulator.engine import SimEngine
+    from simulator.market import LivingMarket
+
+log = logging.getLogger(__name__)
+
+CONNECTION_ESTABLISHED = "Websocket connection established."
+DESERIALIZE_ERROR = "Failed to deserialize the JSON body into the target type"
+WS_PARSE_ERROR = "Error parsing JSON into valid websocket request: {text}"
+JSON_CONTENT_TYPE = "application/json"
+
+
+class SimVenue:
+    """Engine, clock, market, feeds and faults wired together; all calls on the loop thread.
+
+    Parameters
+    ----------
+    engine : SimEngine
+        The pure venue core.
+    clock : SimClock
+        The only source of venue time.
+    market : LivingMarket | None
+        Background makers and takers (None: a silent venue with only client orders).
+    step_ms : int
+        Venue milliseconds per market step.
+    """
+
+    def __init__(
+        self,
+        engine: SimEngine,
+        clock: SimClock,
+        market: LivingMarket | None,
+        *,
+        step_ms: int = 250,
+        idle_timeout_s: float = 60.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.market = market
+        self.step_ms = step_ms
+        self.idle_timeout_s = idle_timeout_s
+        self.faults = FaultState()
+        self.hub = WsHub(self.faults)
+        self.feeds = FeedPublisher(engine, self.hub)
+        self.coins = frozenset(c.name for c in engine.coins)
+        self.steps = 0
+
+    # --- engine access (always followed by a drain) ------------------------------------------
+
+    def info(self, body: dict[str, Any]) -> Any:
+        """Answer an /info body (raises InfoRequestError for bad requests)."""
+        now = self.clock.now_ms()
+        result = self.engine.info(body, now)
+        self._drain(now)
+        return result
+
+    def exchange(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply an /exchange body and publish what it caused."""
+        now = self.clock.now_ms()
+        try:
+            return self.engine.exchange(body, now)
+        finally:
+            self._drain(now)
+
+    def fund(self, user: str, usdc: float) -> None:
+        """Credit perp USDC to `user` (admin; tests need funded accounts)."""
+        self.engine.credit_usdc(user.lower(), usdc)
+        self._drain(self.clock.now_ms())
+
+    def step(self, now_ms: int | None = None) -> int:
+        """One market step at `now_ms` (default: the clock's now); returns the step's time."""
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        if self.market is not None and not self.faults.market_paused:
+            self.market.step(now)
+            self._drain(now)
+        self.engine.tick(now)
+        self._drain(now)
+        self.feeds.on_step(now)
+        self.steps += 1
+        return now
+
+    def advance(self, n: int = 1) -> int:
+        """Stepped mode: move the clock by `step_ms` and step, `n` times; returns the new now."""
+        now = self.clock.now_ms()
+        for _ in range(n):
+            now = self.clock.advance(self.step_ms)
+            self.step(now)
+        return now
+
+    def set_oracle(self, coin: str, px: float) -> None:
+        """Move `coin`'s oracle (and mark) at once; the market carries on from there."""
+        now = self.clock.now_ms()
+        if self.market is not None:
+            self.market.set_oracle(coin, px, now)
+        else:
+            self.engine.set_oracle_px(coin, px, now)
+        self._drain(now)
+        self.engine.tick(now)
+        self._drain(now)
+        self.feeds.on_step(now)
+
+    def jump(self, ms: int) -> int:
+        """Jump venue time (fault `jump-clock`) and let the engine catch up at once."""
+        now = self.clock.jump(ms)
+        self.step(now)
+        return now
+
+    def _drain(self, now_ms: int) -> None:
+        events = self.engine.drain_events()
+        if events:
+            if self.market is not None:
+                self.market.on_events(events)
+            self.feeds.on_events(events, now_ms)
+
+    # --- WebSocket requests ------------------------------------------------------------------
+
+    def on_ws_text(self, conn: WsConnection, text: str) -> bool:
+        """Handle one client frame; False means drop the socket (as the venue does)."""
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            conn.send(encode_frame("error", WS_PARSE_ERROR.format(text=text)))
+            return True
+        if not isinstance(msg, dict):
+            conn.send(encode_frame("error", WS_PARSE_ERROR.format(text=text)))
+            return True
+        method = msg.get("method")
+        if method == "ping":
+            conn.send('{"channel":"pong"}')
+        elif method in ("subscribe", "unsubscribe"):
+            return self._on_subscription(conn, method, msg.get("subscription"))
+        elif method == "post":
+            self._on_post(conn, msg)
+        else:
+            conn.send(encode_frame("error", WS_PARSE_ERROR.format(text=text)))
+        return True
+
+    def _on_subscription(self, conn: WsConnection, method: str, raw: Any) -> bool:
+        try:
+            sub = parse_subscription(raw, self.coins)
+        except UnknownCoinError:
+            return False
+        except SubscriptionError as exc:
+            conn.send(encode_frame("error", str(exc)))
+            return True
+        if method == "subscribe":
+            if sub.key in conn.subs:
+                conn.send(encode_frame("error", f"Already subscribed: {compact_json(raw)}"))
+                return True
+            self.hub.subscribe(conn, sub)
+            conn.send(
+                encode_frame("subscriptionResponse", {"method": method, "subscription": sub.echo})
+            )
+            self.feeds.snapshot(conn, sub, self.clock.now_ms())
+        else:
+            if not self.hub.unsubscribe(conn, sub):
+                conn.send(encode_frame("error", f"Already unsubscribed: {compact_json(raw)}"))
+                return True
+            conn.send(
+                encode_frame("subscriptionResponse", {"method": method, "subscription": sub.echo})
+            )
+        return True
+
+    def _on_post(self, conn: WsConnection, msg: dict[str, Any]) -> None:
+        post_id = msg.get("id")
+        request = msg.get("request")
+        if not isinstance(post_id, int) or not isinstance(request, dict):
+            conn.send(encode_frame("error", WS_PARSE_ERROR.format(text=compact_json(msg))))
+            return
+        kind = request.get("type")
+        payload = request.get("payload")
+        response: dict[str, Any]
+        if not isinstance(payload, dict) or kind not in ("info", "action"):
+            response = {"type": "error", "payload": f"422 {DESERIALIZE_ERROR}"}
+        elif kind == "info":
+            try:
+                data = self.info(payload)
+                response = {"type": "info", "payload": {"type": payload.get("type"), "data": data}}
+            except InfoRequestError as exc:
+                response = {"type": "error", "payload": f"{exc.status} {exc.message}"}
+        else:
+            try:
+                response = {"type": "action", "payload": self.exchange(payload)}
+            except InfoRequestError as exc:
+                response = {"type": "error", "payload": f"{exc.status} {exc.message}"}
+        conn.send(encode_frame("post", {"id": post_id, "response": response}))
+
+    # --- admin -------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What the admin endpoint reports: time, mode, market and faults."""
+        market = self.market
+        return {
+            "time": self.clock.now_ms(),
+            "manual": self.clock.manual,
+            "speed": self.clock.speed,
+            "stepMs": self.step_ms,
+            "steps": self.steps,
+            "scenario": market.scenario.name if market is not None else None,
+            "seed": market.seed if market is not None else None,
+            "liquidations": market.liquidations if market is not None else 0,
+            "connections": len(self.hub.connections),
+            "faults": self.faults.to_json(),
+        }
+
+    def apply_fault(self, kind: FaultKind, params: dict[str, Any]) -> dict[str, Any]:
+        """Perform or record one fault; returns a short result for the admin caller."""
+        if kind is FaultKind.DROP_WS:
+            return {"dropped": self.hub.drop_all()}
+        if kind is FaultKind.JUMP_CLOCK:
+            ms = params.get("ms")
+            if not isinstance(ms, int) or ms < 0:
+                raise FaultRequestError("'ms' (a non-negative integer) is required")
+            return {"time": self.jump(ms)}
+        self.faults.apply(kind, params)
+        return {"faults": self.faults.to_json()}
+
+
+def build_app(venue: SimVenue) -> web.Application:
+    """The aiohttp application serving the venue API and the admin endpoint."""
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    handlers = _Handlers(venue)
+    app.router.add_post("/info", handlers.info)
+    app.router.add_post("/exchange", handlers.exchange)
+    app.router.add_get("/ws", handlers.websocket)
+    app.router.add_post("/admin/fault/{kind}", handlers.admin_fault)
+    app.router.add_post("/admin/fund", handlers.admin_fund)
+    app.router.add_post("/admin/step", handlers.admin_step)
+    app.router.add_post("/admin/oracle", handlers.admin_oracle)
+    app.router.add_get("/admin/state", handlers.admin_state)
+    return app
+
+
+class _Handlers:
+    """aiohttp request handlers; thin: decode, call the venue, encode, apply HTTP faults."""
+
+    def __init__(self, venue: SimVenue) -> None:
+        self.venue = venue
+
+    async def info(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, "info")
+
+    async def exchange(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, "exchange")
+
+    async def _serve(self, request: web.Request, path: str) -> web.StreamResponse:
+        venue = self.venue
+        status = venue.faults.take_http_error(path)
+        if status is not None:
+            return web.Response(status=status, text=HTTP_ERROR_TEXT[status])
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            response = web.Response(status=422, text=DESERIALIZE_ERROR)
+        else:
+            try:
+                result = venue.info(body) if path == "info" else venue.exchange(body)
+                response = web.Response(text=compact_json(result), content_type=JSON_CONTENT_TYPE)
+            except InfoRequestError as exc:
+                response = web.Response(status=exc.status, text=exc.message)
+            except Exception:
+                log.exception("simulator failed on /%s body %s", path, _redact(body))
+                response = web.Response(status=500, text=HTTP_ERROR_TEXT[500])
+        delay_ms = venue.faults.http_delay_ms
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000.0)
+        return response
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        venue = self.venue
+        # No permessage-deflate: compressing every small frame costs more CPU than loopback saves.
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=4 * 1024 * 1024, compress=False)
+        await ws.prepare(request)
+        conn = venue.hub.add(ws, request.transport)
+        writer = asyncio.create_task(conn.run_writer())
+        conn.send(CONNECTION_ESTABLISHED)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    conn.touch()
+                    try:
+                        keep = venue.on_ws_text(conn, msg.data)
+                    except Exception:  # a simulator bug must not look like a venue disconnect
+                        log.exception("simulator failed on a WebSocket message")
+                        conn.send(encode_frame("error", "Internal error"))
+                        keep = True
+                    if not keep:
+                        conn.abort()
+                        break
+                elif msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                    break
+        finally:
+            venue.hub.remove(conn)
+            if not conn.closed:
+                await conn.close()
+            writer.cancel()
+        return ws
+
+    async def admin_fault(self, request: web.Request) -> web.StreamResponse:
+        try:
+            kind = parse_kind(request.match_info["kind"])
+            params = await _json_params(request)
+            result = self.venue.apply_fault(kind, params)
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        return web.json_response({"status": "ok", "fault": kind.value, **result})
+
+    async def admin_fund(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await _json_params(request)
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        user = params.get("user")
+        usdc = params.get("usdc")
+        if not isinstance(user, str) or not isinstance(usdc, (int, float)):
+            return web.json_response({"status": "err", "error": "need user and usdc"}, status=400)
+        self.venue.fund(user, float(usdc))
+        return web.json_response({"status": "ok"})
+
+    async def admin_step(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await _json_params(request)
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        n = params.get("n", 1)
+        if not isinstance(n, int) or n < 1:
+            return web.json_response({"status": "err", "error": "n must be >= 1"}, status=400)
+        now = self.venue.advance(n)
+        return web.json_response({"status": "ok", "time": now})
+
+    async def admin_oracle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await _json_params(request)
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        coin = params.get("coin")
+        px = params.get("px")
+        if coin not in self.venue.coins or not isinstance(px, (int, float)) or px <= 0:
+            return web.json_response({"status": "err", "error": "need coin and px"}, status=400)
+        self.venue.set_oracle(str(coin), float(px))
+        return web.json_response({"status": "ok"})
+
+    async def admin_state(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.venue.state())
+
+
+async def _json_params(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        params = json.loads(raw)
+    except ValueError:
+        raise FaultRequestError("body must be a JSON object") from None
+    if not isinstance(params, dict):
+        raise FaultRequestError("body must be a JSON object")
+    return params
+
+
+def _redact(body: dict[str, Any]) -> dict[str, Any]:
+    """Log an /exchange body without its signature."""
+    return {k: v for k, v in body.items() if k != "signature"}

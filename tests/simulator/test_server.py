@@ -1,0 +1,310 @@
+"""Transport of the simulator: HTTP endpoints, WebSocket protocol, clock, CLI and Python API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect
+
+from simulator.app import SimConfig
+from simulator.app import SimServer
+from simulator.app import SimThread
+from simulator.clock import DEFAULT_MANUAL_START_MS
+from simulator.clock import SimClock
+
+REPO = Path(__file__).resolve().parents[2]
+USER = "0x" + "1f" * 20
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimThread]:
+    with SimThread(SimConfig(stepped=True, seed=5)) as running:
+        running.step(4)
+        yield running
+
+
+def _post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _send(ws: ClientConnection, msg: dict[str, Any]) -> None:
+    ws.send(json.dumps(msg))
+
+
+def _frames(ws: ClientConnection) -> list[Any]:
+    """Frames queued so far (a ping's pong marks the end); non-JSON texts kept as strings."""
+    ws.send('{"method":"ping"}')
+    out: list[Any] = []
+    while True:
+        text = str(ws.recv(timeout=10))
+        if text == '{"channel":"pong"}':
+            return out
+        out.append(json.loads(text) if text.startswith("{") else text)
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+def test_info_answers_compact_json(sim: SimThread) -> None:
+    status, text = _post(sim.base_url + "/info", b'{"type": "meta"}')
+    assert status == 200
+    assert " " not in text
+    assert [a["name"] for a in json.loads(text)["universe"]] == ["BTC", "ETH", "SOL"]
+
+
+def test_malformed_bodies_get_http_422_with_plain_text(sim: SimThread) -> None:
+    for path in ("/info", "/exchange"):
+        status, text = _post(sim.base_url + path, b"{not json")
+        assert status == 422
+        assert text.startswith("Failed to deserialize")
+
+
+def test_admin_fund_credits_perp_usdc(sim: SimThread) -> None:
+    status, _ = _post(
+        sim.base_url + "/admin/fund", json.dumps({"user": USER, "usdc": 1234.5}).encode()
+    )
+    assert status == 200
+    _, text = _post(
+        sim.base_url + "/info", json.dumps({"type": "clearinghouseState", "user": USER}).encode()
+    )
+    assert float(json.loads(text)["marginSummary"]["accountValue"]) == 1234.5
+
+
+# --- WebSocket protocol ----------------------------------------------------------------------
+
+
+def test_socket_greets_then_acks_subscriptions_with_server_defaults(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        assert ws.recv(timeout=5) == "Websocket connection established."
+        _send(ws, {"method": "subscribe", "subscription": {"type": "userFills", "user": USER}})
+        frames = _frames(ws)
+        assert frames[0] == {
+            "channel": "subscriptionResponse",
+            "data": {
+                "method": "subscribe",
+                "subscription": {"type": "userFills", "user": USER, "aggregateByTime": False},
+            },
+        }
+        assert frames[1]["channel"] == "userFills"
+        assert frames[1]["data"]["isSnapshot"] is True
+        assert frames[1]["data"]["user"] == USER
+
+
+def test_unsubscribe_is_acked_and_a_second_one_is_an_error(sim: SimThread) -> None:
+    sub = {"type": "trades", "coin": "ETH"}
+    with connect(sim.ws_url) as ws:
+        _send(ws, {"method": "subscribe", "subscription": sub})
+        _frames(ws)
+        _send(ws, {"method": "unsubscribe", "subscription": sub})
+        _send(ws, {"method": "unsubscribe", "subscription": sub})
+        frames = [f for f in _frames(ws) if isinstance(f, dict)]
+        assert frames[0] == {
+            "channel": "subscriptionResponse",
+            "data": {"method": "unsubscribe", "subscription": sub},
+        }
+        assert frames[1] == {
+            "channel": "error",
+            "data": 'Already unsubscribed: {"type":"trades","coin":"ETH"}',
+        }
+        sim.step(20)
+        assert not [f for f in _frames(ws) if isinstance(f, dict) and f["channel"] == "trades"]
+
+
+def test_ping_is_answered_with_pong(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        ws.recv(timeout=5)
+        ws.send('{"method":"ping"}')
+        assert ws.recv(timeout=5) == '{"channel":"pong"}'
+
+
+def test_subscribing_to_an_unknown_coin_drops_the_socket(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        _send(ws, {"method": "subscribe", "subscription": {"type": "trades", "coin": "NOPE"}})
+        with pytest.raises(ConnectionClosed):
+            while True:
+                ws.recv(timeout=5)
+
+
+def test_l2book_fast_has_five_levels_and_normal_books_twenty(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        _send(ws, {"method": "subscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
+        _send(
+            ws,
+            {
+                "method": "subscribe",
+                "subscription": {"type": "l2Book", "coin": "ETH", "fast": True},
+            },
+        )
+        books = {
+            f["data"]["coin"]: f["data"]
+            for f in _frames(ws)
+            if isinstance(f, dict) and f["channel"] == "l2Book"
+        }
+    assert books["ETH"]["fast"] is True
+    assert all(len(side) == 5 for side in books["ETH"]["levels"])
+    assert "fast" not in books["BTC"]
+    assert all(10 <= len(side) <= 20 for side in books["BTC"]["levels"])
+
+
+def test_l2book_pushes_are_at_least_half_a_second_of_venue_time_apart(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        _send(ws, {"method": "subscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
+        _frames(ws)
+        sim.step(40)  # 10 s of venue time in 250 ms steps
+        times = [
+            f["data"]["time"]
+            for f in _frames(ws)
+            if isinstance(f, dict) and f["channel"] == "l2Book"
+        ]
+    assert len(times) >= 5
+    assert all(b - a >= 500 for a, b in itertools.pairwise(times))
+
+
+def test_post_requests_echo_their_id(sim: SimThread) -> None:
+    with connect(sim.ws_url) as ws:
+        _send(
+            ws,
+            {
+                "method": "post",
+                "id": 41,
+                "request": {"type": "info", "payload": {"type": "allMids"}},
+            },
+        )
+        _send(
+            ws,
+            {
+                "method": "post",
+                "id": 42,
+                "request": {
+                    "type": "action",
+                    "payload": {
+                        "action": {"type": "cancel", "cancels": [{"a": 0, "o": 1}]},
+                        "nonce": 1,
+                        "signature": {"r": "0x1", "s": "0x1", "v": 27},
+                        "vaultAddress": None,
+                    },
+                },
+            },
+        )
+        posts = {
+            f["data"]["id"]: f["data"]["response"]
+            for f in _frames(ws)
+            if isinstance(f, dict) and f["channel"] == "post"
+        }
+    assert posts[41]["type"] == "info"
+    assert posts[41]["payload"]["type"] == "allMids"
+    assert "BTC" in posts[41]["payload"]["data"]
+    assert posts[42]["type"] == "action"
+    assert posts[42]["payload"]["status"] == "err"
+
+
+def test_silent_socket_is_closed_after_the_idle_timeout_but_a_pinging_one_stays() -> None:
+    config = SimConfig(stepped=True, idle_timeout_secs=0.6)
+    with SimThread(config) as sim, connect(sim.ws_url) as silent, connect(sim.ws_url) as chatty:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            chatty.send('{"method":"ping"}')
+            time.sleep(0.2)
+        with pytest.raises(ConnectionClosed):
+            while True:
+                silent.recv(timeout=2)
+        chatty.send('{"method":"ping"}')
+        texts = [chatty.recv(timeout=2) for _ in range(3)]
+        assert '{"channel":"pong"}' in texts
+
+
+# --- clock -----------------------------------------------------------------------------------
+
+
+def test_manual_clock_moves_only_when_advanced() -> None:
+    clock = SimClock(manual=True)
+    assert clock.now_ms() == DEFAULT_MANUAL_START_MS
+    assert clock.advance(250) == DEFAULT_MANUAL_START_MS + 250
+    assert clock.now_ms() == DEFAULT_MANUAL_START_MS + 250
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+
+
+def test_accelerated_clock_runs_speed_times_faster_and_jumps() -> None:
+    wall = [100.0]
+    clock = SimClock(start_ms=1_000, speed=60.0, monotonic=lambda: wall[0])
+    wall[0] += 2.0
+    assert clock.now_ms() == 1_000 + 120_000
+    assert clock.jump(3_600_000) == 1_000 + 120_000 + 3_600_000
+    assert clock.wall_delay_s(600) == pytest.approx(0.01)
+
+
+# --- Python API and CLI ----------------------------------------------------------------------
+
+
+async def test_sim_server_is_an_async_context_manager_on_a_free_port() -> None:
+    async with SimServer(SimConfig(port=0, speed=20.0)) as server:
+        assert server.port != 0
+        async with aiohttp.ClientSession() as session:
+            async with session.post(server.base_url + "/info", json={"type": "allMids"}) as r:
+                mids = await r.json()
+            async with session.ws_connect(server.ws_url) as ws:
+                assert (await ws.receive_str()) == "Websocket connection established."
+                await ws.send_str(
+                    '{"method":"subscribe","subscription":{"type":"trades","coin":"BTC"}}'
+                )
+                channels: set[str] = set()
+                deadline = time.monotonic() + 5
+                while "trades" not in channels or len(channels) < 2:
+                    assert time.monotonic() < deadline
+                    channels.add(json.loads(await ws.receive_str(timeout=5))["channel"])
+    assert set(mids) >= {"BTC", "ETH", "SOL"}
+
+
+def test_jarvis_sim_command_serves_the_venue() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jarvis.cli",
+            "sim",
+            "--port",
+            "0",
+            "--scenario",
+            "trend",
+            "--seed",
+            "9",
+            "--coins",
+            "BTC,ETH",
+            "--speed",
+            "5",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "scenario=trend" in line and "seed=9" in line
+        base_url = line.split()[2]
+        status, text = _post(base_url + "/info", b'{"type":"meta"}')
+        assert status == 200
+        assert [a["name"] for a in json.loads(text)["universe"]] == ["BTC", "ETH"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
