@@ -29,6 +29,7 @@ from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingMax
 from actors.rolling import RollingMin
 from actors.rolling import RollingSum
+from common.nautilus import PLACEHOLDER_INSTRUMENT_ID
 from common.nautilus import customdataclass_resolved
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "VolumeSpikeScanner",
 ]
 
-_PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.NONE")
 
 
 @unique
@@ -238,7 +238,7 @@ class ScannerAlert(Data):
 
     job: str = ""
     kind: str = ""
-    instrument_id: InstrumentId = _PLACEHOLDER_INSTRUMENT_ID
+    instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
     value: float = 0.0
     threshold: float = 0.0
     window_secs: float = 0.0

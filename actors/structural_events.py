@@ -23,6 +23,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingChange
+from common.nautilus import PLACEHOLDER_INSTRUMENT_ID
 from common.nautilus import customdataclass_resolved
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "StructuralMetrics",
 ]
 
-_PLACEHOLDER_INSTRUMENT_ID = InstrumentId.from_str("NONE.NONE")
 
 
 @unique
@@ -70,7 +70,7 @@ class StructuralEvent(Data):
     """
 
     kind: str = ""
-    instrument_id: InstrumentId = _PLACEHOLDER_INSTRUMENT_ID
+    instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
     value: float = 0.0
     threshold: float = 0.0
     window_secs: float = 0.0
