@@ -37,7 +37,7 @@ EXPANSION = {
 }
 
 
-def _state(ts: int, input_age_ms: int = 100, **fields: float) -> MarketState:
+def _state(ts: int, input_age_ms: int = 100, **fields: Any) -> MarketState:
     ctor: Any = MarketState
     state: MarketState = ctor(
         ts_event=ts,
@@ -65,7 +65,11 @@ def _run(
     return decisions
 
 
-def _every_second(fields: dict[str, float], start: int, stop: int) -> list[tuple[float, dict]]:
+def _every_second(
+    fields: dict[str, float],
+    start: int,
+    stop: int,
+) -> list[tuple[float, dict[str, float]]]:
     return [(float(t), fields) for t in range(start, stop + 1)]
 
 
