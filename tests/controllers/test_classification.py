@@ -37,7 +37,7 @@ EXPANSION = {
 }
 
 
-def _state(ts: int, input_age_ms: int = 100, **fields: Any) -> MarketState:
+def _state(ts: int, fields: dict[str, float], input_age_ms: int = 100) -> MarketState:
     ctor: Any = MarketState
     state: MarketState = ctor(
         ts_event=ts,
@@ -61,7 +61,7 @@ def _run(
     decisions: list[RegimeDecision] = []
     for secs, fields in fields_at:
         ts = T0 + round(secs * SEC)
-        decisions.extend(tracker.on_state(_state(ts, **state_kwargs, **fields), ts))
+        decisions.extend(tracker.on_state(_state(ts, fields, **state_kwargs), ts))
     return decisions
 
 
@@ -166,7 +166,7 @@ def test_both_regimes_holding_is_ambiguous_and_disabled() -> None:
         sideways_max_abs_depth_asymmetry_mean_15m=0.9,
     )
     tracker = RegimeTracker(IID, thresholds, 30.0, 10.0, 2_000)
-    state = _state(T0, **EXPANSION)
+    state = _state(T0, EXPANSION)
     assert tracker._holds(state, Regime.SIDEWAYS) and tracker._holds(state, Regime.EXPANSION)
 
     # Act / Assert
@@ -270,7 +270,7 @@ def test_an_unhealthy_feed_disables_at_once_and_names_the_stream() -> None:
     tracker = _tracker()
     _run(tracker, _every_second(SIDEWAYS, 0, 30))
     ts = T0 + 31 * SEC
-    decisions = tracker.on_state(_state(ts, **SIDEWAYS), ts, "l2Book:BTC STALE (no data 5s)")
+    decisions = tracker.on_state(_state(ts, SIDEWAYS), ts, "l2Book:BTC STALE (no data 5s)")
     assert _summary(decisions) == [("SIDEWAYS", "DISABLED", 31.0)]
     assert decisions[0].reason == "feed unhealthy"
     assert "l2Book:BTC" in decisions[0].inputs
