@@ -162,7 +162,10 @@ class _Managed:
     strategy_id: str
     instrument_id: InstrumentId
     side: StrategySide | None  # None: ungated user template
+    strategy: Strategy | None = None
     enabled: bool = False
+    # A gate decided before the strategy ran (it subscribes in on_start) is sent once it runs.
+    gate_pending: tuple[str, str] | None = None
     state: str = ""  # last reported StrategyStatus value ("" = never reported)
     flat: bool = True
 
@@ -270,7 +273,12 @@ class RegimeController(Controller):
         if self._cfg.load_strategy_state:
             self.cache.load_strategy(strategy)
         strategy_id = strategy.id.value
-        managed = _Managed(strategy_id=strategy_id, instrument_id=instrument_id, side=side)
+        managed = _Managed(
+            strategy_id=strategy_id,
+            instrument_id=instrument_id,
+            side=side,
+            strategy=strategy,
+        )
         self._managed[strategy_id] = managed
         self._instrument(instrument_id).strategies.append(managed)
         self.log.info(
@@ -328,6 +336,8 @@ class RegimeController(Controller):
             return
         managed.state = report.state
         managed.flat = report.flat
+        if managed.gate_pending is not None:
+            self._flush_gate(managed, report.ts_init)
         inst = self._instruments[managed.instrument_id]
         if inst.holder == report.strategy_id and report.state in (_SCANNING, _DISABLED):
             inst.holder = None
@@ -395,6 +405,9 @@ class RegimeController(Controller):
                     self._apply(inst, decision)
             if inst.outgoing is not None:
                 self._try_complete_handover(inst, now)
+            for managed in inst.strategies:
+                if managed.gate_pending is not None:
+                    self._flush_gate(managed, now)
             del instrument_id
 
     # -- decisions ---------------------------------------------------------------------------
@@ -480,7 +493,24 @@ class RegimeController(Controller):
 
     def _gate(self, managed: _Managed, enabled: bool, reason: str, now: int) -> None:
         managed.enabled = enabled
-        self._publish_gate(managed, "ENABLE" if enabled else "DISABLE", reason, now)
+        action = "ENABLE" if enabled else "DISABLE"
+        if not self._is_listening(managed):
+            managed.gate_pending = (action, reason)
+            return
+        managed.gate_pending = None
+        self._publish_gate(managed, action, reason, now)
+
+    def _is_listening(self, managed: _Managed) -> bool:
+        # It has reported (it subscribes before announcing itself) or it runs.
+        strategy = managed.strategy
+        return managed.state != "" or strategy is None or strategy.is_running
+
+    def _flush_gate(self, managed: _Managed, now: int) -> None:
+        pending = managed.gate_pending
+        if pending is None or not self._is_listening(managed):
+            return
+        managed.gate_pending = None
+        self._publish_gate(managed, pending[0], pending[1], now)
 
     def _publish_gate(self, managed: _Managed, action: str, reason: str, now: int) -> None:
         self.log.info(
