@@ -234,6 +234,19 @@ class RegimeController(Controller):
             self.clock.cancel_timer(self._timer_name)
         self._timer_armed = False
 
+    def on_reset(self) -> None:
+        """Forget regimes, hand-overs, grants and feed health (strategies stay managed)."""
+        for instrument_id, inst in list(self._instruments.items()):
+            fresh = _Instrument(tracker=self._new_tracker(instrument_id))
+            fresh.strategies = inst.strategies
+            self._instruments[instrument_id] = fresh
+        for managed in self._managed.values():
+            managed.enabled = False
+            managed.gate_pending = None
+        self._unhealthy.clear()
+        self.decisions.clear()
+        self.states_handled = 0
+
     # -- strategies --------------------------------------------------------------------------
 
     def add_strategy_from_config(
@@ -534,18 +547,19 @@ class RegimeController(Controller):
     def _instrument(self, instrument_id: InstrumentId) -> _Instrument:
         inst = self._instruments.get(instrument_id)
         if inst is None:
-            cfg = self._cfg
-            inst = _Instrument(
-                tracker=RegimeTracker(
-                    instrument_id,
-                    cfg.thresholds,
-                    cfg.enter_confirm_secs,
-                    cfg.exit_confirm_secs,
-                    cfg.max_state_age_ms,
-                ),
-            )
+            inst = _Instrument(tracker=self._new_tracker(instrument_id))
             self._instruments[instrument_id] = inst
         return inst
+
+    def _new_tracker(self, instrument_id: InstrumentId) -> RegimeTracker:
+        cfg = self._cfg
+        return RegimeTracker(
+            instrument_id,
+            cfg.thresholds,
+            cfg.enter_confirm_secs,
+            cfg.exit_confirm_secs,
+            cfg.max_state_age_ms,
+        )
 
     def _unhealthy_for(self, instrument_id: InstrumentId) -> str | None:
         if not self._unhealthy:
