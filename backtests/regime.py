@@ -102,11 +102,13 @@ def regime_timeline(
     builder: Mapping[str, Any] | None = None,
     controller: Mapping[str, Any] | None = None,
     instrument_ids: Iterable[InstrumentId] | None = None,
+    end_ns: int | None = None,
 ) -> RegimeRun:
     """
     Run the builder and the controller over a recording; return the regime changes.
 
     ``instrument_ids`` default: every perpetual the recording has market data for.
+    ``end_ns``: stop there (nothing stamped later is delivered, no timer fires later).
     """
     recorded = recording if isinstance(recording, RecordedData) else load_recording(recording)
     if instrument_ids is None:
@@ -153,7 +155,7 @@ def regime_timeline(
             )
         collector = _RegimeCollector()
         engine.add_actor(collector)
-        engine.run()
+        engine.run(end=None if end_ns is None else pd.Timestamp(end_ns, unit="ns", tz="UTC"))
         controller_obj: Any = engine.kernel._controller  # no public accessor (NAUTILUS_FACTS §1)
         states = int(getattr(controller_obj, "states_handled", 0))
         return RegimeRun(changes=list(collector.changes), instrument_ids=ids, states_handled=states)
