@@ -26,6 +26,8 @@ from nautilus_trader.test_kit.providers import TestInstrumentProvider
 
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
+from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
+from adapters.hyperliquid.data_types import FeedHealth
 from common.nautilus import custom_data_topic
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
@@ -62,21 +64,35 @@ Phases = Callable[[int], dict[str, float] | None]
 
 
 class Feeder(Actor):
-    """Publishes one hand-built MarketState per quote tick (None from `phases`: no state)."""
+    """Publishes one hand-built MarketState per quote tick (None from `phases`: no state),
+    and the FeedHealth changes of `health` (seconds -> (stream, status)) when their time comes."""
 
-    def __init__(self, phases: Phases) -> None:
+    def __init__(self, phases: Phases, health: dict[float, tuple[str, str]] | None = None) -> None:
         super().__init__()
         self._phases = phases
+        self._health = sorted((health or {}).items())
 
     def on_start(self) -> None:
         self.subscribe_quote_ticks(IID)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
+        while self._health and T0 + round(self._health[0][0] * SEC) <= tick.ts_init:
+            _, (stream, status) = self._health.pop(0)
+            ctor: Any = FeedHealth
+            health = ctor(
+                stream=stream,
+                status=status,
+                reason="test",
+                since_ns=tick.ts_init,
+                ts_event=tick.ts_init,
+                ts_init=tick.ts_init,
+            )
+            self.publish_data(FEED_HEALTH_DATA_TYPE, health)
         fields = self._phases(tick.ts_init - T0)
         if fields is None:
             return
-        ctor: Any = MarketState
-        state: MarketState = ctor(
+        make: Any = MarketState
+        state: MarketState = make(
             ts_event=tick.ts_init,
             ts_init=tick.ts_init,
             instrument_id=IID,
@@ -159,6 +175,7 @@ def _run(
     strategies: list[dict[str, Any]],
     secs: int = 30,
     during: Callable[[BacktestEngine, RegimeController], None] | None = None,
+    health: dict[float, tuple[str, str]] | None = None,
     **controller: Any,
 ) -> tuple[BacktestEngine, RegimeController, Recorder]:
     config = {
@@ -189,7 +206,7 @@ def _run(
     engine.add_data(_quotes(secs))
     recorder = Recorder()
     engine.add_actor(recorder)
-    engine.add_actor(Feeder(phases))
+    engine.add_actor(Feeder(phases, health))
     ctl: RegimeController = engine.kernel._controller  # type: ignore[assignment]
     recorder.trader = engine.trader
     if during is None:
@@ -477,3 +494,39 @@ def test_strategy_without_an_instrument_is_refused_with_a_clear_error() -> None:
             [{"strategy": ImportableStrategyConfig(STRATEGY_PATH, STRATEGY_CONFIG_PATH, raw)}],
             secs=1,
         )
+
+
+# -- feed health -----------------------------------------------------------------------------
+
+
+def test_an_unhealthy_stream_of_the_coin_disables_at_once_and_the_regime_returns_after_entry() -> (
+    None
+):
+    # Arrange: BTCUSDT's book stream goes STALE at 4 s and is OK again at 6 s; another coin's
+    # stream going bad at 3 s changes nothing.
+    engine, _, recorder = _run(
+        lambda t: SIDEWAYS,
+        [_strategy("GEO", "SIDEWAYS", "001")],
+        secs=10,
+        health={
+            3.0: ("l2Book:ETH", "STALE"),
+            4.0: ("l2Book:BTCUSDT", "STALE"),
+            6.0: ("l2Book:BTCUSDT", "OK"),
+        },
+    )
+    engine.dispose()
+
+    # Assert
+    changes = recorder.of(RegimeChange)
+    assert [(c.regime, c.reason, (c.ts_init - T0) / SEC) for c in changes] == [
+        ("SIDEWAYS", "SIDEWAYS held for 2s", 2.0),
+        ("DISABLED", "feed unhealthy", 4.0),
+        ("SIDEWAYS", "SIDEWAYS held for 2s", 8.0),
+    ]
+    assert "l2Book:BTCUSDT STALE" in changes[1].inputs
+    assert "l2Book:ETH" not in changes[1].inputs
+    assert [(s, a) for s, a, _ in _gates(recorder)] == [
+        ("ProtocolStrategy-001", "ENABLE"),
+        ("ProtocolStrategy-001", "DISABLE"),
+        ("ProtocolStrategy-001", "ENABLE"),
+    ]
