@@ -220,3 +220,40 @@ def test_exchange_response_shapes(kit: Any, engine: SimEngine, alice: Any, bob: 
     kit.assert_same_shape(cancel, kit.load_fixture("exchange_cancel_success.json"))
     kit.assert_same_shape(cancel_error, kit.load_fixture("exchange_cancel_error.json"))
     assert default == kit.load_fixture("exchange_default_ok.json")
+
+
+def test_user_signed_transfer_signed_for_mainnet_is_refused_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_usd_class_transfer_action
+
+    action = {"type": "usdClassTransfer", "amount": "1000", "toPerp": False, "nonce": kit.T0}
+    signature = sign_usd_class_transfer_action(alice.wallet, action, True)
+    assert action["hyperliquidChain"] == "Mainnet"  # the body says which chain it was signed for
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert "does not exist" in response["response"]
+    assert alice.address not in response["response"]
+    spot = engine.info({"type": "spotClearinghouseState", "user": alice.address}, kit.T0)
+    assert spot["balances"] == []
+
+
+def test_agent_approval_signed_for_mainnet_does_not_approve_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_agent
+
+    agent = "0x" + "1d" * 20
+    action = {"type": "approveAgent", "agentAddress": agent, "agentName": "x", "nonce": kit.T0}
+    signature = sign_agent(alice.wallet, action, True)
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert engine.info({"type": "userRole", "user": agent}, kit.T0) == {"role": "missing"}
