@@ -22,12 +22,12 @@ from adapters.hyperliquid.rate_limit import info_extra_weight
 from adapters.hyperliquid.rate_limit import info_weight
 from adapters.hyperliquid.rate_limit import jittered_backoff
 from adapters.hyperliquid.rate_limit import shared_rate_limiter
-from adapters.hyperliquid.schemas import CancelAction
-from adapters.hyperliquid.schemas import CancelWire
-from adapters.hyperliquid.schemas import LimitOrderType
-from adapters.hyperliquid.schemas import OrderAction
-from adapters.hyperliquid.schemas import OrderTypeWire
-from adapters.hyperliquid.schemas import OrderWire
+from adapters.hyperliquid.schemas.exchange import CancelAction
+from adapters.hyperliquid.schemas.exchange import CancelWire
+from adapters.hyperliquid.schemas.exchange import LimitOrderType
+from adapters.hyperliquid.schemas.exchange import OrderAction
+from adapters.hyperliquid.schemas.exchange import OrderTypeWire
+from adapters.hyperliquid.schemas.exchange import OrderWire
 
 
 class FakeTime:
