@@ -21,6 +21,24 @@ live and in a ``BacktestEngine``; it reads only the bus, the cache and its clock
 - Publishes ``RegimeChange`` and ``StrategyGate``; logs one line per decision with its inputs.
 
 Timers are armed on the first ``MarketState``, not in ``on_start`` (NAUTILUS_FACTS §1).
+
+In a node config (TOML, ``config/loading.py``)::
+
+    [node.controller]
+    controller_path = "controllers.regime:RegimeController"
+    config_path = "controllers.regime:RegimeControllerConfig"
+    [node.controller.config]
+    enter_confirm_secs = 30.0
+    [[node.controller.config.strategies]]
+    side = "SIDEWAYS"
+    [node.controller.config.strategies.strategy]
+    strategy_path = "strategies.geometry:Geometry"
+    config_path = "strategies.geometry:GeometryConfig"
+    config = { instrument_id = "BTC-USD-PERP.HYPERLIQUID" }
+
+At runtime (the intent compiler): ``add_strategy_from_config(ImportableStrategyConfig, ...)`` on
+the node's loop thread (``loop.call_soon_threadsafe``, NAUTILUS_FACTS §2), or NautilusTrader's
+``CreateStrategy`` command on ``"Controller.execute"`` (gate policy from the strategy config).
 """
 
 from __future__ import annotations
@@ -307,6 +325,33 @@ class RegimeController(Controller):
             if inst.enabled_side is side:
                 self._gate(managed, True, f"{side.value} side enabled", self.clock.timestamp_ns())
         return strategy
+
+    def create_strategy_from_config(
+        self,
+        strategy_config: ImportableStrategyConfig,
+        start: bool = True,
+    ) -> None:
+        """
+        NautilusTrader's ``CreateStrategy`` path (``"Controller.execute"``), made gate-aware.
+
+        Side, instrument and ``regime_gate`` come from the strategy config; ``start`` is
+        ignored: a strategy starts with the trader, or at once if the trader runs.
+        """
+        self.add_strategy_from_config(strategy_config)
+
+    def remove_strategy(self, strategy: Strategy) -> None:
+        """Stop and remove a strategy; forget it here and release any grant it held."""
+        managed = self._managed.pop(strategy.id.value, None)
+        if managed is not None:
+            inst = self._instruments[managed.instrument_id]
+            inst.strategies.remove(managed)
+            if inst.holder == managed.strategy_id:
+                inst.holder = None
+                now = self.clock.timestamp_ns()
+                self._publish_gate(managed, "RELEASE", "strategy removed", now)
+            if inst.outgoing is not None:
+                self._try_complete_handover(inst, self.clock.timestamp_ns())
+        super().remove_strategy(strategy)
 
     # -- inputs ------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
+from nautilus_trader.trading.messages import CreateStrategy
 
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
@@ -482,6 +483,49 @@ def test_a_strategy_added_at_runtime_is_started_and_gated_by_the_current_regime(
         ("ProtocolStrategy-001", "ENABLE"),
         ("ProtocolStrategy-002", "ENABLE"),
     ]
+
+
+def test_nautilus_create_strategy_command_goes_through_the_gate_policy() -> None:
+    def during(engine: BacktestEngine, ctl: RegimeController) -> None:
+        config = ImportableStrategyConfig(
+            strategy_path=STRATEGY_PATH,
+            config_path=STRATEGY_CONFIG_PATH,
+            config={"order_id_tag": "003", "instrument_id": str(IID), "side": "EXPANSION"},
+        )
+        engine.kernel.msgbus.send("Controller.execute", CreateStrategy(config))
+        assert [s.id.value for s in engine.trader.strategies()][-1] == "ProtocolStrategy-003"
+
+    engine, _, recorder = _run(
+        lambda t: SIDEWAYS,
+        [_strategy("GEO", "SIDEWAYS", "001")],
+        secs=6,
+        during=during,
+    )
+    engine.dispose()
+    # CAS is an EXPANSION strategy (from its own config): not enabled in SIDEWAYS.
+    assert [(s, a) for s, a, _ in _gates(recorder)] == [("ProtocolStrategy-001", "ENABLE")]
+
+
+def test_removing_the_holder_releases_the_instrument() -> None:
+    def during(engine: BacktestEngine, ctl: RegimeController) -> None:
+        geo = engine.trader.strategies()[0]
+        assert ctl.holder(IID) == "ProtocolStrategy-001"
+        ctl.remove_strategy(geo)
+        assert ctl.holder(IID) is None
+        assert engine.trader.strategies()[0].request_grant().granted is True  # type: ignore[attr-defined]
+
+    engine, ctl, recorder = _run(
+        lambda t: SIDEWAYS,
+        [
+            _strategy("GEO", "SIDEWAYS", "001", arm_on_enable=True),
+            _strategy("KIN", "SIDEWAYS", "002"),
+        ],
+        secs=6,
+        during=during,
+    )
+    engine.dispose()
+    assert ("ProtocolStrategy-001", "RELEASE") in [(s, a) for s, a, _ in _gates(recorder)]
+    assert ctl.holder(IID) == "ProtocolStrategy-002"
 
 
 def test_strategy_without_an_instrument_is_refused_with_a_clear_error() -> None:
