@@ -16,6 +16,7 @@ shortened through config). The recording is then:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from backtests.regime import regime_changes_hash
 from backtests.regime import regime_timeline
 from controllers.protocol import Regime
 from controllers.regime import RegimeController
+from jarvis.cli import main
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import run_node
@@ -130,3 +132,35 @@ def test_no_decision_depends_on_data_stamped_after_it(live_session: LiveSession)
         ).changes
         assert regime_changes_hash(cut) == regime_changes_hash(full[: k + 1]), k
         assert all(c.ts_init <= change.ts_init for c in cut)
+
+
+def test_jarvis_regime_prints_one_json_line_per_change(
+    live_session: LiveSession,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Arrange: the same overrides, from a TOML file as a user would give them.
+    overrides = tmp_path / "short.toml"
+    overrides.write_text(
+        "[builder]\nwindows_secs = [1.0, 5.0, 10.0, 20.0]\n"
+        "[controller]\nenter_confirm_secs = 3.0\nexit_confirm_secs = 2.0\n",
+    )
+    expected = regime_timeline(
+        load_recording(live_session.recording),
+        builder=BUILDER,
+        controller=CONTROLLER,
+    ).changes
+
+    # Act
+    code = main(
+        ["regime", "--recording", str(live_session.recording), "--config", str(overrides)],
+    )
+
+    # Assert
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    parsed = [json.loads(line) for line in lines]
+    assert [(p["instrument_id"], p["previous"], p["regime"], p["ts_ns"]) for p in parsed] == [
+        (str(c.instrument_id), c.previous, c.regime, c.ts_init) for c in expected
+    ]
+    assert parsed[0]["inputs"].startswith("EXPANSION[")
