@@ -452,7 +452,7 @@ class RegimeController(Controller):
 
     def _on_check(self, event: TimeEvent) -> None:
         now = event.ts_event
-        for instrument_id, inst in self._instruments.items():
+        for inst in self._instruments.values():
             if inst.last_input_ts_ns and inst.tracker.is_stale(inst.last_input_ts_ns, now):
                 age_ms = (now - inst.last_input_ts_ns) / 1e6
                 for decision in inst.tracker.force_disabled(
@@ -466,7 +466,6 @@ class RegimeController(Controller):
             for managed in inst.strategies:
                 if managed.gate_pending is not None:
                     self._flush_gate(managed, now)
-            del instrument_id
 
     # -- decisions ---------------------------------------------------------------------------
 
