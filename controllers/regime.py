@@ -609,11 +609,7 @@ class RegimeController(Controller):
         if not self._unhealthy:
             return None
         coin = coin_of(instrument_id)
-        bad = [
-            text
-            for stream, text in self._unhealthy.items()
-            if ":" not in stream or stream.split(":")[1] == coin
-        ]
+        bad = [text for stream, text in self._unhealthy.items() if _concerns(stream, coin)]
         return "; ".join(bad) if bad else None
 
     def _trader_risk_state(self) -> int:
@@ -641,3 +637,15 @@ class RegimeController(Controller):
         """The strategy holding the instrument's grant, if any."""
         inst = self._instruments.get(instrument_id)
         return None if inst is None else inst.holder
+
+
+def _concerns(stream: str, coin: str) -> bool:
+    """Whether a feed stream key (``health.stream_key``) concerns ``coin``.
+
+    ``"l2Book:BTC"``, ``"candle:BTC:1m"`` and HIP-3 ``"l2Book:dex:COIN"`` name their coin after
+    the channel; a key without a coin (``"allMids"``) concerns every coin.
+    """
+    _, sep, rest = stream.partition(":")
+    if not sep:
+        return True
+    return rest == coin or rest.startswith(coin + ":")

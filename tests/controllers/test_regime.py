@@ -3,6 +3,7 @@ runtime additions, and what it publishes -- with a real test strategy speaking t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,8 @@ from controllers.protocol import StrategyGate
 from controllers.protocol import StrategySide
 from controllers.protocol import StrategyState
 from controllers.regime import RegimeController
+from controllers.regime import RegimeControllerConfig
+from controllers.regime import _concerns
 
 INSTRUMENT = TestInstrumentProvider.btcusdt_perp_binance()
 IID = INSTRUMENT.id
@@ -574,3 +577,23 @@ def test_an_unhealthy_stream_of_the_coin_disables_at_once_and_the_regime_returns
         ("ProtocolStrategy-001", "DISABLE"),
         ("ProtocolStrategy-001", "ENABLE"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("stream", "coin", "concerns"),
+    [
+        ("l2Book:BTC", "BTC", True),
+        ("candle:BTC:1m", "BTC", True),
+        ("l2Book:BTCUSD", "BTC", False),
+        ("l2Book:ETH", "BTC", False),
+        ("l2Book:dex:COIN", "dex:COIN", True),
+        ("allMids", "BTC", True),
+    ],
+)
+def test_which_feed_streams_concern_a_coin(stream: str, coin: str, concerns: bool) -> None:
+    assert _concerns(stream, coin) is concerns
+
+
+def test_controller_config_errors_name_the_field() -> None:
+    with pytest.raises(ValueError, match="handover_timeout_secs"):
+        RegimeControllerConfig(handover_timeout_secs=math.nan)
