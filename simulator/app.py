@@ -68,6 +68,11 @@ class SimConfig:
         Verify L1 signatures with source "a" (mainnet) instead of "b".
     initial_usdc : float
         USDC every unknown account starts with (0: accounts must be funded).
+    hunter : bool
+        `cascade` only: a stop hunter shorts before the sell-off and covers into it
+        (`simulator.hunter`); off by default so the plain cascade market is unchanged.
+    ground_truth_path : str | None
+        Append the hunter's plan and orders to this JSON-lines file (implies `hunter`).
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +89,8 @@ class SimConfig:
     idle_timeout_secs: float = 60.0
     is_mainnet: bool = False
     initial_usdc: float = 0.0
+    hunter: bool = False
+    ground_truth_path: str | None = None
 
     def coin_specs(self) -> list[CoinSpec]:
         """The CoinSpecs of `coins`, failing loudly on an unknown name."""
@@ -101,7 +108,13 @@ def build_venue(config: SimConfig) -> SimVenue:
     market = None
     if config.market:
         market = LivingMarket(
-            engine, specs, scenario=config.scenario, seed=config.seed, activity=config.activity
+            engine,
+            specs,
+            scenario=config.scenario,
+            seed=config.seed,
+            activity=config.activity,
+            hunter=config.hunter,
+            ground_truth_path=config.ground_truth_path,
         )
     return SimVenue(
         engine, clock, market, step_ms=config.step_ms, idle_timeout_s=config.idle_timeout_secs

@@ -52,6 +52,12 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--activity", type=float, default=1.0, help="multiplier on background taker activity"
     )
     p_sim.add_argument("--mainnet", action="store_true", help="verify signatures as mainnet")
+    p_sim.add_argument(
+        "--hunter", action="store_true", help="cascade only: a stop hunter shorts, then covers"
+    )
+    p_sim.add_argument(
+        "--ground-truth", metavar="PATH", help="append the hunter's plan and orders (JSON lines)"
+    )
     p_sim.set_defaults(handler=_cmd_sim)
 
     p_fault = subparsers.add_parser(
@@ -95,6 +101,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         market=not args.no_market,
         activity=args.activity,
         is_mainnet=args.mainnet,
+        hunter=args.hunter,
+        ground_truth_path=args.ground_truth,
     )
 
     async def run() -> None:
