@@ -59,11 +59,12 @@ class ManipulatorDirection(StrEnum):
 class WalletBehaviour(Data):
     """One behaviour label given to one address on one instrument, with its evidence.
 
-    ``position_usd`` is the address's signed position notional at the label (+ long, - short),
-    ``entry_ns`` when that position left flat, ``exit_ns`` the exit that gave the label (0 if
-    none), ``holding_secs`` entry to exit (NaN if still open), ``cascade_ns`` the start of the
-    cascade concerned (0 if none), ``rolling_notional_usd`` the address's traded notional over
-    the tracker's window and ``is_large`` whether that makes it a large wallet.
+        ``position_usd`` is the address's signed position notional at the label (+ long, - short),
+        ``entry_ns`` when that position left flat, ``exit_ns`` the exit that gave the label (0 if
+        none), ``holding_secs`` entry to exit (NaN if still open), ``cascade_ns`` the start of the
+        cascade concerned (0 if none), ``rolling_notional_usd`` the address's traded notional over
+        the tracker's window, ``is_large`` whether that makes it a large wallet and ``taker_share``
+    the share of the position's building notional it took as the aggressor.
     """
 
     instrument_id: InstrumentId = PLACEHOLDER_INSTRUMENT_ID
@@ -76,6 +77,7 @@ class WalletBehaviour(Data):
     cascade_ns: int = 0
     rolling_notional_usd: float = 0.0
     is_large: bool = False
+    taker_share: float = 0.0
 
 
 @customdataclass_resolved

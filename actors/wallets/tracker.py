@@ -15,7 +15,9 @@ and exit times and holding periods, and labels behaviours from what was observed
 - ``CASCADE_EXIT``      a position reduced while a cascade runs or within ``post_cascade_secs``.
 
 A *manipulator* is an address labelled ``PRE_CASCADE_ENTRY``, or both ``CASCADE_EXIT`` and
-``SHORT_HOLD``, within ``label_ttl_secs``. It is *active* on an instrument while it holds a
+``SHORT_HOLD`` on positions it built mostly as the aggressor (share ``min_taker_share``: a
+market maker's inventory also round-trips quickly and is covered in cascades), within
+``label_ttl_secs``. It is *active* on an instrument while it holds a
 position there worth at least ``min_active_position_usd``; the direction is the side of the
 active manipulators' summed position.
 
@@ -60,6 +62,9 @@ _NAN = math.nan
 _PRE = Behaviour.PRE_CASCADE_ENTRY.value
 _EXIT = Behaviour.CASCADE_EXIT.value
 _SHORT = Behaviour.SHORT_HOLD.value
+_NONE = ManipulatorDirection.NONE.value
+_LONG = ManipulatorDirection.LONG.value
+_SHORT_SIDE = ManipulatorDirection.SHORT.value
 
 
 _POSITIVE_FIELDS = (
@@ -118,7 +123,8 @@ class WalletThresholds(NautilusConfig, frozen=True, kw_only=True):
         Labels concern positions whose peak notional reached this (small churn is ignored).
     min_taker_share : float, default 0.5
         Share of the position's building notional the address took as the aggressor, at least,
-        for a pre-cascade entry (a market maker filled passively is not a hunter).
+        for a pre-cascade entry, and for a short hold or cascade exit to count toward
+        manipulation (a market maker filled passively is not a hunter).
     min_active_position_usd : float, default 10_000
         A manipulator is active on an instrument while its position there is at least this.
     label_ttl_secs : float, default 3600
@@ -231,6 +237,7 @@ class _Wallet:
         "last_ns",
         "notional",
         "positions",
+        "taker_labels",
     )
 
     def __init__(self, address: str, ts_ns: int) -> None:
@@ -241,6 +248,7 @@ class _Wallet:
         self.notional = 0.0
         self.positions: dict[InstrumentId, _Position] = {}
         self.labels: dict[str, int] = {}
+        self.taker_labels: dict[str, int] = {}
         self.holds = 0
         self.hold_secs_sum = 0.0
         self.last_hold_secs = _NAN
@@ -460,12 +468,13 @@ class WalletTracker:
     def _evict(self) -> None:
         _, wallet = self._wallets.popitem(last=False)
         self.evictions += 1
-        self._manipulators.pop(wallet.address, None)
+        was_manipulator = self._manipulators.pop(wallet.address, 0) is None
         for iid in wallet.positions:
             opened = self._open.get(iid)
             if opened is not None and wallet.address in opened:
                 del opened[wallet.address]
-                self._refresh_state(iid, self._now)
+                if was_manipulator:
+                    self._refresh_state(iid, self._now)
 
     def _fill(
         self,
@@ -512,7 +521,8 @@ class WalletTracker:
             return
         # A reduction, a close or a flip.
         pos.last_exit_ns = now
-        self._maybe_cascade_exit(wallet, iid, pos, now)
+        if self._cascades:
+            self._maybe_cascade_exit(wallet, iid, pos, now)
         if new == 0.0 or (new > 0) != (old > 0):
             holding_ns = now - pos.entry_ns
             secs = holding_ns / _NS
@@ -571,6 +581,9 @@ class WalletTracker:
         cascade_ns: int,
     ) -> None:
         wallet.labels[behaviour] = now
+        taker_share = pos.taker_usd / pos.build_usd if pos.build_usd > 0 else 0.0
+        if taker_share >= self.thresholds.min_taker_share:
+            wallet.taker_labels[behaviour] = now
         holding = (exit_ns - pos.entry_ns) / _NS if exit_ns else _NAN
         self.behaviours.append(
             new_wallet_behaviour(
@@ -585,6 +598,7 @@ class WalletTracker:
                 cascade_ns=cascade_ns,
                 rolling_notional_usd=self._notional(wallet, now),
                 is_large=self.is_large(wallet.address, now),
+                taker_share=taker_share,
             ),
         )
         if wallet.address not in self._manipulators and self._is_manipulator(wallet, now):
@@ -595,7 +609,7 @@ class WalletTracker:
             self._refresh_state(iid, now)
 
     def _is_manipulator(self, wallet: _Wallet, now: int) -> bool:
-        labels = wallet.labels
+        labels = wallet.taker_labels
         floor = now - self._ttl_ns
         if labels.get(_PRE, -1) >= floor:
             return True
@@ -633,7 +647,8 @@ class WalletTracker:
             return 1
         return 0
 
-    def _compute_state(self, iid: InstrumentId, now: int) -> ManipulatorState:
+    def _strongest(self, iid: InstrumentId, now: int) -> tuple[_Wallet | None, float, int]:
+        """The largest active manipulator on ``iid``, the summed signed notional, the count."""
         net = 0.0
         best: _Wallet | None = None
         best_usd = 0.0
@@ -655,12 +670,15 @@ class WalletTracker:
             net += usd if pos.qty > 0 else -usd
             if usd > best_usd:
                 best, best_usd = wallet, usd
+        if best is not None and net == 0.0:
+            net = best.positions[iid].qty
+        return best, net, n_active
+
+    def _compute_state(self, iid: InstrumentId, now: int) -> ManipulatorState:
+        best, net, n_active = self._strongest(iid, now)
         if best is None:
             return new_manipulator_state(now, instrument_id=iid)
         pos = best.positions[iid]
-        signed = math.copysign(best_usd, pos.qty)
-        if net == 0.0:
-            net = signed
         direction = ManipulatorDirection.LONG if net > 0 else ManipulatorDirection.SHORT
         return new_manipulator_state(
             now,
@@ -668,22 +686,24 @@ class WalletTracker:
             is_manipulator_active=True,
             manipulator_direction=direction.value,
             address=best.address,
-            position_usd=signed,
+            position_usd=math.copysign(abs(pos.qty) * pos.px, pos.qty),
             behaviours=",".join(sorted(best.labels)),
             n_active=n_active,
         )
 
     def _refresh_state(self, iid: InstrumentId, now: int) -> None:
-        state = self._compute_state(iid, now)
-        key = (state.is_manipulator_active, state.manipulator_direction, state.address)
+        best, net, _ = self._strongest(iid, now)
+        if best is None:
+            key = (False, _NONE, "")
+        else:
+            key = (True, _LONG if net > 0 else _SHORT_SIDE, best.address)
         previous = self._last_state.get(iid)
         if previous == key:
             return
-        if previous is None and not state.is_manipulator_active:
-            self._last_state[iid] = key
-            return
         self._last_state[iid] = key
-        self.states.append(state)
+        if previous is None and best is None:
+            return
+        self.states.append(self._compute_state(iid, now))
 
     def last_states(self) -> dict[InstrumentId, tuple[bool, str, str]]:
         """The latest (active, direction, address) per instrument (for the heartbeat)."""

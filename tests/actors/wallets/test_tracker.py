@@ -416,3 +416,31 @@ def test_labels_and_states_up_to_a_time_never_depend_on_later_input(
     assert full.behaviours[: len(seen_behaviours)] == seen_behaviours
     assert full.states[: len(seen_states)] == seen_states
     assert all(b.ts_event <= timed[cut - 1][0] for b in seen_behaviours) if cut else True
+
+
+def _round_trip_through_a_cascade(tracker: WalletTracker, aggressive: bool) -> None:
+    # HUNTER shorts (as the aggressor or filled passively), the price slides, a cascade is
+    # signalled, and HUNTER covers everything inside it.
+    _trade(tracker, 0, 100.0, 300_000.0, OTHER, HUNTER, buyer_aggressed=not aggressive)
+    _price_slide(tracker, 200, 230, 100.0, 97.0)  # entry too old for PRE_CASCADE_ENTRY
+    tracker.on_cascade_signal(BTC, T0 + 231 * S)
+    _trade(tracker, 240, 97.0, 3_000 * 97.0, HUNTER, OTHER, buyer_aggressed=aggressive)
+
+
+def test_an_aggressive_short_hold_covered_in_a_cascade_makes_a_manipulator() -> None:
+    tracker = WalletTracker()
+
+    _round_trip_through_a_cascade(tracker, aggressive=True)
+
+    assert _labels(tracker, HUNTER) == ["CASCADE_EXIT", "SHORT_HOLD"]
+    assert tracker.is_manipulator(HUNTER, T0 + 240 * S)
+
+
+def test_a_market_makers_passive_round_trip_through_a_cascade_is_no_manipulator() -> None:
+    tracker = WalletTracker()
+
+    _round_trip_through_a_cascade(tracker, aggressive=False)
+
+    assert _labels(tracker, HUNTER) == ["CASCADE_EXIT", "SHORT_HOLD"]
+    assert all(b.taker_share == 0.0 for b in tracker.behaviours if b.address == HUNTER)
+    assert not tracker.is_manipulator(HUNTER, T0 + 240 * S)
