@@ -203,6 +203,7 @@ def act_create_sub_account(
         return err(errors.DESERIALIZE)
     address = "0x" + hashlib.sha256(f"sub:{account.address}:{name}".encode()).hexdigest()[:40]
     state.add_sub_account(account.address, address)
+    state.accounts[address].name = name
     return {"status": "ok", "response": {"type": "createSubAccount", "data": address}}
 
 

@@ -77,6 +77,7 @@ class SimAccount:
     schedule_cancel_count: int = 0
     sub_accounts: list[str] = field(default_factory=list)
     master: str | None = None
+    name: str = ""  # a sub-account's or vault's name (subAccounts, vaultDetails)
     # Per coin, resting non-reduce-only size and notional: [buy_sz, buy_ntl, sell_sz, sell_ntl].
     resting: dict[str, list[float]] = field(default_factory=dict)
     fee_taker: float = 0.00045
