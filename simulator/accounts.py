@@ -58,6 +58,8 @@ class SimAccount:
     address: str
     usdc: float = 0.0
     spot_usdc: float = 0.0
+    spot_tokens: dict[int, float] = field(default_factory=dict)  # spot balances but USDC
+    spot_entry_ntl: dict[int, float] = field(default_factory=dict)  # USD cost of each token
     deposited: bool = False
     positions: dict[str, SimPosition] = field(default_factory=dict)
     leverage: dict[str, tuple[bool, int]] = field(default_factory=dict)

@@ -22,10 +22,9 @@ from simulator.lifecycle import on_parent_filled
 from simulator.lifecycle import reducible
 from simulator.orders import SimOrder
 from simulator.orders import fmt_usd
+from simulator.spot import spot_fill_side
 from simulator.state import CANDLES_KEPT
 from simulator.state import DAY_MS
-from simulator.state import MAKER_FEE
-from simulator.state import TAKER_FEE
 from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.state import candle_bounds
@@ -122,8 +121,7 @@ def trade(
 ) -> None:
     """Book one trade of `qty` at `px` between a taker and a maker."""
     now = state.now
-    ntl_micro = px * qty
-    ntl = ntl_micro / 1_000_000
+    ntl = px * qty / market.ntl_scale
     tid = trade_id(maker.oid, taker.oid)
     taker.sz -= qty
     maker.sz -= qty
@@ -148,8 +146,16 @@ def trade(
     state.emit(TradePrint(market.coin, print_))
     record_volume(market, now, px, qty, ntl)
     backstop = liquidation is not None and liquidation["method"] == "backstop"
-    fee_rate_taker = 0.0 if backstop else TAKER_FEE
-    fee_rate_maker = 0.0 if backstop else MAKER_FEE
+    fee_rate_taker = 0.0 if backstop else market.taker_fee
+    fee_rate_maker = 0.0 if backstop else market.maker_fee
+    if market.is_spot:
+        spot_fill_side(state, taker_account, taker, market, px, qty, ntl, True, tid,
+                       action_hash, fee_rate_taker)  # fmt: skip
+        spot_fill_side(state, maker_account, maker, market, px, qty, ntl, False, tid,
+                       action_hash, fee_rate_maker)  # fmt: skip
+        key = str(now // DAY_MS)
+        state.exchange_volume[key] = state.exchange_volume.get(key, 0.0) + ntl
+        return
     fill_side(
         state, taker_account, taker, market, px, qty, ntl, True, tid, action_hash,
         fee_rate_taker, liquidation,

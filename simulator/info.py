@@ -21,14 +21,17 @@ from simulator.errors import DESERIALIZE
 from simulator.errors import InfoRequestError
 from simulator.funding import current_funding_rate
 from simulator.orders import fmt_usd
+from simulator.spot import spot_balances
 from simulator.state import DAY_MS
 from simulator.state import HOUR_MS
+from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.views import all_mids
 from simulator.views import asset_ctx
 from simulator.views import candles
 from simulator.views import l2_book
 from simulator.views import open_orders_of
+from simulator.views import spot_mid
 
 MAX_FILLS = 2000
 MAX_TIME_RANGE_ITEMS = 500
@@ -53,11 +56,14 @@ def _int_param(body: dict[str, Any], key: str, required: bool = True) -> int | N
     return value
 
 
-def _time_window(body: dict[str, Any], now_ms: int) -> tuple[int, int]:
-    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive)."""
-    start = _int_param(body, "startTime")
+def _time_window(body: dict[str, Any], now_ms: int, start_required: bool = True) -> tuple[int, int]:
+    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive).
+
+    The user ledgers (userFunding, userNonFundingLedgerUpdates) are asked without startTime by
+    ccxt's fetchFundingHistory / fetchLedger, which work on the venue: there it defaults to 0
+    [inferred from ccxt]."""
+    start = _int_param(body, "startTime", required=start_required) or 0
     end = _int_param(body, "endTime", required=False)
-    assert start is not None
     return start, end if end is not None else now_ms
 
 
@@ -70,6 +76,14 @@ def _rows_in(rows: Any, window: tuple[int, int]) -> list[dict[str, Any]]:
 def _coin(state: VenueState, body: dict[str, Any]) -> str:
     coin = body.get("coin")
     if not isinstance(coin, str) or coin not in state.markets:
+        raise InfoRequestError(DESERIALIZE)
+    return coin
+
+
+def _book_coin(state: VenueState, body: dict[str, Any]) -> str:
+    """A perp coin or a spot pair name (books, candles and trades exist for both)."""
+    coin = body.get("coin")
+    if not isinstance(coin, str) or (coin not in state.markets and coin not in state.spot_markets):
         raise InfoRequestError(DESERIALIZE)
     return coin
 
@@ -130,24 +144,26 @@ def spot_meta(state: VenueState) -> dict[str, Any]:
     return {"tokens": tokens, "universe": universe}
 
 
+def spot_ctx(market: MarketState) -> dict[str, Any]:
+    """The spot asset context of one pair (spotMetaAndAssetCtxs / activeSpotAssetCtx).
+
+    Supplies are not modelled: the listed token is given a fixed supply of one billion."""
+    mid = spot_mid(market)
+    return {
+        "prevDayPx": fmt_usd(market.prev_day_px, 8),
+        "dayNtlVlm": fmt_usd(market.day_ntl, 8),
+        "markPx": fmt_usd(mid, 8),
+        "midPx": fmt_usd(mid, 8),
+        "circulatingSupply": "1000000000.0",
+        "coin": market.coin,
+        "totalSupply": "1000000000.0",
+        "dayBaseVlm": market.sz_str(market.day_base),
+    }
+
+
 def spot_ctxs(state: VenueState) -> list[dict[str, Any]]:
-    """Spot asset contexts (static: the simulator runs no spot market)."""
-    out = []
-    for pair in state.spot_pairs:
-        px = fmt_usd(pair.initial_px, 8)
-        out.append(
-            {
-                "dayNtlVlm": "0.0",
-                "markPx": px,
-                "midPx": px,
-                "prevDayPx": px,
-                "circulatingSupply": "1000000000.0",
-                "coin": pair.name,
-                "totalSupply": "1000000000.0",
-                "dayBaseVlm": "0.0",
-            }
-        )
-    return out
+    """Spot asset contexts, one per pair in `spotMeta.universe` order."""
+    return [spot_ctx(state.spot_markets[pair.name]) for pair in state.spot_pairs]
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -244,20 +260,8 @@ def clearinghouse_state(state: VenueState, user: str, now_ms: int) -> dict[str, 
 
 
 def spot_clearinghouse_state(state: VenueState, user: str) -> dict[str, Any]:
-    """`spotClearinghouseState`: the spot USDC balance when there is one."""
-    account = state.accounts.get(user)
-    balances = []
-    if account is not None and account.spot_usdc:
-        balances.append(
-            {
-                "coin": "USDC",
-                "token": 0,
-                "total": fmt_usd(account.spot_usdc, 8),
-                "hold": "0.0",
-                "entryNtl": "0.0",
-            }
-        )
-    return {"balances": balances}
+    """`spotClearinghouseState`: every token balance with what open orders hold."""
+    return {"balances": spot_balances(state, state.accounts.get(user))}
 
 
 def _aggregate(fills: list[dict[str, Any]], sz_decimals: dict[str, int]) -> list[dict[str, Any]]:
@@ -304,7 +308,7 @@ def _h_all_mids(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
 
 
 def _h_l2_book(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(state, body)
+    coin = _book_coin(state, body)
     n_sig = body.get("nSigFigs")
     mantissa = body.get("mantissa")
     if n_sig is not None and (not isinstance(n_sig, int) or not 2 <= n_sig <= 5):
@@ -318,7 +322,7 @@ def _h_candles(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     req = body.get("req")
     if not isinstance(req, dict):
         raise InfoRequestError(DESERIALIZE)
-    coin = _coin(state, req)
+    coin = _book_coin(state, req)
     interval = req.get("interval")
     start = _int_param(req, "startTime")
     end = _int_param(req, "endTime", required=False)
@@ -405,7 +409,7 @@ def _h_user_fills_by_time(state: VenueState, body: dict[str, Any], now_ms: int) 
 
 def _h_user_funding(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(state, body)
-    window = _time_window(body, now_ms)
+    window = _time_window(body, now_ms, start_required=False)
     if account is None:
         return []
     return _rows_in(account.fundings, window)[:MAX_TIME_RANGE_ITEMS]
@@ -413,7 +417,7 @@ def _h_user_funding(state: VenueState, body: dict[str, Any], now_ms: int) -> Any
 
 def _h_ledger(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(state, body)
-    window = _time_window(body, now_ms)
+    window = _time_window(body, now_ms, start_required=False)
     if account is None:
         return []
     return _rows_in(account.ledger, window)[:MAX_TIME_RANGE_ITEMS]
@@ -514,8 +518,8 @@ def _h_user_role(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
 
 
 def _h_recent_trades(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(state, body)
-    return list(state.markets[coin].trades)[-100:][::-1]
+    coin = _book_coin(state, body)
+    return list(state.market(coin).trades)[-100:][::-1]
 
 
 # --- frontend and account summaries (answered so clients that ask for them do not stall) ------
@@ -820,5 +824,7 @@ __all__ = [
     "net_deposits",
     "portfolio",
     "spot_clearinghouse_state",
+    "spot_ctx",
+    "spot_ctxs",
     "spot_meta",
 ]

@@ -41,6 +41,7 @@ from simulator.events import UserFill
 from simulator.events import UserFunding
 from simulator.events import UserLiquidation
 from simulator.faults import FaultState
+from simulator.info import spot_ctx
 from simulator.state_feeds import LEDGER_CHANNEL
 from simulator.state_feeds import STATE_CHANNELS
 from simulator.state_feeds import StateFeeds
@@ -124,7 +125,8 @@ def parse_subscription(raw: Any, coins: Iterable[str]) -> Sub:
     if kind == "activeAssetData":
         user = raw.get("user")
         coin = raw.get("coin")
-        if not is_valid_address(user) or not isinstance(coin, str):
+        spot = isinstance(coin, str) and ("/" in coin or coin.startswith("@"))
+        if not is_valid_address(user) or not isinstance(coin, str) or spot:  # perps only
             raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
         if coin not in coins:
             raise UnknownCoinError(f"Unknown coin {coin}")
@@ -388,7 +390,7 @@ class FeedPublisher:
         elif kind == "allMids":
             conn.send(encode_frame("allMids", {"mids": engine.all_mids()}))
         elif kind == "activeAssetCtx" and coin is not None:
-            conn.send(encode_frame("activeAssetCtx", {"coin": coin, "ctx": engine.asset_ctx(coin)}))
+            conn.send(encode_frame(*self._ctx_frame(coin)))
         elif kind == "userFills" and sub.user is not None:
             body: dict[str, Any] = {"type": "userFills", "user": sub.user}
             if sub.aggregate:
@@ -476,8 +478,15 @@ class FeedPublisher:
             for sub in self.hub.keys_of_type("activeAssetCtx|"):
                 coin = sub.coin
                 if coin is not None:
-                    data = {"coin": coin, "ctx": engine.asset_ctx(coin)}
-                    hub.publish(sub.key, "activeAssetCtx", coin, data)
+                    channel, data = self._ctx_frame(coin)
+                    hub.publish(sub.key, channel, coin, data)
+
+    def _ctx_frame(self, coin: str) -> tuple[str, dict[str, Any]]:
+        """activeAssetCtx data; a spot pair's arrives on channel activeSpotAssetCtx."""
+        spot = self.engine.spot_markets.get(coin)
+        if spot is not None:
+            return "activeSpotAssetCtx", {"coin": coin, "ctx": spot_ctx(spot)}
+        return "activeAssetCtx", {"coin": coin, "ctx": self.engine.asset_ctx(coin)}
 
     def _push_states(self, now_ms: int, users: set[str] | None) -> None:
         """Push each per-user state stream (of `users`, or all) whose content changed."""

@@ -148,6 +148,7 @@ def session() -> Iterator[Session]:
                 {"type": "activeAssetData", "user": user, "coin": "BTC"},
                 {"type": "spotState", "user": user},
                 {"type": "userNonFundingLedgerUpdates", "user": user},
+                {"type": "activeAssetCtx", "coin": "PURR/USDC"},
             ):
                 ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
             ws.send(
@@ -174,6 +175,7 @@ def _trade(s: Session) -> None:
     r.append(ex.cancel("BTC", resting))
     r.append(ex.update_leverage(10, "BTC"))
     r.append(ex.usd_class_transfer(25.0, False))  # a ledger row (userNonFundingLedgerUpdates)
+    s.notes["spot_buy"] = ex.market_open("PURR/USDC", True, 60.0)  # a spot fill, 12 USDC
     s.collect()
     _notify_and_liquidate(s)
     s.sim.step(8)
@@ -701,3 +703,38 @@ def test_ledger_channel_sends_a_snapshot_then_the_new_rows(session: Session) -> 
     assert {"type": "accountClassTransfer", "usdc": "25.0", "toPerp": False} in [
         row["delta"] for row in later
     ]
+
+
+# --- spot --------------------------------------------------------------------------------------
+
+
+def _spot_fill_shape() -> Shape:
+    """A spot fill: the captured PURR/USDC fill merged with the newest fill fields (twapId)."""
+    perp_fills = [fill for f in frames("ws_userFills.json") for fill in f["data"]["fills"]]
+    return shape_of([*fixture("info_userFills_spot.json"), *perp_fills])
+
+
+def test_spot_fill_reaches_user_fills_in_the_venue_shape(session: Session) -> None:
+    assert "filled" in session.notes["spot_buy"]["response"]["data"]["statuses"][0]
+    spot = [
+        fill
+        for frame in session.frames["userFills"]
+        for fill in frame["data"]["fills"]
+        if fill["coin"] == "PURR/USDC"
+    ]
+    assert spot and all(f["dir"] == "Buy" and f["feeToken"] == "PURR" for f in spot)
+    _check([spot], _spot_fill_shape(), "spot userFills", CLOID_OPTIONAL)
+
+
+def test_spot_state_shows_the_bought_token(session: Session) -> None:
+    last = session.frames["spotState"][-1]["data"]["spotState"]["balances"]
+    purr = next(b for b in last if b["coin"] == "PURR")
+    assert float(purr["total"]) == pytest.approx(60 * (1 - 0.0007))
+
+
+def test_spot_asset_ctx_matches_venue_capture(session: Session) -> None:
+    captured = frames("ws_activeSpotAssetCtx.json")
+    _check(session.frames.get("activeSpotAssetCtx", []), shape_of(*captured), "activeSpotAssetCtx")
+    ctx_shape = shape_of([f["data"]["ctx"] for f in captured])
+    ctxs = [response[1] for response in session.responses["spotMetaAndAssetCtxs"]]
+    _check(ctxs, ctx_shape, "spotMetaAndAssetCtxs contexts")
