@@ -29,6 +29,7 @@ from simulator.orders import round_px_sig
 from simulator.placement import place
 from simulator.specs import CoinSpec
 from simulator.state import LIQUIDATOR_ADDRESS
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 from simulator.state import VenueState
 from simulator.state import hash_hex
 from simulator.triggers import check_triggers
@@ -58,7 +59,7 @@ class SimEngine(VenueState):
         is_mainnet: bool = False,
         initial_usdc: float = 0.0,
         enforce_address_rate_limit: bool = True,
-        schedule_cancel_min_volume_usd: float = 0.0,
+        schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD,
     ) -> None:
         super().__init__(
             coins,
