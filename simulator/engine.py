@@ -19,8 +19,8 @@ from typing import Any
 from simulator import errors
 from simulator.events import SimEvent
 from simulator.exchange import handle_exchange
+from simulator.funding import advance_funding
 from simulator.funding import current_funding_rate
-from simulator.funding import pay_funding
 from simulator.info import handle_info
 from simulator.lifecycle import cancel_order
 from simulator.liquidation import check_liquidations
@@ -154,12 +154,13 @@ class SimEngine(VenueState):
     # --- time, /exchange, /info -----------------------------------------------------------------
 
     def tick(self, now_ms: int) -> None:
-        """Let time pass: scheduleCancel expiry, triggers on the mark, liquidations, funding."""
+        """Let time pass: scheduleCancel expiry, triggers on the mark, liquidations, funding
+        (premium samples every 5 s, payments every hour)."""
         self.now = now_ms
         expire_schedule_cancels(self, now_ms)
         check_triggers(self, now_ms)
         check_liquidations(self, now_ms)
-        pay_funding(self, now_ms)
+        advance_funding(self, now_ms)
         self.flush_books()
 
     def exchange(self, body: dict[str, Any], now_ms: int) -> dict[str, Any]:

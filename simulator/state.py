@@ -97,6 +97,9 @@ class MarketState:
         self.prev_day_px = spec.initial_px
         self.candles: dict[str, dict[int, list[Any]]] = {iv: {} for iv in CANDLE_INTERVAL_MS}
         self.funding_history: list[dict[str, Any]] = []
+        # Premium samples of the current funding hour (see `funding`).
+        self.premium_sum = 0.0
+        self.premium_samples = 0
         self.triggers: dict[int, SimOrder] = {}
 
     def px_str(self, units: int) -> str:
@@ -160,6 +163,7 @@ class VenueState:
         self.next_lid = 1
         self.now = 0
         self.last_funding_hour: int | None = None
+        self.next_sample_ms: int | None = None
         self.exchange_volume: dict[str, float] = {}
         self.spot_tokens = DEFAULT_SPOT_TOKENS
         self.spot_pairs = DEFAULT_SPOT_PAIRS
