@@ -30,6 +30,7 @@ from simulator.server import SimVenue
 from simulator.server import build_app
 from simulator.specs import DEFAULT_COINS
 from simulator.specs import CoinSpec
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ class SimConfig:
         Verify L1 signatures with source "a" (mainnet) instead of "b".
     initial_usdc : float
         USDC every unknown account starts with (0: accounts must be funded).
+    schedule_cancel_min_volume_usd : float
+        Lifetime traded volume an account needs before scheduleCancel (the dead-man switch) is
+        accepted; the venue's $1,000,000 by default, 0 turns the gate off. Test accounts get
+        volume with `fund(..., volume_usd=...)`.
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +89,14 @@ class SimConfig:
     idle_timeout_secs: float = 60.0
     is_mainnet: bool = False
     initial_usdc: float = 0.0
+    schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
+
+    def __post_init__(self) -> None:
+        if self.schedule_cancel_min_volume_usd < 0:
+            raise ValueError(
+                "SimConfig.schedule_cancel_min_volume_usd must be >= 0, "
+                f"got {self.schedule_cancel_min_volume_usd}"
+            )
 
     def coin_specs(self) -> list[CoinSpec]:
         """The CoinSpecs of `coins`, failing loudly on an unknown name."""
@@ -96,7 +109,12 @@ class SimConfig:
 def build_venue(config: SimConfig) -> SimVenue:
     """Engine, clock and market for `config`, wired into a SimVenue (no sockets yet)."""
     specs = config.coin_specs()
-    engine = SimEngine(specs, is_mainnet=config.is_mainnet, initial_usdc=config.initial_usdc)
+    engine = SimEngine(
+        specs,
+        is_mainnet=config.is_mainnet,
+        initial_usdc=config.initial_usdc,
+        schedule_cancel_min_volume_usd=config.schedule_cancel_min_volume_usd,
+    )
     clock = SimClock(start_ms=config.start_ms, speed=config.speed, manual=config.stepped)
     market = None
     if config.market:
@@ -170,9 +188,9 @@ class SimServer:
         """Stepped mode: advance the market `n` steps now; returns venue time."""
         return self.venue.advance(n)
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user`."""
-        self.venue.fund(user, usdc)
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC (and optionally lifetime traded volume) to `user`."""
+        self.venue.fund(user, usdc, volume_usd)
 
     def set_oracle(self, coin: str, px: float) -> None:
         """Move `coin`'s oracle and mark to `px` now (to fire triggers, liquidations)."""
@@ -270,11 +288,11 @@ class SimThread:
         assert server is not None
         return self.call(lambda: server.step(n))
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user`."""
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC (and optionally lifetime traded volume) to `user`."""
         server = self.server
         assert server is not None
-        self.call(lambda: server.fund(user, usdc))
+        self.call(lambda: server.fund(user, usdc, volume_usd))
 
     def set_oracle(self, coin: str, px: float) -> None:
         """Move `coin`'s oracle and mark to `px` now."""

@@ -26,7 +26,9 @@ faults:
   pause-market / resume-market            stop / restart background makers and takers
   jump-clock --ms 3600000                 jump venue time forward
   clear                                   remove every fault
-  fund --user 0x... --usdc 10000          credit perp USDC (not a fault, same endpoint family)
+  fund --user 0x... --usdc 10000 [--volume-usd 1000000]
+                                          credit perp USDC (and lifetime traded volume, which
+                                          the venue's scheduleCancel gate needs); not a fault
   state                                   print the simulator's state
 """
 
@@ -52,6 +54,13 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--activity", type=float, default=1.0, help="multiplier on background taker activity"
     )
     p_sim.add_argument("--mainnet", action="store_true", help="verify signatures as mainnet")
+    p_sim.add_argument(
+        "--schedule-cancel-min-volume-usd",
+        type=float,
+        default=None,
+        help="traded volume an account needs before scheduleCancel is accepted "
+        "(default: the venue's 1000000; 0 turns the gate off)",
+    )
     p_sim.set_defaults(handler=_cmd_sim)
 
     p_fault = subparsers.add_parser(
@@ -72,6 +81,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_fault.add_argument("--path", choices=("info", "exchange"))
     p_fault.add_argument("--user")
     p_fault.add_argument("--usdc", type=float)
+    p_fault.add_argument("--volume-usd", type=float, default=0.0)
     p_fault.set_defaults(handler=_cmd_sim_fault)
 
 
@@ -83,19 +93,27 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     from simulator.app import SimServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = SimConfig(
-        host=args.host,
-        port=args.port,
-        scenario=args.scenario,
-        seed=args.seed,
-        coins=tuple(c.strip().upper() for c in args.coins.split(",") if c.strip()),
-        speed=args.speed,
-        stepped=args.stepped,
-        step_ms=args.step_ms,
-        market=not args.no_market,
-        activity=args.activity,
-        is_mainnet=args.mainnet,
-    )
+    gate: dict[str, Any] = {}
+    if args.schedule_cancel_min_volume_usd is not None:
+        gate["schedule_cancel_min_volume_usd"] = args.schedule_cancel_min_volume_usd
+    try:
+        config = SimConfig(
+            host=args.host,
+            port=args.port,
+            scenario=args.scenario,
+            seed=args.seed,
+            coins=tuple(c.strip().upper() for c in args.coins.split(",") if c.strip()),
+            speed=args.speed,
+            stepped=args.stepped,
+            step_ms=args.step_ms,
+            market=not args.no_market,
+            activity=args.activity,
+            is_mainnet=args.mainnet,
+            **gate,
+        )
+    except ValueError as exc:
+        print(f"jarvis sim: {exc}", flush=True)
+        return 2
 
     async def run() -> None:
         server = SimServer(config)
@@ -124,7 +142,11 @@ def build_fault_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         if value is not None:
             params[name] = value
     if args.kind == "fund":
-        return "/admin/fund", {"user": args.user, "usdc": args.usdc}
+        return "/admin/fund", {
+            "user": args.user,
+            "usdc": args.usdc,
+            "volumeUsd": getattr(args, "volume_usd", 0.0) or 0.0,
+        }
     if args.kind == "state":
         return "/admin/state", {}
     return f"/admin/fault/{args.kind}", params

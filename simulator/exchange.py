@@ -10,11 +10,6 @@ from typing import Any
 
 from adapters.hyperliquid.numbers import is_valid_address
 from adapters.hyperliquid.schemas.exchange import USER_SIGNED_ACTION_TYPES
-from adapters.hyperliquid.signing import InvalidSignatureError
-from adapters.hyperliquid.signing import MalformedActionError
-from adapters.hyperliquid.signing import UnsupportedActionError
-from adapters.hyperliquid.signing import recover_l1_signer
-from adapters.hyperliquid.signing import recover_user_signed_signer
 from simulator import errors
 from simulator.account_actions import act_approve_agent
 from simulator.account_actions import act_create_sub_account
@@ -30,6 +25,9 @@ from simulator.order_actions import act_modify
 from simulator.order_actions import act_order
 from simulator.order_actions import act_schedule_cancel
 from simulator.order_actions import err
+from simulator.signatures import SignatureRejected
+from simulator.signatures import recover_l1
+from simulator.signatures import recover_user_signed
 from simulator.state import DAY_MS
 from simulator.state import VenueState
 
@@ -82,12 +80,10 @@ def handle_exchange(state: VenueState, body: Any, now_ms: int) -> dict[str, Any]
         if user_signed:
             if expires_after is not None:
                 return err(errors.EXPIRES_AFTER_USER_SIGNED)
-            signer = recover_user_signed(state, action, signature)
+            signer = recover_user_signed(action, signature, state.is_mainnet)
         else:
-            signer = recover_l1_signer(
-                action, nonce, vault, expires_after, state.is_mainnet, signature
-            )
-    except (InvalidSignatureError, MalformedActionError, UnsupportedActionError, ValueError):
+            signer = recover_l1(action, nonce, vault, expires_after, state.is_mainnet, signature)
+    except SignatureRejected:
         return err(errors.DESERIALIZE)
     signer = signer.lower()
 
@@ -131,16 +127,6 @@ def handle_exchange(state: VenueState, body: Any, now_ms: int) -> dict[str, Any]
     if handler is None:
         return err(errors.DESERIALIZE)
     return handler(state, account, action, signer, now_ms, nonce)
-
-
-def recover_user_signed(
-    state: VenueState, action: dict[str, Any], signature: dict[str, Any]
-) -> str:
-    chain = "Mainnet" if state.is_mainnet else "Testnet"
-    if action.get("hyperliquidChain") != chain:
-        # The venue hashes with its own chain, so a wrong-chain signature recovers garbage.
-        action = {**action, "hyperliquidChain": chain}
-    return recover_user_signed_signer(action, signature)
 
 
 def check_nonce(state: VenueState, signer: str, nonce: int, now_ms: int) -> str | None:

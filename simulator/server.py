@@ -104,9 +104,12 @@ class SimVenue:
         finally:
             self._drain(now)
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user` (admin; tests need funded accounts)."""
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC to `user` (admin; tests need funded accounts), and optionally
+        lifetime traded volume (accounts that must pass the venue's volume gates)."""
         self.engine.credit_usdc(user.lower(), usdc)
+        if volume_usd:
+            self.engine.credit_volume(user, volume_usd)
         self._drain(self.clock.now_ms())
 
     def step(self, now_ms: int | None = None) -> int:
@@ -359,9 +362,13 @@ class _Handlers:
             return web.json_response({"status": "err", "error": str(exc)}, status=400)
         user = params.get("user")
         usdc = params.get("usdc")
+        volume = params.get("volumeUsd", 0.0)
         if not isinstance(user, str) or not isinstance(usdc, (int, float)):
             return web.json_response({"status": "err", "error": "need user and usdc"}, status=400)
-        self.venue.fund(user, float(usdc))
+        if not isinstance(volume, (int, float)) or volume < 0:
+            error = "volumeUsd must be a number >= 0"
+            return web.json_response({"status": "err", "error": error}, status=400)
+        self.venue.fund(user, float(usdc), float(volume))
         return web.json_response({"status": "ok"})
 
     async def admin_step(self, request: web.Request) -> web.StreamResponse:

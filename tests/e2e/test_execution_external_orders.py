@@ -30,6 +30,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
 from jarvis.testkit import read_logs
@@ -127,7 +128,7 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
         SimThread(SimConfig(coins=("BTC",), market=False, seed=5)) as sim,
     ):
         patch.setenv(KEY_ENV, KEY)
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         sim.fund(COUNTERPARTY, 1_000_000)
         ctx = venue_info(sim, {"type": "metaAndAssetCtxs"})[1][0]
         px = int(Decimal(ctx["oraclePx"]))

@@ -50,6 +50,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
 from jarvis.testkit import read_logs
@@ -142,7 +143,7 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
     log_dir = tmp_path_factory.mktemp("exec_node_logs")
     result = Session()
     with SimThread(SimConfig(coins=("BTC", "ETH"), seed=5)) as sim:
-        sim.fund(ADDRESS, 1_000_000)
+        fund_test_account(sim, ADDRESS, 1_000_000)
         sim.fund(address_from_private_key(TAKER_KEY), 1_000_000)
         node, driver = build_node(sim.base_url, log_dir)
         result.driver = driver

@@ -29,6 +29,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_node_config
@@ -113,7 +114,7 @@ def test_restarted_node_reconciles_open_orders_and_position_the_same_way_twice(
     tmp_path: Path,
 ) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=3)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         admin_pause(sim)
         node, driver = build_node(sim.base_url, tmp_path, "first")
 
@@ -160,7 +161,7 @@ def test_restarted_node_reconciles_open_orders_and_position_the_same_way_twice(
 
 def test_dead_man_switch_cancels_orders_after_the_node_is_gone(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=4)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node, driver = build_node(
             sim.base_url, tmp_path, "deadman", dead_man_switch_secs=6.0, dead_man_refresh_secs=1.0
         )
@@ -200,7 +201,7 @@ def test_liquidation_in_a_cascade_leaves_positions_and_balances_consistent(
 ) -> None:
     config = SimConfig(coins=("BTC",), scenario="cascade", seed=9, speed=2.0)
     with SimThread(config) as sim:
-        sim.fund(ADDRESS, 2_000)
+        fund_test_account(sim, ADDRESS, 2_000)
         node, driver = build_node(
             sim.base_url, tmp_path, "cascade", claims=True, leverage={"BTC": 20}
         )

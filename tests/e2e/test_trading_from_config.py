@@ -50,6 +50,7 @@ from jarvis.testkit import Driver
 from jarvis.testkit import DriverConfig
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
 from jarvis.testkit import replace_node
@@ -95,7 +96,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         SimThread(SimConfig(seed=9)) as sim,
     ):
         patch.setenv(KEY_ENV, KEY)
-        sim.fund(ADDRESS, FUNDED_USDC)
+        fund_test_account(sim, ADDRESS, FUNDED_USDC)
         engine = sim.server.venue.engine  # type: ignore[union-attr]
         node = build_node(_loaded(sim.base_url, log_dir), new_event_loop())
         driver = Driver(DriverConfig(strategy_id="DRIVER-001", instrument_id=BTC))

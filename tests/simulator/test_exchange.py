@@ -99,7 +99,7 @@ def test_agent_with_expired_validity_is_refused(kit: Any, engine: SimEngine, ali
 
 
 def test_reused_nonce_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
     first = alice.l1(action, nonce=kit.T0)
 
     again = alice.l1(action, nonce=kit.T0)
@@ -111,7 +111,7 @@ def test_reused_nonce_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> No
 def test_nonces_out_of_order_are_fine_but_not_below_the_100_highest(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
     assert alice.l1(action, nonce=kit.T0 + 10)["status"] == "ok"
     assert alice.l1(action, nonce=kit.T0 + 5)["status"] == "ok"
     for i in range(100):
@@ -125,7 +125,7 @@ def test_nonces_out_of_order_are_fine_but_not_below_the_100_highest(
 
 def test_nonce_outside_the_time_window_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> None:
     day = 86_400_000
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
 
     old = alice.l1(action, nonce=kit.T0 - 2 * day - 1)
     future = alice.l1(action, nonce=kit.T0 + day + 1)
@@ -139,7 +139,7 @@ def test_nonce_outside_the_time_window_is_rejected(kit: Any, engine: SimEngine, 
 def test_expires_after_in_the_past_rejects_the_action(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
 
     expired = alice.l1(action, kit.T0, expires_after=kit.T0 - 1)
     live = alice.l1(action, kit.T0, expires_after=kit.T0 + 5_000)
@@ -220,3 +220,40 @@ def test_exchange_response_shapes(kit: Any, engine: SimEngine, alice: Any, bob: 
     kit.assert_same_shape(cancel, kit.load_fixture("exchange_cancel_success.json"))
     kit.assert_same_shape(cancel_error, kit.load_fixture("exchange_cancel_error.json"))
     assert default == kit.load_fixture("exchange_default_ok.json")
+
+
+def test_user_signed_transfer_signed_for_mainnet_is_refused_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_usd_class_transfer_action
+
+    action = {"type": "usdClassTransfer", "amount": "1000", "toPerp": False, "nonce": kit.T0}
+    signature = sign_usd_class_transfer_action(alice.wallet, action, True)
+    assert action["hyperliquidChain"] == "Mainnet"  # the body says which chain it was signed for
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert "does not exist" in response["response"]
+    assert alice.address not in response["response"]
+    spot = engine.info({"type": "spotClearinghouseState", "user": alice.address}, kit.T0)
+    assert spot["balances"] == []
+
+
+def test_agent_approval_signed_for_mainnet_does_not_approve_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_agent
+
+    agent = "0x" + "1d" * 20
+    action = {"type": "approveAgent", "agentAddress": agent, "agentName": "x", "nonce": kit.T0}
+    signature = sign_agent(alice.wallet, action, True)
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert engine.info({"type": "userRole", "user": agent}, kit.T0) == {"role": "missing"}

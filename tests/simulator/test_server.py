@@ -217,18 +217,35 @@ def test_post_requests_echo_their_id(sim: SimThread) -> None:
 
 
 def test_silent_socket_is_closed_after_the_idle_timeout_but_a_pinging_one_stays() -> None:
-    config = SimConfig(stepped=True, idle_timeout_secs=0.6)
-    with SimThread(config) as sim, connect(sim.ws_url) as silent, connect(sim.ws_url) as chatty:
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline:
-            chatty.send('{"method":"ping"}')
-            time.sleep(0.2)
-        with pytest.raises(ConnectionClosed):
-            while True:
-                silent.recv(timeout=2)
+    idle_secs = 1.5
+    config = SimConfig(stepped=True, idle_timeout_secs=idle_secs)
+    with SimThread(config) as sim:
+        started = time.monotonic()  # before the server can note either socket's activity
+        with connect(sim.ws_url) as silent, connect(sim.ws_url) as chatty:
+            _expect_idle_close(silent, chatty, started, idle_secs)
+
+
+def _expect_idle_close(
+    silent: ClientConnection, chatty: ClientConnection, started: float, idle_secs: float
+) -> None:
+    """Poll until the server closes `silent`, keeping `chatty` busy meanwhile."""
+    deadline = started + idle_secs + 30.0
+    silent_closed = False
+    # Keep the chatty socket busy (a ping every ~0.1 s, far inside the idle window) and
+    # poll the silent one until the server closes it.
+    while not silent_closed and time.monotonic() < deadline:
         chatty.send('{"method":"ping"}')
-        texts = [chatty.recv(timeout=2) for _ in range(3)]
-        assert '{"channel":"pong"}' in texts
+        try:
+            silent.recv(timeout=0.1)
+        except TimeoutError:
+            continue
+        except ConnectionClosed:
+            silent_closed = True
+    assert silent_closed, "the silent socket was never closed"
+    assert time.monotonic() - started >= idle_secs, "closed before the idle timeout"
+    chatty.send('{"method":"ping"}')
+    texts = [chatty.recv(timeout=5) for _ in range(3)]
+    assert '{"channel":"pong"}' in texts
 
 
 # --- clock -----------------------------------------------------------------------------------
@@ -308,3 +325,22 @@ def test_jarvis_sim_command_serves_the_venue() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_admin_fund_gives_volume_and_refuses_a_negative_one() -> None:
+    user = "0x" + "5d" * 20
+    with SimThread(SimConfig(stepped=True, market=False)) as sim:
+        body = {"user": user, "usdc": 5, "volumeUsd": 2500.5}
+        ok = _post(sim.base_url + "/admin/fund", json.dumps(body).encode())
+        body["volumeUsd"] = -1
+        refused = _post(sim.base_url + "/admin/fund", json.dumps(body).encode())
+        query = {"type": "userRateLimit", "user": user}
+        limits = _post(sim.base_url + "/info", json.dumps(query).encode())
+    assert ok == (200, '{"status": "ok"}')
+    assert refused[0] == 400
+    assert json.loads(limits[1])["cumVlm"] == "2500.5"
+
+
+def test_sim_config_refuses_a_negative_volume_gate_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="schedule_cancel_min_volume_usd"):
+        SimConfig(schedule_cancel_min_volume_usd=-5.0)

@@ -143,7 +143,7 @@ async def test_agent_of_another_account_fails_naming_its_master() -> None:
 async def test_key_check_leaves_an_existing_dead_man_switch_alone() -> None:
     cancel_at = time.time_ns() // 1_000_000 + 120_000
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(MASTER, 1_000)
+        sim.fund(MASTER, 1_000, volume_usd=1_000_000)  # the venue's dead-man switch volume gate
         await approve_agent(sim, address_from_private_key(AGENT_KEY))
         answer = sim.venue.exchange(signed_by_master({"type": "scheduleCancel", "time": cancel_at}))
         assert answer["status"] == "ok", answer
