@@ -834,7 +834,8 @@ def venue() -> Iterator[Venue]:
     with SimThread(config) as sim:
         wallet = eth_account.Account.from_key(MASTER_KEY)
         scratch_wallet = eth_account.Account.from_key(SCRATCH_KEY)
-        sim.fund(wallet.address, 1_000_000.0)
+        # The master has the trading history the venue's dead-man-switch volume gate asks for.
+        sim.fund(wallet.address, 1_000_000.0, volume_usd=10_000_000.0)
         sim.fund(scratch_wallet.address, 1_000.0)
         sim.step(8)
         v = Venue(
