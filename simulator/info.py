@@ -19,11 +19,10 @@ from simulator.accounts import liquidation_px
 from simulator.accounts import open_order_margin
 from simulator.errors import DESERIALIZE
 from simulator.errors import InfoRequestError
-from simulator.funding import current_funding_rate
+from simulator.funding import predicted_fundings
 from simulator.orders import fmt_usd
 from simulator.spot import spot_balances
 from simulator.state import DAY_MS
-from simulator.state import HOUR_MS
 from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.views import all_mids
@@ -568,16 +567,9 @@ def _h_exchange_status(state: VenueState, body: dict[str, Any], now_ms: int) -> 
 
 
 def _h_predicted_fundings(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    """`predictedFundings`: per coin, the venue's own (`HlPerp`) next rate (capture:
-    predictedFundings excerpt). Other venues' rates (BinPerp, BybitPerp) are not simulated."""
-    next_hour = (now_ms // HOUR_MS + 1) * HOUR_MS
-    out = []
-    for spec in state.coins:
-        rate, _ = current_funding_rate(state, spec.name)
-        entry = {"fundingRate": fmt_usd(rate, 10), "nextFundingTime": next_hour}
-        entry["fundingIntervalHours"] = 1
-        out.append([spec.name, [["HlPerp", entry]]])
-    return out
+    """`predictedFundings`: the venue's own (`HlPerp`) rate per coin (see `funding`); other
+    venues' rates (BinPerp, BybitPerp) are not simulated."""
+    return predicted_fundings(state, now_ms)
 
 
 def active_asset_data(state: VenueState, user: str, coin: str) -> dict[str, Any]:
