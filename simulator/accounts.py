@@ -80,6 +80,8 @@ class SimAccount:
     sub_accounts: list[str] = field(default_factory=list)
     master: str | None = None
     name: str = ""  # a sub-account's or vault's name (subAccounts, vaultDetails)
+    # The most each approved builder may charge, in tenths of a basis point (maxBuilderFee).
+    builder_fees: dict[str, int] = field(default_factory=dict)
     # Per coin, resting non-reduce-only size and notional: [buy_sz, buy_ntl, sell_sz, sell_ntl].
     resting: dict[str, list[float]] = field(default_factory=dict)
     fee_taker: float = 0.00045

@@ -12,6 +12,7 @@ from typing import Any
 from simulator.accounts import SimAccount
 from simulator.accounts import SimPosition
 from simulator.accounts import reserve
+from simulator.builders import builder_fee
 from simulator.events import TradePrint
 from simulator.events import UserFill
 from simulator.lifecycle import after_position_change
@@ -188,7 +189,12 @@ def fill_side(
     px_f = market.px_float(px)
     closed_pnl = apply_fill(account, pos, order.is_buy, qty, px_f, ntl)
     fee = round(ntl * fee_rate, 6)
-    account.usdc = round(account.usdc - fee, 6)
+    paid_builder = 0.0
+    if order.builder is not None:
+        paid_builder = round(builder_fee(ntl, order.builder[1]), 6)
+        builder = state.account(order.builder[0])
+        builder.usdc = round(builder.usdc + paid_builder, 6)
+    account.usdc = round(account.usdc - fee - paid_builder, 6)
     account.cum_vlm += ntl
     fill: dict[str, Any] = {
         "coin": market.coin,
@@ -202,12 +208,14 @@ def fill_side(
         "hash": action_hash,
         "oid": order.oid,
         "crossed": crossed,
-        "fee": fmt_usd(fee),
+        "fee": fmt_usd(fee + paid_builder),  # the total fee, the builder's included
         "tid": tid,
     }
     if order.cloid is not None:
         fill["cloid"] = order.cloid
     fill["feeToken"] = "USDC"
+    if paid_builder:
+        fill["builderFee"] = fmt_usd(paid_builder)
     fill["twapId"] = None
     if liquidation is not None:
         fill["liquidation"] = dict(liquidation)

@@ -620,11 +620,11 @@ def _h_active_asset_data(state: VenueState, body: dict[str, Any], now_ms: int) -
 
 
 def _h_max_builder_fee(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    """`maxBuilderFee`: a bare integer in tenths of a basis point (GitBook info endpoint).
-    Always 0: the simulator refuses `approveBuilderFee`, so no builder is ever approved."""
-    _user(body)
-    _address_param(body, "builder")
-    return 0
+    """`maxBuilderFee`: the user's approval for a builder, a bare integer in tenths of a basis
+    point (GitBook info endpoint); 0 when never approved."""
+    account = _account(state, body)
+    builder = _address_param(body, "builder")
+    return account.builder_fees.get(builder, 0) if account is not None else 0
 
 
 def net_deposits(account: SimAccount | None) -> float:

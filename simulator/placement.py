@@ -201,6 +201,7 @@ def new_order(
     if trigger is not None:
         order.is_trigger = True
         order.is_market, order.trigger_px, order.tpsl = trigger
+    order.builder = state.action_builder
     return order
 
 

@@ -19,6 +19,7 @@ import hashlib
 from typing import Any
 
 from simulator.accounts import SimAccount
+from simulator.builders import builder_fee
 from simulator.events import UserFill
 from simulator.orders import SimOrder
 from simulator.orders import fmt_usd
@@ -124,20 +125,24 @@ def spot_fill_side(
     start = spot_balance(account, base.index)
     closed_pnl = 0.0
     entry = account.spot_entry_ntl.get(base.index, 0.0)
+    received = size if order.is_buy else ntl
+    fee_token = base if order.is_buy else quote
+    fee = round(received * fee_rate, fee_token.wei_decimals)
+    paid_builder = 0.0
+    if order.builder is not None:  # taken from the received token too, paid to the builder
+        paid_builder = round(builder_fee(received, order.builder[1]), fee_token.wei_decimals)
+        builder = state.account(order.builder[0])
+        _add(builder, fee_token.index, paid_builder, fee_token.wei_decimals)
     if order.is_buy:
-        fee = round(size * fee_rate, base.wei_decimals)
-        fee_token = base
         _add(account, quote.index, -ntl, quote.wei_decimals)
-        _add(account, base.index, size - fee, base.wei_decimals)
+        _add(account, base.index, size - fee - paid_builder, base.wei_decimals)
         account.spot_entry_ntl[base.index] = entry + ntl
     else:
-        fee = round(ntl * fee_rate, quote.wei_decimals)
-        fee_token = quote
         sold_entry = entry * size / start if start > 0 else 0.0
         closed_pnl = ntl - sold_entry
         account.spot_entry_ntl[base.index] = max(0.0, entry - sold_entry)
         _add(account, base.index, -size, base.wei_decimals)
-        _add(account, quote.index, ntl - fee, quote.wei_decimals)
+        _add(account, quote.index, ntl - fee - paid_builder, quote.wei_decimals)
     account.cum_vlm += ntl
     fill: dict[str, Any] = {
         "coin": market.coin,
@@ -151,12 +156,14 @@ def spot_fill_side(
         "hash": action_hash,
         "oid": order.oid,
         "crossed": crossed,
-        "fee": fmt_usd(fee, fee_token.wei_decimals),
+        "fee": fmt_usd(fee + paid_builder, fee_token.wei_decimals),
         "tid": tid,
     }
     if order.cloid is not None:
         fill["cloid"] = order.cloid
     fill["feeToken"] = fee_token.name
+    if paid_builder:
+        fill["builderFee"] = fmt_usd(paid_builder, fee_token.wei_decimals)
     fill["twapId"] = None
     account.fills.append(fill)
     state.emit(UserFill(account.address, fill))

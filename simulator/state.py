@@ -198,6 +198,9 @@ class VenueState:
         self.exchange_volume: dict[str, float] = {}
         self.spot_tokens = DEFAULT_SPOT_TOKENS
         self.spot_pairs = DEFAULT_SPOT_PAIRS
+        # The builder (address, fee in tenths of a bp) of the order action being placed, like
+        # `now` a context of the current call: every order the action creates carries it.
+        self.action_builder: tuple[str, int] | None = None
         self.tokens: dict[int, SpotTokenSpec] = {t.index: t for t in self.spot_tokens}
         # Spot books by pair name; kept apart from `markets`, which is the perp universe.
         self.spot_markets: dict[str, MarketState] = {}

@@ -36,7 +36,7 @@ PERP = "BTC/USDC:USDC"
 ETH_PERP = "ETH/USDC:USDC"
 SPOT = "PURR/USDC"
 
-_NO_TRANSFERS = "transfers to other users, vaults, staking or the bridge are not simulated"
+_NO_TRANSFERS = "transfers to other users, between dexs or tokens are not simulated"
 _NO_DEPLOY = "token and perp deployment (HIP-1/2/3) is not simulated"
 _NO_VALIDATOR = "validators and consensus are not simulated"
 _NO_ABSTRACTION = "unified / dex-abstraction accounts are not simulated"
@@ -51,11 +51,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "sdk.Exchange.usd_transfer": _NO_TRANSFERS,
     "sdk.Exchange.spot_transfer": _NO_TRANSFERS,
     "sdk.Exchange.token_delegate": _NO_STAKING,
-    "sdk.Exchange.withdraw_from_bridge": _NO_TRANSFERS,
-    "sdk.Exchange.approve_builder_fee": (
-        "builder fees are not simulated (approveBuilderFee refused, maxBuilderFee 0); ccxt, "
-        "which approves a 0.01% builder fee by default, trades here without paying it"
-    ),
     "sdk.Exchange.use_big_blocks": "HyperEVM block sizes do not exist here",
     "sdk.Exchange.convert_to_multi_sig_user": "multi-sig accounts are not simulated",
     "sdk.Exchange.multi_sig": "multi-sig accounts are not simulated",
@@ -96,7 +91,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     ),
     "sdk.Info.user_twap_slice_fills": "TWAP orders are not simulated (422)",
     "sdk.Info.user_vault_equities": "vault deposits are not simulated (422)",
-    "ccxt.withdraw": "withdrawals (withdraw3) are not simulated",
 }
 
 # Calls that fail inside the client, before any request, exactly as they would on the venue:
@@ -661,6 +655,9 @@ def _ccxt_calls(v: Venue) -> list[tuple[str, Callable[[], Any]]]:
     def market_order() -> None:
         order = cx.create_market_order(ETH_PERP, "buy", 0.01, price(ETH_PERP, 1.0))
         assert order["id"], order
+        # As on the venue, ccxt approved its builder and names it on every order.
+        fill = v.info.user_fills(v.user)[0]
+        assert fill["coin"] == "ETH" and float(fill["builderFee"]) > 0, fill
         v.step()
 
     def reduce_only() -> None:
