@@ -738,3 +738,12 @@ def test_spot_asset_ctx_matches_venue_capture(session: Session) -> None:
     ctx_shape = shape_of([f["data"]["ctx"] for f in captured])
     ctxs = [response[1] for response in session.responses["spotMetaAndAssetCtxs"]]
     _check(ctxs, ctx_shape, "spotMetaAndAssetCtxs contexts")
+
+
+def test_spot_clearinghouse_state_matches_venue_capture(session: Session) -> None:
+    spot = frames("ws_spotState.json")[0]["data"]["spotState"]
+    expected = shape_of({"balances": spot["balances"]})  # /info carries no token map
+    values = session.responses["spotClearinghouseState"]
+    _check(values, expected, "/info spotClearinghouseState")
+    coins = {b["coin"] for v in values for b in v["balances"]}
+    assert coins == {"USDC", "PURR"}
