@@ -20,6 +20,7 @@ from simulator.accounts import open_order_margin
 from simulator.errors import DESERIALIZE
 from simulator.errors import InfoRequestError
 from simulator.funding import predicted_fundings
+from simulator.info_unmodelled import UNMODELLED_HANDLERS
 from simulator.orders import fmt_usd
 from simulator.spot import spot_balances
 from simulator.state import DAY_MS
@@ -786,6 +787,7 @@ _HANDLERS: dict[str, InfoHandler] = {
     "subAccounts": _h_sub_accounts,
     "referral": _h_referral,
     "vaultDetails": _h_vault_details,
+    **UNMODELLED_HANDLERS,
 }
 
 SUPPORTED_INFO_TYPES: tuple[str, ...] = tuple(_HANDLERS)

@@ -218,6 +218,7 @@ def _trade(s: Session) -> None:
         {"type": "subAccounts", "user": s.user},
         {"type": "referral", "user": s.user},
         {"type": "vaultDetails", "vaultAddress": s.notes["vault"]},
+        {"type": "delegatorSummary", "user": s.user},
     ):
         s.info(body)
 
@@ -475,6 +476,12 @@ DOCS_ACTIVE_ASSET_DATA_CROSS = {
     "availableToTrade": ["37019438.0284740031", "37019438.0284740031"],
     "markPx": "4.4716",
 }
+DOCS_DELEGATOR_SUMMARY = {
+    "delegated": "12060.16529862",
+    "undelegated": "0.0",
+    "totalPendingWithdrawal": "0.0",
+    "nPendingWithdrawals": 0,
+}
 DOCS_PORTFOLIO_PERIOD = {
     "accountValueHistory": [[1741886630493, "0.0"]],
     "pnlHistory": [[1741886630493, "0.0"]],
@@ -582,6 +589,7 @@ FRONTEND_INFO_CASES = [
         lambda: shape_of(*_frame_data("ws_activeAssetData.json"), DOCS_ACTIVE_ASSET_DATA_CROSS),
     ),
     ("maxBuilderFee", lambda: shape_of(1)),  # DOCS: a bare integer
+    ("delegatorSummary", lambda: shape_of(DOCS_DELEGATOR_SUMMARY)),
     ("portfolio", lambda: shape_of(DOCS_PORTFOLIO)),
     ("subAccounts", lambda: shape_of(DOCS_SUB_ACCOUNTS)),
     # DOCS shows a parent vault; a vault without child vaults has relationship {"type":"normal"}
