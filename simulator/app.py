@@ -25,6 +25,9 @@ from aiohttp import web
 
 from simulator.clock import SimClock
 from simulator.engine import SimEngine
+from simulator.latency import NO_LATENCY
+from simulator.latency import LatencyConfig
+from simulator.latency import LatencyModel
 from simulator.market import LivingMarket
 from simulator.server import SimVenue
 from simulator.server import build_app
@@ -73,6 +76,9 @@ class SimConfig:
         Lifetime traded volume an account needs before scheduleCancel (the dead-man switch) is
         accepted; the venue's $1,000,000 by default, 0 turns the gate off. Test accounts get
         volume with `fund(..., volume_usd=...)`.
+    latency : LatencyConfig
+        Request and stream delays with jitter, seeded by `seed` (`latency.latency_profile`:
+        "none", the default, or "mainnet-like").
     """
 
     host: str = "127.0.0.1"
@@ -90,12 +96,18 @@ class SimConfig:
     is_mainnet: bool = False
     initial_usdc: float = 0.0
     schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
+    latency: LatencyConfig = NO_LATENCY
 
     def __post_init__(self) -> None:
         if self.schedule_cancel_min_volume_usd < 0:
             raise ValueError(
                 "SimConfig.schedule_cancel_min_volume_usd must be >= 0, "
                 f"got {self.schedule_cancel_min_volume_usd}"
+            )
+        if not isinstance(self.latency, LatencyConfig):
+            raise ValueError(
+                "SimConfig.latency must be a LatencyConfig (see latency_profile), "
+                f"got {self.latency!r}"
             )
 
     def coin_specs(self) -> list[CoinSpec]:
@@ -122,7 +134,12 @@ def build_venue(config: SimConfig) -> SimVenue:
             engine, specs, scenario=config.scenario, seed=config.seed, activity=config.activity
         )
     return SimVenue(
-        engine, clock, market, step_ms=config.step_ms, idle_timeout_s=config.idle_timeout_secs
+        engine,
+        clock,
+        market,
+        step_ms=config.step_ms,
+        idle_timeout_s=config.idle_timeout_secs,
+        latency=LatencyModel(config.latency, config.seed),
     )
 
 
