@@ -34,6 +34,7 @@ from simulator.server import build_app
 from simulator.specs import DEFAULT_COINS
 from simulator.specs import CoinSpec
 from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
+from simulator.stress import StressBookFeed
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class SimConfig:
     latency : LatencyConfig
         Request and stream delays with jitter, seeded by `seed` (`latency.latency_profile`:
         "none", the default, or "mainnet-like").
+    stress_book_fps : float
+        Stress mode (0: off): every subscribed l2Book stream also gets this many varied book
+        frames a second (`simulator.stress`; load tests only, not venue truth).
     """
 
     host: str = "127.0.0.1"
@@ -97,6 +101,7 @@ class SimConfig:
     initial_usdc: float = 0.0
     schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
     latency: LatencyConfig = NO_LATENCY
+    stress_book_fps: float = 0.0
 
     def __post_init__(self) -> None:
         if self.schedule_cancel_min_volume_usd < 0:
@@ -104,6 +109,8 @@ class SimConfig:
                 "SimConfig.schedule_cancel_min_volume_usd must be >= 0, "
                 f"got {self.schedule_cancel_min_volume_usd}"
             )
+        if self.stress_book_fps < 0:
+            raise ValueError(f"SimConfig.stress_book_fps must be >= 0, got {self.stress_book_fps}")
         if not isinstance(self.latency, LatencyConfig):
             raise ValueError(
                 "SimConfig.latency must be a LatencyConfig (see latency_profile), "
@@ -151,6 +158,7 @@ class SimServer:
         self.venue = build_venue(config)
         self.port = config.port
         self._runner: Any = None
+        self.stress: StressBookFeed | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -177,6 +185,9 @@ class SimServer:
             self.port = sockets[0].getsockname()[1]
         if not self.config.stepped:
             self._tasks.append(asyncio.create_task(self._market_loop()))
+        if self.config.stress_book_fps > 0:
+            self.stress = StressBookFeed(venue, self.config.stress_book_fps)
+            self._tasks.append(asyncio.create_task(self.stress.run()))
         self._tasks.append(asyncio.create_task(self._idle_loop()))
 
     async def stop(self) -> None:

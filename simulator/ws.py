@@ -220,6 +220,11 @@ class WsConnection:
             await self.ws.close()
 
     @property
+    def backlog(self) -> int:
+        """Frames queued but not yet written."""
+        return len(self._queue)
+
+    @property
     def closed(self) -> bool:
         """Whether this connection no longer sends."""
         return self._closed

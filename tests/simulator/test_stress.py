@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import urllib.request
 from typing import Any
 
+import pytest
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect
 
@@ -64,3 +67,56 @@ def test_a_normal_seeded_scenario_still_serves_the_same_frames() -> None:
 
     assert sum(1 for f in frames if f.startswith('{"channel":"l2Book"')) > 100
     assert digest == PINNED_QUIET_SEED7_FRAMES_SHA256
+
+
+def _post_json(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_stress_mode_serves_the_venue_book_with_one_level_varied_per_frame() -> None:
+    config = SimConfig(stepped=True, scenario="quiet", seed=7, stress_book_fps=2_000.0)
+    with SimThread(config) as sim, connect(sim.ws_url) as ws:
+        sim.step(4)
+        truth = _post_json(sim.base_url + "/info", {"type": "l2Book", "coin": "BTC"})
+        ws.recv(timeout=30)
+        sub = {"type": "l2Book", "coin": "BTC"}
+        ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
+        books: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 60
+        while len(books) < 400 and time.monotonic() < deadline:
+            msg = json.loads(ws.recv(timeout=30))
+            if msg["channel"] == "l2Book":
+                books.append(msg["data"])
+        assert sim.server is not None and sim.server.stress is not None
+        published = sim.server.stress.frames_published
+
+    assert len(books) == 400
+    assert published >= 399  # the snapshot plus stress frames
+    venue_levels = truth["levels"]
+    assert [len(side) for side in venue_levels] == [20, 20]  # 20 maker levels per side
+    varied = 0
+    for book in books:
+        assert book["coin"] == "BTC" and book["time"] == truth["time"]
+        differences = 0
+        for side, venue_side in zip(book["levels"], venue_levels, strict=True):
+            assert [lvl["px"] for lvl in side] == [lvl["px"] for lvl in venue_side]
+            for level, venue_level in zip(side, venue_side, strict=True):
+                if level["sz"] != venue_level["sz"]:
+                    differences += 1
+                    lot = 10**-5  # BTC szDecimals 5
+                    assert float(level["sz"]) - float(venue_level["sz"]) == pytest.approx(lot)
+        assert differences <= 1
+        varied += differences
+    assert varied > 100  # the firehose really changes the book, frame after frame
+
+
+def test_stress_mode_is_off_by_default_and_refuses_a_negative_rate() -> None:
+    assert SimConfig().stress_book_fps == 0.0
+    with SimThread(SimConfig(stepped=True, market=False)) as sim:
+        assert sim.server is not None and sim.server.stress is None
+    with pytest.raises(ValueError, match="stress_book_fps"):
+        SimConfig(stress_book_fps=-1.0)
