@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 SCENARIO_NAMES = ("quiet", "trend", "cascade", "thin")
+LATENCY_NAMES = ("none", "mainnet-like")
 FAULT_HELP = """\
 faults:
   drop-ws                                 drop every WebSocket connection
@@ -55,6 +56,19 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p_sim.add_argument("--mainnet", action="store_true", help="verify signatures as mainnet")
     p_sim.add_argument(
+        "--stress-book-fps",
+        type=float,
+        default=0.0,
+        help="stress mode: this many extra (varied, not venue-true) l2Book frames a second on "
+        "every subscribed book stream, for load tests (default 0: off)",
+    )
+    p_sim.add_argument(
+        "--latency",
+        choices=LATENCY_NAMES,
+        default="none",
+        help="request and stream delays with jitter (seeded by --seed)",
+    )
+    p_sim.add_argument(
         "--schedule-cancel-min-volume-usd",
         type=float,
         default=None,
@@ -91,6 +105,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 
     from simulator.app import SimConfig
     from simulator.app import SimServer
+    from simulator.latency import latency_profile
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     gate: dict[str, Any] = {}
@@ -109,6 +124,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
             market=not args.no_market,
             activity=args.activity,
             is_mainnet=args.mainnet,
+            latency=latency_profile(args.latency),
+            stress_book_fps=args.stress_book_fps,
             **gate,
         )
     except ValueError as exc:
@@ -121,7 +138,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mode = "stepped" if config.stepped else f"speed x{config.speed:g}"
         print(
             f"jarvis sim: {server.base_url} (ws {server.ws_url}) scenario={config.scenario} "
-            f"seed={config.seed} coins={','.join(config.coins)} {mode}",
+            f"seed={config.seed} coins={','.join(config.coins)} {mode} latency={args.latency}"
+            + (f" stress={config.stress_book_fps:g}/s" if config.stress_book_fps else ""),
             flush=True,
         )
         try:

@@ -181,10 +181,14 @@ class SpotMaker:
     LEVELS = 5
     STEP_BPS = 20.0
     LEVEL_USD = 2_000.0
+    # The maker's orders take oids from their own range, so adding spot liquidity leaves every
+    # perp order's oid (and the trade ids and hashes derived from it) exactly as before.
+    FIRST_OID = 5_000_000_000_000_000
 
     def __init__(self) -> None:
         self.address = "0x" + hashlib.sha256(b"jarvis-sim-spot-maker").hexdigest()[:40]
         self._funded = False
+        self._next_oid = self.FIRST_OID
 
     def step(self, engine: Any, now_ms: int) -> None:
         """Re-quote every spot pair whose ladder is not whole (engine: a SimEngine)."""
@@ -195,6 +199,15 @@ class SpotMaker:
             for pair in engine.spot_pairs:
                 account.spot_tokens[pair.base] = 1e15
             self._funded = True
+        venue_next_oid = engine.next_oid
+        engine.next_oid = self._next_oid
+        try:
+            self._requote(engine, account, now_ms)
+        finally:
+            self._next_oid = engine.next_oid
+            engine.next_oid = venue_next_oid
+
+    def _requote(self, engine: Any, account: SimAccount, now_ms: int) -> None:
         for market in engine.spot_markets.values():
             mine = [o for o in account.orders.values() if o.asset == market.asset]
             if len(mine) == 2 * self.LEVELS:

@@ -63,6 +63,7 @@ from jarvis.testkit import venue_position
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from simulator.latency import latency_profile
 
 KEY = "0x" + "5a" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY"
@@ -142,7 +143,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
     """Run the main scenario once (module notes)."""
     log_dir = tmp_path_factory.mktemp("exec_node_logs")
     result = Session()
-    with SimThread(SimConfig(coins=("BTC", "ETH"), seed=5)) as sim:
+    # The order races (fill vs modify, cancel vs modify, resync) run at mainnet-like latency.
+    sim_config = SimConfig(coins=("BTC", "ETH"), seed=5, latency=latency_profile("mainnet-like"))
+    with SimThread(sim_config) as sim:
         fund_test_account(sim, ADDRESS, 1_000_000)
         sim.fund(address_from_private_key(TAKER_KEY), 1_000_000)
         node, driver = build_node(sim.base_url, log_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -24,6 +25,7 @@ from simulator.app import SimServer
 from simulator.app import SimThread
 from simulator.clock import DEFAULT_MANUAL_START_MS
 from simulator.clock import SimClock
+from simulator.latency import MAINNET_LIKE
 
 REPO = Path(__file__).resolve().parents[2]
 USER = "0x" + "1f" * 20
@@ -309,6 +311,10 @@ def test_jarvis_sim_command_serves_the_venue() -> None:
             "BTC,ETH",
             "--speed",
             "5",
+            "--latency",
+            "mainnet-like",
+            "--schedule-cancel-min-volume-usd",
+            "5000",
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -323,6 +329,11 @@ def test_jarvis_sim_command_serves_the_venue() -> None:
         status, text = _post(base_url + "/info", b'{"type":"meta"}')
         assert status == 200
         assert [a["name"] for a in json.loads(text)["universe"]] == ["BTC", "ETH"]
+        assert "latency=mainnet-like" in line
+        with urllib.request.urlopen(base_url + "/admin/state", timeout=10) as response:
+            state = json.loads(response.read())
+        assert state["latency"] == dataclasses.asdict(MAINNET_LIKE)
+        assert state["scheduleCancelMinVolumeUsd"] == 5000.0
     finally:
         proc.terminate()
         proc.wait(10)
