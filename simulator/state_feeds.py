@@ -97,9 +97,10 @@ class StateFeeds:
         self._last[key] = signature
         return data
 
-    def forget(self, key: str) -> None:
-        """Drop the memory of a stream nobody listens to any more."""
-        self._last.pop(key, None)
+    def retain(self, live_keys: set[str]) -> None:
+        """Forget the last frames of streams nobody listens to any more."""
+        for key in [k for k in self._last if k not in live_keys]:
+            del self._last[key]
 
     def _ledger(self, user: str) -> list[Any]:
         account = self.state.accounts.get(user)

@@ -489,6 +489,7 @@ class FeedPublisher:
         if now_ms - self._state_last_push_ms >= STATE_PUSH_INTERVAL_MS:
             self._state_last_push_ms = now_ms
             self._push_states(now_ms, None)
+            self.states.retain(set(self.hub.subs_by_key))
         if now_ms - self._ctx_last_push_ms >= self.ctx_interval_ms:
             self._ctx_last_push_ms = now_ms
             for sub in self.hub.keys_of_type("activeAssetCtx|"):
