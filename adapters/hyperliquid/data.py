@@ -783,6 +783,11 @@ class HyperliquidDataClient(LiveMarketDataClient):
         return self._ws
 
     @property
+    def instrument_provider(self) -> HyperliquidInstrumentProvider:
+        """The instrument provider (the node's execution client shares its one load)."""
+        return self._provider
+
+    @property
     def recorder(self) -> FrameRecorder | None:
         """The raw-frame recorder, ``None`` when recording is off."""
         return self._recorder
@@ -820,7 +825,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._recorder.start()
             self._record_outputs_snapshot()
             self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
-        await self._provider.load_all_async()
+        await self._provider.load_once()
         instruments = self._provider.list_all()
         for instrument in instruments:
             self._handler.add_instrument(instrument)
@@ -1377,14 +1382,22 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
 
 def wire_health_gates(node: Any) -> list[HyperliquidDataClient]:
-    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node.
+    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node, and
+    the resulting gate to every execution client that holds conditions on it.
 
-    NautilusTrader gives data clients no handle on the RiskEngine, so whoever builds the node
-    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired clients.
+    NautilusTrader gives clients no handle on the RiskEngine, so whoever builds the node
+    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired data clients.
     """
     kernel = node.kernel
     clients: Iterable[Any] = kernel.data_engine._clients.values()
     wired = [c for c in clients if isinstance(c, HyperliquidDataClient)]
     for client in wired:
         client.attach_risk_engine(kernel.risk_engine)
+    # Execution clients hold their own conditions (dead-man switch, account view) on the same
+    # gate: one owner of the trading state.
+    gate = next((c.health_gate for c in wired if c.health_gate is not None), None)
+    for exec_client in kernel.exec_engine._clients.values():
+        attach = getattr(exec_client, "attach_health_gate", None)
+        if attach is not None:
+            attach(kernel.risk_engine, gate)
     return wired

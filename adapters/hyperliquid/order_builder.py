@@ -242,11 +242,6 @@ class HyperliquidOrderBuilder:
         self._slippage: Final[Decimal] = bps / _BPS
         self._specs: dict[InstrumentId, HyperliquidAssetSpec] = dict(specs)
 
-    @property
-    def max_slippage(self) -> Decimal:
-        """The MARKET slippage cap as a fraction (50 bps -> 0.005)."""
-        return self._slippage
-
     def add_instrument(self, instrument: Instrument) -> HyperliquidAssetSpec:
         """Register (or refresh) an instrument loaded by the instrument provider."""
         spec = HyperliquidAssetSpec.from_instrument(instrument)

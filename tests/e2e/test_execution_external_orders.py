@@ -136,6 +136,7 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
             coins=("BTC",),
             private_key_env=KEY_ENV,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             account_refresh_interval_secs=0.0,
         )
         data_config = data_client_config(

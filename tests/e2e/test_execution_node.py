@@ -96,6 +96,7 @@ def build_node(base_url: str, log_dir: Path) -> tuple[TradingNode, Driver]:
             inflight_timeout_secs=1.0,
             watchdog_interval_secs=0.5,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             reconnect_initial_backoff_secs=0.1,
             reconnect_max_backoff_secs=0.5,
             http_timeout_secs=2.0,

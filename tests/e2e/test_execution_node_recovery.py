@@ -64,6 +64,7 @@ def build_node(
         "private_key_env": KEY_ENV,
         "account_refresh_interval_secs": 0.5,
         "dead_man_switch_secs": 0.0,
+        "dead_man_switch_required": False,
         "watchdog_interval_secs": 0.5,
     }
     exec_values.update(exec_overrides)
@@ -176,11 +177,9 @@ def test_dead_man_switch_cancels_orders_after_the_node_is_gone(tmp_path: Path) -
             driver.submit_order(order)
             await wait_for(lambda: order.status == OrderStatus.ACCEPTED, 5, "the order to rest")
             client = hyperliquid_exec_client(node)
-            await wait_for(
-                lambda: client.counters.dead_man_refreshes >= 2, 10, "the switch pushed forward"
-            )
+            await wait_for(lambda: client.dead_man.refreshes >= 2, 10, "the switch pushed forward")
             placed["cloid"] = cloid_from_client_order_id(order.client_order_id)
-            placed["refreshes"] = hyperliquid_exec_client(node).counters.dead_man_refreshes
+            placed["refreshes"] = hyperliquid_exec_client(node).dead_man.refreshes
 
         run_node(node, rest_an_order, quotes_of=BTC)
         # The node is gone: nobody refreshes the switch any more.
