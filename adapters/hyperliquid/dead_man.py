@@ -130,6 +130,7 @@ class DeadManSwitch:
         self.problem: str | None = "not armed yet"
         self._resample = True
         self._warned_ns: int | None = None
+        self.unprotected_warnings = 0
         self._holding: str | None = None
 
     @property
@@ -222,6 +223,7 @@ class DeadManSwitch:
                 self._warned_ns = None
             elif self._warned_ns is None or now_ns - self._warned_ns >= _WARN_EVERY_NS:
                 self._warned_ns = now_ns
+                self.unprotected_warnings += 1
                 self._log.warning(
                     f"Orders are UNPROTECTED: dead-man switch {reason}; the venue will not cancel "
                     "them if this node dies (dead_man_switch_required = false)"

@@ -157,6 +157,7 @@ class ExecClientCounters:
     transport_failures: int = 0
     rate_limited: int = 0
     fills: int = 0  # OrderFilled events emitted
+    external_fills: int = 0  # fills of orders placed outside this node (reported as such)
     duplicate_fills: int = 0
     venue_cancels: int = 0
     resyncs: int = 0
@@ -242,6 +243,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             seen_tids=self._seen_tids,
             account_id=lambda: self.account_id,
             now_ns=clock.timestamp_ns,
+            venue_now_ms=self._venue_now_ms,
             send_order_status_report=self._send_order_status_report,
             send_fill_report=self._send_fill_report,
             create_task=self.create_task,
@@ -326,6 +328,9 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         now = self._clock.timestamp_ns()
         self.dead_man.check(now)  # not armed yet: REDUCING until it is (when required)
         self.account_freshness.check(now)
+
+    def _venue_now_ms(self) -> int:
+        return self.venue_clock.venue_ms(self._clock.timestamp_ns())
 
     def _set_condition(self, name: str, reason: str | None, now_ns: int) -> None:
         if self._gate is not None:
@@ -941,6 +946,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         tracked = self._orders.get(coid)
         order = self._cache.order(coid) if coid is not None else None
         if coid is None or tracked is None or order is None:
+            self.counters.external_fills += 1
             self._externals.on_fill(fill, instrument)
             return True
         self.counters.fills += 1

@@ -131,6 +131,8 @@ class RecoveryMixin:
 
         def _on_fill(self, fill: Fill) -> bool: ...
 
+        def _venue_now_ms(self) -> int: ...
+
     async def _resolve_unknown(self, tracked: Sequence[TrackedOrder], reason: str) -> None:
         """After a transport failure: ask the venue for each order by cloid, then decide."""
         for item in tracked:
@@ -217,7 +219,7 @@ class RecoveryMixin:
         await self._fetch_fills(tracked.submitted_ns // _MS - 1_000)
 
     async def _fetch_fills(self, start_ms: int) -> int:
-        end_ms = self._clock.timestamp_ms() + 1_000
+        end_ms = max(self._venue_now_ms(), start_ms) + 1_000
         pager = await fetch_fills_by_time(self._fetch_fill_page, self._user, start_ms, end_ms)
         applied = sum(1 for fill in pager.fills if self._on_fill(fill))
         self.counters.resync_fills += applied

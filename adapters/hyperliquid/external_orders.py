@@ -92,8 +92,8 @@ class ExternalOrders:
         Loaded instruments by venue coin (shared with the client, filled at connect).
     seen_tids : set[tuple[str, str]]
         The client's fill de-duplication keys (fetched fills are added).
-    account_id, now_ns : Callable
-        The client's account id and clock.
+    account_id, now_ns, venue_now_ms : Callable
+        The client's account id, clock, and the venue's time (ms, fill queries end there).
     send_order_status_report, send_fill_report, create_task : Callable
         The client's report sinks and task runner (NautilusTrader's, which log failures).
     log : Logger
@@ -110,6 +110,7 @@ class ExternalOrders:
         seen_tids: set[tuple[str, str]],
         account_id: Callable[[], AccountId],
         now_ns: Callable[[], int],
+        venue_now_ms: Callable[[], int],
         send_order_status_report: Callable[[OrderStatusReport], None],
         send_fill_report: Callable[[FillReport], None],
         create_task: Callable[[Coroutine[Any, Any, None]], Any],
@@ -122,18 +123,17 @@ class ExternalOrders:
         self._seen_tids = seen_tids
         self._account_id = account_id
         self._now_ns = now_ns
+        self._venue_now_ms = venue_now_ms
         self._send_status = send_order_status_report
         self._send_fill = send_fill_report
         self._create_task = create_task
         self._log = log
         self._orders: dict[int, _External] = {}
         self._lock = asyncio.Lock()  # one order report before its fills, fills in order
-        self.fills = 0
         self.finals = 0
 
     def on_fill(self, fill: Fill, instrument: Instrument) -> None:
         """A fill of an order this node does not know."""
-        self.fills += 1
         self._create_task(self._fill(fill, instrument))
 
     async def _fill(self, fill: Fill, instrument: Instrument) -> None:
@@ -308,7 +308,7 @@ class ExternalOrders:
 
     async def _fetch_fills(self, external: _External, since_ms: int) -> None:
         """Report the fills of one external order the stream has not delivered (yet)."""
-        end_ms = self._now_ns() // 1_000_000 + 1_000
+        end_ms = max(self._venue_now_ms(), since_ms) + 1_000
         try:
             pager = await fetch_fills_by_time(self._fetch_page, self._user, since_ms, end_ms)
         except HyperliquidError as exc:

@@ -80,6 +80,8 @@ class ReconciliationMixin:
 
         async def _fetch_fill_page(self, request: UserFillsByTimeRequest) -> list[Fill]: ...
 
+        def _venue_now_ms(self) -> int: ...
+
     def _client_order_ids(self) -> dict[str, ClientOrderId]:
         return dict(self._orders.by_cloid)
 
@@ -170,7 +172,7 @@ class ReconciliationMixin:
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
         """Fills inside the window (paged), de-duplicated and sorted."""
         start_ms, end_ms = _window_ms(command.start, command.end)
-        end_ms = min(end_ms, self._clock.timestamp_ms() + 1_000)
+        end_ms = max(start_ms, min(end_ms, self._venue_now_ms() + 1_000))
         try:
             pager = await fetch_fills_by_time(self._fetch_fill_page, self._user, start_ms, end_ms)
         except HyperliquidError as exc:
