@@ -127,6 +127,7 @@ class DeadManSwitch:
         self.armed_ns: int | None = None  # local time of the last accepted schedule
         self.refreshes = 0
         self.failures = 0  # consecutive failed or refused attempts
+        self.refusals = 0  # attempts the venue refused, in total
         self.problem: str | None = "not armed yet"
         self._resample = True
         self._warned_ns: int | None = None
@@ -191,6 +192,7 @@ class DeadManSwitch:
         self.failures += 1
         self._resample = True
         if refused:  # the venue's old schedule may still stand, but it refused ours
+            self.refusals += 1
             self.problem = problem
         elif self.armed_ns is None:
             self.problem = f"not armed yet ({problem})"

@@ -21,14 +21,10 @@ Order-state drift is where traders lose money, so every path here ends in a venu
   swallowed, the new oid is bound with `OrderUpdated(venue_order_id_modified=True)`; if the venue
   cancelled the old leg but refused the new one, the order is reported cancelled after the
   modify rejection.
-* **Recovery**: after every WebSocket reconnect the client resyncs (fills since the last fill
-  seen, the status of every order it believes open) and emits what it missed; a watchdog looks
-  up orders that stay in flight too long; a venue ``filled`` without the matching fills triggers
-  a fill lookup for that order. After a restart the open orders of the cache (a Redis-backed one
-  keeps them) are tracked again.
-* **Fail closed** on the node's ``HealthGate``: the dead-man switch (`dead_man`) and the age of
-  the account view (`account_freshness`) hold the node in REDUCING while orders are unprotected
-  or the account view is stale.
+* **Recovery** (`execution_recovery`): resyncs after reconnects, lookups of orders in flight
+  too long or filled without fills, and the open orders of a restarted cache tracked again.
+* **Fail closed**: the dead-man switch (`dead_man`) and the account view's age
+  (`account_freshness`) hold the node in REDUCING while orders are unprotected or the view old.
 * **Reconciliation reports** (`reconciliation`) are pure functions of venue payloads.
 
 The transports, the instrument provider and the signer are built by the factory and handed in
@@ -96,6 +92,7 @@ from adapters.hyperliquid.key_check import check_key_approved
 from adapters.hyperliquid.order_builder import Denied
 from adapters.hyperliquid.order_builder import HyperliquidOrderBuilder
 from adapters.hyperliquid.order_builder import MarketReference
+from adapters.hyperliquid.order_builder import market_reference
 from adapters.hyperliquid.order_tracking import TrackedOrder
 from adapters.hyperliquid.order_tracking import TrackedOrders
 from adapters.hyperliquid.order_tracking import TrackingState
@@ -134,13 +131,8 @@ __all__ = [
 ]
 
 _MS: Final[int] = 1_000_000
-_SEC: Final[int] = 1_000_000_000
 _USER_KEYS: Final[frozenset[str]] = frozenset({"orderUpdates", "user"})
 _CONNECT_TIMEOUT_SECS: Final[float] = 15.0
-_LOOKUP_ATTEMPTS: Final[int] = 3
-_LOOKUP_DELAY_SECS: Final[float] = 0.25
-_FILL_CHECK_DELAY_SECS: Final[float] = 1.0
-_HEALTH_TICK_SECS: Final[float] = 0.5
 _USDC: Final[Currency] = Currency.from_str("USDC")
 _TRIGGERED_TYPES: Final[frozenset[OrderType]] = frozenset(
     {OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED}
@@ -314,6 +306,16 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         return self._provider
 
     @property
+    def health_gate(self) -> HealthGate | None:
+        """The gate holding this client's conditions, once attached."""
+        return self._gate
+
+    @property
+    def external_orders(self) -> ExternalOrders:
+        """The follow-up of orders placed outside this node."""
+        return self._externals
+
+    @property
     def tracked_orders(self) -> TrackedOrders:
         """This node's orders as the client tracks them."""
         return self._orders
@@ -368,18 +370,25 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             (self._health_loop(), "health"),
             (self._dead_man_loop(), "dead-man"),
         ):
-            self._background.append(self.create_task(coro, log_msg=f"hl-exec-{name}"))
+            task = self._loop.create_task(coro, name=f"hl-exec-{name}")
+            task.add_done_callback(self._on_background_done)
+            self._background.append(task)
+
+    def _on_background_done(self, task: asyncio.Task[Any]) -> None:
+        """A background loop ended: cancelled at stop is normal, anything else is logged with
+        its cause (the loops run until stopped; NautilusTrader's ``create_task`` would warn
+        about every cancellation at stop)."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._log.error(f"Background task {task.get_name()} failed: {exc!r}")
 
     async def _disconnect(self) -> None:
         for task in self._background:
             task.cancel()
-        for task in self._background:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception as exc:  # a loop that died earlier: say why, keep stopping
-                self._log.error(f"Background task {task.get_name()} had failed: {exc!r}")
+        if self._background:  # failures were logged by _on_background_done
+            await asyncio.wait(self._background)
         self._background.clear()
         if self._account_refresh is not None:
             self._account_refresh.cancel()
@@ -453,21 +462,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
     # -- submit ----------------------------------------------------------------------------------
 
     def _market_reference(self, instrument_id: InstrumentId) -> MarketReference:
-        bid: Decimal | None = None
-        ask: Decimal | None = None
-        book = self._cache.order_book(instrument_id)
-        if book is not None:
-            best_bid = book.best_bid_price()
-            best_ask = book.best_ask_price()
-            bid = best_bid.as_decimal() if best_bid is not None else None
-            ask = best_ask.as_decimal() if best_ask is not None else None
-        if bid is None or ask is None:
-            quote = self._cache.quote_tick(instrument_id)
-            if quote is not None:
-                bid = bid if bid is not None else quote.bid_price.as_decimal()
-                ask = ask if ask is not None else quote.ask_price.as_decimal()
-        mid = (bid + ask) / 2 if bid is not None and ask is not None else None
-        return MarketReference(best_bid=bid, best_ask=ask, mid=mid)
+        return market_reference(self._cache, instrument_id)
 
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
