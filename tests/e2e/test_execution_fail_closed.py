@@ -11,8 +11,16 @@ engine (its schedule), never from the client.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +39,12 @@ from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
 from jarvis.testkit import hyperliquid_exec_client
+from jarvis.testkit import post_signed_action
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import sim_node_config
+from jarvis.testkit import venue_info
+from jarvis.testkit import venue_open_orders
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -247,3 +258,123 @@ def test_info_slower_than_the_timeout_means_reducing_until_fresh(tmp_path: Path)
     assert seen["to_reducing"] < 3.0 + 3.0  # the max age, plus a refresh interval and margin
     assert seen["reason"] is not None and "last refreshed" in seen["reason"]
     assert seen["failure"] is not None and "TransportError" in seen["failure"]
+
+
+# --- kill -9 after a refused switch ----------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SIM_TRADING_TOML = REPO_ROOT / "config" / "sim_trading.toml"
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z")
+
+
+def _node_config(tmp_path: Path) -> Path:
+    """config/sim_trading.toml with a short switch window (the rest as a user runs it)."""
+    text = SIM_TRADING_TOML.read_text()
+    for old, new in (
+        ("dead_man_switch_secs = 30.0", f"dead_man_switch_secs = {WINDOW_SECS}"),
+        ("dead_man_refresh_secs = 10.0", "dead_man_refresh_secs = 2.0"),
+        ("log_colors = true", "log_colors = false"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "trading.toml"
+    path.write_text(text)
+    return path
+
+
+def _log_time(line: str) -> float:
+    match = LOG_TIME.match(line)
+    assert match is not None, line
+    stamp = datetime.fromisoformat(match.group(1)[:26]).replace(tzinfo=UTC)
+    return stamp.timestamp()
+
+
+def test_kill_9_after_a_refused_switch_leaves_no_order_once_it_is_armed_again(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "node.log"
+    with SimThread(SimConfig(seed=6)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        server = sim.server
+        assert server is not None
+        engine = server.venue.engine
+        sim.call(lambda: setattr(engine, "schedule_cancel_min_volume_usd", 1e12))  # fresh account
+        env = dict(os.environ, HYPERLIQUID_SIM_PRIVATE_KEY=KEY)
+        with log_path.open("w") as log_file:
+            node = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jarvis.cli",
+                    "node",
+                    "--config",
+                    str(_node_config(tmp_path)),
+                    "--http-url",
+                    sim.base_url,
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _poll(lambda: "Dead-man switch refused by the venue" in log_path.read_text(), 90)
+                # Orders rest while the switch is refused (placed with the node's key).
+                bid = Decimal(
+                    venue_info(sim, {"type": "l2Book", "coin": "BTC"})["levels"][0][0]["px"]
+                )
+                oids = [
+                    _rest_order(sim.base_url, int(bid * Decimal("0.9")) - i, i) for i in range(2)
+                ]
+                refused_text = log_path.read_text()
+                sim.call(lambda: setattr(engine, "schedule_cancel_min_volume_usd", 0.0))
+                _poll(lambda: armed_at_venue(sim), 30)
+                _poll(lambda: "trading state -> ACTIVE" in log_path.read_text(), 30)
+                node.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                node.wait(30)
+                _poll(lambda: not venue_open_orders(sim, ADDRESS), WINDOW_SECS + 20)
+                cancelled_secs = time.monotonic() - killed
+                statuses = [
+                    venue_info(sim, {"type": "orderStatus", "user": ADDRESS, "oid": oid})
+                    for oid in oids
+                ]
+            finally:
+                if node.poll() is None:
+                    node.kill()
+                    node.wait(30)
+    text = log_path.read_text()
+    lines = text.splitlines()
+    refused_at = next(_log_time(x) for x in lines if "Dead-man switch refused by the venue" in x)
+    reducing = [_log_time(x) for x in lines if "trading state -> REDUCING" in x]
+    active = [_log_time(x) for x in lines if "trading state -> ACTIVE" in x]
+    record("switch refused -> REDUCING (already, before any ACTIVE)", 0.0)
+    record("kill -9 -> orders cancelled by the venue", cancelled_secs)
+    assert reducing and reducing[0] <= refused_at  # held from the start: never unprotected
+    assert "trading state -> ACTIVE" not in refused_text
+    assert active and active[0] > refused_at
+    assert [s["order"]["status"] for s in statuses] == ["scheduledCancel", "scheduledCancel"]
+    assert cancelled_secs < WINDOW_SECS + 20
+
+
+def _poll(predicate: Any, timeout_secs: float) -> None:
+    deadline = time.monotonic() + timeout_secs
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_secs} s")
+        time.sleep(0.1)
+
+
+def _rest_order(base_url: str, px: int, index: int) -> int:
+    order = {
+        "a": 0,
+        "b": True,
+        "p": str(px),
+        "s": "0.01",
+        "r": False,
+        "t": {"limit": {"tif": "Gtc"}},
+    }
+    action = {"type": "order", "orders": [order], "grouping": "na"}
+    answer = post_signed_action(base_url, KEY, action, nonce_offset_ms=7 + index)
+    (status,) = answer["response"]["data"]["statuses"]
+    return int(status["resting"]["oid"])
