@@ -131,10 +131,22 @@ class ExternalOrders:
         self._orders: dict[int, _External] = {}
         self._lock = asyncio.Lock()  # one order report before its fills, fills in order
         self.finals = 0
+        self.pending = 0  # follow-up tasks not finished yet (tests wait for 0)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self.pending += 1
+
+        async def run() -> None:
+            try:
+                await coro
+            finally:
+                self.pending -= 1
+
+        self._create_task(run())
 
     def on_fill(self, fill: Fill, instrument: Instrument) -> None:
         """A fill of an order this node does not know."""
-        self._create_task(self._fill(fill, instrument))
+        self._spawn(self._fill(fill, instrument))
 
     async def _fill(self, fill: Fill, instrument: Instrument) -> None:
         async with self._lock:
@@ -220,7 +232,7 @@ class ExternalOrders:
         """A status change of an order placed outside this node: once it ends, report the end."""
         if status in ("open", "triggered") or not self._follows(oid):
             return
-        self._create_task(self._final(oid))
+        self._spawn(self._final(oid))
 
     async def _final(self, oid: int) -> None:
         """Ask the venue how an external order ended and report it (after its fills)."""
@@ -269,7 +281,7 @@ class ExternalOrders:
                     f"{external.filled} in fills so far; asking again"
                 )
                 external.final = None
-                self._create_task(self._final_later(external.oid))
+                self._spawn(self._final_later(external.oid))
                 return
             self._log.error(
                 f"External order {external.oid} {entry.status}: venue filled {venue_filled} but "
