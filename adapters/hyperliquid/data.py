@@ -793,12 +793,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
         """The latest health of every stream this client published."""
         return dict(self._latest_health)
 
-    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> None:
-        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes)."""
+    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> HealthGate | None:
+        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes);
+        returns the gate (``None`` when disabled by config)."""
         health = self._config.health
         if not health.gate_enabled:
             self._log.info("Health gate disabled by config")
-            return
+            return None
         gate = HealthGate(risk_engine, int(health.gate_recovery_secs * _NANOS_PER_SEC), self._log)
         for feed_health in self._latest_health.values():
             gate.on_health(feed_health)
@@ -808,6 +809,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             f"Health gate attached: needed channels {sorted(self._gate_channels)}, "
             f"recovery {health.gate_recovery_secs:g} s"
         )
+        return gate
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -1372,11 +1374,10 @@ def wire_health_gates(node: Any) -> list[HyperliquidDataClient]:
     kernel = node.kernel
     clients: Iterable[Any] = kernel.data_engine._clients.values()
     wired = [c for c in clients if isinstance(c, HyperliquidDataClient)]
-    for client in wired:
-        client.attach_risk_engine(kernel.risk_engine)
+    gates = [client.attach_risk_engine(kernel.risk_engine) for client in wired]
     # Execution clients hold their own conditions (dead-man switch, account view) on the same
     # gate: one owner of the trading state.
-    gate = next((c.health_gate for c in wired if c.health_gate is not None), None)
+    gate = next((g for g in gates if g is not None), None)
     for exec_client in kernel.exec_engine._clients.values():
         attach = getattr(exec_client, "attach_health_gate", None)
         if attach is not None:

@@ -38,6 +38,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import hyperliquid_data_client
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
 from jarvis.testkit import run_node
@@ -195,6 +196,9 @@ def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: P
 
         async def scenario() -> None:
             client = hyperliquid_exec_client(node)
+            provider = client.instrument_provider
+            seen["shared_provider"] = provider is hyperliquid_data_client(node).instrument_provider
+            seen["instrument_loads"] = provider.loads
             await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 15, "ACTIVE")
             start = time.monotonic()
             await sim_admin_async(
@@ -221,6 +225,7 @@ def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: P
     assert seen["reason"] is not None and "overdue" in seen["reason"]
     assert seen["failures"] >= 2
     assert seen["armed"]
+    assert seen["shared_provider"] and seen["instrument_loads"] == 1  # one load per node
 
 
 def test_info_slower_than_the_timeout_means_reducing_until_fresh(tmp_path: Path) -> None:
