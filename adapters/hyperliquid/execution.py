@@ -223,7 +223,11 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         self._vault = config.vault_address.lower() if config.vault_address else None
         self._user = self._vault or self._account_address
         self._ws = user_stream
-        self._ws.bind(self._on_frame, on_connected=self._on_ws_connected)
+        self._ws.bind(
+            self._on_frame,
+            on_connected=self._on_ws_connected,
+            on_disconnected=self._on_ws_disconnected,
+        )
         self._instruments: dict[str, Instrument] = {}  # coin -> instrument
         self._orders = TrackedOrders()
         self._seen_tids: set[tuple[str, str]] = set()
@@ -360,6 +364,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         await self._refresh_account()
         await self._ws.subscribe(OrderUpdatesSubscription(user=self._user))
         await self._ws.subscribe(UserEventsSubscription(user=self._user))
+        self._on_ws_disconnected("not connected yet")
         await self._ws.start()
         if not await self._ws.wait_connected(_CONNECT_TIMEOUT_SECS):
             self._log.warning(f"User stream {self._ws.url} not connected yet; retrying")

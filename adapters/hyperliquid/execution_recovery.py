@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -58,7 +59,10 @@ if TYPE_CHECKING:
 
     from adapters.hyperliquid.execution import ExecClientCounters
 
-__all__ = ["RecoveryMixin"]
+__all__ = ["USER_STREAM_CONDITION", "RecoveryMixin"]
+
+USER_STREAM_CONDITION: Final[str] = "user stream"
+"""The ``HealthGate`` condition held while the user stream is down or not yet resynced."""
 
 _MS: Final[int] = 1_000_000
 _SEC: Final[int] = 1_000_000_000
@@ -132,6 +136,8 @@ class RecoveryMixin:
         def _on_fill(self, fill: Fill) -> bool: ...
 
         def _venue_now_ms(self) -> int: ...
+
+        def _set_condition(self, name: str, reason: str | None, now_ns: int) -> None: ...
 
     async def _resolve_unknown(self, tracked: Sequence[TrackedOrder], reason: str) -> None:
         """After a transport failure: ask the venue for each order by cloid, then decide."""
@@ -231,11 +237,32 @@ class RecoveryMixin:
 
     # -- reconnect resync ------------------------------------------------------------------------
 
+    def _on_ws_disconnected(self, reason: str) -> None:
+        """Order updates and fills may be missed from now on: no new risk until resynced."""
+        reason = f"disconnected ({reason}); order updates and fills unseen until resynced"
+        self._set_condition(USER_STREAM_CONDITION, reason, self._clock.timestamp_ns())
+
     def _on_ws_connected(self, conn_id: str) -> None:
         self._connections += 1
         if self._connections > 1:
             self._log.warning(f"User stream reconnected ({conn_id}); resyncing orders and fills")
-            self.create_task(self.resync())
+            self.create_task(self._resync_until_done())
+        else:
+            self._set_condition(USER_STREAM_CONDITION, None, self._clock.timestamp_ns())
+
+    async def _resync_until_done(self) -> None:
+        """Resync after a reconnect, retrying with backoff; the order view is trusted (the
+        ``user stream`` condition lifted) only once a resync went through."""
+        for attempt in itertools.count():
+            try:
+                await self.resync()
+            except HyperliquidError as exc:
+                delay = min(2.0**attempt, 30.0)
+                self._log.warning(f"Resync failed ({exc}); retrying in {delay:g} s")
+                await asyncio.sleep(delay)
+                continue
+            self._set_condition(USER_STREAM_CONDITION, None, self._clock.timestamp_ns())
+            return
 
     async def resync(self) -> None:
         """Emit what the streams may have missed: fills since the last one seen, and the venue

@@ -383,3 +383,38 @@ def _rest_order(base_url: str, px: int, index: int) -> int:
     answer = post_signed_action(base_url, KEY, action, nonce_offset_ms=7 + index)
     (status,) = answer["response"]["data"]["statuses"]
     return int(status["resting"]["oid"])
+
+
+def test_user_stream_lost_means_reducing_until_reconnected_and_resynced(tmp_path: Path) -> None:
+    with SimThread(SimConfig(coins=("BTC",), seed=12)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        node = build_node(
+            sim.base_url,
+            tmp_path,
+            "user_stream",
+            dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
+        )
+        seen: dict[str, Any] = {}
+
+        async def scenario() -> None:
+            client = hyperliquid_exec_client(node)
+            await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 15, "ACTIVE")
+            watch = StateWatch(node)
+            watcher = asyncio.get_running_loop().create_task(watch.run())
+            resyncs = client.counters.resyncs
+            dropped = time.monotonic()
+            await sim_admin_async(sim.base_url, "fault/drop-ws")
+            await wait_for(lambda: client.counters.resyncs > resyncs, 15, "a resync")
+            await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 15, "ACTIVE again")
+            watcher.cancel()
+            seen["reducing_after"] = watch.first(TradingState.REDUCING, dropped)
+            seen["active_after"] = watch.first(TradingState.ACTIVE, seen["reducing_after"] or 0)
+            seen["dropped"] = dropped
+
+        run_node(node, scenario)
+
+    assert seen["reducing_after"] is not None, "a lost user stream must mean REDUCING"
+    assert seen["active_after"] is not None
+    record("user stream dropped -> REDUCING", seen["reducing_after"] - seen["dropped"])
+    record("user stream dropped -> ACTIVE (resynced)", seen["active_after"] - seen["dropped"])
