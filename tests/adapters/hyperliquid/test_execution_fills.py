@@ -38,6 +38,7 @@ from adapters.hyperliquid.signing import address_from_private_key
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimServer
+from simulator.faults import FaultKind
 
 KEY = "0x" + "f1" * 32
 ADDRESS = address_from_private_key(KEY)
@@ -85,6 +86,12 @@ class Harness:
             for e in self.events
             if isinstance(e, cls) and getattr(e, "client_order_id", None) == order.client_order_id
         ]
+
+
+def user_streams_subscribed(sim: SimServer) -> bool:
+    """The venue serves one socket, subscribed to the account's two user streams."""
+    connections = list(sim.venue.hub.connections.values())
+    return len(connections) == 1 and len(connections[0].subs) == 2
 
 
 def best(sim: SimServer, side: int) -> Decimal:
@@ -147,11 +154,13 @@ async def test_a_restarted_client_tracks_the_cached_open_order_and_applies_its_f
         sim.fund(ADDRESS, 100_000)
         sim.fund(address_from_private_key(TAKER_KEY), 100_000)
         clock = LiveClock()
+        sim.venue.faults.apply(FaultKind.PAUSE_MARKET, {})  # only our orders move the book
         first = Harness(sim.base_url, clock, Cache())
         await first.client._connect()
         instrument = first.cache.instrument(BTC)
         assert instrument is not None
-        px = best(sim, 0) - 1
+        px = best(sim, 0) + 1  # the best bid: the taker below reaches this order only
+        assert px < best(sim, 1)
         order = first.factory.limit(
             BTC, OrderSide.BUY, instrument.make_qty(Decimal("0.01")), instrument.make_price(px)
         )
@@ -167,6 +176,7 @@ async def test_a_restarted_client_tracks_the_cached_open_order_and_applies_its_f
         await second.client._connect()
         tracked = second.client.tracked_orders.get(order.client_order_id)
         state = None if tracked is None else (tracked.state, tracked.oid)
+        await wait_for(lambda: user_streams_subscribed(sim), 10, "the user streams subscribed")
         take(sim, False, px, "0.01")  # another account sells into the resting order
         await wait_for(lambda: bool(second.of(OrderFilled, order)), 10, "the fill after restart")
         filled = second.of(OrderFilled, order)
