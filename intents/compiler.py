@@ -154,14 +154,18 @@ class _Ctx:
     def order_cap(self, field: str, notional: Decimal) -> None:
         cap = self.user.max_order_notional_usd
         if notional > cap:
-            self.fail(field, f"one order of {_usd(notional)} is above your per-order cap {_usd(cap)}")
+            self.fail(
+                field, f"one order of {_usd(notional)} is above your per-order cap {_usd(cap)}"
+            )
 
     def intent_cap(self, field: str, notional: Decimal) -> None:
         cap = self.user.max_intent_notional_usd
         if notional > cap:
             self.fail(field, f"{_usd(notional)} in total is above your per-intent cap {_usd(cap)}")
 
-    def quantity(self, size_coin: Decimal | None, notional_usd: Decimal | None, px: Decimal) -> Decimal:
+    def quantity(
+        self, size_coin: Decimal | None, notional_usd: Decimal | None, px: Decimal
+    ) -> Decimal:
         if size_coin is not None:
             return size_coin
         assert notional_usd is not None
@@ -180,7 +184,9 @@ def compile_intent(
             Problem("coin", f"{intent.coin!r} is not a perp in {snapshot.source} (known: {known})")
         )
     elif meta.mark_px_usd is None:
-        problems.append(Problem("coin", f"{intent.coin} has no reference price in {snapshot.source}"))
+        problems.append(
+            Problem("coin", f"{intent.coin} has no reference price in {snapshot.source}")
+        )
     if user.allowed_coins is not None and intent.coin not in user.allowed_coins:
         allowed = ", ".join(user.allowed_coins) or "none"
         problems.append(Problem("coin", f"{intent.coin} is not in your allowlist ({allowed})"))
@@ -307,7 +313,9 @@ def _direct(ctx: _Ctx) -> _Body:
         wrong = stop >= px if buy else stop <= px
         if wrong:
             side = "below" if buy else "above"
-            ctx.fail("stop_price_usd", f"a {i.side}'s stop must be {side} the entry {px}, was {stop}")
+            ctx.fail(
+                "stop_price_usd", f"a {i.side}'s stop must be {side} the entry {px}, was {stop}"
+            )
     resting = i.order_kind in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_ALO)
     rate = ctx.meta.maker_fee if resting else ctx.meta.taker_fee
     fees = notional * rate
@@ -353,14 +361,21 @@ def _direct(ctx: _Ctx) -> _Body:
         fees_usd=fees,
         fee_basis=f"{'maker' if resting else 'taker'} {(rate * 100).normalize():f}%",
         worst_case_loss=worst,
-        leverage=_leverage_text(ctx, i.leverage, None if i.margin_mode is None else str(i.margin_mode)),
+        leverage=_leverage_text(
+            ctx, i.leverage, None if i.margin_mode is None else str(i.margin_mode)
+        ),
     )
 
 
 def _price_limit(ctx: _Ctx) -> _Body:
     i = ctx.intent
     assert isinstance(i, PriceLimitIntent)
-    for field in ("buy_price_usd", "sell_price_usd", "cancel_above_price_usd", "cancel_below_price_usd"):
+    for field in (
+        "buy_price_usd",
+        "sell_price_usd",
+        "cancel_above_price_usd",
+        "cancel_below_price_usd",
+    ):
         ctx.price(field, getattr(i, field))
     ctx.size("size_coin", i.size_coin)
     amount_field = "size_coin" if i.size_coin is not None else "notional_usd"
@@ -449,7 +464,9 @@ def _ema(ctx: _Ctx) -> _Body:
         "long above, short below",
     ]
     if i.atr_filter_min_pct is not None:
-        lines.append(f"only enter when ATR({i.atr_period}) is at least {i.atr_filter_min_pct}% of price")
+        lines.append(
+            f"only enter when ATR({i.atr_period}) is at least {i.atr_filter_min_pct}% of price"
+        )
     config = {
         "bar_type": f"{ctx.meta.instrument_id}-{i.bar_minutes}-MINUTE-LAST-EXTERNAL",
         "trade_size": str(qty),
@@ -465,7 +482,7 @@ def _ema(ctx: _Ctx) -> _Body:
         schedule=f"after {i.slow_period} bars of warm-up, on every bar close, until stopped",
         notional_usd=notional,
         fees_usd=fees,
-        fee_basis=f"taker {(ctx.meta.taker_fee * 100).normalize():f}% per trade (reversals trade twice)",
+        fee_basis=f"taker {_pct(ctx.meta.taker_fee)} per trade; a reversal trades twice",
         worst_case_loss=worst,
         leverage=_leverage_text(ctx, None, None),
     )
@@ -477,7 +494,7 @@ def _twap(ctx: _Ctx) -> _Body:
     ctx.size("size_coin", i.size_coin)
     field = "size_coin" if i.size_coin is not None else "notional_usd"
     if i.horizon_secs <= 0:
-        raise IntentError(ctx.problems + [Problem("horizon_secs", "must be greater than 0")])
+        raise IntentError([*ctx.problems, Problem("horizon_secs", "must be greater than 0")])
     wanted_interval = i.interval_secs or max(1, i.horizon_secs // DEFAULT_TWAP_SLICES)
     wanted = max(1, i.horizon_secs // wanted_interval)
     if i.size_coin is not None:
@@ -592,6 +609,10 @@ def _dca(ctx: _Ctx) -> _Body:
         worst_case_loss="no stop: the loss is not bounded by an order",
         leverage=_leverage_text(ctx, None, None),
     )
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
 
 
 def _duration(secs: int) -> str:

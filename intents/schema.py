@@ -20,6 +20,7 @@ from typing import Final
 import msgspec
 
 __all__ = [
+    "TEMPLATES",
     "DCAIntent",
     "DirectBuyIntent",
     "EMACrossIntent",
@@ -32,7 +33,6 @@ __all__ = [
     "RegimeGate",
     "Side",
     "TWAPIntent",
-    "TEMPLATES",
     "decode_intent",
     "intent_json_schema",
     "intent_problems",
@@ -92,7 +92,9 @@ class IntentError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="template", forbid_unknown_fields=True):
+class _Base(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="template", forbid_unknown_fields=True
+):
     """Fields every template has.
 
     coin: the venue's coin name (``ETH``); live: True asks for live trading, False for paper,
@@ -228,12 +230,18 @@ def _positive(problems: list[Problem], field: str, value: Decimal | int | None) 
 
 
 def _one_amount(
-    problems: list[Problem], coin_field: str, coin: Decimal | None, usd_field: str, usd: Decimal | None
+    problems: list[Problem],
+    coin_field: str,
+    coin: Decimal | None,
+    usd_field: str,
+    usd: Decimal | None,
 ) -> None:
     _positive(problems, coin_field, coin)
     _positive(problems, usd_field, usd)
     if coin is None and usd is None:
-        problems.append(Problem(coin_field, f"give the size in coins ({coin_field}) or dollars ({usd_field})"))
+        problems.append(
+            Problem(coin_field, f"give the size in coins ({coin_field}) or dollars ({usd_field})")
+        )
     elif coin is not None and usd is not None:
         problems.append(Problem(coin_field, f"give {coin_field} or {usd_field}, not both"))
 
@@ -244,7 +252,9 @@ def _direct(intent: DirectBuyIntent, problems: list[Problem]) -> None:
     _positive(problems, "stop_price_usd", intent.stop_price_usd)
     needs_price = intent.order_kind in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_ALO)
     if needs_price and intent.limit_price_usd is None:
-        problems.append(Problem("limit_price_usd", f"a {intent.order_kind} order needs a limit price"))
+        problems.append(
+            Problem("limit_price_usd", f"a {intent.order_kind} order needs a limit price")
+        )
     if intent.order_kind == OrderKind.MARKET and intent.limit_price_usd is not None:
         problems.append(Problem("limit_price_usd", "a MARKET order takes no limit price"))
     if intent.leverage is not None and intent.leverage < 1:
@@ -308,14 +318,12 @@ def _twap(intent: TWAPIntent, problems: list[Problem]) -> None:
     _positive(problems, "horizon_secs", intent.horizon_secs)
     _positive(problems, "interval_secs", intent.interval_secs)
     interval = intent.interval_secs
-    if interval is not None and interval > 0 and intent.horizon_secs > 0:
-        if interval > intent.horizon_secs:
-            problems.append(
-                Problem(
-                    "interval_secs",
-                    f"{interval} s is longer than the horizon {intent.horizon_secs} s",
-                )
+    if interval is not None and interval > intent.horizon_secs > 0:
+        problems.append(
+            Problem(
+                "interval_secs", f"{interval} s is longer than the horizon {intent.horizon_secs} s"
             )
+        )
 
 
 def _dca(intent: DCAIntent, problems: list[Problem]) -> None:
