@@ -329,7 +329,7 @@ def _direct(ctx: _Ctx) -> _Body:
         )
     kind_text = {
         OrderKind.MARKET: "a market order",
-        OrderKind.IOC: f"an IOC limit at {i.limit_price_usd or 'the mark +/- slippage'}",
+        OrderKind.IOC: f"an IOC limit at {i.limit_price_usd}",
         OrderKind.LIMIT_GTC: f"a GTC limit at {i.limit_price_usd}",
         OrderKind.LIMIT_ALO: f"a post-only (ALO) limit at {i.limit_price_usd}",
     }[i.order_kind]
@@ -352,6 +352,7 @@ def _direct(ctx: _Ctx) -> _Body:
         "leverage": i.leverage,
         "margin_mode": None if i.margin_mode is None else str(i.margin_mode),
         "stop_price": _d(stop),
+        "close_on_stop": stop is not None,
     }
     return _Body(
         config=config,

@@ -250,7 +250,7 @@ def _direct(intent: DirectBuyIntent, problems: list[Problem]) -> None:
     _one_amount(problems, "size_coin", intent.size_coin, "notional_usd", intent.notional_usd)
     _positive(problems, "limit_price_usd", intent.limit_price_usd)
     _positive(problems, "stop_price_usd", intent.stop_price_usd)
-    needs_price = intent.order_kind in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_ALO)
+    needs_price = intent.order_kind != OrderKind.MARKET
     if needs_price and intent.limit_price_usd is None:
         problems.append(
             Problem("limit_price_usd", f"a {intent.order_kind} order needs a limit price")
