@@ -343,7 +343,7 @@ def _direct(ctx: _Ctx) -> _Body:
     if stop is not None:
         lines.append(f"then a reduce-only stop-market at {stop} once filled")
     config = {
-        "side": str(i.side),
+        "order_side": str(i.side),
         "quantity": _d(i.size_coin),
         "notional_usd": _d(i.notional_usd),
         "order_kind": str(i.order_kind),
@@ -527,7 +527,7 @@ def _twap(ctx: _Ctx) -> _Body:
     if executed != total:
         ctx.notes.append(f"{total} rounded to {slices} equal slices: {executed} in total")
     config = {
-        "side": str(i.side),
+        "order_side": str(i.side),
         "quantity": str(executed) if i.size_coin is not None else None,
         "notional_usd": _d(i.notional_usd),
         "slices": slices,
@@ -590,7 +590,7 @@ def _dca(ctx: _Ctx) -> _Body:
         word = "above" if i.side == Side.BUY else "below"
         lines.append(f"skip a turn when the price is {word} {i.max_price_usd}")
     config = {
-        "side": str(i.side),
+        "order_side": str(i.side),
         "order_notional_usd": str(each),
         "order_count": count,
         "interval_secs": i.interval_secs,

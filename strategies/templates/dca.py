@@ -37,7 +37,7 @@ class DCAConfig(TemplateConfig, frozen=True):
 
     Parameters
     ----------
-    side : str
+    order_side : str
         ``BUY`` or ``SELL``.
     order_notional_usd : Decimal
         The value of each order (sized from the mid, never under the $10 minimum).
@@ -49,15 +49,15 @@ class DCAConfig(TemplateConfig, frozen=True):
         Skip a buy while the mid is above this price.
     """
 
-    side: str = "BUY"
+    order_side: str = "BUY"
     order_notional_usd: Decimal = Decimal(0)
     order_count: int = 0
     interval_secs: int = 0
     max_price: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if self.side not in ("BUY", "SELL"):
-            raise ValueError(f"side: must be BUY or SELL, was {self.side!r}")
+        if self.order_side not in ("BUY", "SELL"):
+            raise ValueError(f"order_side: must be BUY or SELL, was {self.order_side!r}")
         if self.order_notional_usd <= 0:
             raise ValueError(f"order_notional_usd: must be > 0, was {self.order_notional_usd}")
         if self.order_count < 1:
@@ -142,7 +142,11 @@ class DCA(TemplateStrategy):
         mid = self.mid_price()
         if mid is None:
             return
-        if self.cfg.max_price is not None and self.cfg.side == "BUY" and mid > self.cfg.max_price:
+        if (
+            self.cfg.max_price is not None
+            and self.cfg.order_side == "BUY"
+            and mid > self.cfg.max_price
+        ):
             self.log.info(f"DCA turn skipped: mid {mid} above the ceiling {self.cfg.max_price}")
             return
         if not self.may_add_risk(f"DCA order {p.done + 1}/{self.cfg.order_count}"):
@@ -153,7 +157,7 @@ class DCA(TemplateStrategy):
         )
         order = self.order_factory.market(
             instrument_id=self.cfg.instrument_id,
-            order_side=OrderSide.BUY if self.cfg.side == "BUY" else OrderSide.SELL,
+            order_side=OrderSide.BUY if self.cfg.order_side == "BUY" else OrderSide.SELL,
             quantity=self.instrument.make_qty(qty),
             time_in_force=TimeInForce.IOC,
         )

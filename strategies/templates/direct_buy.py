@@ -34,7 +34,7 @@ class DirectBuyConfig(TemplateConfig, frozen=True):
 
     Parameters
     ----------
-    side : str
+    order_side : str
         ``BUY`` or ``SELL``.
     quantity / notional_usd : Decimal, optional
         The size in coins, or in dollars (sized from the limit price or the mid).
@@ -50,7 +50,7 @@ class DirectBuyConfig(TemplateConfig, frozen=True):
         Trigger of the reduce-only stop-market placed once the order has filled.
     """
 
-    side: str = "BUY"
+    order_side: str = "BUY"
     quantity: Decimal | None = None
     notional_usd: Decimal | None = None
     order_kind: str = "MARKET"
@@ -61,8 +61,8 @@ class DirectBuyConfig(TemplateConfig, frozen=True):
     stop_price: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if self.side not in ("BUY", "SELL"):
-            raise ValueError(f"side: must be BUY or SELL, was {self.side!r}")
+        if self.order_side not in ("BUY", "SELL"):
+            raise ValueError(f"order_side: must be BUY or SELL, was {self.order_side!r}")
         if self.order_kind not in ORDER_KINDS:
             raise ValueError(f"order_kind: must be one of {ORDER_KINDS}, was {self.order_kind!r}")
         if (self.quantity is None) == (self.notional_usd is None):
@@ -107,7 +107,7 @@ class DirectBuy(TemplateStrategy):
     def _send(self, mid: Decimal) -> None:
         assert self.instrument is not None
         cfg = self.cfg
-        side = OrderSide.BUY if cfg.side == "BUY" else OrderSide.SELL
+        side = OrderSide.BUY if cfg.order_side == "BUY" else OrderSide.SELL
         qty = cfg.quantity
         if qty is None:
             assert cfg.notional_usd is not None
@@ -149,7 +149,7 @@ class DirectBuy(TemplateStrategy):
         if not entry.is_closed:
             return
         assert self.instrument is not None
-        exit_side = OrderSide.SELL if self.cfg.side == "BUY" else OrderSide.BUY
+        exit_side = OrderSide.SELL if self.cfg.order_side == "BUY" else OrderSide.BUY
         self.stop_order = self.order_factory.stop_market(
             self.cfg.instrument_id,
             exit_side,

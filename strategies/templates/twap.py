@@ -32,7 +32,7 @@ class TWAPTemplateConfig(TemplateConfig, frozen=True):
 
     Parameters
     ----------
-    side : str
+    order_side : str
         ``BUY`` or ``SELL``.
     quantity / notional_usd : Decimal, optional
         The total in coins, or in dollars (sized from the mid at start).
@@ -46,7 +46,7 @@ class TWAPTemplateConfig(TemplateConfig, frozen=True):
         Every child reduce-only.
     """
 
-    side: str = "BUY"
+    order_side: str = "BUY"
     quantity: Decimal | None = None
     notional_usd: Decimal | None = None
     slices: int = 1
@@ -55,8 +55,8 @@ class TWAPTemplateConfig(TemplateConfig, frozen=True):
     reduce_only: bool = False
 
     def __post_init__(self) -> None:
-        if self.side not in ("BUY", "SELL"):
-            raise ValueError(f"side: must be BUY or SELL, was {self.side!r}")
+        if self.order_side not in ("BUY", "SELL"):
+            raise ValueError(f"order_side: must be BUY or SELL, was {self.order_side!r}")
         if (self.quantity is None) == (self.notional_usd is None):
             raise ValueError("quantity: give quantity or notional_usd (exactly one)")
         if self.slices < 1 or self.interval_secs < 1:
@@ -105,7 +105,7 @@ class TWAPTemplate(TemplateStrategy):
             self.log.warning(f"TWAP in {slices} slices instead of {self.cfg.slices} at mid {mid}")
         order = self.order_factory.market(
             instrument_id=self.cfg.instrument_id,
-            order_side=OrderSide.BUY if self.cfg.side == "BUY" else OrderSide.SELL,
+            order_side=OrderSide.BUY if self.cfg.order_side == "BUY" else OrderSide.SELL,
             quantity=self.instrument.make_qty(per * slices),
             time_in_force=TimeInForce.IOC,
             reduce_only=self.cfg.reduce_only,
