@@ -95,12 +95,12 @@ class PriceLimit(TemplateStrategy):
             legs["BUY"] = _Leg("BUY")
         if config.sell_price is not None:
             legs["SELL"] = _Leg("SELL")
-        self.state = _Saved(legs=legs)
+        self.saved = _Saved(legs=legs)
         self._placed = False
 
     def on_template_start(self) -> None:
         """Adopt legs still open in the cache; quotes drive placing and the conditions."""
-        for leg in self.state.legs.values():
+        for leg in self.saved.legs.values():
             if leg.order_id is None:  # not saved (a crash): look for it among our orders
                 leg.order_id = self._find_in_cache(leg)
             order = self._order_of(leg)
@@ -145,7 +145,7 @@ class PriceLimit(TemplateStrategy):
         self._finish(leg, f"cancelled: {why}")
 
     def _cancel_all(self, why: str) -> None:
-        for leg in self.state.legs.values():
+        for leg in self.saved.legs.values():
             self._cancel(leg, why)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
@@ -163,7 +163,7 @@ class PriceLimit(TemplateStrategy):
         pct = self.cfg.cancel_if_away_pct
         if pct is None:
             return
-        for leg in self.state.legs.values():
+        for leg in self.saved.legs.values():
             px = self.cfg.buy_price if leg.side == "BUY" else self.cfg.sell_price
             assert px is not None
             away = abs(mid - px) / px * 100
@@ -174,9 +174,9 @@ class PriceLimit(TemplateStrategy):
         if self.cfg.cancel_after_secs is None:
             return
         now = self.clock.timestamp_ns()
-        if not self.state.started_ns:
-            self.state.started_ns = now
-        at = self.state.started_ns + self.cfg.cancel_after_secs * _NS
+        if not self.saved.started_ns:
+            self.saved.started_ns = now
+        at = self.saved.started_ns + self.cfg.cancel_after_secs * _NS
         if at <= now:
             self._cancel_all("time limit passed")
             return
@@ -186,7 +186,7 @@ class PriceLimit(TemplateStrategy):
 
     def _place_legs(self) -> None:
         assert self.instrument is not None
-        for leg in self.state.legs.values():
+        for leg in self.saved.legs.values():
             if leg.finished or leg.order_id is not None:
                 continue
             if not self.may_add_risk(f"the {leg.side} leg"):
@@ -208,25 +208,25 @@ class PriceLimit(TemplateStrategy):
     def on_order_event(self, event: OrderEvent) -> None:
         """A fill on one leg cancels the other; a leg whose order ends is finished."""
         leg = next(
-            (g for g in self.state.legs.values() if g.order_id == event.client_order_id.value),
+            (g for g in self.saved.legs.values() if g.order_id == event.client_order_id.value),
             None,
         )
         if leg is None:
             return
         order = self.cache.order(event.client_order_id)
         if isinstance(event, OrderFilled) and self.cfg.cancel_on_opposite_fill:
-            for other in self.state.legs.values():
+            for other in self.saved.legs.values():
                 if other is not leg:
                     self._cancel(other, f"the {leg.side} leg filled")
         if order is not None and order.is_closed and not leg.finished:
             self._finish(leg, "filled" if order.filled_qty.as_decimal() > 0 else "closed")
 
     def on_save(self) -> dict[str, bytes]:
-        return {"legs": msgspec.json.encode(self.state)}
+        return {"legs": msgspec.json.encode(self.saved)}
 
     def on_load(self, state: dict[str, bytes]) -> None:
         if "legs" in state:
-            self.state = msgspec.json.decode(state["legs"], type=_Saved)
+            self.saved = msgspec.json.decode(state["legs"], type=_Saved)
 
     def on_reset(self) -> None:
         self._placed = False
