@@ -476,6 +476,8 @@ def _ema(ctx: _Ctx) -> _Body:
         "atr_period": i.atr_period,
         "atr_filter_min_pct": _d(i.atr_filter_min_pct),
         "atr_stop_multiple": _d(i.atr_stop_multiple),
+        # The execution client prices a MARKET order from the latest quote.
+        "subscribe_quote_ticks": True,
     }
     return _Body(
         config=config,

@@ -307,7 +307,10 @@ def _twap(t: _Text) -> Intent:
 
 def _ema(t: _Text) -> Intent:
     live, gate = _common(t)
-    atr_stop = t.take(rf"\batr stop\s*{_NUM}\s*x?(?![a-z0-9])|\bstop (?:at )?{_NUM}\s*x? atr\b")
+    atr_stop = t.take(
+        rf"\batr stop\s*{_NUM}\s*x?(?![a-z0-9])|\bstop (?:at )?{_NUM}\s*x? atr\b"
+        rf"|\b{_NUM}\s*x atr stop\b"
+    ) or t.take(rf"\bstop\s*{_NUM}\s*x(?![a-z0-9])")
     atr_filter = t.take(rf"\batr filter\s*{_NUM}\s*%|\batr (?:above|over|>=?)\s*{_NUM}\s*%")
     atr_period = t.take(r"\batr\s*\(?([0-9]+)\)?(?![a-z0-9%.])")
     bars = t.take(r"\b(?:on\s+)?([0-9]+)\s*[- ]?(m|min|minute|h|hour)s?\s+(?:bars?|candles?)\b")
@@ -350,7 +353,7 @@ def _ema(t: _Text) -> Intent:
         else Decimal(atr_filter.group(1) or atr_filter.group(2)),
         "atr_stop_multiple": None
         if atr_stop is None
-        else Decimal(atr_stop.group(1) or atr_stop.group(2)),
+        else Decimal(next(g for g in atr_stop.groups() if g is not None)),
     }
     if atr_period is not None:
         build["atr_period"] = int(atr_period.group(1))

@@ -1,4 +1,4 @@
-"""``jarvis intent``: text (or JSON) -> a plan a user can read, or every problem; ``--run`` starts it.
+"""``jarvis intent``: text (or JSON) -> a plan to read, or every problem; ``--run`` starts it.
 
 Instrument metadata, in this order: ``--config FILE`` fetches it fresh from that config's venue
 (and caches it); otherwise the cache left by the last fetch; otherwise the snapshot shipped with
@@ -59,7 +59,9 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("text", nargs="?", help='e.g. "DCA $500 into ETH over 10 hours every 30m"')
-    p.add_argument("--json", dest="json_file", help="read the intent as JSON from FILE ('-': stdin)")
+    p.add_argument(
+        "--json", dest="json_file", help="read the intent as JSON from FILE ('-': stdin)"
+    )
     p.add_argument("--config", help="node config: fetch fresh metadata from its venue")
     p.add_argument("--snapshot", help="use this venue snapshot file")
     p.add_argument("--profile", help="TOML file with the user's limits (UserProfile fields)")
@@ -215,8 +217,10 @@ def _run(plan: Plan, loaded: LoadedNodeConfig, user: UserProfile, duration: floa
     environment = loaded.jarvis.environment
     if not plan.live and environment in REAL_VENUES:
         return _refuse(
-            [f"this plan is a dry run; {loaded.source} trades on {environment}: "
-             "run it on a paper or simulator config"],
+            [
+                f"this plan is a dry run; {loaded.source} trades on {environment}: "
+                "run it on a paper or simulator config"
+            ],
             "not run",
         )
     if loaded.node.controller is None:
@@ -238,7 +242,7 @@ def _run(plan: Plan, loaded: LoadedNodeConfig, user: UserProfile, duration: floa
     async def add_when_running() -> None:
         while not node.trader.is_running:
             await asyncio.sleep(0.05)
-        controller = node.kernel._controller  # type: ignore[attr-defined]
+        controller: Any = node.kernel._controller  # type: ignore[attr-defined]
         config = plan.strategy_config
         if hasattr(controller, "add_strategy_from_config"):
             strategy = controller.add_strategy_from_config(config)

@@ -57,6 +57,7 @@ class TemplateStrategy(Strategy):
         self.template_config = config
         self.instrument: Instrument | None = None
         self.trading_state = TradingState.ACTIVE
+        self.held_back = 0  # orders not sent because the node was not ACTIVE
 
     def on_start(self) -> None:
         """Instrument from the cache (stop with a clear log if missing), risk events, then the
@@ -91,6 +92,7 @@ class TemplateStrategy(Strategy):
         """True when the node is ACTIVE; otherwise logs that ``what`` is held back, and why."""
         if self.trading_state == TradingState.ACTIVE:
             return True
+        self.held_back += 1
         self.log.warning(f"not sending {what}: trading state is {self.trading_state.name}")
         return False
 
