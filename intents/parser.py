@@ -129,8 +129,9 @@ def _time_after(t: _Text, words: str) -> int | None:
     return None if match is None else _secs(match.group(1), match.group(2))
 
 
-def _price_after(t: _Text, words: str) -> Decimal | None:
-    match = t.take(rf"(?:\b(?:{words})|@)\s*\$?{_NUM}{_SUFFIX}(?![a-z0-9%])")
+def _price_after(t: _Text, words: str, at_sign: bool = False) -> Decimal | None:
+    lead = rf"(?:\b(?:{words})|@)" if at_sign else rf"\b(?:{words})"
+    match = t.take(rf"{lead}\s*\$?{_NUM}{_SUFFIX}(?![a-z0-9%])")
     return None if match is None else _number(match.group(1), match.group(2))
 
 
@@ -224,9 +225,9 @@ def _finish(t: _Text, build: dict[str, object], cls: type[Intent]) -> Intent:
 
 def _dca(t: _Text) -> Intent:
     live, gate = _common(t)
+    each = bool(t.take(r"\b(?:each|per (?:order|buy|purchase))\b"))
     side = Side.SELL if t.take(r"\bsell\b") else Side.BUY
     t.take(r"\bbuy\b")
-    each = bool(t.take(r"\b(?:each|per (?:order|buy|purchase))\b"))
     total = bool(t.take(r"\b(?:total|budget|in total)\b"))
     amount, coin = _amount_and_coin(t, "budget_usd")
     duration = _time_after(t, "over|for")
@@ -366,7 +367,9 @@ def _order(t: _Text) -> Intent:
     reduce_only = bool(t.take(r"\breduce[- ]?only\b"))
     cancel_above = _price_after(t, r"cancel (?:if (?:it |price )?goes )?(?:above|over)")
     cancel_below = _price_after(t, r"cancel (?:if (?:it |price )?goes )?(?:below|under)")
-    away = t.take(rf"\bcancel (?:if (?:it |price )?(?:moves|is) )?{_NUM}\s*% away\b")
+    away = t.take(
+        rf"\bcancel (?:if )?(?:(?:it|price|the price) )?(?:(?:moves|is) )?{_NUM}\s*% away\b"
+    )
     cancel_after = _time_after(t, "cancel after|expires? after|expires? in")
     drop = _price_after(t, r"(?:if|when) (?:it|price|the price) (?:drops|falls|dips) to")
     rise = _price_after(t, r"(?:if|when) (?:it|price|the price) (?:rises|climbs|reaches) to")
@@ -377,11 +380,11 @@ def _order(t: _Text) -> Intent:
     stop = _price_after(t, r"(?:stop[- ]loss|stop|sl)(?: at)?")
     leverage = t.take(r"\b(?:([0-9]+)\s*x(?: leverage)?|leverage\s*([0-9]+)\s*x?)(?![a-z0-9])")
     margin = t.take(r"\b(isolated|cross)\b")
-    kind_m = t.take(r"\b(ioc|gtc|post[- ]?only|alo|maker[- ]only|limit)\b")
+    kind_m = t.take(r"\b(ioc|gtc|post[- ]?only|alo|maker[- ]only|limit(?!\s*\$?[0-9]))\b")
     market = t.take(r"\b(?:at )?market\b")
     side = _side(t)
+    price = _price_after(t, r"at|limit", at_sign=True)
     amount, coin = _amount_and_coin(t, "size_coin")
-    price = _price_after(t, r"at")
     if side is None:
         t.fail("side", "missing: buy, sell, long or short")
     limit_like = any(
