@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -96,8 +98,9 @@ class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
     coins_traded: tuple[str, ...] = ()
 
 
-def _usd(value: Decimal) -> str:
-    return f"${value.quantize(CENT):,}"
+def _usd(value: Decimal, up: bool = False) -> str:
+    """Dollars to the cent; ``up`` rounds toward the larger figure (fees and losses)."""
+    return f"${value.quantize(CENT, ROUND_CEILING if up else ROUND_HALF_EVEN):,}"
 
 
 def config_hash(strategy_path: str, config_path: str, config: dict[str, Any]) -> str:
@@ -324,7 +327,7 @@ def _direct(ctx: _Ctx) -> _Body:
         stop_fees = qty * stop * ctx.meta.taker_fee
         loss = abs(px - stop) * qty + fees + stop_fees
         worst = (
-            f"{_usd(loss)} if the stop at {stop} fills at its price "
+            f"{_usd(loss, up=True)} if the stop at {stop} fills at its price "
             f"({qty} {ctx.meta.coin} x {abs(px - stop)} + fees; gaps can cost more)"
         )
     kind_text = {

@@ -7,6 +7,7 @@ hash covers the strategy config; the snapshot's age is shown but not hashed).
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +46,8 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
         out += [
             f"  when:      {self.schedule}",
             f"  notional:  about ${self.notional_usd.quantize(cents):,}",
-            f"  fees:      about ${self.fees_usd.quantize(cents):,} ({self.fee_basis})",
+            f"  fees:      about ${self.fees_usd.quantize(cents, ROUND_CEILING):,} "
+            f"({self.fee_basis})",
             f"  worst case: {self.worst_case_loss}",
             f"  leverage:  {self.leverage}",
             f"  mode:      {mode}",
