@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 
-
 @unique
 class StructuralEventKind(StrEnum):
     """What happened; the event's ``kind`` field holds the value (a ``(str, Enum)``)."""

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/make_intent_snapshot.py --url http://127.0.0.1:3001 [--out FILE]
-    python scripts/make_intent_snapshot.py --file tests/resources/hyperliquid/info_metaAndAssetCtxs.json
+    python scripts/make_intent_snapshot.py --file SAVED_META_AND_ASSET_CTXS.json
 
 ``--url`` asks a venue (the real one, testnet, or ``jarvis sim``) for ``metaAndAssetCtxs``;
 ``--file`` reads a saved answer. The snapshot records where it came from and when. The default

@@ -48,7 +48,7 @@ def test_the_shipped_snapshot_loads_and_says_where_it_came_from() -> None:
 def test_a_file_that_is_not_a_snapshot_is_refused_naming_it(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    with pytest.raises(ValueError, match="bad.json: not a venue snapshot"):
+    with pytest.raises(ValueError, match=r"bad\.json: not a venue snapshot"):
         load_snapshot(bad)
 
 
