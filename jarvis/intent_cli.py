@@ -245,11 +245,14 @@ def _run(plan: Plan, loaded: LoadedNodeConfig, user: UserProfile, duration: floa
         controller: Any = node.kernel._controller  # type: ignore[attr-defined]
         config = plan.strategy_config
         if hasattr(controller, "add_strategy_from_config"):
-            strategy = controller.add_strategy_from_config(config)
+            controller.add_strategy_from_config(config)
         else:
-            strategy = controller.create_strategy_from_config(config, start=True)
-        outcome.append(str(strategy.id))
-        print(f"jarvis intent: started {strategy.id} through {type(controller).__name__}")
+            controller.create_strategy_from_config(config, start=True)
+        tag = f"-{config.config['order_id_tag']}"
+        started = [s.id.value for s in node.trader.strategies() if s.id.value.endswith(tag)]
+        outcome.extend(started)
+        for strategy_id in started:
+            print(f"jarvis intent: started {strategy_id} through {type(controller).__name__}")
 
     try:
         task = loop.create_task(add_when_running())
