@@ -32,15 +32,15 @@ def _lot(sz_decimals: int) -> Decimal:
 
 def quantity_for_notional(notional_usd: Decimal, price: Decimal, sz_decimals: int) -> Decimal:
     """Coins worth ``notional_usd`` at ``price``, rounded down to a lot, or up when rounding down
-    would fall below ``MIN_ORDER_NOTIONAL_USD`` (never by more than one lot)."""
+    would fall below ``MIN_ORDER_NOTIONAL_USD`` (for a notional of at least that minimum, never
+    more than one lot above what was asked)."""
     lot = _lot(sz_decimals)
     raw = notional_usd / price
     down = raw.quantize(lot, rounding=ROUND_FLOOR)
     if down * price >= MIN_ORDER_NOTIONAL_USD:
         return down
     floor_qty = (MIN_ORDER_NOTIONAL_USD / price).quantize(lot, rounding=ROUND_CEILING)
-    up = raw.quantize(lot, rounding=ROUND_CEILING)
-    return max(up, floor_qty) if up - down <= lot else down
+    return max(raw.quantize(lot, rounding=ROUND_CEILING), floor_qty)
 
 
 def twap_slices(
