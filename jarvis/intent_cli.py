@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from intents.plan import Plan
     from intents.venue import VenueSnapshot
 
-__all__ = ["add_cli_commands", "cache_dir"]
+__all__ = ["add_cli_commands", "cache_dir", "cache_node_metadata"]
 
 EXIT_REFUSED: Final[int] = 2
 EXIT_RUN_FAILED: Final[int] = 3
@@ -48,6 +48,50 @@ def cache_dir() -> Path:
     """Where ``jarvis intent`` keeps the metadata cache and the user's intent history."""
     base = os.environ.get("JARVIS_STATE_DIR") or str(Path.home() / ".cache" / "jarvis")
     return Path(base)
+
+
+def cache_node_metadata(node: Any, source: str) -> Path | None:
+    """Write the Hyperliquid perps a node knew (sizes, leverage, fees, last mark or mid) to the
+    cache ``jarvis intent`` reads when no venue is asked; None when the node knew none."""
+    from decimal import Decimal
+
+    from intents.venue import InstrumentMeta
+    from intents.venue import VenueSnapshot
+    from intents.venue import save_snapshot
+
+    cache = node.kernel.cache
+    found: dict[str, InstrumentMeta] = {}
+    for instrument in cache.instruments():
+        info = instrument.info or {}
+        if "szDecimals" not in info or "maxLeverage" not in info or info.get("dex"):
+            continue  # only the main dex's perps
+        if not instrument.id.symbol.value.endswith("-PERP"):
+            continue
+        mark = cache.mark_price(instrument.id)
+        quote = cache.quote_tick(instrument.id)
+        px: Decimal | None = None
+        if mark is not None:
+            px = mark.value.as_decimal()
+        elif quote is not None:
+            px = (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2
+        found[info["coin"]] = InstrumentMeta(
+            coin=info["coin"],
+            sz_decimals=int(info["szDecimals"]),
+            max_leverage=int(info["maxLeverage"]),
+            mark_px_usd=px,
+            maker_fee=Decimal(str(instrument.maker_fee)),
+            taker_fee=Decimal(str(instrument.taker_fee)),
+        )
+    if not found:
+        return None
+    path = cache_dir() / "venue_snapshot.json"
+    snapshot = VenueSnapshot(
+        source=f"cached by the last node run ({source})",
+        taken_at_ms=node.kernel.clock.timestamp_ms(),
+        instruments=found,
+    )
+    save_snapshot(snapshot, path)
+    return path
 
 
 def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:

@@ -81,3 +81,23 @@ def test_run_on_a_node_without_a_controller_is_refused(
         code = main(["intent", "--config", str(cfg), "--run", "buy 0.01 ETH"])
     assert code == EXIT_REFUSED
     assert "has no controller: --run adds strategies through it" in capsys.readouterr().err
+
+
+def test_a_node_run_leaves_its_instruments_for_jarvis_intent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jarvis.node import NodeOverrides
+    from jarvis.node import load_for_run
+    from jarvis.node import run_node
+
+    with SimThread(SimConfig(coins=("BTC", "ETH", "SOL"), seed=33)) as sim:
+        url = sim.base_url
+        loaded = load_for_run(CONFIG_DIR / "sim.toml", NodeOverrides(http_url=url))
+        result = run_node(loaded, duration_secs=8.0)
+    assert result.start_failure is None
+    capsys.readouterr()
+    code = main(["intent", "DCA $500 into ETH over 10 hours every 30m"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "prices from: cached by the last node run (" in out
+    assert "sim.toml), " in out
