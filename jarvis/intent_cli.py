@@ -303,10 +303,13 @@ def _run(plan: Plan, loaded: LoadedNodeConfig, user: UserProfile, duration: floa
         if duration is not None:
             loop.call_later(duration, node.stop)
         node.run()
-        if not task.done():
-            task.cancel()
     finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for pending_task in pending:
+            pending_task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         node.dispose()
+        asyncio.set_event_loop(None)
     if not outcome:
         print("jarvis intent: the strategy was not started", file=sys.stderr)
         return EXIT_RUN_FAILED

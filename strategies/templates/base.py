@@ -5,7 +5,13 @@ or stop with a clear log, (2) take no new risk unless the node's trading state i
 RiskEngine also refuses, but a template should not keep firing orders it knows will be denied —
 and under REDUCING NautilusTrader still lets a flat account open), and (3) cancel what it owns on
 stop, closing its position reduce-only when its config says so. The trading state arrives as
-``TradingStateChanged`` on ``events.risk``; before the first one the node is ACTIVE.
+``TradingStateChanged`` on ``events.risk``; before the first one the node is ACTIVE (and the
+RiskEngine still refuses what the state forbids; a refused order is never counted as done).
+
+A template whose config names a ``regime_gate`` also takes no new risk until the regime
+controller's ``StrategyGate`` enables it, and again none after a DISABLE. Templates do not
+publish ``StrategyState`` (the strategy state machine is the rulebook strategies' base), so a
+gated template cannot hand an instrument over cleanly: leave user templates ungated unless asked.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.trading.strategy import Strategy
+
+from common.nautilus import custom_data_topic
+from controllers.protocol import STRATEGY_GATE_DATA_TYPE
+from controllers.protocol import StrategyGate
 
 __all__ = ["RISK_EVENTS_TOPIC", "TemplateConfig", "TemplateStrategy"]
 
@@ -57,7 +67,9 @@ class TemplateStrategy(Strategy):
         self.template_config = config
         self.instrument: Instrument | None = None
         self.trading_state = TradingState.ACTIVE
-        self.held_back = 0  # orders not sent because the node was not ACTIVE
+        self.held_back = 0  # orders not sent because the node was not ACTIVE (or gated off)
+        self.gate_enabled = config.regime_gate is None
+        self._refusal = ""
 
     def on_start(self) -> None:
         """Instrument from the cache (stop with a clear log if missing), risk events, then the
@@ -69,6 +81,8 @@ class TemplateStrategy(Strategy):
             self.stop()
             return
         self.msgbus.subscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
+        if cfg.regime_gate is not None:
+            self.msgbus.subscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
         mode = "DRY-RUN (paper)" if cfg.dry_run else "LIVE"
         self.log.info(f"{type(self).__name__} {cfg.instrument_id} {mode} plan {cfg.intent_hash}")
         self.on_template_start()
@@ -82,18 +96,34 @@ class TemplateStrategy(Strategy):
             self.close_all_positions(cfg.instrument_id, reduce_only=True)
         if self.instrument is not None:
             self.msgbus.unsubscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
+            if cfg.regime_gate is not None:
+                self.msgbus.unsubscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
 
     def _on_risk_event(self, event: Any) -> None:
         if isinstance(event, TradingStateChanged):
             self.trading_state = event.state
             self.log.info(f"trading state now {event.state.name}")
 
+    def _on_gate(self, gate: StrategyGate) -> None:
+        if gate.strategy_id != self.id.value or gate.action not in ("ENABLE", "DISABLE"):
+            return
+        self.gate_enabled = gate.enabled
+        self.log.info(f"regime gate {gate.action}: {gate.reason}")
+
     def may_add_risk(self, what: str) -> bool:
-        """True when the node is ACTIVE; otherwise logs that ``what`` is held back, and why."""
-        if self.trading_state == TradingState.ACTIVE:
+        """True when the node is ACTIVE (and a gated template is enabled); otherwise logs that
+        ``what`` is held back, and why."""
+        if not self.gate_enabled:
+            why = f"regime gate {self.template_config.regime_gate} is not enabled"
+        elif self.trading_state != TradingState.ACTIVE:
+            why = f"trading state is {self.trading_state.name}"
+        else:
+            self._refusal = ""
             return True
         self.held_back += 1
-        self.log.warning(f"not sending {what}: trading state is {self.trading_state.name}")
+        if why != self._refusal:  # one line per change of reason, not one per tick
+            self._refusal = why
+            self.log.warning(f"not sending {what}: {why}")
         return False
 
     def mid_price(self) -> Any:

@@ -99,9 +99,9 @@ class DirectBuy(TemplateStrategy):
         """The first quote sends the order (a market order needs it for its price)."""
         if self.sent:
             return
-        self.sent = True
         if not self.cfg.reduce_only and not self.may_add_risk("the order"):
-            return
+            return  # held back: tried again on the next quote
+        self.sent = True
         self._send((tick.bid_price.as_decimal() + tick.ask_price.as_decimal()) / 2)
 
     def _send(self, mid: Decimal) -> None:

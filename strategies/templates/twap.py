@@ -86,9 +86,9 @@ class TWAPTemplate(TemplateStrategy):
         """The first quote prices the slices and sends the primary order."""
         if self.sent:
             return
-        self.sent = True
         if not self.cfg.reduce_only and not self.may_add_risk("the TWAP order"):
-            return
+            return  # held back: tried again on the next quote
+        self.sent = True
         assert self.instrument is not None
         mid = (tick.bid_price.as_decimal() + tick.ask_price.as_decimal()) / 2
         decimals = self.instrument.size_precision

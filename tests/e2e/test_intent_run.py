@@ -1,6 +1,7 @@
 """End to end: ``jarvis intent --config FILE --run`` starts the plan's strategy through the
-node's controller, on the shipped ``config/sim_trading.toml`` (pointed at a test simulator, with
-NautilusTrader's own ``Controller`` added: the regime controller is not in this build yet)."""
+node's controller (the regime controller, or NautilusTrader's own), on the shipped
+``config/sim_trading.toml`` pointed at a test simulator; a node run leaves its instruments for
+``jarvis intent``."""
 
 from __future__ import annotations
 
@@ -23,10 +24,16 @@ from simulator.app import SimThread
 
 KEY = "0x" + "4f" * 32
 ADDRESS = address_from_private_key(KEY).lower()
-CONTROLLER = """
+NT_CONTROLLER = """
 [node.controller]
 controller_path = "nautilus_trader.trading.controller:Controller"
 config_path = "nautilus_trader.live.config:ControllerConfig"
+[node.controller.config]
+"""
+REGIME_CONTROLLER = """
+[node.controller]
+controller_path = "controllers.regime:RegimeController"
+config_path = "controllers.regime:RegimeControllerConfig"
 [node.controller.config]
 """
 
@@ -39,26 +46,30 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def node_file(tmp_path: Path, base_url: str, *, controller: bool) -> Path:
+def node_file(tmp_path: Path, base_url: str, *, controller: str = "") -> Path:
     text = (CONFIG_DIR / "sim_trading.toml").read_text().replace("http://127.0.0.1:3001", base_url)
     text = text.replace('coins = ["BTC", "ETH", "SOL"]', 'coins = ["ETH"]')
     text = text.replace("leverage = { BTC = 10, ETH = 5, SOL = 3 }", "leverage = { ETH = 5 }")
     text = text.replace('isolated_coins = ["SOL"]', "isolated_coins = []")
     text = text.replace('log_level = "INFO"', 'log_level = "ERROR"')
-    if controller:
-        text += CONTROLLER
+    text += controller
     path = tmp_path / "node.toml"
     path.write_text(text)
     tomllib.loads(text)  # still a valid file
     return path
 
 
+@pytest.mark.parametrize(
+    ("controller", "name"),
+    [(REGIME_CONTROLLER, "RegimeController"), (NT_CONTROLLER, "Controller")],
+    ids=["regime", "nautilus"],
+)
 def test_run_starts_the_strategy_through_the_controller_and_it_trades(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], controller: str, name: str
 ) -> None:
     with SimThread(SimConfig(coins=("ETH",), seed=31)) as sim:
         sim.fund(ADDRESS, 100_000)
-        cfg = node_file(tmp_path, sim.base_url, controller=True)
+        cfg = node_file(tmp_path, sim.base_url, controller=controller)
         code = main(["intent", "--config", str(cfg), "--run", "--duration-secs", "25",
                      "buy 0.01 ETH"])  # fmt: skip
         position = venue_position(sim, ADDRESS, "ETH")
@@ -66,7 +77,7 @@ def test_run_starts_the_strategy_through_the_controller_and_it_trades(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Plan: DirectBuy on ETH-USD-PERP.HYPERLIQUID" in out
-    assert "through Controller" in out
+    assert f"through {name}\n" in out
     assert position == Decimal("0.01")
     assert len({f["oid"] for f in fills}) == 1
     history = (tmp_path / "state" / "intent_history.json").read_text()
@@ -77,7 +88,7 @@ def test_run_on_a_node_without_a_controller_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with SimThread(SimConfig(coins=("ETH",), seed=32)) as sim:
-        cfg = node_file(tmp_path, sim.base_url, controller=False)
+        cfg = node_file(tmp_path, sim.base_url)
         code = main(["intent", "--config", str(cfg), "--run", "buy 0.01 ETH"])
     assert code == EXIT_REFUSED
     assert "has no controller: --run adds strategies through it" in capsys.readouterr().err

@@ -54,6 +54,11 @@ NT_CONTROLLER = ImportableControllerConfig(
     config_path="nautilus_trader.live.config:ControllerConfig",
     config={},
 )
+REGIME_CONTROLLER = ImportableControllerConfig(
+    controller_path="controllers.regime:RegimeController",
+    config_path="controllers.regime:RegimeControllerConfig",
+    config={},
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +80,12 @@ def mark_of(sim: SimThread) -> Decimal:
     return Decimal(payload[1][0]["markPx"])
 
 
-def build(sim: SimThread, log_dir: Path, name: str) -> TradingNode:
+def build(
+    sim: SimThread,
+    log_dir: Path,
+    name: str,
+    controller: ImportableControllerConfig = NT_CONTROLLER,
+) -> TradingNode:
     """A node with the Hyperliquid clients, NautilusTrader's controller and the TWAP algorithm."""
     base = sim_node_config(
         data_client_config(
@@ -96,7 +106,7 @@ def build(sim: SimThread, log_dir: Path, name: str) -> TradingNode:
     )
     config = msgspec.structs.replace(
         base,
-        controller=NT_CONTROLLER,
+        controller=controller,
         exec_algorithms=[ImportableExecAlgorithmConfig(**TWAP_ALGORITHM)],
     )
     return build_sim_node(config)
@@ -291,3 +301,34 @@ def test_ema_cross_enters_on_the_cross_with_an_atr_stop_and_closes_on_stop(
     assert seen["atr"] > 0
     assert after == 0
     assert open_after == []
+
+
+def test_template_gated_on_a_regime_holds_back_until_the_regime_controller_enables_it(
+    tmp_path: Path,
+) -> None:
+    with SimThread(SimConfig(coins=("ETH",), seed=27)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        gated = plan_for(sim, "buy 0.01 ETH only in sideways")
+        free = plan_for(sim, "buy 0.02 ETH")
+        node = build(sim, tmp_path, "gated", controller=REGIME_CONTROLLER)
+        seen: dict[str, Any] = {}
+
+        async def trade() -> None:
+            controller: Any = node.kernel._controller  # type: ignore[attr-defined]
+            held = controller.add_strategy_from_config(gated.strategy_config)
+            controller.add_strategy_from_config(free.strategy_config)
+            await wait_for(lambda: held.held_back >= 1, 20, "the gated order held back")
+            await wait_for(
+                lambda: venue_position(sim, ADDRESS, "ETH") == Decimal("0.02"), 20, "the free buy"
+            )
+            seen["gated_orders"] = len(node.kernel.cache.orders(strategy_id=held.id))
+            # The controller opens the gate (as on a SIDEWAYS regime): the held order goes out.
+            controller._gate(controller._managed[held.id.value], True, "test: SIDEWAYS", 0)
+            await wait_for(
+                lambda: venue_position(sim, ADDRESS, "ETH") == Decimal("0.03"), 20, "the gated buy"
+            )
+
+        run_node(node, trade)
+    # No MarketState reaches this node: ETH's regime stays DISABLED, so the gate stays shut
+    # until it is opened by hand.
+    assert seen["gated_orders"] == 0
