@@ -303,6 +303,8 @@ def _run(plan: Plan, loaded: LoadedNodeConfig, user: UserProfile, duration: floa
         if duration is not None:
             loop.call_later(duration, node.stop)
         node.run()
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            print(f"jarvis intent: could not add the strategy: {task.exception()}", file=sys.stderr)
     finally:
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for pending_task in pending:
