@@ -93,6 +93,15 @@ __all__ = [
 _NS_PER_SEC = 1_000_000_000
 _DISABLED = StrategyStatus.DISABLED.value
 _SCANNING = StrategyStatus.SCANNING.value
+# States in which a strategy holds its instrument (STRATEGIES.md: ARMED until back to SCANNING).
+_HOLDING = frozenset(
+    {
+        StrategyStatus.ARMED.value,
+        StrategyStatus.ENTERED.value,
+        StrategyStatus.EXITED.value,
+        StrategyStatus.COOLDOWN.value,
+    },
+)
 _SIDE_FOR_REGIME: dict[Regime, StrategySide | None] = {
     Regime.SIDEWAYS: StrategySide.SIDEWAYS,
     Regime.EXPANSION: StrategySide.EXPANSION,
@@ -397,6 +406,8 @@ class RegimeController(Controller):
         if managed.gate_pending is not None:
             self._flush_gate(managed, report.ts_init)
         inst = self._instruments[managed.instrument_id]
+        if report.state in _HOLDING and inst.holder != report.strategy_id:
+            self._adopt_holder(inst, managed, report)
         if inst.holder == report.strategy_id and report.state in (_SCANNING, _DISABLED):
             inst.holder = None
             self._publish_gate(
@@ -407,6 +418,25 @@ class RegimeController(Controller):
             )
         if inst.outgoing is not None:
             self._try_complete_handover(inst, report.ts_init)
+
+    def _adopt_holder(self, inst: _Instrument, managed: _Managed, report: StrategyState) -> None:
+        """
+        A strategy reports ARMED/ENTERED without holding the grant: after a restart its state
+        came back from the cache, the grant did not. Free instrument: it holds it again. Held
+        by another: two strategies claim one net position -- the node goes REDUCING.
+        """
+        if inst.holder is None:
+            inst.holder = report.strategy_id
+            self._publish_gate(
+                managed, "GRANT", f"re-established: reported {report.state}", report.ts_init
+            )
+            return
+        reason = (
+            f"{report.strategy_id} reports {report.state} on {managed.instrument_id} held by "
+            f"{inst.holder}: one position per instrument violated"
+        )
+        self.log.error(f"Node REDUCING: {reason}")
+        self._set_reducing()
 
     def on_grant_request(self, request: GrantRequest) -> None:
         """Answer in place: may ``request.strategy_id`` hold ``request.instrument_id``?"""

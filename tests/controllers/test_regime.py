@@ -38,6 +38,7 @@ from controllers.protocol import RegimeChange
 from controllers.protocol import StrategyGate
 from controllers.protocol import StrategySide
 from controllers.protocol import StrategyState
+from controllers.protocol import StrategyStatus
 from controllers.regime import RegimeController
 from controllers.regime import RegimeControllerConfig
 from controllers.regime import _concerns
@@ -597,3 +598,29 @@ def test_which_feed_streams_concern_a_coin(stream: str, coin: str, concerns: boo
 def test_controller_config_errors_name_the_field() -> None:
     with pytest.raises(ValueError, match="handover_timeout_secs"):
         RegimeControllerConfig(handover_timeout_secs=math.nan)
+
+
+def test_a_restored_holder_holds_the_instrument_again_and_a_second_claim_reduces() -> None:
+    def during(engine: BacktestEngine, ctl: RegimeController) -> None:
+        geo, kin = engine.trader.strategies()[:2]
+        # As after a restart: state restored from the cache, no grant asked for.
+        geo._report(StrategyStatus.ENTERED, "restored", flat=False)  # type: ignore[attr-defined]
+        assert ctl.holder(IID) == "ProtocolStrategy-001"
+        assert engine.kernel.risk_engine.trading_state == TradingState.ACTIVE
+        kin._report(StrategyStatus.ARMED, "restored")  # type: ignore[attr-defined]
+
+    engine, ctl, recorder = _run(
+        lambda t: SIDEWAYS,
+        [_strategy("GEO", "SIDEWAYS", "001"), _strategy("KIN", "SIDEWAYS", "002")],
+        secs=6,
+        during=during,
+    )
+    try:
+        grants = [g for g in recorder.of(StrategyGate) if g.action == "GRANT"]
+        assert [(g.strategy_id, g.reason) for g in grants] == [
+            ("ProtocolStrategy-001", "re-established: reported ENTERED"),
+        ]
+        assert ctl.holder(IID) == "ProtocolStrategy-001"
+        assert engine.kernel.risk_engine.trading_state == TradingState.REDUCING
+    finally:
+        engine.dispose()

@@ -6,15 +6,19 @@ A TradingNode with the Hyperliquid data client, a ``MarketStateBuilder`` for BTC
 builder's windows (``windows_secs``: the "15 min" window is 20 s, the "1 h" one 40 s) and the
 controller's confirmation times (enter 5 s, exit 3 s). Thresholds are the specification's
 defaults. The test polls the controller until it has decided, then waits for 15 more
-MarketStates (an observable count, not a sleep) and checks the regime held.
+MarketStates (an observable count, not a sleep) and checks the regime held. Two protocol-speaking
+test strategies, one per side, show the gates live: only the scenario's side is enabled.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import msgspec
 import pytest
 from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import ImportableControllerConfig
+from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.model.identifiers import InstrumentId
 
 from controllers.protocol import Regime
@@ -31,6 +35,17 @@ BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 WINDOWS_SECS = [1.0, 5.0, 20.0, 40.0]
 DECIDE_DEADLINE_SECS = 120.0
 HOLD_STATES = 15
+
+
+def _strategy(tag: str, side: str) -> dict[str, Any]:
+    return {
+        "strategy": ImportableStrategyConfig(
+            strategy_path="tests.controllers.protocol_strategy:ProtocolStrategy",
+            config_path="tests.controllers.protocol_strategy:ProtocolStrategyConfig",
+            config={"order_id_tag": tag, "instrument_id": str(BTC)},
+        ),
+        "side": side,
+    }
 
 
 @pytest.mark.parametrize(
@@ -60,13 +75,14 @@ def test_scenario_settles_in_its_regime_after_warm_up(scenario: str, expected: R
                     "instrument_ids": [str(BTC)],
                     "enter_confirm_secs": 5.0,
                     "exit_confirm_secs": 3.0,
+                    "strategies": [_strategy("001", "SIDEWAYS"), _strategy("002", "EXPANSION")],
                 },
             ),
         )
         node = build_sim_node(config)
         controller: RegimeController = node.kernel._controller  # type: ignore[assignment]
 
-        async def scenario_run() -> tuple[list[str], Regime]:
+        async def scenario_run() -> tuple[list[str], Regime, dict[str, str]]:
             await wait_for(
                 lambda: controller.regime(BTC) is not Regime.DISABLED,
                 DECIDE_DEADLINE_SECS,
@@ -79,10 +95,24 @@ def test_scenario_settles_in_its_regime_after_warm_up(scenario: str, expected: R
                 f"{HOLD_STATES} more MarketStates",
             )
             changes = [f"{d.previous.value}->{d.regime.value}" for d in controller.decisions]
-            return changes, controller.regime(BTC)
+            statuses = {
+                s.id.value: s.status.value  # type: ignore[attr-defined]
+                for s in node.kernel.trader.strategies()
+            }
+            return changes, controller.regime(BTC), statuses
 
-        changes, final = run_node(node, scenario_run, timeout_secs=DECIDE_DEADLINE_SECS + 90)
+        changes, final, statuses = run_node(
+            node,
+            scenario_run,
+            timeout_secs=DECIDE_DEADLINE_SECS + 90,
+        )
 
-    # Assert: the first regime ever entered is the scenario's, and it held.
+    # Assert: the first regime ever entered is the scenario's, and it held; only that side's
+    # strategy was enabled (it scans), the other stayed DISABLED.
     assert changes == [f"DISABLED->{expected.value}"], changes
     assert final is expected
+    enabled = "ProtocolStrategy-001" if expected is Regime.SIDEWAYS else "ProtocolStrategy-002"
+    assert statuses == {
+        "ProtocolStrategy-001": "SCANNING" if enabled.endswith("1") else "DISABLED",
+        "ProtocolStrategy-002": "SCANNING" if enabled.endswith("2") else "DISABLED",
+    }
