@@ -92,6 +92,11 @@ class TemplateStrategy(Strategy):
         cfg = self.template_config
         self.on_template_stop()
         self.cancel_all_orders(cfg.instrument_id)
+        # An order held by an execution algorithm (the TWAP primary) is not "open" yet, so
+        # cancel_all_orders skips it and the algorithm would keep slicing after the stop.
+        for order in self.cache.orders(strategy_id=self.id):
+            if order.exec_algorithm_id is not None and order.is_active_local:
+                self.cancel_order(order)
         if cfg.close_on_stop:
             self.close_all_positions(cfg.instrument_id, reduce_only=True)
         if self.instrument is not None:

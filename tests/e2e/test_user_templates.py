@@ -332,3 +332,56 @@ def test_template_gated_on_a_regime_holds_back_until_the_regime_controller_enabl
     # No MarketState reaches this node: ETH's regime stays DISABLED, so the gate stays shut
     # until it is opened by hand.
     assert seen["gated_orders"] == 0
+
+
+def test_price_limit_leg_is_cancelled_when_the_price_moves_away_by_the_set_percent(
+    tmp_path: Path,
+) -> None:
+    with SimThread(SimConfig(coins=("ETH",), seed=28)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        mark = mark_of(sim)
+        buy = (mark * Decimal("0.95")).quantize(Decimal(1))
+        plan = plan_for(sim, f"buy 0.01 ETH at {buy}, cancel if price moves 8% away")
+        node = build(sim, tmp_path, "away")
+        seen: dict[str, Any] = {}
+
+        async def trade() -> None:
+            strategy = start_through_controller(node, plan.strategy_config)
+            await wait_for(lambda: len(venue_open_orders(sim, ADDRESS)) == 1, 20, "the leg")
+            seen["kept_while_near"] = not strategy.saved.legs["BUY"].finished
+            sim.set_oracle("ETH", float(mark * Decimal("1.05")))  # 10.5 % above the leg
+            await wait_for(lambda: venue_open_orders(sim, ADDRESS) == [], 20, "the cancel")
+            seen["why"] = strategy.saved.legs["BUY"].why
+
+        run_node(node, trade)
+    assert seen["kept_while_near"]
+    assert seen["why"].startswith("cancelled: mid ")
+    assert "(limit 8%)" in seen["why"]
+
+
+def test_twap_stopped_midway_cancels_its_primary_order(tmp_path: Path) -> None:
+    with SimThread(SimConfig(coins=("ETH",), seed=29)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        plan = plan_for(sim, "TWAP buy $60 ETH over 60s every 20s")
+        node = build(sim, tmp_path, "twap-stop")
+        seen: dict[str, Any] = {}
+
+        async def first_child() -> None:
+            strategy = start_through_controller(node, plan.strategy_config)
+            seen["strategy"] = strategy
+            await wait_for(
+                lambda: len(venue_info(sim, {"type": "userFills", "user": ADDRESS})) >= 1,
+                20,
+                "the first child",
+            )
+
+        def after_stop() -> None:
+            orders = node.kernel.cache.orders(strategy_id=seen["strategy"].id)
+            primaries = [o for o in orders if o.exec_spawn_id == o.client_order_id]
+            seen["primary_status"] = [o.status_string() for o in primaries]
+
+        run_node(node, first_child, after_stop=after_stop)
+        oids = {f["oid"] for f in venue_info(sim, {"type": "userFills", "user": ADDRESS})}
+    assert plan.strategy_config.config["slices"] == 3
+    assert seen["primary_status"] == ["CANCELED"]
+    assert len(oids) == 1
