@@ -83,6 +83,7 @@ class DCA(TemplateStrategy):
         self.progress = _Progress()
         self.timer_name = f"{self.id}-dca"
         self._armed = False
+        self.skipped_turns = 0  # turns passed because the price was above the ceiling
 
     def on_template_start(self) -> None:
         """Reconcile progress with the cache; quotes drive the first turn and arm the timer."""
@@ -147,6 +148,7 @@ class DCA(TemplateStrategy):
             and self.cfg.order_side == "BUY"
             and mid > self.cfg.max_price
         ):
+            self.skipped_turns += 1
             self.log.info(f"DCA turn skipped: mid {mid} above the ceiling {self.cfg.max_price}")
             return
         if not self.may_add_risk(f"DCA order {p.done + 1}/{self.cfg.order_count}"):

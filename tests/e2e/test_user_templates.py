@@ -385,3 +385,26 @@ def test_twap_stopped_midway_cancels_its_primary_order(tmp_path: Path) -> None:
     assert plan.strategy_config.config["slices"] == 3
     assert seen["primary_status"] == ["CANCELED"]
     assert len(oids) == 1
+
+
+def test_dca_skips_turns_above_its_price_ceiling_and_buys_once_below(tmp_path: Path) -> None:
+    with SimThread(SimConfig(coins=("ETH",), seed=30)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        mark = mark_of(sim)
+        ceiling = (mark * Decimal("0.9")).quantize(Decimal(1))
+        plan = plan_for(sim, f"DCA $15 each into ETH every 1s, 2 times max price {ceiling}")
+        node = build(sim, tmp_path, "ceiling")
+        seen: dict[str, Any] = {}
+
+        async def trade() -> None:
+            dca = start_through_controller(node, plan.strategy_config)
+            await wait_for(lambda: dca.skipped_turns >= 2, 20, "two turns skipped")
+            seen["orders_above"] = len(node.kernel.cache.orders(strategy_id=dca.id))
+            sim.set_oracle("ETH", float(mark * Decimal("0.85")))
+            await wait_for(lambda: dca.progress.done >= 2, 20, "two buys below the ceiling")
+
+        run_node(node, trade)
+        fills = venue_info(sim, {"type": "userFills", "user": ADDRESS})
+    assert seen["orders_above"] == 0
+    assert len({f["oid"] for f in fills}) == 2
+    assert all(Decimal(f["px"]) <= ceiling for f in fills)

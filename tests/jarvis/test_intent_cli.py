@@ -115,3 +115,17 @@ def test_config_fetches_fresh_metadata_from_its_venue_and_caches_it(
     code = main(["intent", "buy 0.01 ETH"])  # no venue now: the cache is used
     assert code == 0
     assert f"prices from: cached from {url}" in capsys.readouterr().out
+
+
+def test_dry_run_plan_is_not_run_on_a_node_trading_a_real_venue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from intents.venue import SHIPPED_SNAPSHOT
+
+    code = main(["intent", "--config", str(CONFIG_DIR / "testnet.toml"), "--snapshot",
+                 str(SHIPPED_SNAPSHOT), "--run", "buy 0.01 ETH"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == EXIT_REFUSED
+    assert "DRY-RUN: paper trading" in captured.out
+    assert "this plan is a dry run" in captured.err
+    assert "trades on testnet: run it on a paper or simulator config" in captured.err
