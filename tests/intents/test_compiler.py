@@ -6,10 +6,14 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from nautilus_trader.config import StrategyFactory
 
 from intents.compiler import UserProfile
 from intents.compiler import compile_intent
+from intents.parser import parse_intent
 from intents.plan import Plan
 from intents.schema import DCAIntent
 from intents.schema import DirectBuyIntent
@@ -278,3 +282,30 @@ def test_every_template_config_builds_its_strategy(intent: Intent) -> None:
     strategy = StrategyFactory.create(plan.strategy_config)
     assert strategy.id.value.endswith(plan.config_hash[:8])
     assert type(strategy).__name__ == plan.template
+
+
+_WORDS = st.sampled_from(
+    [
+        "buy", "sell", "dca", "twap", "ema cross", "eth", "btc", "nopx", "doge", "$5", "$500",
+        "$50k", "0.00001", "0.5", "3", "at", "2400", "2400.123", "99999", "ioc", "post-only",
+        "over", "every", "1s", "10h", "30m", "7d", "if it drops to", "if it rises to",
+        "cancel above", "cancel after", "each", "total", "times", "40x", "2x", "stop", "size",
+        "10/20", "2/4", "atr stop 2x", "live", "paper", "max price", "reduce-only", "/ sell at",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, min_size=2, max_size=12).map(" ".join))
+def test_anything_the_parser_reads_compiles_or_is_refused_never_crashes(text: str) -> None:
+    try:
+        intent = parse_intent(text)
+    except IntentError:
+        return
+    for user in (USER, UserProfile(live_allowed=True, max_leverage=50)):
+        try:
+            plan = compile_(intent, user)
+        except IntentError as exc:
+            assert exc.problems and all(p.field and p.message for p in exc.problems)
+        else:
+            assert plan.config_hash == compile_(intent, user).config_hash
