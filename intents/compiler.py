@@ -26,8 +26,13 @@ from typing import Final
 
 import msgspec
 from nautilus_trader.config import ImportableStrategyConfig
+from nautilus_trader.model.identifiers import InstrumentId
 
+from adapters.hyperliquid.constants import CALENDAR_MONTH_INTERVAL
+from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.numbers import price_error
+from adapters.hyperliquid.parsing import CANDLE_INTERVAL_SPECS
+from adapters.hyperliquid.parsing import bar_type_for_interval
 from adapters.hyperliquid.numbers import size_error
 from intents.plan import Plan
 from intents.schema import DCAIntent
@@ -65,6 +70,12 @@ TEMPLATE_PATHS: Final[dict[type, tuple[str, str]]] = {
 """Module and class of each template; the config class is the class name + ``Config``."""
 
 DEFAULT_TWAP_SLICES: Final[int] = 10
+# The venue's candle intervals NautilusTrader can name, by length in minutes (not the month).
+CANDLE_MINUTES: Final[dict[int, str]] = {
+    CANDLE_INTERVAL_MS[name] // 60_000: name
+    for name in CANDLE_INTERVAL_SPECS
+    if name != CALENDAR_MONTH_INTERVAL
+}
 CENT: Final[Decimal] = Decimal("0.01")
 
 
@@ -117,15 +128,21 @@ def config_hash(strategy_path: str, config_path: str, config: dict[str, Any]) ->
 class _Ctx:
     """One compilation: the inputs and the problems found so far."""
 
-    def __init__(self, intent: Intent, meta: InstrumentMeta, user: UserProfile) -> None:
+    def __init__(
+        self, intent: Intent, meta: InstrumentMeta, user: UserProfile, problems: list[Problem]
+    ) -> None:
         self.intent = intent
         self.meta = meta
         self.user = user
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = list(problems)
+        self.refused_fields = {p.field for p in problems}  # by the schema already
         self.notes: list[str] = []
 
     def fail(self, field: str, message: str) -> None:
-        self.problems.append(Problem(field, message))
+        """Record a problem, unless the schema already refused this field (one cause, one
+        message: a negative size is not also "worth $-2.50")."""
+        if field not in self.refused_fields:
+            self.problems.append(Problem(field, message))
 
     @property
     def mark(self) -> Decimal:
@@ -193,10 +210,19 @@ def compile_intent(
     if user.allowed_coins is not None and intent.coin not in user.allowed_coins:
         allowed = ", ".join(user.allowed_coins) or "none"
         problems.append(Problem("coin", f"{intent.coin} is not in your allowlist ({allowed})"))
-    if meta is None or meta.mark_px_usd is None or problems:
+    if meta is None or meta.mark_px_usd is None or any(p.field == "coin" for p in problems):
         raise IntentError(problems)
-    ctx = _Ctx(intent, meta, user)
-    body = _BUILDERS[type(intent)](ctx)  # type: ignore[operator]
+    ctx = _Ctx(intent, meta, user, problems)
+    try:
+        body = _BUILDERS[type(intent)](ctx)  # type: ignore[operator]
+    except IntentError:
+        raise IntentError(ctx.problems) from None
+    except (ArithmeticError, ValueError, TypeError, AssertionError) as exc:
+        # Values the schema already refused (a zero interval, no amount) can break the plan's
+        # arithmetic; those problems say what is wrong. Anything else is a bug: raise it.
+        if not problems:
+            raise
+        raise IntentError(ctx.problems) from exc
     live = _mode(ctx)
     if ctx.problems:
         raise IntentError(ctx.problems)
@@ -447,6 +473,14 @@ def _ema(ctx: _Ctx) -> _Body:
     i = ctx.intent
     assert isinstance(i, EMACrossIntent)
     ctx.size("trade_size_coin", i.trade_size_coin)
+    interval = CANDLE_MINUTES.get(i.bar_minutes)
+    if interval is None:
+        ctx.fail(
+            "bar_minutes",
+            f"{i.bar_minutes} is not a Hyperliquid candle length "
+            f"(minutes: {', '.join(str(m) for m in sorted(CANDLE_MINUTES))})",
+        )
+        interval = "1m"
     qty = ctx.quantity(i.trade_size_coin, i.trade_notional_usd, ctx.mark)
     notional = qty * ctx.mark
     field = "trade_size_coin" if i.trade_size_coin is not None else "trade_notional_usd"
@@ -472,7 +506,9 @@ def _ema(ctx: _Ctx) -> _Body:
             f"only enter when ATR({i.atr_period}) is at least {i.atr_filter_min_pct}% of price"
         )
     config = {
-        "bar_type": f"{ctx.meta.instrument_id}-{i.bar_minutes}-MINUTE-LAST-EXTERNAL",
+        "bar_type": str(
+            bar_type_for_interval(InstrumentId.from_str(ctx.meta.instrument_id), interval)
+        ),
         "trade_size": str(qty),
         "fast_ema_period": i.fast_period,
         "slow_ema_period": i.slow_period,
@@ -499,8 +535,9 @@ def _twap(ctx: _Ctx) -> _Body:
     assert isinstance(i, TWAPIntent)
     ctx.size("size_coin", i.size_coin)
     field = "size_coin" if i.size_coin is not None else "notional_usd"
-    if i.horizon_secs <= 0:
-        raise IntentError([*ctx.problems, Problem("horizon_secs", "must be greater than 0")])
+    if i.horizon_secs <= 0 or (i.interval_secs is not None and i.interval_secs <= 0):
+        ctx.fail("horizon_secs", "must be greater than 0")
+        raise IntentError(ctx.problems)
     wanted_interval = i.interval_secs or max(1, i.horizon_secs // DEFAULT_TWAP_SLICES)
     wanted = max(1, i.horizon_secs // wanted_interval)
     if i.size_coin is not None:

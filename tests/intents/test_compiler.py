@@ -309,3 +309,62 @@ def test_anything_the_parser_reads_compiles_or_is_refused_never_crashes(text: st
             assert exc.problems and all(p.field and p.message for p in exc.problems)
         else:
             assert plan.config_hash == compile_(intent, user).config_hash
+
+
+_AMOUNTS = st.one_of(
+    st.none(), st.decimals(min_value="-10", max_value="1000000", places=5, allow_nan=False)
+)
+_INTS = st.one_of(st.none(), st.integers(min_value=-5, max_value=200_000))
+_COINS = st.sampled_from(["ETH", "BTC", "NOPX", "DOGE", "", " eth"])
+_SIDES = st.sampled_from([Side.BUY, Side.SELL])
+_ANY_INTENT = st.one_of(
+    st.builds(DirectBuyIntent, coin=_COINS, side=_SIDES, size_coin=_AMOUNTS,
+              notional_usd=_AMOUNTS, order_kind=st.sampled_from(list(OrderKind)),
+              limit_price_usd=_AMOUNTS, leverage=_INTS, stop_price_usd=_AMOUNTS,
+              reduce_only=st.booleans()),
+    st.builds(PriceLimitIntent, coin=_COINS, buy_price_usd=_AMOUNTS, sell_price_usd=_AMOUNTS,
+              size_coin=_AMOUNTS, notional_usd=_AMOUNTS, cancel_above_price_usd=_AMOUNTS,
+              cancel_if_away_pct=_AMOUNTS, cancel_after_secs=_INTS),
+    st.builds(EMACrossIntent, coin=_COINS, fast_period=st.integers(-3, 60),
+              slow_period=st.integers(-3, 60), bar_minutes=st.integers(-1, 120),
+              trade_notional_usd=_AMOUNTS, trade_size_coin=_AMOUNTS, atr_stop_multiple=_AMOUNTS),
+    st.builds(TWAPIntent, coin=_COINS, side=_SIDES, size_coin=_AMOUNTS, notional_usd=_AMOUNTS,
+              horizon_secs=st.integers(-5, 100_000), interval_secs=_INTS),
+    st.builds(DCAIntent, coin=_COINS, side=_SIDES, interval_secs=st.integers(-5, 100_000),
+              budget_usd=_AMOUNTS, order_notional_usd=_AMOUNTS, order_count=_INTS,
+              duration_secs=_INTS, max_price_usd=_AMOUNTS),
+)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(_ANY_INTENT)
+def test_any_intent_however_wrong_compiles_or_is_refused_field_by_field(intent: Intent) -> None:
+    try:
+        plan = compile_(intent, UserProfile(live_allowed=True, max_leverage=50))
+    except IntentError as exc:
+        assert exc.problems
+        assert all(p.field and p.message for p in exc.problems)
+    else:
+        assert plan.notional_usd > 0
+        StrategyFactory.create(plan.strategy_config)
+
+
+def test_schema_and_venue_problems_come_back_together() -> None:
+    intent = buy(size_coin=D("-1"), leverage=30, stop_price_usd=D("2400.123"))
+    problems = problems_of(intent, UserProfile(max_leverage=50))
+    assert has(problems, "size_coin", "must be greater than 0, was -1")
+    assert has(problems, "leverage", "30x is above ETH's venue maximum 25x")
+    assert has(problems, "stop_price_usd", "has 7 significant figures")
+    assert not has(problems, "size_coin", "worth")  # one cause, one message
+
+
+def test_bars_of_a_length_the_venue_has_no_candle_for_are_refused() -> None:
+    intent = EMACrossIntent(coin="BTC", trade_notional_usd=D(100), bar_minutes=7)
+    assert has(problems_of(intent), "bar_minutes", "7 is not a Hyperliquid candle length")
+
+
+def test_hour_bars_use_the_venues_hour_candles() -> None:
+    plan = compile_(EMACrossIntent(coin="BTC", trade_notional_usd=D(100), bar_minutes=60))
+    assert (
+        plan.strategy_config.config["bar_type"] == "BTC-USD-PERP.HYPERLIQUID-1-HOUR-LAST-EXTERNAL"
+    )
