@@ -31,9 +31,9 @@ from nautilus_trader.model.identifiers import InstrumentId
 from adapters.hyperliquid.constants import CALENDAR_MONTH_INTERVAL
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.numbers import price_error
+from adapters.hyperliquid.numbers import size_error
 from adapters.hyperliquid.parsing import CANDLE_INTERVAL_SPECS
 from adapters.hyperliquid.parsing import bar_type_for_interval
-from adapters.hyperliquid.numbers import size_error
 from intents.plan import Plan
 from intents.schema import DCAIntent
 from intents.schema import DirectBuyIntent
