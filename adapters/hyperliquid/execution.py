@@ -435,6 +435,34 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
                 )
             self._log.info(f"{coin} leverage set to {leverage}x {mode}")
 
+    async def _leverage_for(self, command: SubmitOrder) -> bool:
+        """Set the leverage an order asks for (``params={"leverage": 5, "margin_mode":
+        "isolated"}``) before it is sent; deny the order, saying why, when the venue refuses.
+
+        Why here: only the execution client signs, and a user template (DirectBuy) may ask for
+        a leverage other than the config's per-coin setting for its one order.
+        """
+        order = command.order
+        leverage = command.params["leverage"]
+        isolated = command.params.get("margin_mode") == "isolated"
+        now = self._clock.timestamp_ns()
+        spec = self._builder.spec(order.instrument_id)
+        if spec is None or isinstance(leverage, bool) or not isinstance(leverage, int):
+            self._deny([order], f"cannot set leverage {leverage!r} for {order.instrument_id}", now)
+            return False
+        mode = "isolated" if isolated else "cross"
+        action = UpdateLeverageAction(asset=spec.asset, isCross=not isolated, leverage=leverage)
+        try:
+            response = await self._post(action)
+        except (ExchangeTransportError, HyperliquidRateLimitError, HyperliquidHttpError) as exc:
+            self._deny([order], f"leverage {leverage}x {mode} not set: {exc}", now)
+            return False
+        if isinstance(response, ExchangeErr):
+            self._deny([order], f"leverage {leverage}x {mode} refused: {response.response}", now)
+            return False
+        self._log.info(f"{order.instrument_id} leverage set to {leverage}x {mode} for an order")
+        return True
+
     # -- signing and posting ---------------------------------------------------------------------
 
     def _next_nonce(self) -> int:
@@ -473,6 +501,8 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         order = command.order
         if order.is_closed:
             self._log.warning(f"Not submitting {order.client_order_id!r}: order is closed")
+            return
+        if command.params.get("leverage") is not None and not await self._leverage_for(command):
             return
         market = (
             self._market_reference(order.instrument_id)
