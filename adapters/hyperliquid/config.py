@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from nautilus_trader.config import LiveDataClientConfig
 from nautilus_trader.config import LiveExecClientConfig
 from nautilus_trader.config import NautilusConfig
+from nautilus_trader.core.datetime import secs_to_nanos
 
 from adapters.hyperliquid.constants import LOCAL_HTTP_URL
 from adapters.hyperliquid.constants import LOCAL_WS_URL
@@ -21,6 +23,7 @@ from adapters.hyperliquid.constants import MAINNET_HTTP_URL
 from adapters.hyperliquid.constants import MAINNET_WS_URL
 from adapters.hyperliquid.constants import TESTNET_HTTP_URL
 from adapters.hyperliquid.constants import TESTNET_WS_URL
+from adapters.hyperliquid.enums import ProductType
 from adapters.hyperliquid.numbers import is_valid_address
 
 __all__ = [
@@ -30,9 +33,10 @@ __all__ = [
     "HyperliquidFeedHealthConfig",
     "HyperliquidRecorderConfig",
     "default_ws_url",
+    "validate_transport",
 ]
 
-PRODUCT_TYPES: Final[frozenset[str]] = frozenset({"perp", "spot"})
+PRODUCT_TYPES: Final[frozenset[str]] = frozenset(ProductType)
 COMPRESSIONS: Final[frozenset[str]] = frozenset({"zstd", "gzip", "none"})
 
 _KNOWN_WS_URLS: Final[dict[str, str]] = {
@@ -55,6 +59,46 @@ def _require_url(field: str, value: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.netloc:
         _fail(field, f"must be a {'/'.join(schemes)} URL with a host, was {value!r}")
+
+
+class _TransportConfig(Protocol):
+    """The transport fields the data and exec client configs share."""
+
+    @property
+    def http_url(self) -> str: ...
+    @property
+    def ws_url(self) -> str | None: ...
+    @property
+    def product_types(self) -> tuple[ProductType, ...]: ...
+    @property
+    def ws_ping_interval_secs(self) -> float: ...
+    @property
+    def reconnect_initial_backoff_secs(self) -> float: ...
+    @property
+    def reconnect_max_backoff_secs(self) -> float: ...
+    @property
+    def http_timeout_secs(self) -> float: ...
+
+
+def validate_transport(config: _TransportConfig) -> None:
+    """The checks every Hyperliquid client config runs on its shared transport fields: URLs,
+    product types, heartbeat, reconnect backoff and REST timeout (``ValueError`` naming the
+    field)."""
+    _require_url("http_url", config.http_url, ("http", "https"))
+    if config.ws_url is not None:
+        _require_url("ws_url", config.ws_url, ("ws", "wss"))
+    if not config.product_types:
+        _fail("product_types", "must name at least one of 'perp', 'spot'")
+    unknown = sorted(set(config.product_types) - PRODUCT_TYPES)
+    if unknown:
+        _fail("product_types", f"unknown {unknown}, expected 'perp' and/or 'spot'")
+    _require_positive("ws_ping_interval_secs", config.ws_ping_interval_secs)
+    if config.ws_ping_interval_secs >= 60:
+        _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
+    _require_positive("reconnect_initial_backoff_secs", config.reconnect_initial_backoff_secs)
+    if config.reconnect_max_backoff_secs < config.reconnect_initial_backoff_secs:
+        _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
+    _require_positive("http_timeout_secs", config.http_timeout_secs)
 
 
 def default_ws_url(http_url: str) -> str:
@@ -175,7 +219,7 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
             "activeAssetCtx": self.stale_asset_ctx_secs,
             "activeSpotAssetCtx": self.stale_asset_ctx_secs,
         }
-        return {kind: int(secs * 1e9) for kind, secs in by_kind.items() if secs > 0}
+        return {kind: secs_to_nanos(secs) for kind, secs in by_kind.items() if secs > 0}
 
 
 class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
@@ -189,7 +233,7 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         ``http://127.0.0.1:3001``.
     ws_url : str, optional
         WebSocket URL; derived from ``http_url`` as the SDK does (``.../ws``) when ``None``.
-    product_types : tuple[str, ...]
+    product_types : tuple[ProductType, ...]
         ``"perp"`` and/or ``"spot"``.
     hip3_dexes : tuple[str, ...]
         Builder-deployed (HIP-3) perp dexes to include, by name; opt-in, empty = none.
@@ -218,7 +262,7 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
 
     http_url: str = MAINNET_HTTP_URL
     ws_url: str | None = None
-    product_types: tuple[str, ...] = ("perp",)
+    product_types: tuple[ProductType, ...] = (ProductType.PERP,)
     hip3_dexes: tuple[str, ...] = ()
     coins: tuple[str, ...] | None = None
     fee_user: str | None = None
@@ -232,15 +276,8 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     bar_close_grace_ms: int = 250
 
     def __post_init__(self) -> None:
-        _require_url("http_url", self.http_url, ("http", "https"))
-        if self.ws_url is not None:
-            _require_url("ws_url", self.ws_url, ("ws", "wss"))
-        if not self.product_types:
-            _fail("product_types", "must name at least one of 'perp', 'spot'")
-        unknown = set(self.product_types) - PRODUCT_TYPES
-        if unknown:
-            _fail("product_types", f"unknown {sorted(unknown)}, expected 'perp' and/or 'spot'")
-        if self.hip3_dexes and "perp" not in self.product_types:
+        validate_transport(self)
+        if self.hip3_dexes and ProductType.PERP not in self.product_types:
             _fail("hip3_dexes", "HIP-3 dexes are perps: add 'perp' to product_types")
         if any(not dex for dex in self.hip3_dexes):
             _fail("hip3_dexes", "dex names must not be empty")
@@ -248,13 +285,6 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
             _fail("coins", "must be None (all) or a non-empty list of non-empty coin names")
         if self.instrument_refresh_interval_secs < 0:
             _fail("instrument_refresh_interval_secs", "must be >= 0 (0 disables)")
-        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
-        if self.ws_ping_interval_secs >= 60:
-            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
-        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
-        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
-            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
-        _require_positive("http_timeout_secs", self.http_timeout_secs)
         if self.bar_close_grace_ms < 0:
             _fail("bar_close_grace_ms", "must be >= 0")
 
@@ -266,12 +296,12 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     @property
     def include_perps(self) -> bool:
         """Whether perps are loaded."""
-        return "perp" in self.product_types
+        return ProductType.PERP in self.product_types
 
     @property
     def include_spot(self) -> bool:
         """Whether spot pairs are loaded."""
-        return "spot" in self.product_types
+        return ProductType.SPOT in self.product_types
 
 
 DEFAULT_PRIVATE_KEY_ENV: Final[str] = "HYPERLIQUID_PRIVATE_KEY"
@@ -308,7 +338,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         built. At most one of the two.
     vault_address : str, optional
         Trade for this vault or sub-account (sent as ``vaultAddress``; queries use it).
-    product_types : tuple[str, ...]
+    product_types : tuple[ProductType, ...]
         ``"perp"`` and/or ``"spot"``.
     coins : tuple[str, ...], optional
         Only these venue coins; ``None`` = all listed.
@@ -348,7 +378,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     account_address: str | None = None
     account_address_env: str | None = None
     vault_address: str | None = None
-    product_types: tuple[str, ...] = ("perp",)
+    product_types: tuple[ProductType, ...] = (ProductType.PERP,)
     coins: tuple[str, ...] | None = None
     max_slippage_bps: int = 50
     leverage: dict[str, int] | None = None
@@ -364,9 +394,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     http_timeout_secs: float = 10.0
 
     def __post_init__(self) -> None:
-        _require_url("http_url", self.http_url, ("http", "https"))
-        if self.ws_url is not None:
-            _require_url("ws_url", self.ws_url, ("ws", "wss"))
+        validate_transport(self)
         if not self.private_key_env:
             _fail("private_key_env", "must name an environment variable")
         if self.account_address_env is not None:
@@ -378,8 +406,6 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
             value = getattr(self, name)
             if value is not None and not is_valid_address(value):
                 _fail(name, f"must be a 0x-prefixed 40-hex-digit address, was {value!r}")
-        if not self.product_types or set(self.product_types) - PRODUCT_TYPES:
-            _fail("product_types", f"must name 'perp' and/or 'spot', was {self.product_types!r}")
         if not 0 < self.max_slippage_bps < 10_000:
             _fail("max_slippage_bps", f"must be in (0, 10000), was {self.max_slippage_bps!r}")
         for coin, value in (self.leverage or {}).items():
@@ -399,13 +425,6 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
                 _fail("dead_man_switch_secs", "the venue needs at least 5 s")
             if not 0 < self.dead_man_refresh_secs < self.dead_man_switch_secs:
                 _fail("dead_man_refresh_secs", "must be > 0 and below dead_man_switch_secs")
-        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
-        if self.ws_ping_interval_secs >= 60:
-            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
-        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
-        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
-            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
-        _require_positive("http_timeout_secs", self.http_timeout_secs)
 
     @property
     def resolved_ws_url(self) -> str:

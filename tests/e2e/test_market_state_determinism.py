@@ -75,9 +75,9 @@ from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventThresholds
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
-from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE

@@ -33,11 +33,11 @@ from nautilus_trader.model.identifiers import TraderId
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
-from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedCounters
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
