@@ -151,40 +151,50 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
 
 class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     """
-    Staleness thresholds per stream kind and the RiskEngine health gate.
+    Staleness thresholds per stream kind and the RiskEngine health gate: one set of safety
+    defaults for every config file.
 
     A stream is STALE once nothing arrived on it for its kind's threshold; ``0`` disables the
-    check for that kind (trades of an illiquid coin may be silent for minutes).
+    check for that kind (trades of an illiquid coin may be silent for minutes). The defaults are
+    the strictest any shipped config used, so a safety limit never depends on which file a user
+    copied: a config may tighten any of them freely, but a looser value (a longer threshold, a
+    disabled check, a shorter recovery, a gate or channel switched off) is refused at
+    construction unless the field is listed in ``loosen``, and the data client then logs every
+    loosened limit at WARNING when it starts (``loosened()``).
 
     Parameters
     ----------
-    stale_l2book_secs : float
+    stale_l2book_secs : float, default 5.0 s
         l2Book pushes come at least every 0.5 s on change.
-    stale_bbo_secs : float
+    stale_bbo_secs : float, default 30.0 s
         bbo pushes only when the top of book changes.
-    stale_trades_secs : float
-        Trades; disabled by default (silence is normal).
-    stale_candle_secs : float
+    stale_trades_secs : float, default 0 (off)
+        Trades; off by default (silence is normal).
+    stale_candle_secs : float, default 120.0 s
         Candle pushes (every trade updates the current candle).
-    stale_asset_ctx_secs : float
+    stale_asset_ctx_secs : float, default 10.0 s
         activeAssetCtx pushes (about every second).
-    check_interval_secs : float
-        Period of the staleness timer.
-    gate_enabled : bool
+    check_interval_secs : float, default 1.0 s
+        Period of the staleness timer (a longer period detects later: looser).
+    gate_enabled : bool, default True
         Whether unhealthy needed streams put the RiskEngine into REDUCING.
-    gate_recovery_secs : float
-        How long all needed streams must have been OK before trading goes back to ACTIVE.
+    gate_recovery_secs : float, default 5.0 s
+        How long all needed streams must have been OK before trading goes back to ACTIVE
+        (shorter is looser).
     gate_channels : tuple[str, ...]
         Channels whose subscribed streams are "needed" by the gate. Default: the channels that
         flow continuously (books, top of book, asset context); trades and candles may be silent
-        for minutes on an illiquid coin, so they are not needed unless listed here.
-    check_trade_counts : bool
+        for minutes on an illiquid coin, so they are not needed unless listed here. Leaving out
+        a default channel is looser.
+    check_trade_counts : bool, default True
         Detect skipped trades messages: subscribing a coin's trades also subscribes its 1m
         candles (no bars published), and a closed minute whose venue trade count exceeds the
         prints received makes the trades stream a GAP.
+    loosen : tuple[str, ...]
+        Fields this config deliberately sets looser than the defaults (the explicit override).
     """
 
-    stale_l2book_secs: float = 10.0
+    stale_l2book_secs: float = 5.0
     stale_bbo_secs: float = 30.0
     stale_trades_secs: float = 0.0
     stale_candle_secs: float = 120.0
@@ -194,20 +204,52 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     gate_recovery_secs: float = 5.0
     gate_channels: tuple[str, ...] = ("l2Book", "bbo", "activeAssetCtx", "activeSpotAssetCtx")
     check_trade_counts: bool = True
+    loosen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in (
-            "stale_l2book_secs",
-            "stale_bbo_secs",
-            "stale_trades_secs",
-            "stale_candle_secs",
-            "stale_asset_ctx_secs",
-            "gate_recovery_secs",
-        ):
+        for name in (*_STALE_FIELDS, "gate_recovery_secs"):
             value = getattr(self, name)
             if value < 0:
                 _fail(name, f"must be >= 0 (0 disables), was {value!r}")
         _require_positive("check_interval_secs", self.check_interval_secs)
+        unknown = sorted(set(self.loosen) - set(_LOOSENABLE))
+        if unknown:
+            _fail("loosen", f"unknown field(s) {unknown}; expected some of {list(_LOOSENABLE)}")
+        looser = dict(self.loosened_limits())
+        for name in _LOOSENABLE:
+            if name in looser and name not in self.loosen:
+                _fail(
+                    name,
+                    f"{looser[name]} is looser than the safety default; to loosen it on purpose "
+                    f'add "{name}" to loosen (the client logs it at start)',
+                )
+            if name in self.loosen and name not in looser:
+                _fail("loosen", f"{name} is listed but not looser than the default")
+
+    def loosened_limits(self) -> list[tuple[str, str]]:
+        """(field, "value (default ...)") for every limit looser than the safety defaults."""
+        found: list[tuple[str, str]] = []
+        for name in _STALE_FIELDS:
+            value, default = getattr(self, name), _HEALTH_DEFAULTS[name]
+            if default > 0 and (value == 0 or value > default):
+                shown = "off" if value == 0 else f"{value:g} s"
+                found.append((name, f"{shown} (default {default:g} s)"))
+        checks = (
+            ("check_interval_secs", self.check_interval_secs > _DEFAULT_CHECK_INTERVAL_SECS),
+            ("gate_recovery_secs", self.gate_recovery_secs < _DEFAULT_GATE_RECOVERY_SECS),
+        )
+        for name, is_looser in checks:
+            if is_looser:
+                value, default = getattr(self, name), _HEALTH_DEFAULTS[name]
+                found.append((name, f"{value:g} s (default {default:g} s)"))
+        if not self.gate_enabled:
+            found.append(("gate_enabled", "off (default on)"))
+        if not self.check_trade_counts:
+            found.append(("check_trade_counts", "off (default on)"))
+        missing = [c for c in _DEFAULT_GATE_CHANNELS if c not in self.gate_channels]
+        if missing:
+            found.append(("gate_channels", f"without {missing} (default {_DEFAULT_GATE_CHANNELS})"))
+        return found
 
     def stale_thresholds_ns(self) -> dict[str, int]:
         """Stream kind (the channel name) -> staleness threshold in ns (kinds at 0 left out)."""
@@ -220,6 +262,40 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
             "activeSpotAssetCtx": self.stale_asset_ctx_secs,
         }
         return {kind: secs_to_nanos(secs) for kind, secs in by_kind.items() if secs > 0}
+
+
+_STALE_FIELDS: Final[tuple[str, ...]] = (
+    "stale_l2book_secs",
+    "stale_bbo_secs",
+    "stale_trades_secs",
+    "stale_candle_secs",
+    "stale_asset_ctx_secs",
+)
+_LOOSENABLE: Final[tuple[str, ...]] = (
+    *_STALE_FIELDS,
+    "check_interval_secs",
+    "gate_enabled",
+    "gate_recovery_secs",
+    "gate_channels",
+    "check_trade_counts",
+)
+# The class's own field defaults are the one source of the safety defaults.
+_FIELD_DEFAULTS: Final[dict[str, object]] = dict(
+    zip(
+        HyperliquidFeedHealthConfig.__struct_fields__[
+            -len(HyperliquidFeedHealthConfig.__struct_defaults__) :
+        ],
+        HyperliquidFeedHealthConfig.__struct_defaults__,
+        strict=True,
+    )
+)
+_HEALTH_DEFAULTS: Final[dict[str, float]] = {
+    name: float(_FIELD_DEFAULTS[name])  # type: ignore[arg-type]
+    for name in (*_STALE_FIELDS, "check_interval_secs", "gate_recovery_secs")
+}
+_DEFAULT_CHECK_INTERVAL_SECS: Final[float] = _HEALTH_DEFAULTS["check_interval_secs"]
+_DEFAULT_GATE_RECOVERY_SECS: Final[float] = _HEALTH_DEFAULTS["gate_recovery_secs"]
+_DEFAULT_GATE_CHANNELS: Final[tuple[str, ...]] = _FIELD_DEFAULTS["gate_channels"]  # type: ignore[assignment]
 
 
 class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):

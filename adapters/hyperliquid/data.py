@@ -215,6 +215,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
         )
         self._config = config
         self._provider = instrument_provider
+        for field, value in config.health.loosened_limits():
+            self._log.warning(f"Health limit loosened by config override: {field} = {value}")
         self._http = http
         if config.recorder is not None:
             self._recorder = FrameRecorder.from_config(

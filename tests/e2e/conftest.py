@@ -236,6 +236,7 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
             stale_l2book_secs=STALE_L2BOOK_SECS,
             check_interval_secs=0.2,
             gate_recovery_secs=GATE_RECOVERY_SECS,
+            loosen=("gate_recovery_secs",),  # shorter than the default: recover in seconds
         )
         return msgspec.structs.replace(client, health=health, bar_close_grace_ms=GRACE_MS)
 

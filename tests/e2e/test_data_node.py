@@ -7,6 +7,7 @@ comes from the simulator's engine (read while the market was paused) or from the
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -220,11 +221,23 @@ _EXPECTED_WARNINGS = [
     r"DataClient-HYPERLIQUID: health gate: trading state -> REDUCING: unhealthy feed",
     r"DataClient-HYPERLIQUID: WebSocket disconnected: connection lost",
     r"DataClient-HYPERLIQUID: WebSocket reconnecting \(attempt \d+\)",
+    # The test shortens the recovery below the safety default, so the client says so.
+    r"DataClient-HYPERLIQUID: Health limit loosened by config override: gate_recovery_secs = ",
     # The transport's own lines, through NautilusTrader's logger under its component name.
     r"DataClient-HYPERLIQUID-WebSocket: \S+ disconnected: connection lost",
     r"DataClient-HYPERLIQUID-WebSocket: reconnecting to \S+, attempt \d+ in [\d.]+ s",
     r"DataClient-HYPERLIQUID-WebSocket: connection to \S+ failed: ",
 ]
+
+
+def test_a_loosened_health_limit_is_logged_at_warning_when_the_client_starts(
+    data_node_run: Any,
+) -> None:
+    assert re.search(
+        r"\[WARN\] \S+\.DataClient-HYPERLIQUID: Health limit loosened by config override: "
+        r"gate_recovery_secs = 1 s \(default 5 s\)",
+        data_node_run.log_text,
+    )
 
 
 def test_no_error_and_only_expected_health_warnings_in_the_logs(data_node_run: Any) -> None:

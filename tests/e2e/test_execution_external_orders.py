@@ -139,7 +139,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
             account_refresh_interval_secs=0.0,
         )
         data_config = data_client_config(
-            sim.base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         )
         config = sim_node_config(
             data_config,

@@ -335,7 +335,7 @@ def test_trade_check_off_or_a_complete_minute_raises_no_gap() -> None:
 
 def test_trade_count_check_is_on_by_default_and_can_be_turned_off() -> None:
     assert HyperliquidDataClientConfig().health.check_trade_counts is True
-    off = HyperliquidFeedHealthConfig(check_trade_counts=False)
+    off = HyperliquidFeedHealthConfig(check_trade_counts=False, loosen=("check_trade_counts",))
     assert HyperliquidDataClientConfig(health=off).health.check_trade_counts is False
 
 
