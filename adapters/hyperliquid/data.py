@@ -107,6 +107,7 @@ from adapters.hyperliquid.parsing import parse_funding_history
 from adapters.hyperliquid.parsing import parse_trade_tick
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
 from adapters.hyperliquid.providers import HyperliquidInstrumentProvider
+from adapters.hyperliquid.providers import unlisted_coins
 from adapters.hyperliquid.recorder import CONTROL_BOOK_RESET
 from adapters.hyperliquid.recorder import CONTROL_OUTPUTS
 from adapters.hyperliquid.recorder import CONTROL_STREAMS
@@ -312,6 +313,15 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
         await self._provider.load_all_async()
         instruments = self._provider.list_all()
+        unlisted = unlisted_coins(self._config.coins or (), instruments)
+        if unlisted:
+            # Fail closed: a coin the node was configured for would silently have no data.
+            message = (
+                f"coins: {unlisted} not listed by the venue at {self._config.http_url}; "
+                "fix the data client's coins"
+            )
+            self._log.error(message)
+            raise ValueError(message)
         for instrument in instruments:
             self._handler.add_instrument(instrument)
             self._handle_data(instrument)

@@ -276,3 +276,69 @@ def test_live_venue_configs_reference_environment_variable_names_only(name: str)
     assert loaded.jarvis.secret("private_key", environ={variable: "from-env"}) == "from-env"
     with pytest.raises(ConfigError, match=variable):
         loaded.jarvis.secret("private_key", environ={})
+
+
+_DRIVER = """
+[[node.strategies]]
+strategy_path = "jarvis.testkit:Driver"
+config_path = "jarvis.testkit:DriverConfig"
+[node.strategies.config]
+"""
+
+
+def _with_tail(tmp_path: Path, tail: str, source: Path = SIM_TOML) -> Path:
+    path = tmp_path / source.name
+    path.write_text(source.read_text() + tail)
+    return path
+
+
+def test_a_strategy_id_inside_a_strategy_config_table_is_named_not_a_raw_type_error(
+    tmp_path: Path,
+) -> None:
+    path = _with_tail(
+        tmp_path,
+        _DRIVER + 'strategy_id = "DRIVER-001"\ninstrument_id = "BTC-USD-PERP.HYPERLIQUID"\n',
+    )
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_node_config(path, environ={})
+
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: [node.strategies[0].config] strategy_id: ")
+    assert "order_id_tag" in message
+    assert "Traceback" not in message
+
+
+def test_the_same_strategy_without_a_strategy_id_loads(tmp_path: Path) -> None:
+    path = _with_tail(tmp_path, _DRIVER + 'instrument_id = "BTC-USD-PERP.HYPERLIQUID"\n')
+
+    loaded = load_node_config(path, environ={})
+
+    assert len(loaded.node.strategies) == 1
+
+
+def test_an_actor_for_an_instrument_the_data_client_does_not_load_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _variant(
+        tmp_path,
+        'instrument_id = "SOL-USD-PERP.HYPERLIQUID"',
+        'instrument_id = "DOGE-USD-PERP.HYPERLIQUID"',
+    )
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_node_config(path, environ={})
+
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: [node.actors[3].config] instrument_id: ")
+    assert "DOGE-USD-PERP.HYPERLIQUID" in message
+    assert "[node.data_clients.HYPERLIQUID.config] coins = ['BTC', 'ETH', 'SOL']" in message
+
+
+def test_a_strategy_for_an_instrument_the_data_client_does_not_load_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _with_tail(tmp_path, _DRIVER + 'instrument_id = "DOGE-USD-PERP.HYPERLIQUID"\n')
+
+    with pytest.raises(ConfigError, match=r"\[node.strategies\[0\].config\] instrument_id: "):
+        load_node_config(path, environ={})
