@@ -91,7 +91,7 @@ async def eventually(
     condition: Callable[[], bool],
     timeout: float = 15.0,
     what: str = "condition",
-    step: Callable[[], None] | None = None,
+    step: Callable[[], object] | None = None,
 ) -> None:
     """Poll until `condition()` holds (the feed is asynchronous); fail after `timeout` (generous:
     a loaded machine is slow, and a poll costs nothing when things are fast). `step` runs before
