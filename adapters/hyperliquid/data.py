@@ -42,7 +42,7 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import MessageBus
-from nautilus_trader.core.datetime import dt_to_unix_nanos
+from nautilus_trader.core.datetime import maybe_dt_to_unix_nanos
 from nautilus_trader.core.datetime import millis_to_nanos
 from nautilus_trader.core.datetime import nanos_to_secs
 from nautilus_trader.core.datetime import secs_to_nanos
@@ -149,10 +149,6 @@ def _output_subscription(coin: str, output: str, fast: bool) -> Subscription:
     if output == TRADE_CHECK:
         return CandleSubscription(coin=coin, interval=TRADE_CHECK_INTERVAL)
     raise ValueError(f"unknown output {output!r}")
-
-
-def _nanos(value: Any) -> int | None:
-    return None if value is None else int(dt_to_unix_nanos(value))
 
 
 class HyperliquidDataClient(LiveMarketDataClient):
@@ -769,8 +765,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._http,
             instrument.raw_symbol.value,
             interval,
-            _nanos(request.start),
-            _nanos(request.end),
+            maybe_dt_to_unix_nanos(request.start),
+            maybe_dt_to_unix_nanos(request.end),
             request.limit,
             now_ns,
         )
@@ -783,8 +779,10 @@ class HyperliquidDataClient(LiveMarketDataClient):
             return
         now_ns = self._clock.timestamp_ns()
         coin = instrument.raw_symbol.value
-        start_ns = _nanos(request.start)
-        rows = await fetch_funding_history(self._http, coin, start_ns, _nanos(request.end), now_ns)
+        start_ns = maybe_dt_to_unix_nanos(request.start)
+        rows = await fetch_funding_history(
+            self._http, coin, start_ns, maybe_dt_to_unix_nanos(request.end), now_ns
+        )
         updates = parse_funding_history(rows, instrument.id, now_ns)
         if request.limit > 0:
             updates = updates[-request.limit :]
@@ -798,8 +796,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
             return
         now_ns = self._clock.timestamp_ns()
         trades = await fetch_recent_trades(self._http, instrument.raw_symbol.value)
-        start_ns = _nanos(request.start)
-        end_ns = _nanos(request.end)
+        start_ns = maybe_dt_to_unix_nanos(request.start)
+        end_ns = maybe_dt_to_unix_nanos(request.end)
         ticks = [
             parse_trade_tick(t, instrument, now_ns)
             for t in trades

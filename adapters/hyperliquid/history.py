@@ -44,13 +44,14 @@ async def fetch_candles(
 ) -> list[Candle]:
     """Closed candles in [start, end] paged through candleSnapshot (oldest first).
 
-    Without a start, the last ``limit`` (or 500) periods before ``end`` are asked for; the
-    candle still open at ``now_ns`` is left out (bars are never partial).
+    Without a start, the last ``limit`` (or 500) closed periods before ``end`` are asked for
+    (one period more, as the newest may still be open); the candle still open at ``now_ns`` is
+    left out (bars are never partial).
     """
     span_ms = CANDLE_INTERVAL_MS[interval]
     end_ms = nanos_to_millis(end_ns if end_ns is not None else now_ns)
     count = limit if limit > 0 else _DEFAULT_CANDLES
-    start_ms = nanos_to_millis(start_ns) if start_ns is not None else end_ms - count * span_ms
+    start_ms = nanos_to_millis(start_ns) if start_ns is not None else end_ms - (count + 1) * span_ms
     now_ms = nanos_to_millis(now_ns)
     result: dict[int, Candle] = {}
     cursor = start_ms
