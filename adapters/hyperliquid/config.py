@@ -160,7 +160,7 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     copied: a config may tighten any of them freely, but a looser value (a longer threshold, a
     disabled check, a shorter recovery, a gate or channel switched off) is refused at
     construction unless the field is listed in ``loosen``, and the data client then logs every
-    loosened limit at WARNING when it starts (``loosened()``).
+    loosened limit at WARNING when it starts (``loosened_limits()``).
 
     Parameters
     ----------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
+from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.enums import ProductType
 
 ADDRESS = "0x" + "ab" * 20
@@ -65,3 +68,51 @@ def test_product_types_are_enums_and_parse_from_config_strings() -> None:
     assert config.product_types == (ProductType.SPOT, ProductType.PERP)
     assert config.include_spot and config.include_perps
     assert all(isinstance(p, ProductType) for p in config.product_types)
+
+
+@pytest.mark.parametrize(
+    ("field", "looser"),
+    [
+        ("stale_l2book_secs", 6.0),
+        ("stale_l2book_secs", 0.0),  # 0 switches the check off
+        ("stale_bbo_secs", 31.0),
+        ("stale_candle_secs", 121.0),
+        ("stale_asset_ctx_secs", 11.0),
+        ("check_interval_secs", 2.0),
+        ("gate_recovery_secs", 1.0),
+        ("gate_enabled", False),
+        ("check_trade_counts", False),
+        ("gate_channels", ("l2Book", "bbo")),
+    ],
+)
+def test_a_looser_health_limit_needs_loosen_and_is_then_reported(field: str, looser: Any) -> None:
+    with pytest.raises(ValueError) as caught:
+        HyperliquidFeedHealthConfig(**{field: looser})
+    allowed = HyperliquidFeedHealthConfig(**{field: looser}, loosen=(field,))
+
+    assert str(caught.value).startswith(f"{field}: ")
+    assert "looser than the safety default" in str(caught.value)
+    assert [name for name, _ in allowed.loosened_limits()] == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "tighter"),
+    [
+        ("stale_l2book_secs", 1.5),
+        ("stale_trades_secs", 30.0),  # off by default: any threshold is tighter
+        ("check_interval_secs", 0.2),
+        ("gate_recovery_secs", 10.0),
+        ("gate_channels", ("l2Book", "bbo", "activeAssetCtx", "activeSpotAssetCtx", "trades")),
+    ],
+)
+def test_a_tighter_health_limit_needs_no_override(field: str, tighter: Any) -> None:
+    config = HyperliquidFeedHealthConfig(**{field: tighter})
+
+    assert config.loosened_limits() == []
+
+
+def test_loosen_must_name_a_limit_that_is_actually_looser() -> None:
+    with pytest.raises(ValueError, match="loosen: stale_bbo_secs is listed but not looser"):
+        HyperliquidFeedHealthConfig(loosen=("stale_bbo_secs",))
+    with pytest.raises(ValueError, match=r"loosen: unknown field\(s\) \['http_url'\]"):
+        HyperliquidFeedHealthConfig(loosen=("http_url",))
