@@ -1,4 +1,5 @@
-"""The execution client config: the account address may come from a named variable."""
+"""Client configs: shared transport checks, product-type enums, the exec account variable and
+the feed-health safety defaults."""
 
 from __future__ import annotations
 
