@@ -86,7 +86,9 @@ def build_node(
     exec_values.update(exec_overrides)
     config = sim_node_config(
         data_client_config(
-            base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(**exec_values),
         logging=file_logging(log_dir, name, level_file="INFO"),
