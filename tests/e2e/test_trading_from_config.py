@@ -204,7 +204,19 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                 10,
                 "the stop to fire, the take-profit to go and the position to close",
             )
-            await asyncio.sleep(0.3)  # anything late would show now
+            await wait_for(  # the venue agrees: nothing of the pair rests, BTC is flat
+                lambda: (
+                    not sim.call(lambda: engine.open_orders_of(ADDRESS))
+                    and all(
+                        Decimal(p["position"]["szi"]) == 0
+                        for p in sim.call(
+                            lambda: engine.info({"type": "clearinghouseState", "user": ADDRESS}, 0)
+                        )["assetPositions"]
+                    )
+                ),
+                10,
+                "the venue flat with no resting order",
+            )
             result.venue["oco_after"] = sim.call(lambda: engine.open_orders_of(ADDRESS))
             result.venue["btc_position"] = sim.call(
                 lambda: engine.info({"type": "clearinghouseState", "user": ADDRESS}, 0)
