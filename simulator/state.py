@@ -49,6 +49,7 @@ LIQUIDATOR_ADDRESS = "0x" + "0" * 38 + "11"
 FIRST_OID = 10_000_000_000
 DEFAULT_LEVERAGE = 20
 CANDLES_KEPT = 5000
+PX_TEXT_CACHE = 4096
 # Lifetime traded volume (USD) an account needs before the venue accepts scheduleCancel. The
 # venue's error text has no number; live refusals seen by third-party clients add "Required:
 # $1000000." [observed], and both setting and clearing are refused below it [observed].
@@ -115,9 +116,16 @@ class MarketState:
         self.maker_fee = MAKER_FEE
         # px_units * sz_units per USD (1e6 for perps: px and sz decimals add up to 6).
         self.ntl_scale = 10 ** (self.px_decimals + self.sz_decimals)
+        self._px_text: dict[int, str] = {}
 
     def px_str(self, units: int) -> str:
-        return fmt_units(units, self.px_decimals)
+        """The venue string of a price; memoised (book pushes format the same levels often)."""
+        text = self._px_text.get(units)
+        if text is None:
+            if len(self._px_text) >= PX_TEXT_CACHE:
+                self._px_text.clear()
+            text = self._px_text[units] = fmt_units(units, self.px_decimals)
+        return text
 
     def sz_str(self, units: int) -> str:
         return fmt_units(units, self.sz_decimals)

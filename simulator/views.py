@@ -49,16 +49,13 @@ def side_levels(
     """Up to `n_levels` levels of one side, best first, optionally bucketed by sig figs."""
     out: list[dict[str, Any]] = []
     if n_sig_figs is None:
+        px_str = market.px_str
+        sz_str = market.sz_str
         for px, queue in market.book.levels(is_bid):
             if len(out) >= n_levels:
                 break
-            out.append(
-                {
-                    "px": market.px_str(px),
-                    "sz": market.sz_str(sum(o.sz for o in queue)),
-                    "n": len(queue),
-                }
-            )
+            sz = queue[0].sz if len(queue) == 1 else sum(o.sz for o in queue)
+            out.append({"px": px_str(px), "sz": sz_str(sz), "n": len(queue)})
         return out
     buckets: dict[int, list[int]] = {}
     for px, queue in market.book.levels(is_bid):
