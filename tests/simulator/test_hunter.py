@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +106,24 @@ def test_without_the_flag_the_cascade_has_no_hunter_and_writes_nothing(tmp_path:
 def test_a_hunter_outside_the_cascade_scenario_is_refused() -> None:
     with pytest.raises(ValueError, match="hunter"):
         build_venue(SimConfig(stepped=True, scenario="quiet", hunter=True))
+
+
+def test_jarvis_sim_hunter_flag_writes_the_ground_truth_file(tmp_path: Path) -> None:
+    truth = tmp_path / "truth.jsonl"
+    command = [sys.executable, "-m", "jarvis.cli", "sim", "--port", "0", "--coins", "BTC"]
+    command += ["--scenario", "cascade", "--seed", "3", "--speed", "20"]
+    command += ["--hunter", "--ground-truth", str(truth)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        kinds: list[str] = []
+        while time.monotonic() < deadline and "order" not in kinds:
+            assert process.poll() is None, "jarvis sim exited"
+            if truth.exists():
+                kinds = [json.loads(line)["kind"] for line in truth.read_text().splitlines()]
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert kinds[0] == "hunter"
+    assert "order" in kinds

@@ -11,6 +11,8 @@ import pytest
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorFactory
+from nautilus_trader.common.config import ImportableActorConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import USDT
 from nautilus_trader.model.data import BookOrder
@@ -199,3 +201,30 @@ def test_without_a_cascade_nobody_is_flagged_and_the_heartbeat_says_so() -> None
     assert late and all(m.is_manipulator_active == 0.0 for m in late)
     early = [m for m in sink.market if m.ts_init < T0 + S]
     assert all(math.isnan(m.is_manipulator_active) for m in early)
+
+
+def test_the_actor_loads_from_a_node_config_table_and_refuses_bad_values() -> None:
+    table = {
+        "component_id": "WalletTracker",
+        "instrument_ids": ["BTC-USD-PERP.HYPERLIQUID", "ETH-USD-PERP.HYPERLIQUID"],
+        "thresholds": {"max_addresses": 5000, "min_position_usd": 250000.0},
+    }
+
+    actor = ActorFactory.create(
+        ImportableActorConfig(
+            actor_path="actors.wallets.actor:WalletTrackerActor",
+            config_path="actors.wallets.actor:WalletTrackerConfig",
+            config=table,
+        )
+    )
+
+    assert isinstance(actor, WalletTrackerActor)
+    assert actor.tracker.thresholds.max_addresses == 5000
+    assert actor.tracker.thresholds.min_position_usd == 250_000.0
+    with pytest.raises(ValueError, match="instrument_ids"):
+        WalletTrackerConfig(instrument_ids=[])
+    with pytest.raises(ValueError, match="min_taker_share"):
+        WalletTrackerConfig.parse(
+            '{"instrument_ids": ["BTC-USD-PERP.HYPERLIQUID"], '
+            '"thresholds": {"min_taker_share": 2.0}}'
+        )
