@@ -10,7 +10,16 @@ its instrument into ``MarketState`` and the hot store (``is_manipulator_active``
 ``manipulator_direction``, ``manipulator_position_usd``).
 
 Time comes from the data (``ts_init``) and the actor's clock only, so it runs unchanged live
-and in a ``BacktestEngine``.
+and in a ``BacktestEngine``. In a node config (one tracker for all instruments)::
+
+    [[node.actors]]
+    actor_path = "actors.wallets.actor:WalletTrackerActor"
+    config_path = "actors.wallets.actor:WalletTrackerConfig"
+    [node.actors.config]
+    component_id = "WalletTracker"
+    instrument_ids = ["BTC-USD-PERP.HYPERLIQUID", "ETH-USD-PERP.HYPERLIQUID"]
+    [node.actors.config.thresholds]
+    max_addresses = 10000
 """
 
 from __future__ import annotations
