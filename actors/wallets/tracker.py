@@ -62,6 +62,7 @@ _NAN = math.nan
 _PRE = Behaviour.PRE_CASCADE_ENTRY.value
 _EXIT = Behaviour.CASCADE_EXIT.value
 _SHORT = Behaviour.SHORT_HOLD.value
+_NO_LABELS: dict[str, int] = {}
 _NONE = ManipulatorDirection.NONE.value
 _LONG = ManipulatorDirection.LONG.value
 _SHORT_SIDE = ManipulatorDirection.SHORT.value
@@ -87,11 +88,12 @@ class WalletThresholds(NautilusConfig, frozen=True, kw_only=True):
     """
     Memory bound, windows and thresholds of the wallet tracker.
 
-    Memory: each tracked address costs about 1.3 KB with one open position and a full notional
-    window (measured by ``benchmarks/bench_wallets.py`` as ``bytes_per_address``; a further
-    instrument adds ~0.3 KB), so the default cap of 10,000 addresses is about 13 MB. When the
-    cap is reached, the address traded least recently is evicted (its position estimate and
-    labels are forgotten; if it comes back it starts from flat).
+    Memory: an address with one open position costs about 1.6 KB, and up to about 3.2 KB once
+    its whole notional window is filled (one bucket per ``notional_bucket_secs``); measured
+    with tracemalloc by ``benchmarks/bench_wallets.py``. The default cap of 10,000 addresses
+    therefore holds 15-30 MB (a further instrument per address adds a position, ~0.3 KB).
+    When the cap is reached, the address traded least recently is evicted (its position
+    estimate and labels are forgotten; if it comes back it starts from flat).
 
     Parameters
     ----------
@@ -99,7 +101,7 @@ class WalletThresholds(NautilusConfig, frozen=True, kw_only=True):
         Tracked addresses at most (the least recently traded is evicted first).
     notional_window_secs : float, default 900
         Window of the rolling traded notional.
-    notional_bucket_secs : float, default 15
+    notional_bucket_secs : float, default 60
         Bucket of that window (the window is counted in whole buckets; memory per address is
         bounded by window / bucket).
     large_min_notional_usd : float, default 250_000
@@ -136,7 +138,7 @@ class WalletThresholds(NautilusConfig, frozen=True, kw_only=True):
 
     max_addresses: PositiveInt = 10_000
     notional_window_secs: PositiveFloat = 900.0
-    notional_bucket_secs: PositiveFloat = 15.0
+    notional_bucket_secs: PositiveFloat = 60.0
     large_min_notional_usd: PositiveFloat = 250_000.0
     large_top_n: NonNegativeInt = 20
     short_hold_secs: PositiveFloat = 300.0
@@ -247,8 +249,9 @@ class _Wallet:
         self.buckets: deque[list[float]] = deque()
         self.notional = 0.0
         self.positions: dict[InstrumentId, _Position] = {}
-        self.labels: dict[str, int] = {}
-        self.taker_labels: dict[str, int] = {}
+        # Most addresses are never labelled: share one empty (never written) dict until then.
+        self.labels: dict[str, int] = _NO_LABELS
+        self.taker_labels: dict[str, int] = _NO_LABELS
         self.holds = 0
         self.hold_secs_sum = 0.0
         self.last_hold_secs = _NAN
@@ -580,6 +583,9 @@ class WalletTracker:
         exit_ns: int,
         cascade_ns: int,
     ) -> None:
+        if wallet.labels is _NO_LABELS:
+            wallet.labels = {}
+            wallet.taker_labels = {}
         wallet.labels[behaviour] = now
         taker_share = pos.taker_usd / pos.build_usd if pos.build_usd > 0 else 0.0
         if taker_share >= self.thresholds.min_taker_share:
