@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from nautilus_trader.config import NautilusConfig
 from nautilus_trader.config import PositiveFloat
+from nautilus_trader.model.identifiers import InstrumentId
 
 from actors.wallets.data import ManipulatorDirection
 from actors.wallets.data import ManipulatorState
@@ -19,6 +20,7 @@ from actors.wallets.data import ManipulatorState
 __all__ = [
     "FilterDecision",
     "ManipulatorFilterConfig",
+    "ManipulatorWatch",
     "manipulator_allows",
 ]
 
@@ -91,3 +93,27 @@ def manipulator_allows(
         f"manipulator {state.address} active {state.manipulator_direction} against {direction}: "
         f"position_usd={state.position_usd:.0f} behaviours={state.behaviours}",
     )
+
+
+class ManipulatorWatch:
+    """
+    The newest ``ManipulatorState`` of one instrument, for a strategy to ask before arming.
+
+    Subscribe ``on_state`` to ``custom_data_topic(MANIPULATOR_STATE_DATA_TYPE)`` in
+    ``on_start`` (unsubscribe in ``on_stop``); call ``allows(direction, now_ns)`` in the
+    SCANNING -> ARMED check and stay SCANNING, logging the reason, when it says no.
+    """
+
+    def __init__(self, instrument_id: InstrumentId, config: ManipulatorFilterConfig) -> None:
+        self.instrument_id = instrument_id
+        self.config = config
+        self.latest: ManipulatorState | None = None
+
+    def on_state(self, state: ManipulatorState) -> None:
+        """Keep the state if it is our instrument's (the topic carries every instrument)."""
+        if state.instrument_id == self.instrument_id:
+            self.latest = state
+
+    def allows(self, direction: str, now_ns: int) -> FilterDecision:
+        """``manipulator_allows`` on the newest state."""
+        return manipulator_allows(direction, self.latest, now_ns, self.config)

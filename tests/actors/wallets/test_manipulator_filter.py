@@ -8,6 +8,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from actors.wallets.data import ManipulatorState
 from actors.wallets.data import new_manipulator_state
 from actors.wallets.manipulator_filter import ManipulatorFilterConfig
+from actors.wallets.manipulator_filter import ManipulatorWatch
 from actors.wallets.manipulator_filter import manipulator_allows
 
 BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
@@ -79,3 +80,22 @@ def test_allow_when_unknown_lets_a_strategy_arm_without_a_tracker() -> None:
 def test_a_direction_other_than_long_or_short_is_refused() -> None:
     with pytest.raises(ValueError, match="direction"):
         manipulator_allows("BUY", None, T0, OFF)
+
+
+def test_the_watch_keeps_only_its_instruments_newest_state() -> None:
+    eth = InstrumentId.from_str("ETH-USD-PERP.HYPERLIQUID")
+    watch = ManipulatorWatch(BTC, ON)
+    other = new_manipulator_state(
+        T0, instrument_id=eth, is_manipulator_active=True, manipulator_direction="SHORT"
+    )
+
+    before = watch.allows("LONG", T0)
+    watch.on_state(_state(True, "SHORT"))
+    watch.on_state(other)
+    blocked = watch.allows("LONG", T0)
+    watch.on_state(_state(False, ts=T0 + S))
+    cleared = watch.allows("LONG", T0 + S)
+
+    assert not before.allowed  # nothing known yet: fail closed
+    assert not blocked.allowed and "0xhunter" in blocked.reason
+    assert cleared.allowed
