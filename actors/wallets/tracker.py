@@ -14,12 +14,13 @@ and exit times and holding periods, and labels behaviours from what was observed
                         never earlier (a cascade is known only once it happened);
 - ``CASCADE_EXIT``      a position reduced while a cascade runs or within ``post_cascade_secs``.
 
-A *manipulator* is an address labelled ``PRE_CASCADE_ENTRY``, or both ``CASCADE_EXIT`` and
-``SHORT_HOLD`` on positions it built mostly as the aggressor (share ``min_taker_share``: a
-market maker's inventory also round-trips quickly and is covered in cascades), within
-``label_ttl_secs``. It is *active* on an instrument while it holds a
-position there worth at least ``min_active_position_usd``; the direction is the side of the
-active manipulators' summed position.
+A *manipulator* is an address labelled ``PRE_CASCADE_ENTRY``, or both ``CASCADE_EXIT`` (from a
+position pointing the cascade's way: a liquidated victim exits too) and ``SHORT_HOLD``, on
+positions it built mostly as the aggressor (share ``min_taker_share``: a market maker's
+inventory also round-trips quickly and is covered in cascades), within ``label_ttl_secs``.
+It is *active* on an instrument while it holds a position there worth at least
+``min_active_position_usd``; the direction is the side of the active manipulators' summed
+position.
 
 Nothing reads a clock: time is the trades' and signals' ``ts_init`` (monotonic; an earlier
 stamp counts as the latest seen), so the same input gives the same labels live and in replay.
@@ -571,7 +572,10 @@ class WalletTracker:
         ):
             return
         pos.exit_cascade_ns = cascade.start_ns
-        self._label(wallet, iid, pos, _EXIT, now, now, cascade.start_ns)
+        # Only an exit from a position pointing the cascade's way (taking profit into the
+        # forced flow) counts toward manipulation; a liquidated victim exits too.
+        with_cascade = cascade.direction != 0 and (pos.qty > 0) == (cascade.direction > 0)
+        self._label(wallet, iid, pos, _EXIT, now, now, cascade.start_ns, with_cascade)
 
     def _label(
         self,
@@ -582,13 +586,14 @@ class WalletTracker:
         now: int,
         exit_ns: int,
         cascade_ns: int,
+        counts: bool = True,
     ) -> None:
         if wallet.labels is _NO_LABELS:
             wallet.labels = {}
             wallet.taker_labels = {}
         wallet.labels[behaviour] = now
         taker_share = pos.taker_usd / pos.build_usd if pos.build_usd > 0 else 0.0
-        if taker_share >= self.thresholds.min_taker_share:
+        if counts and taker_share >= self.thresholds.min_taker_share:
             wallet.taker_labels[behaviour] = now
         holding = (exit_ns - pos.entry_ns) / _NS if exit_ns else _NAN
         self.behaviours.append(

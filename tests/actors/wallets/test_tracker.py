@@ -425,3 +425,15 @@ def test_labels_and_states_up_to_a_time_never_depend_on_later_input(
     # what a run that stopped at the cut said.
     assert [b for b in full.behaviours if b.ts_event <= cut_ns] == prefix.behaviours
     assert [s for s in full.states if s.ts_event <= cut_ns] == prefix.states
+
+
+def test_a_long_liquidated_quickly_in_a_down_cascade_is_a_victim_not_a_manipulator() -> None:
+    tracker = WalletTracker()
+    _trade(tracker, 0, 100.0, 300_000.0, HUNTER, MAKER)  # an aggressive long
+    _price_slide(tracker, 200, 230, 100.0, 97.0)
+    tracker.on_cascade_signal(BTC, T0 + 231 * S)
+
+    _trade(tracker, 232, 97.0, 3_000 * 97.0, OTHER, HUNTER)  # closed out in the cascade
+
+    assert _labels(tracker, HUNTER) == ["CASCADE_EXIT", "SHORT_HOLD"]
+    assert not tracker.is_manipulator(HUNTER, T0 + 232 * S)
