@@ -324,14 +324,14 @@ class IntentExecutor:
         ):
             which = "stop" if event.client_order_id == self._stop else "target"
             self.emergency_exit(f"the {which} order was refused: {event.reason}")
-        elif isinstance(event, (OrderCanceled, OrderExpired)) and self.phase in (
-            ExecutorPhase.PROTECTING,
-            ExecutorPhase.PROTECTED,
+        elif (
+            isinstance(event, (OrderCanceled, OrderExpired))
+            and self.phase in (ExecutorPhase.PROTECTING, ExecutorPhase.PROTECTED)
+            and self.position_qty() != 0
         ):
             # A protective order cancelled outside our control (e.g. the venue) while the
             # position is open: the position must not stay unprotected.
-            if self.position_qty() != 0:
-                self.emergency_exit("a protective order was cancelled while positioned")
+            self.emergency_exit("a protective order was cancelled while positioned")
 
     def _next_exit_attempt(self) -> None:
         qty = self.position_qty()
@@ -357,7 +357,10 @@ class IntentExecutor:
         bps = Decimal(str(self._exit_steps[self._exit_attempt]))
         self._exit_attempt += 1
         px = slippage_price(
-            reference, bps / Decimal(10_000), self._sz_decimals, is_spot=self._is_spot,
+            reference,
+            bps / Decimal(10_000),
+            self._sz_decimals,
+            is_spot=self._is_spot,
             is_buy=is_buy,
         )
         order = self._strategy.order_factory.limit(
@@ -393,13 +396,10 @@ class IntentExecutor:
     def _on_exit_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
             self._check_flat(self._exit_reason)
-        if isinstance(event, _TERMINAL) or (
-            isinstance(event, OrderFilled)
-            and (order := self._strategy.cache.order(event.client_order_id)) is not None
-            and order.is_closed
-        ):
-            if self.phase == ExecutorPhase.EXITING and self.position_qty() != 0:
-                self._next_exit_attempt()
+        order = self._strategy.cache.order(event.client_order_id)
+        done = isinstance(event, _TERMINAL) or (order is not None and order.is_closed)
+        if done and self.phase == ExecutorPhase.EXITING and self.position_qty() != 0:
+            self._next_exit_attempt()
 
     def _check_flat(self, reason: str | None) -> None:
         if self.phase in (ExecutorPhase.IDLE, ExecutorPhase.ENTERING):

@@ -88,7 +88,9 @@ class GeometryConfig(RulebookStrategyConfig, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.edge_share < 0.5:
-            raise ValueError(f"edge_share must be < 0.5 (one edge at a time), was {self.edge_share}")
+            raise ValueError(
+                f"edge_share must be < 0.5 (one edge at a time), was {self.edge_share}"
+            )
         if self.max_width_bps <= self.min_width_bps:
             raise ValueError(
                 f"max_width_bps ({self.max_width_bps}) must be above min_width_bps "

@@ -86,7 +86,7 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
         Time in COOLDOWN after an exit before SCANNING again.
     max_state_age_ms : int
         A MarketState whose newest input is older than this is stale -> DISABLED.
-    exit_slippage_bps : list[float]
+    exit_slippage_bps : tuple[float, ...]
         Emergency-exit attempts, each priced this far through the best opposite price.
     """
 
@@ -96,14 +96,12 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
     max_hold_secs: PositiveFloat = 900.0
     cooldown_secs: NonNegativeFloat = 60.0
     max_state_age_ms: PositiveInt = 2_000
-    exit_slippage_bps: list[float] = [25.0, 50.0, 100.0, 200.0, 400.0]
+    exit_slippage_bps: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0)
 
     def __post_init__(self) -> None:
         if self.size_pct_equity > 100:
             raise ValueError(f"size_pct_equity must be <= 100, was {self.size_pct_equity}")
-        if not self.exit_slippage_bps or any(
-            not 0 < b < 10_000 for b in self.exit_slippage_bps
-        ):
+        if not self.exit_slippage_bps or any(not 0 < b < 10_000 for b in self.exit_slippage_bps):
             raise ValueError(
                 f"exit_slippage_bps must be non-empty with each value in (0, 10000), was "
                 f"{self.exit_slippage_bps}"
@@ -493,8 +491,8 @@ class RulebookStrategy(Strategy):
                 self._finish_disable()
             elif state == _S.ENTERED:
                 self.transition(_S.EXITED, f"flat: {exit_reason}")
-                self._cooldown_until_ns = (
-                    self.clock.timestamp_ns() + int(self.cfg.cooldown_secs * _NS)
+                self._cooldown_until_ns = self.clock.timestamp_ns() + int(
+                    self.cfg.cooldown_secs * _NS
                 )
                 self.transition(_S.COOLDOWN, "exit recorded")
             elif state == _S.ARMED:
