@@ -33,6 +33,7 @@ from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
+from common.nautilus import custom_data_topic
 from controllers.protocol import GRANT_ENDPOINT
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
@@ -43,7 +44,6 @@ from controllers.protocol import StrategyState
 from controllers.protocol import StrategyStatus
 from controllers.protocol import new_regime_change
 from controllers.protocol import new_strategy_gate
-from common.nautilus import custom_data_topic
 from strategies.geometry import Geometry
 from strategies.geometry import GeometryConfig
 from strategies.risk_guard import RiskGuardConfig
@@ -215,7 +215,7 @@ def reasons(strategy: Geometry) -> list[str]:
     return [r for _, _, r in strategy.transitions]
 
 
-ENTRY = {0: enable, 1: at_low_edge, 2: absorption}
+ENTRY: dict[int, Step] = {0: enable, 1: at_low_edge, 2: absorption}
 
 
 def test_enable_gate_starts_scanning_and_ignores_other_strategies_gates() -> None:
