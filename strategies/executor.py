@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from enum import unique
@@ -158,6 +159,11 @@ class IntentExecutor:
         equity = self._equity()
         if equity is None:
             return self._refuse(f"no account for {self._instrument.id.venue} yet: cannot size")
+        # The decision's price may be a second old: check the stop's side and size against the
+        # price the entry will actually meet (the best opposite quote), when there is one.
+        live = self._reference(intent.direction == Direction.LONG, quote_only=True)
+        if live is not None:
+            intent = replace(intent, reference_price=float(live))
         try:
             plan = plan_intent(intent, equity, self._sz_decimals, is_spot=self._is_spot)
         except IntentRefused as exc:
@@ -277,6 +283,21 @@ class IntentExecutor:
             self.phase = ExecutorPhase.IDLE
             self._report(IntentOutcome(_K.EXITED, "entry filled but the position is flat"))
             return
+        entry = self._strategy.cache.order(self._entry) if self._entry is not None else None
+        avg_px = Decimal(str(entry.avg_px)) if entry is not None and entry.avg_px else None
+        if avg_px is not None and not (
+            plan.stop_price < avg_px < plan.target_price
+            if plan.direction == Direction.LONG
+            else plan.target_price < avg_px < plan.stop_price
+        ):
+            # The market ran through a level while the entry was in flight: protective orders
+            # would trigger at once (a target at a loss). Close instead.
+            self.phase = ExecutorPhase.PROTECTING
+            self.emergency_exit(
+                f"entry filled at {avg_px}, outside stop {plan.stop_price} / target "
+                f"{plan.target_price}"
+            )
+            return
         self.phase = ExecutorPhase.PROTECTING
         side = OrderSide.SELL if plan.direction == Direction.LONG else OrderSide.BUY
         quantity = self._instrument.make_qty(qty)
@@ -379,11 +400,13 @@ class IntentExecutor:
         )
         self._strategy.submit_order(order)
 
-    def _reference(self, is_buy: bool) -> Decimal | None:
+    def _reference(self, is_buy: bool, quote_only: bool = False) -> Decimal | None:
         cache = self._strategy.cache
         quote = cache.quote_tick(self._instrument.id)
         if quote is not None:
             return (quote.ask_price if is_buy else quote.bid_price).as_decimal()
+        if quote_only:
+            return None
         book = cache.order_book(self._instrument.id)
         if book is not None:
             best = book.best_ask_price() if is_buy else book.best_bid_price()

@@ -421,3 +421,15 @@ def test_save_and_load_round_trip() -> None:
     assert fresh._restored is not None
     assert fresh._restored["state"] == "ENTERED"
     assert fresh._restored["levels"]["stop"] == 49_950.0
+
+
+def test_entry_is_checked_against_the_live_quote_not_the_decision_mid() -> None:
+    # ARMED at the low edge; by the trigger the ask is already above the frozen target.
+    prices = [NEAR_LOW, NEAR_LOW, AT_TARGET, AT_TARGET]
+    engine, g, _ = run(ENTRY, prices)
+    assert moves(g)[-1] == ("ARMED", "SCANNING")
+    assert reasons(g)[-1] == (
+        "entry refused: a LONG needs stop < reference < target; got stop 49950, reference "
+        "50300.2, target 50250"
+    )
+    assert engine.kernel.cache.orders() == []
