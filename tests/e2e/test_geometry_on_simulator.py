@@ -32,20 +32,16 @@ from typing import Any
 import pytest
 
 from adapters.hyperliquid.signing import address_from_private_key
-from config.loading import parse_node_config
-from config.loading import read_config_file
 from controllers.protocol import StrategyStatus
-from jarvis.node import NodeOverrides
-from jarvis.node import apply_overrides
 from jarvis.node import build_node
-from jarvis.testkit import file_logging
+from jarvis.testkit import geometry_sim_config
 from jarvis.testkit import new_event_loop
-from jarvis.testkit import post_signed_action
 from jarvis.testkit import read_logs
-from jarvis.testkit import replace_node
 from jarvis.testkit import run_node
-from jarvis.testkit import venue_info
+from jarvis.testkit import sim_mid
+from jarvis.testkit import sweep_ioc
 from jarvis.testkit import venue_position
+from jarvis.testkit import venue_triggers
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -65,56 +61,6 @@ SWEEP_USD = 120_000.0  # a good part of the ~400k USD the quiet makers show with
 MAX_HOLD_SECS = 12.0  # trades 1 and 3 exit within a few seconds; trade 2 waits for it
 
 
-def strategies_config(base_url: str, log_dir: Path) -> Any:
-    """sim_strategies.toml for BTC only, with test windows and times (config, not code)."""
-    raw = read_config_file(CONFIG, environ={KEY_ENV: KEY})
-    apply_overrides(raw, NodeOverrides(http_url=base_url))
-    node = raw["node"]
-    node["data_clients"]["HYPERLIQUID"]["config"]["coins"] = ["BTC"]
-    node["exec_clients"]["HYPERLIQUID"]["config"]["coins"] = ["BTC"]
-    node["exec_clients"]["HYPERLIQUID"]["config"]["leverage"] = {"BTC": 10}
-    actors = []
-    for actor in node["actors"]:
-        instrument = actor["config"].get("instrument_id")
-        if instrument not in (None, "BTC-USD-PERP.HYPERLIQUID"):
-            continue
-        if actor["actor_path"] == "actors.state_builder:MarketStateBuilder":
-            actor["config"]["windows_secs"] = [1.0, 5.0, 20.0, 60.0]
-            actor["config"]["thresholds"] = {
-                # The sweeping account below adds open interest at every sweep; an OI_SURGE
-                # would (rightly) invalidate each trade before it could exit as driven.
-                "oi_surge_pct": 90.0,
-                "absorption_min_usd": 80_000.0,
-                "absorption_max_move_bps": 20.0,
-                "thinning_baseline_window_secs": 20.0,
-            }
-        actors.append(actor)
-    node["actors"] = actors
-    controller = node["controller"]["config"]
-    controller["enter_confirm_secs"] = 2.0
-    controller["exit_confirm_secs"] = 2.0
-    # The selling account below opens a short against the makers: open interest grows by a
-    # few percent of the simulator's small base. A wider sideways band keeps the regime.
-    controller["thresholds"] = {"sideways_max_abs_oi_change_pct_15m": 80.0}
-    btc = [
-        s
-        for s in controller["strategies"]
-        if s["strategy"]["config"]["instrument_id"] == "BTC-USD-PERP.HYPERLIQUID"
-    ]
-    btc[0]["strategy"]["config"].update(
-        {
-            "size_pct_equity": 10.0,
-            "arm_timeout_secs": 40.0,
-            "max_hold_secs": MAX_HOLD_SECS,
-            "cooldown_secs": 1.0,
-            "stop_buffer_bps": 15.0,
-        }
-    )
-    controller["strategies"] = btc
-    loaded = parse_node_config(raw, source=str(CONFIG))
-    return replace_node(loaded, logging=file_logging(log_dir, level_file="INFO"))
-
-
 @dataclass
 class Run:
     """What the scenario observed."""
@@ -128,25 +74,6 @@ class Run:
     log_text: str = ""
 
 
-def _mid(sim: SimThread) -> float:
-    mids = venue_info(sim, {"type": "allMids"})
-    return float(mids["BTC"])
-
-
-def _sweep_ioc(sim: SimThread, usd: float, is_buy: bool, nonce_offset_ms: int) -> Any:
-    mid = _mid(sim)
-    size = f"{usd / mid:.5f}"
-    price = f"{int(mid * (1.005 if is_buy else 0.995))}"
-    action = {
-        "type": "order",
-        "orders": [
-            {"a": 0, "b": is_buy, "p": price, "s": size, "r": False, "t": {"limit": {"tif": "Ioc"}}}
-        ],
-        "grouping": "na",
-    }
-    return post_signed_action(sim.base_url, SELLER_KEY, action, nonce_offset_ms)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("geometry_e2e")
@@ -157,7 +84,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         with SimThread(SimConfig(coins=("BTC",), scenario="quiet", seed=21)) as sim:
             sim.fund(ADDRESS, 100_000)
             sim.fund(SELLER, 5_000_000)
-            node = build_node(strategies_config(sim.base_url, log_dir), new_event_loop())
+            node = build_node(
+                geometry_sim_config(sim.base_url, log_dir, max_hold_secs=MAX_HOLD_SECS),
+                new_event_loop(),
+            )
             nonce = [0]
 
             def geometry() -> Geometry:
@@ -174,7 +104,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             async def arm() -> None:
                 # A range: the oracle steps 60 bps up and stays; the mid then sits at the
                 # range's high edge (the old prices are its low) and Geometry arms to fade it.
-                sim.set_oracle("BTC", _mid(sim) * 1.006)
+                sim.set_oracle("BTC", sim_mid(sim) * 1.006)
                 try:
                     await wait_for(state_is(S.ARMED), 20, "Geometry ARMED at an edge")
                 except AssertionError as exc:
@@ -193,7 +123,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 while geometry().state == S.ARMED and time.monotonic() < deadline:
                     nonce[0] += 7
                     await asyncio.get_running_loop().run_in_executor(
-                        None, _sweep_ioc, sim, SWEEP_USD, not is_long(), nonce[0]
+                        None, sweep_ioc, sim, SELLER_KEY, SWEEP_USD, not is_long(), nonce[0]
                     )
                     await _sleep_while_armed(geometry, 6.0)
                 try:
@@ -202,7 +132,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                     recent = geometry().transitions[-3:]
                     raise AssertionError(f"{exc}: {recent} {_why_not(geometry())}") from None
                 await wait_for(
-                    lambda: len(_triggers(sim)) == 2, 10, "stop and target resting at the venue"
+                    lambda: len(venue_triggers(sim, ADDRESS)) == 2,
+                    10,
+                    "stop and target resting at the venue",
                 )
 
             async def scenario() -> None:
@@ -210,7 +142,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 # Trade 1: exit through the target (the frozen midpoint).
                 await arm()
                 await enter()
-                result.protective_orders = _triggers(sim)
+                result.protective_orders = venue_triggers(sim, ADDRESS)
                 result.position_while_entered = venue_position(sim, ADDRESS, "BTC")
                 result.long_first = is_long()
                 target = geometry().levels.target
@@ -230,7 +162,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 await wait_for(state_is(S.COOLDOWN), 20, "COOLDOWN after the stop")
                 result.transitions = list(geometry().transitions)
                 result.final_position = venue_position(sim, ADDRESS, "BTC")
-                result.final_open_orders = _triggers(sim)
+                result.final_open_orders = venue_triggers(sim, ADDRESS)
 
             run_node(node, scenario, timeout_secs=400)
     finally:
@@ -262,11 +194,6 @@ def _why_not(strategy: Geometry) -> str:
     )
     values = ", ".join(f"{name}={getattr(state, name)}" for name in fields)
     return f"{strategy.state}: {setup(state, strategy.gcfg)[1]} ({values})"
-
-
-def _triggers(sim: SimThread) -> list[dict[str, Any]]:
-    orders = venue_info(sim, {"type": "frontendOpenOrders", "user": ADDRESS})
-    return [o for o in orders if o.get("isTrigger")]
 
 
 def _exits(run: Run) -> list[str]:
