@@ -84,10 +84,6 @@ class RollingWindowBase:
         """Timestamp of the latest observation (None if none)."""
         return self._last_ts
 
-    def is_warm(self, now_ns: int) -> bool:
-        """Whether the window ending at ``now_ns`` has been fully observed."""
-        return self._first_ts is not None and now_ns - self._first_ts >= self.window_ns
-
     def mark_observed(self, ts_ns: int) -> None:
         """
         Declare the stream watched from ``ts_ns`` although nothing happened yet.

@@ -101,14 +101,17 @@ def coin_of(instrument_id: InstrumentId) -> str:
     return instrument_id.symbol.value.split("-", 1)[0]
 
 
-# Inputs the table reads, in the order they are reported.
-_INPUTS = (
-    "oi_change_pct_15m",
-    "oi_change_pct_1h",
-    "funding",
-    "funding_drift_15m",
-    "depth_asymmetry_mean_15m",
-)
+# Inputs each row of the table reads, in the order they are reported.
+_INPUTS = {
+    Regime.SIDEWAYS: ("oi_change_pct_15m", "funding", "depth_asymmetry_mean_15m"),
+    Regime.EXPANSION: (
+        "oi_change_pct_15m",
+        "oi_change_pct_1h",
+        "funding",
+        "funding_drift_15m",
+        "depth_asymmetry_mean_15m",
+    ),
+}
 
 
 class RegimeTracker:
@@ -260,7 +263,7 @@ class RegimeTracker:
 
     def _describe(self, s: MarketState, regime: Regime) -> str:
         """The regime's conditions with their inputs: ``oi_change_pct_15m=2.31 > 1.00``."""
-        unknown = [name for name in _INPUTS if math.isnan(getattr(s, name))]
+        unknown = [name for name in _INPUTS[regime] if math.isnan(getattr(s, name))]
         t = self.t
         if regime is Regime.SIDEWAYS:
             parts = [

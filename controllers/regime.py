@@ -21,6 +21,24 @@ live and in a ``BacktestEngine``; it reads only the bus, the cache and its clock
 - Publishes ``RegimeChange`` and ``StrategyGate``; logs one line per decision with its inputs.
 
 Timers are armed on the first ``MarketState``, not in ``on_start`` (NAUTILUS_FACTS §1).
+
+In a node config (TOML, ``config/loading.py``)::
+
+    [node.controller]
+    controller_path = "controllers.regime:RegimeController"
+    config_path = "controllers.regime:RegimeControllerConfig"
+    [node.controller.config]
+    enter_confirm_secs = 30.0
+    [[node.controller.config.strategies]]
+    side = "SIDEWAYS"
+    [node.controller.config.strategies.strategy]
+    strategy_path = "strategies.geometry:Geometry"
+    config_path = "strategies.geometry:GeometryConfig"
+    config = { instrument_id = "BTC-USD-PERP.HYPERLIQUID" }
+
+At runtime (the intent compiler): ``add_strategy_from_config(ImportableStrategyConfig, ...)`` on
+the node's loop thread (``loop.call_soon_threadsafe``, NAUTILUS_FACTS §2), or NautilusTrader's
+``CreateStrategy`` command on ``"Controller.execute"`` (gate policy from the strategy config).
 """
 
 from __future__ import annotations
@@ -75,6 +93,15 @@ __all__ = [
 _NS_PER_SEC = 1_000_000_000
 _DISABLED = StrategyStatus.DISABLED.value
 _SCANNING = StrategyStatus.SCANNING.value
+# States in which a strategy holds its instrument (STRATEGIES.md: ARMED until back to SCANNING).
+_HOLDING = frozenset(
+    {
+        StrategyStatus.ARMED.value,
+        StrategyStatus.ENTERED.value,
+        StrategyStatus.EXITED.value,
+        StrategyStatus.COOLDOWN.value,
+    },
+)
 _SIDE_FOR_REGIME: dict[Regime, StrategySide | None] = {
     Regime.SIDEWAYS: StrategySide.SIDEWAYS,
     Regime.EXPANSION: StrategySide.EXPANSION,
@@ -162,7 +189,10 @@ class _Managed:
     strategy_id: str
     instrument_id: InstrumentId
     side: StrategySide | None  # None: ungated user template
+    strategy: Strategy | None = None
     enabled: bool = False
+    # A gate decided before the strategy ran (it subscribes in on_start) is sent once it runs.
+    gate_pending: tuple[str, str] | None = None
     state: str = ""  # last reported StrategyStatus value ("" = never reported)
     flat: bool = True
 
@@ -231,6 +261,19 @@ class RegimeController(Controller):
             self.clock.cancel_timer(self._timer_name)
         self._timer_armed = False
 
+    def on_reset(self) -> None:
+        """Forget regimes, hand-overs, grants and feed health (strategies stay managed)."""
+        for instrument_id, inst in list(self._instruments.items()):
+            fresh = _Instrument(tracker=self._new_tracker(instrument_id))
+            fresh.strategies = inst.strategies
+            self._instruments[instrument_id] = fresh
+        for managed in self._managed.values():
+            managed.enabled = False
+            managed.gate_pending = None
+        self._unhealthy.clear()
+        self.decisions.clear()
+        self.states_handled = 0
+
     # -- strategies --------------------------------------------------------------------------
 
     def add_strategy_from_config(
@@ -270,7 +313,12 @@ class RegimeController(Controller):
         if self._cfg.load_strategy_state:
             self.cache.load_strategy(strategy)
         strategy_id = strategy.id.value
-        managed = _Managed(strategy_id=strategy_id, instrument_id=instrument_id, side=side)
+        managed = _Managed(
+            strategy_id=strategy_id,
+            instrument_id=instrument_id,
+            side=side,
+            strategy=strategy,
+        )
         self._managed[strategy_id] = managed
         self._instrument(instrument_id).strategies.append(managed)
         self.log.info(
@@ -286,6 +334,33 @@ class RegimeController(Controller):
             if inst.enabled_side is side:
                 self._gate(managed, True, f"{side.value} side enabled", self.clock.timestamp_ns())
         return strategy
+
+    def create_strategy_from_config(
+        self,
+        strategy_config: ImportableStrategyConfig,
+        start: bool = True,
+    ) -> None:
+        """
+        NautilusTrader's ``CreateStrategy`` path (``"Controller.execute"``), made gate-aware.
+
+        Side, instrument and ``regime_gate`` come from the strategy config; ``start`` is
+        ignored: a strategy starts with the trader, or at once if the trader runs.
+        """
+        self.add_strategy_from_config(strategy_config)
+
+    def remove_strategy(self, strategy: Strategy) -> None:
+        """Stop and remove a strategy; forget it here and release any grant it held."""
+        managed = self._managed.pop(strategy.id.value, None)
+        if managed is not None:
+            inst = self._instruments[managed.instrument_id]
+            inst.strategies.remove(managed)
+            if inst.holder == managed.strategy_id:
+                inst.holder = None
+                now = self.clock.timestamp_ns()
+                self._publish_gate(managed, "RELEASE", "strategy removed", now)
+            if inst.outgoing is not None:
+                self._try_complete_handover(inst, self.clock.timestamp_ns())
+        super().remove_strategy(strategy)
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -328,7 +403,11 @@ class RegimeController(Controller):
             return
         managed.state = report.state
         managed.flat = report.flat
+        if managed.gate_pending is not None:
+            self._flush_gate(managed, report.ts_init)
         inst = self._instruments[managed.instrument_id]
+        if report.state in _HOLDING and inst.holder != report.strategy_id:
+            self._adopt_holder(inst, managed, report)
         if inst.holder == report.strategy_id and report.state in (_SCANNING, _DISABLED):
             inst.holder = None
             self._publish_gate(
@@ -339,6 +418,25 @@ class RegimeController(Controller):
             )
         if inst.outgoing is not None:
             self._try_complete_handover(inst, report.ts_init)
+
+    def _adopt_holder(self, inst: _Instrument, managed: _Managed, report: StrategyState) -> None:
+        """
+        A strategy reports ARMED/ENTERED without holding the grant: after a restart its state
+        came back from the cache, the grant did not. Free instrument: it holds it again. Held
+        by another: two strategies claim one net position -- the node goes REDUCING.
+        """
+        if inst.holder is None:
+            inst.holder = report.strategy_id
+            self._publish_gate(
+                managed, "GRANT", f"re-established: reported {report.state}", report.ts_init
+            )
+            return
+        reason = (
+            f"{report.strategy_id} reports {report.state} on {managed.instrument_id} held by "
+            f"{inst.holder}: one position per instrument violated"
+        )
+        self.log.error(f"Node REDUCING: {reason}")
+        self._set_reducing()
 
     def on_grant_request(self, request: GrantRequest) -> None:
         """Answer in place: may ``request.strategy_id`` hold ``request.instrument_id``?"""
@@ -384,7 +482,7 @@ class RegimeController(Controller):
 
     def _on_check(self, event: TimeEvent) -> None:
         now = event.ts_event
-        for instrument_id, inst in self._instruments.items():
+        for inst in self._instruments.values():
             if inst.last_input_ts_ns and inst.tracker.is_stale(inst.last_input_ts_ns, now):
                 age_ms = (now - inst.last_input_ts_ns) / 1e6
                 for decision in inst.tracker.force_disabled(
@@ -395,7 +493,9 @@ class RegimeController(Controller):
                     self._apply(inst, decision)
             if inst.outgoing is not None:
                 self._try_complete_handover(inst, now)
-            del instrument_id
+            for managed in inst.strategies:
+                if managed.gate_pending is not None:
+                    self._flush_gate(managed, now)
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -480,7 +580,24 @@ class RegimeController(Controller):
 
     def _gate(self, managed: _Managed, enabled: bool, reason: str, now: int) -> None:
         managed.enabled = enabled
-        self._publish_gate(managed, "ENABLE" if enabled else "DISABLE", reason, now)
+        action = "ENABLE" if enabled else "DISABLE"
+        if not self._is_listening(managed):
+            managed.gate_pending = (action, reason)
+            return
+        managed.gate_pending = None
+        self._publish_gate(managed, action, reason, now)
+
+    def _is_listening(self, managed: _Managed) -> bool:
+        # It has reported (it subscribes before announcing itself) or it runs.
+        strategy = managed.strategy
+        return managed.state != "" or strategy is None or strategy.is_running
+
+    def _flush_gate(self, managed: _Managed, now: int) -> None:
+        pending = managed.gate_pending
+        if pending is None or not self._is_listening(managed):
+            return
+        managed.gate_pending = None
+        self._publish_gate(managed, pending[0], pending[1], now)
 
     def _publish_gate(self, managed: _Managed, action: str, reason: str, now: int) -> None:
         self.log.info(
@@ -504,28 +621,25 @@ class RegimeController(Controller):
     def _instrument(self, instrument_id: InstrumentId) -> _Instrument:
         inst = self._instruments.get(instrument_id)
         if inst is None:
-            cfg = self._cfg
-            inst = _Instrument(
-                tracker=RegimeTracker(
-                    instrument_id,
-                    cfg.thresholds,
-                    cfg.enter_confirm_secs,
-                    cfg.exit_confirm_secs,
-                    cfg.max_state_age_ms,
-                ),
-            )
+            inst = _Instrument(tracker=self._new_tracker(instrument_id))
             self._instruments[instrument_id] = inst
         return inst
+
+    def _new_tracker(self, instrument_id: InstrumentId) -> RegimeTracker:
+        cfg = self._cfg
+        return RegimeTracker(
+            instrument_id,
+            cfg.thresholds,
+            cfg.enter_confirm_secs,
+            cfg.exit_confirm_secs,
+            cfg.max_state_age_ms,
+        )
 
     def _unhealthy_for(self, instrument_id: InstrumentId) -> str | None:
         if not self._unhealthy:
             return None
         coin = coin_of(instrument_id)
-        bad = [
-            text
-            for stream, text in self._unhealthy.items()
-            if ":" not in stream or stream.split(":")[1] == coin
-        ]
+        bad = [text for stream, text in self._unhealthy.items() if _concerns(stream, coin)]
         return "; ".join(bad) if bad else None
 
     def _trader_risk_state(self) -> int:
@@ -553,3 +667,15 @@ class RegimeController(Controller):
         """The strategy holding the instrument's grant, if any."""
         inst = self._instruments.get(instrument_id)
         return None if inst is None else inst.holder
+
+
+def _concerns(stream: str, coin: str) -> bool:
+    """Whether a feed stream key (``health.stream_key``) concerns ``coin``.
+
+    ``"l2Book:BTC"``, ``"candle:BTC:1m"`` and HIP-3 ``"l2Book:dex:COIN"`` name their coin after
+    the channel; a key without a coin (``"allMids"``) concerns every coin.
+    """
+    _, sep, rest = stream.partition(":")
+    if not sep:
+        return True
+    return rest == coin or rest.startswith(coin + ":")

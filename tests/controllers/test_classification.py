@@ -13,6 +13,7 @@ from actors.market_state import MarketState
 from controllers.classification import RegimeDecision
 from controllers.classification import RegimeThresholds
 from controllers.classification import RegimeTracker
+from controllers.classification import coin_of
 from controllers.protocol import Regime
 
 IID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
@@ -279,3 +280,7 @@ def test_an_unhealthy_feed_disables_at_once_and_names_the_stream() -> None:
 def test_thresholds_reject_negative_or_non_finite_values_naming_the_field() -> None:
     with pytest.raises(ValueError, match="sideways_max_abs_funding_per_hour"):
         RegimeThresholds(sideways_max_abs_funding_per_hour=math.inf)
+
+
+def test_coin_of_takes_the_venue_coin_from_the_instrument_id() -> None:
+    assert coin_of(InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")) == "BTC"
