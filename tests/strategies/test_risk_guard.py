@@ -339,3 +339,42 @@ def test_config_refuses_max_below_min() -> None:
 def test_config_refuses_a_malformed_instrument_id() -> None:
     with pytest.raises(ValueError, match="allowed_instruments: 'BTC' is not an instrument id"):
         RiskGuardConfig(allowed_instruments=["BTC"])
+
+
+def test_dry_run_refuses_every_order_when_a_live_venue_client_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from nautilus_trader.common.component import TestClock
+    from nautilus_trader.common.factories import OrderFactory
+    from nautilus_trader.live.node import TradingNode
+    from nautilus_trader.model.identifiers import InstrumentId
+    from nautilus_trader.model.identifiers import StrategyId
+    from nautilus_trader.model.identifiers import TraderId
+
+    from jarvis.node import load_for_run
+    from jarvis.node import register_exec_client_factories
+
+    monkeypatch.setenv("HYPERLIQUID_SIM_PRIVATE_KEY", "0x" + "7c" * 32)
+    loaded = load_for_run("config/sim_trading.toml")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=loaded.node, loop=loop)
+    try:
+        register_exec_client_factories(node, loaded.node)
+        node.build()  # clients built, nothing connects
+        guard = install_risk_guard(node.kernel, RiskGuardConfig(dry_run=True))
+        factory = OrderFactory(TraderId("JARVIS-SIM"), StrategyId("S-1"), TestClock())
+        order = factory.market(
+            InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID"), OrderSide.BUY, Quantity.from_str("1")
+        )
+        assert guard.check(order) == (
+            "dry_run is on but execution client(s) HYPERLIQUID (HyperliquidExecutionClient) "
+            "would send to a real venue; run with the paper execution client (jarvis node "
+            "--dry-run)"
+        )
+    finally:
+        node.dispose()
+        loop.close()
+        asyncio.set_event_loop(None)
