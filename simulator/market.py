@@ -14,12 +14,13 @@ against this market. Each scenario produces the signature the regime controller 
 
 Everything is driven by one seeded `random.Random` and by venue time passed in by the server, so
 the same seed with the same client actions gives the same market. The market only talks to the
-engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `set_oracle_px`,
-`set_mark_px`, `credit_usdc`) under its own deterministic addresses.
+engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `resting_size`,
+`set_oracle_px`, `set_mark_px`, `credit_usdc`) under its own deterministic addresses.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -52,7 +53,8 @@ class Scenario:
     premium_bps : float
         Mark price above the oracle, in basis points (drives funding).
     levels : int
-        Maker levels per side.
+        Maker levels per side (20, the most the venue's l2Book serves; fewer where a scenario
+        thins the book).
     level_usd : float
         Maker notional per level, in USD.
     bid_mult / ask_mult : float
@@ -87,16 +89,16 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "quiet": Scenario(
-        "quiet", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 3_000_000.0
+        "quiet", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 3_000_000.0
     ),
     "trend": Scenario(
-        "trend", 3.0, 4.0, 15.0, 10, 40_000.0, 1.8, 0.6, 3.0, 8_000.0, 0.8, False, 1_000_000.0
+        "trend", 3.0, 4.0, 15.0, 20, 40_000.0, 1.8, 0.6, 3.0, 8_000.0, 0.8, False, 1_000_000.0
     ),
     "cascade": Scenario(
-        "cascade", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 300_000.0
+        "cascade", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 300_000.0
     ),
     "thin": Scenario(
-        "thin", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 1.0, 4_000.0, 0.5, True, 1_000_000.0
+        "thin", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 1.0, 4_000.0, 0.5, True, 1_000_000.0
     ),
 }
 """The named scenarios (`jarvis sim --scenario NAME`)."""
@@ -106,6 +108,7 @@ CASCADE_BUILD_END_MS = 10_000
 CASCADE_SELLOFF_END_MS = 30_000
 CASCADE_SELLOFF_BPS_PER_S = -80.0  # about -15% over the 20 s sell-off
 CASCADE_BID_MULT = 0.2
+CASCADE_SELLOFF_LEVELS = 5  # maker levels per side near the touch during the sell-off
 CASCADE_DEEP_LEVELS = 6
 CASCADE_DEEP_STEP = 0.01
 CASCADE_DEEP_MULT = 6.0
@@ -128,6 +131,7 @@ def sim_address(seed: int, role: str, index: int) -> str:
     return "0x" + digest[:40]
 
 
+@functools.lru_cache(maxsize=8192)  # the ladders revisit the same prices step after step
 def valid_px(px: float, sz_decimals: int) -> float:
     """Round `px` to a valid perp price: 5 significant figures, at most 6 - szDecimals decimals."""
     if px >= 100_000:
@@ -315,7 +319,7 @@ class LivingMarket:
         s = self.scenario
         if s.name == "cascade":
             if self._in_selloff(elapsed_ms):
-                return CASCADE_BID_MULT, 1.0, max(3, s.levels // 2)
+                return CASCADE_BID_MULT, 1.0, min(s.levels, CASCADE_SELLOFF_LEVELS)
             return 1.0, 1.0, s.levels
         if s.name == "thin":
             decay = round(max(THIN_FLOOR, 0.5 ** (elapsed_ms / THIN_HALF_LIFE_MS)), 2)
@@ -358,9 +362,8 @@ class LivingMarket:
                 sz = valid_sz(self.scenario.level_usd * CASCADE_DEEP_MULT / px, coin.sz_decimals)
                 wanted[(True, px)] = sz
         quotes = self._quotes[name]
-        if touched:
-            open_orders = self.engine.open_orders_of(maker, name)
-            open_sz = {o["oid"]: float(o["sz"]) for o in open_orders}
+        if touched:  # what is left of each quote (None: filled away)
+            open_sz = {q.oid: self.engine.resting_size(maker, q.oid) for q in quotes.values()}
         else:
             open_sz = {q.oid: q.sz for q in quotes.values()}
         for key, quote in list(quotes.items()):

@@ -13,11 +13,11 @@ from typing import Any
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from simulator import errors
 from simulator.funding import current_funding_rate
+from simulator.funding import impact_notional_usd
+from simulator.funding import premium_sample
 from simulator.orders import fmt_usd
 from simulator.state import MarketState
 from simulator.state import VenueState
-
-IMPACT_NOTIONAL_USD = 20_000.0
 
 
 def l2_book(
@@ -49,16 +49,13 @@ def side_levels(
     """Up to `n_levels` levels of one side, best first, optionally bucketed by sig figs."""
     out: list[dict[str, Any]] = []
     if n_sig_figs is None:
+        px_str = market.px_str
+        sz_str = market.sz_str
         for px, queue in market.book.levels(is_bid):
             if len(out) >= n_levels:
                 break
-            out.append(
-                {
-                    "px": market.px_str(px),
-                    "sz": market.sz_str(sum(o.sz for o in queue)),
-                    "n": len(queue),
-                }
-            )
+            sz = queue[0].sz if len(queue) == 1 else sum(o.sz for o in queue)
+            out.append({"px": px_str(px), "sz": sz_str(sz), "n": len(queue)})
         return out
     buckets: dict[int, list[int]] = {}
     for px, queue in market.book.levels(is_bid):
@@ -107,8 +104,9 @@ def open_interest(state: VenueState, coin: str) -> int:
 
 
 def impact_px(market: MarketState, is_bid: bool) -> float | None:
-    """The price at which `IMPACT_NOTIONAL_USD` would be filled on one side."""
-    remaining = IMPACT_NOTIONAL_USD
+    """The price of the level at which the coin's impact notional would be filled on one side
+    (`impactPxs`; the premium uses the average execution price, see `funding`)."""
+    remaining = impact_notional_usd(market.coin)
     last: float | None = None
     for px, queue in market.book.levels(is_bid):
         last = market.px_float(px)
@@ -136,8 +134,7 @@ def asset_ctx(state: VenueState, coin: str) -> dict[str, Any]:
                 fmt_usd(impact_bid, market.px_decimals),
                 fmt_usd(impact_ask, market.px_decimals),
             ]
-            impact_mid = (impact_bid + impact_ask) / 2
-            premium = fmt_usd((impact_mid - market.oracle) / market.oracle, 10)
+        premium = fmt_usd(premium_sample(market), 10)
     return {
         "funding": fmt_usd(rate, 10),
         "openInterest": market.sz_str(open_interest(state, coin)),
@@ -166,8 +163,19 @@ def all_mids(state: VenueState) -> dict[str, str]:
         else:
             mids[market.coin] = market.fmt_px(market.mark)
     for pair in state.spot_pairs:
-        mids[pair.name] = fmt_usd(pair.initial_px, 8)
+        mids[pair.name] = fmt_usd(spot_mid(state.spot_markets[pair.name]), 8)
     return mids
+
+
+def spot_mid(market: MarketState) -> float:
+    """A spot pair's mid: the book's, else the last trade, else the listed price."""
+    bid = market.book.best_bid()
+    ask = market.book.best_ask()
+    if bid is not None and ask is not None:
+        return (market.px_float(bid) + market.px_float(ask)) / 2
+    if market.last_trade_px is not None:
+        return market.last_trade_px
+    return market.spec.initial_px
 
 
 def candles(

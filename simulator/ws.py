@@ -41,6 +41,11 @@ from simulator.events import UserFill
 from simulator.events import UserFunding
 from simulator.events import UserLiquidation
 from simulator.faults import FaultState
+from simulator.info import spot_ctx
+from simulator.latency import LatencyModel
+from simulator.state_feeds import LEDGER_CHANNEL
+from simulator.state_feeds import STATE_CHANNELS
+from simulator.state_feeds import StateFeeds
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -51,6 +56,8 @@ if TYPE_CHECKING:
 
 COIN_CHANNELS = ("l2Book", "trades", "bbo", "candle", "activeAssetCtx")
 USER_CHANNELS = ("orderUpdates", "userEvents", "userFills", "userFundings", "notification")
+DEX_CHANNELS = ("clearinghouseState", "openOrders")  # take `dex`; only "" (the first dex) here
+STATE_PUSH_INTERVAL_MS = 1000
 L2_PUSH_INTERVAL_MS = 500
 CTX_PUSH_INTERVAL_MS = 1000
 
@@ -116,6 +123,22 @@ def parse_subscription(raw: Any, coins: Iterable[str]) -> Sub:
                 raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
             return Sub(f"candle|{coin}|{interval}", kind, echo, coin=coin, interval=interval)
         return Sub(f"{kind}|{coin}", kind, echo, coin=coin)
+    if kind == "activeAssetData":
+        user = raw.get("user")
+        coin = raw.get("coin")
+        spot = isinstance(coin, str) and ("/" in coin or coin.startswith("@"))
+        if not is_valid_address(user) or not isinstance(coin, str) or spot:  # perps only
+            raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
+        if coin not in coins:
+            raise UnknownCoinError(f"Unknown coin {coin}")
+        user = str(user).lower()
+        return Sub(f"activeAssetData|{user}|{coin}", kind, echo, coin=coin, user=user)
+    if kind in STATE_CHANNELS or kind == LEDGER_CHANNEL:
+        user = raw.get("user")
+        if not is_valid_address(user) or (kind in DEX_CHANNELS and raw.get("dex", "") != ""):
+            raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
+        user = str(user).lower()
+        return Sub(f"{kind}|{user}", kind, echo, user=user)
     if kind in USER_CHANNELS:
         user = raw.get("user")
         if not is_valid_address(user):
@@ -145,7 +168,8 @@ class WsConnection:
     """One client socket: its subscriptions and an ordered outgoing queue drained by a writer.
 
     Queuing instead of awaiting each send keeps publication synchronous (and ordered) on the
-    loop thread; `ws_delay_ms` is applied per frame from the moment it was queued.
+    loop thread; `ws_delay_ms` and the frame's latency are applied from the moment it was
+    queued, never letting a frame overtake the one ahead of it.
     """
 
     def __init__(
@@ -154,6 +178,7 @@ class WsConnection:
         ws: web.WebSocketResponse,
         transport: asyncio.BaseTransport | None,
         faults: FaultState,
+        latency: LatencyModel | None = None,
     ) -> None:
         self.conn_id = conn_id
         self.ws = ws
@@ -162,7 +187,8 @@ class WsConnection:
         self.subs: dict[str, Sub] = {}
         self.last_rx = time.monotonic()
         self.frames_sent = 0
-        self._queue: deque[tuple[float, str]] = deque()
+        self.latency = latency if latency is not None else LatencyModel()
+        self._queue: deque[tuple[float, float, str]] = deque()
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -170,11 +196,14 @@ class WsConnection:
         """Note client activity (the idle timeout counts from the last client message)."""
         self.last_rx = time.monotonic()
 
-    def send(self, text: str) -> None:
-        """Queue one text frame (no-op once the socket is gone)."""
+    def send(self, text: str, channel: str = "", delay_s: float | None = None) -> None:
+        """Queue one text frame (no-op once the socket is gone), delayed by `delay_s` or else by
+        the latency of `channel`'s stream (market data when not named)."""
         if self._closed:
             return
-        self._queue.append((time.monotonic(), text))
+        if delay_s is None:
+            delay_s = self.latency.frame_s(channel) if self.latency.enabled else 0.0
+        self._queue.append((time.monotonic(), delay_s, text))
         self._wake.set()
 
     async def run_writer(self) -> None:
@@ -185,10 +214,10 @@ class WsConnection:
             await self._wake.wait()
             self._wake.clear()
             while queue and not self._closed:
-                queued_at, text = queue.popleft()
-                delay_ms = self.faults.ws_delay_ms
-                if delay_ms:
-                    wait = queued_at + delay_ms / 1000.0 - time.monotonic()
+                queued_at, delay_s, text = queue.popleft()
+                delay_s += self.faults.ws_delay_ms / 1000.0
+                if delay_s:
+                    wait = queued_at + delay_s - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
                 try:
@@ -213,6 +242,11 @@ class WsConnection:
             await self.ws.close()
 
     @property
+    def backlog(self) -> int:
+        """Frames queued but not yet written."""
+        return len(self._queue)
+
+    @property
     def closed(self) -> bool:
         """Whether this connection no longer sends."""
         return self._closed
@@ -221,8 +255,9 @@ class WsConnection:
 class WsHub:
     """All live sockets and the index from stream key to the sockets subscribed to it."""
 
-    def __init__(self, faults: FaultState) -> None:
+    def __init__(self, faults: FaultState, latency: LatencyModel | None = None) -> None:
         self.faults = faults
+        self.latency = latency if latency is not None else LatencyModel()
         self.connections: dict[int, WsConnection] = {}
         self.subscribers: dict[str, dict[WsConnection, None]] = {}
         self.subs_by_key: dict[str, Sub] = {}
@@ -233,7 +268,7 @@ class WsHub:
         self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None
     ) -> WsConnection:
         """Register a new socket."""
-        conn = WsConnection(self._next_id, ws, transport, self.faults)
+        conn = WsConnection(self._next_id, ws, transport, self.faults, self.latency)
         self._next_id += 1
         self.connections[conn.conn_id] = conn
         return conn
@@ -291,16 +326,19 @@ class WsHub:
                 self._held.setdefault(stream, []).append(text)
                 return
             held = self._held.pop(stream, None)
-            self._send(conns, text)
+            self._send(conns, text, channel)
             for late in held or ():
-                self._send(conns, late)
+                self._send(conns, late, channel)
             return
-        self._send(conns, text)
+        self._send(conns, text, channel)
 
-    @staticmethod
-    def _send(conns: dict[WsConnection, None], text: str) -> None:
-        for conn in conns:
-            conn.send(text)
+    def _send(self, conns: dict[WsConnection, None], text: str, channel: str) -> None:
+        if self.latency.enabled:
+            for conn in conns:
+                conn.send(text, delay_s=self.latency.frame_s(channel))
+        else:
+            for conn in conns:
+                conn.send(text, delay_s=0.0)
 
     def drop_all(self) -> int:
         """Abort every socket (fault `drop-ws`); returns how many were dropped."""
@@ -340,6 +378,8 @@ class FeedPublisher:
         self._last_bbo: dict[str, Any] = {}
         self._last_mids: dict[str, str] | None = None
         self._ctx_last_push_ms = -(10**15)
+        self.states = StateFeeds(engine)
+        self._state_last_push_ms = -(10**15)
 
     # --- snapshots on subscribe --------------------------------------------------------------
 
@@ -348,7 +388,10 @@ class FeedPublisher:
         engine = self.engine
         kind = sub.type
         coin = sub.coin
-        if kind == "l2Book" and coin is not None:
+        if (kind in STATE_CHANNELS or kind == LEDGER_CHANNEL) and sub.user is not None:
+            data = self.states.snapshot(sub.key, kind, sub.user, coin, now_ms)
+            conn.send(encode_frame(kind, data))
+        elif kind == "l2Book" and coin is not None:
             conn.send(encode_frame("l2Book", self._l2_payload(sub)))
         elif kind == "bbo" and coin is not None:
             conn.send(encode_frame("bbo", engine.bbo(coin)))
@@ -363,7 +406,7 @@ class FeedPublisher:
         elif kind == "allMids":
             conn.send(encode_frame("allMids", {"mids": engine.all_mids()}))
         elif kind == "activeAssetCtx" and coin is not None:
-            conn.send(encode_frame("activeAssetCtx", {"coin": coin, "ctx": engine.asset_ctx(coin)}))
+            conn.send(encode_frame(*self._ctx_frame(coin)))
         elif kind == "userFills" and sub.user is not None:
             body: dict[str, Any] = {"type": "userFills", "user": sub.user}
             if sub.aggregate:
@@ -426,6 +469,9 @@ class FeedPublisher:
             hub.publish(f"userFundings|{user}", "userFundings", None, data)
         if self._book_dirty:
             self._push_bbos()
+        touched = {*order_updates, *fills, *fundings, *(user for user, _ in user_msgs)}
+        if touched:
+            self._push_states(now_ms, touched)
 
     # --- periodic pushes (called from the market step) ---------------------------------------
 
@@ -440,13 +486,36 @@ class FeedPublisher:
             if mids != self._last_mids:
                 self._last_mids = mids
                 hub.publish("allMids", "allMids", None, {"mids": mids})
+        if now_ms - self._state_last_push_ms >= STATE_PUSH_INTERVAL_MS:
+            self._state_last_push_ms = now_ms
+            self._push_states(now_ms, None)
+            self.states.retain(set(self.hub.subs_by_key))
         if now_ms - self._ctx_last_push_ms >= self.ctx_interval_ms:
             self._ctx_last_push_ms = now_ms
             for sub in self.hub.keys_of_type("activeAssetCtx|"):
                 coin = sub.coin
                 if coin is not None:
-                    data = {"coin": coin, "ctx": engine.asset_ctx(coin)}
-                    hub.publish(sub.key, "activeAssetCtx", coin, data)
+                    channel, data = self._ctx_frame(coin)
+                    hub.publish(sub.key, channel, coin, data)
+
+    def _ctx_frame(self, coin: str) -> tuple[str, dict[str, Any]]:
+        """activeAssetCtx data; a spot pair's arrives on channel activeSpotAssetCtx."""
+        spot = self.engine.spot_markets.get(coin)
+        if spot is not None:
+            return "activeSpotAssetCtx", {"coin": coin, "ctx": spot_ctx(spot)}
+        return "activeAssetCtx", {"coin": coin, "ctx": self.engine.asset_ctx(coin)}
+
+    def _push_states(self, now_ms: int, users: set[str] | None) -> None:
+        """Push each per-user state stream (of `users`, or all) whose content changed."""
+        for key, sub in list(self.hub.subs_by_key.items()):
+            kind = sub.type
+            if sub.user is None or (kind not in STATE_CHANNELS and kind != LEDGER_CHANNEL):
+                continue
+            if users is not None and sub.user not in users:
+                continue
+            data = self.states.changed(key, kind, sub.user, sub.coin, now_ms)
+            if data is not None:
+                self.hub.publish(key, kind, sub.coin, data)
 
     def _push_books(self, now_ms: int) -> None:
         pushed: list[str] = []
