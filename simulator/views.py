@@ -163,8 +163,19 @@ def all_mids(state: VenueState) -> dict[str, str]:
         else:
             mids[market.coin] = market.fmt_px(market.mark)
     for pair in state.spot_pairs:
-        mids[pair.name] = fmt_usd(pair.initial_px, 8)
+        mids[pair.name] = fmt_usd(spot_mid(state.spot_markets[pair.name]), 8)
     return mids
+
+
+def spot_mid(market: MarketState) -> float:
+    """A spot pair's mid: the book's, else the last trade, else the listed price."""
+    bid = market.book.best_bid()
+    ask = market.book.best_ask()
+    if bid is not None and ask is not None:
+        return (market.px_float(bid) + market.px_float(ask)) / 2
+    if market.last_trade_px is not None:
+        return market.last_trade_px
+    return market.spec.initial_px
 
 
 def candles(
