@@ -99,6 +99,7 @@ def build(
             private_key_env=KEY_ENV,
             account_refresh_interval_secs=0.5,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             watchdog_interval_secs=0.5,
         ),
         logging=file_logging(log_dir, name, level_file="INFO"),
