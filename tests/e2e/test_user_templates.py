@@ -89,7 +89,9 @@ def build(
     """A node with the Hyperliquid clients, NautilusTrader's controller and the TWAP algorithm."""
     base = sim_node_config(
         data_client_config(
-            sim.base_url, ("ETH",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("ETH",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(
             http_url=sim.base_url,

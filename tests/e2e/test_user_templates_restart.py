@@ -91,7 +91,9 @@ def build(
     """A node with the Hyperliquid clients, a Redis cache and the plan's strategy."""
     base: TradingNodeConfig = sim_node_config(
         data_client_config(
-            sim.base_url, ("ETH",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("ETH",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(
             http_url=sim.base_url,
