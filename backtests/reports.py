@@ -253,7 +253,7 @@ def _regime_section(report: RunReport) -> str:
                     x=pd.to_datetime(state_times, unit="ns", utc=True),
                     y=[_price_at(prices, ts) for ts in state_times],
                     mode="markers+text",
-                    text=[f"{s['strategy_id']}: {s['previous']}→{s['state']}" for s in states],
+                    text=[f"{s['strategy_id']}: {s['previous']} to {s['state']}" for s in states],
                     textposition="top center",
                     name=f"{instrument} strategy states",
                 ),

@@ -46,6 +46,9 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_node_arguments(p_node)
+    p_node.add_argument(
+        "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
+    )
     p_node.set_defaults(handler=_cmd_node)
 
     p_record = subparsers.add_parser(
@@ -125,7 +128,8 @@ def _cmd_node(args: argparse.Namespace) -> int:
     if problem:
         return _fail("node", problem)
     try:
-        loaded = load_for_run(args.config, NodeOverrides(http_url=args.http_url))
+        overrides = NodeOverrides(http_url=args.http_url, run_directory=args.run_dir)
+        loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))
     print(f"jarvis node: {describe(loaded)}", flush=True)
