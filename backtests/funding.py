@@ -9,9 +9,12 @@ the engine.
 
 The venue's rule (Hyperliquid docs, "Funding"): at the top of every hour each open perpetual
 position pays ``size * oracle_price * rate``, longs paying shorts when the rate is positive.
-Here ``rate`` is the last recorded ``FundingRateUpdate`` *before* the hour boundary (the rate of
-the hour that just ended), and the price is the last oracle (index) price before it, else the
-mark, else the book mid. Each payment is booked twice, consistently:
+Here ``rate`` is the last recorded ``FundingRateUpdate`` stamped *before* the hour boundary (the
+rate of the hour that just ended), and the price is the last oracle (index) price before it, else
+the mark, else the quote mid; both are read from the cache's history when the first step at or
+after the boundary is processed. The size is the position's size after that step (a fill in the
+very step that crosses the boundary counts as before it); positions opened at or after the
+boundary pay nothing. Each payment is booked twice, consistently:
 
 * on the account (``adjust_account``), so balances, returns and the tearsheet include it;
 * on the position (``Position.apply_adjustment`` with a ``FUNDING`` ``PositionAdjusted``), so the
@@ -116,41 +119,30 @@ class FundingModule(SimulationModule):  # type: ignore[misc]
         super().__init__(config)
         self._interval_ns = config.interval_secs * 1_000_000_000
         self._next_ns: int | None = None
-        # Rate and price seen at the previous step: what was in force before a boundary.
-        self._rates: dict[InstrumentId, Decimal] = {}
-        self._prices: dict[InstrumentId, Decimal] = {}
         self.payments: list[FundingPayment] = []
 
     def process(self, ts_now: int) -> None:
-        """At each step: book funding for every boundary passed, then note rates and prices."""
+        """At each step: book funding for every boundary passed (nothing else: this runs once
+        per time step of the whole backtest, so it must cost next to nothing between hours)."""
         if self._next_ns is None:
             self._next_ns = (ts_now // self._interval_ns + 1) * self._interval_ns
+            return
         while ts_now >= self._next_ns:
             self._book(self._next_ns)
             self._next_ns += self._interval_ns
-        self._note_inputs()
-
-    def _note_inputs(self) -> None:
-        cache = self.exchange.cache
-        for instrument_id, instrument in self.exchange.instruments.items():
-            if not isinstance(instrument, CryptoPerpetual):
-                continue
-            funding = cache.funding_rate(instrument_id)
-            if funding is not None:
-                self._rates[instrument_id] = Decimal(str(funding.rate))
-            price = _price(cache, instrument_id)
-            if price is not None:
-                self._prices[instrument_id] = price
 
     def _book(self, ts_ns: int) -> None:
-        for position in self.exchange.cache.positions_open():
+        cache = self.exchange.cache
+        for position in cache.positions_open():
             instrument_id = position.instrument_id
-            rate = self._rates.get(instrument_id)
-            price = self._prices.get(instrument_id)
-            if rate is None or price is None or instrument_id.venue != self.exchange.id:
+            if instrument_id.venue != self.exchange.id or position.ts_opened >= ts_ns:
                 continue
             instrument = self.exchange.instruments.get(instrument_id)
             if not isinstance(instrument, CryptoPerpetual):
+                continue
+            rate = _rate_before(cache, instrument_id, ts_ns)
+            price = _price_before(cache, instrument_id, ts_ns)
+            if rate is None or price is None:
                 continue
             signed_qty = Decimal(str(position.signed_qty)) * instrument.multiplier.as_decimal()
             amount = funding_payment(signed_qty, price, rate)
@@ -198,18 +190,28 @@ class FundingModule(SimulationModule):  # type: ignore[misc]
     def reset(self) -> None:
         """Forget the schedule and the ledger (a new run)."""
         self._next_ns = None
-        self._rates.clear()
-        self._prices.clear()
         self.payments.clear()
 
 
-def _price(cache: Any, instrument_id: InstrumentId) -> Decimal | None:
-    index = cache.index_price(instrument_id)
-    if index is not None:
-        return Decimal(str(index.value))
-    mark = cache.mark_price(instrument_id)
-    if mark is not None:
-        return Decimal(str(mark.value))
+def _before(updates: list[Any], ts_ns: int) -> Any | None:
+    """The newest update stamped before ``ts_ns`` (the cache lists newest first)."""
+    for update in updates:
+        if update.ts_init < ts_ns:
+            return update
+    return None
+
+
+def _rate_before(cache: Any, instrument_id: InstrumentId, ts_ns: int) -> Decimal | None:
+    funding = _before(cache.funding_rates(instrument_id), ts_ns)
+    return None if funding is None else Decimal(str(funding.rate))
+
+
+def _price_before(cache: Any, instrument_id: InstrumentId, ts_ns: int) -> Decimal | None:
+    """Oracle (index) price before ``ts_ns``, else the mark, else the current quote's mid."""
+    for updates in (cache.index_prices(instrument_id), cache.mark_prices(instrument_id)):
+        update = _before(updates, ts_ns)
+        if update is not None:
+            return Decimal(str(update.value))
     quote = cache.quote_tick(instrument_id)
     if quote is not None:
         return (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2
