@@ -24,6 +24,7 @@ Attribution rules (stated because a trader will add the numbers up):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +41,7 @@ __all__ = [
     "build_report",
     "load_run",
     "max_drawdown",
+    "run_digest",
     "write_report",
 ]
 
@@ -173,6 +175,49 @@ def write_report(report: RunReport, out_dir: str | Path) -> Path:
     tearsheet = out / "tearsheet.html"
     tearsheet.write_text(tearsheet_html(report))
     return tearsheet
+
+
+def run_digest(report: RunReport) -> dict[str, str]:
+    """SHA-256 of the regime changes, the strategy state transitions and the orders, in order.
+
+    What parity compares between two runs of the same recording (a live node's run directory
+    and a backtest's, or two backtest paths). Orders are compared by what a strategy decided
+    -- strategy, instrument, side, type, quantity, creation time -- not by fills, which depend
+    on the fill model.
+    """
+    regime = [
+        (r["ts_ns"], r["instrument_id"], r["previous"], r["regime"]) for r in report.regime_timeline
+    ]
+    states = [
+        (s["ts_ns"], s["strategy_id"], s["instrument_id"], s["previous"], s["state"])
+        for s in report.state_transitions
+    ]
+    orders: list[tuple[Any, ...]] = []
+    if not report.orders.empty:
+        frame = report.orders.sort_values(["ts_init", "strategy_id"], kind="stable")
+        orders = [
+            (
+                int(row["ts_init"]),
+                str(row["strategy_id"]),
+                str(row["instrument_id"]),
+                str(row["side"]),
+                str(row["type"]),
+                str(row["quantity"]),
+            )
+            for _, row in frame.iterrows()
+        ]
+    return {
+        "regime_changes": _sha256(regime),
+        "strategy_states": _sha256(states),
+        "orders": _sha256(orders),
+    }
+
+
+def _sha256(rows: list[tuple[Any, ...]]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(row).encode() + b"\n")
+    return digest.hexdigest()
 
 
 def max_drawdown(balance: pd.Series) -> tuple[Decimal, float]:

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from typing import Final
@@ -61,6 +62,7 @@ __all__ = [
     "BacktestSettings",
     "build_run_config",
     "run_backtest",
+    "run_recording_in_engine",
 ]
 
 VENUE: Final[str] = "HYPERLIQUID"
@@ -357,3 +359,59 @@ def run_backtest(loaded: LoadedNodeConfig, settings: BacktestSettings) -> Backte
     return BacktestOutcome(
         run_dir=Path(settings.run_dir), events=events, wall_secs=wall, config=config
     )
+
+
+def run_recording_in_engine(
+    loaded: LoadedNodeConfig, recording: str | Path, settings: BacktestSettings
+) -> Path:
+    """The parity reference: the same components and venue as ``run_backtest``, fed the
+    recording's objects straight from the live frame handler in live emission order
+    (``backtests.recording.add_to_engine``), no catalog and no ``BacktestNode``.
+
+    ``settings.catalog`` must be a catalog of the same recording (for the instruments and the
+    span); the journal writes ``settings.run_dir``.
+    """
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.backtest.models import FillModel
+    from nautilus_trader.backtest.models import LatencyModel
+    from nautilus_trader.model.currencies import USDC
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import BookType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.objects import Money
+
+    from adapters.hyperliquid.data import OUTPUTS
+    from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
+    from backtests.funding import FundingModule
+    from backtests.recording import add_to_engine
+    from backtests.recording import load_recording
+
+    config = build_run_config(loaded, settings)
+    assert config.engine is not None
+    recorded = load_recording(recording)
+    coins = {str(i.raw_symbol) for i in recorded.instruments}
+    recorded = load_recording(recording, outputs={coin: OUTPUTS for coin in coins})
+    engine = BacktestEngine(config.engine)
+    try:
+        engine.add_venue(
+            HYPERLIQUID_VENUE,
+            OmsType.NETTING,
+            AccountType.MARGIN,
+            [Money(settings.starting_usdc, USDC)],
+            book_type=BookType.L2_MBP,
+            leverages={
+                InstrumentId.from_str(k): Decimal(str(v))
+                for k, v in (config.venues[0].leverages or {}).items()
+            },
+            modules=[FundingModule()],
+            fill_model=FillModel(prob_fill_on_limit=1.0, prob_slippage=0.0, random_seed=42),
+            latency_model=LatencyModel(base_latency_nanos=int(settings.latency_ms * 1_000_000)),
+        )
+        add_to_engine(engine, recorded, add_venue=False)
+        engine.run(
+            start=None if settings.start is None else pd.Timestamp(settings.start, tz="UTC"),
+            end=None if settings.end is None else pd.Timestamp(settings.end, tz="UTC"),
+        )
+    finally:
+        engine.dispose()
+    return Path(settings.run_dir)
