@@ -39,12 +39,15 @@ from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import IndexPriceUpdate
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Price
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from nautilus_trader.serialization.arrow.schema import NAUTILUS_ARROW_SCHEMA
 from nautilus_trader.serialization.arrow.serializer import register_arrow
 
-from adapters.hyperliquid.data import OUTPUTS
+from adapters.hyperliquid.enums import bar_output
+from adapters.hyperliquid.frame_handler import OUTPUTS
+from adapters.hyperliquid.recorder import RecordedFrame
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.recorder import recording_files
 from adapters.hyperliquid.replay import instruments_from_records
@@ -55,6 +58,7 @@ __all__ = [
     "MARKER_NAME",
     "CatalogError",
     "CatalogResult",
+    "all_outputs",
     "build_catalog",
     "catalog_is_complete",
     "recording_hash",
@@ -211,8 +215,7 @@ def _write(recording: str | Path, staging: Path) -> dict[str, int]:
     instruments = instruments_from_records(records)
     if not instruments:
         raise CatalogError(f"{recording}: no instrument metadata (meta response) recorded")
-    coins = {str(i.raw_symbol) for i in instruments}
-    everything = {coin: OUTPUTS for coin in coins}
+    everything = all_outputs(records, instruments)
     replayed = replay_frames(records, instruments=instruments, outputs=everything)
     flat = list(_flatten(replayed.data))
     counts = Counter(type(item).__name__ for item in flat)
@@ -228,6 +231,18 @@ def _write(recording: str | Path, staging: Path) -> dict[str, int]:
         items.sort(key=lambda d: d.ts_init)
         catalog.write_data(items)
     return dict(sorted(counts.items()))
+
+
+def all_outputs(
+    records: Iterable[RecordedFrame], instruments: Iterable[Instrument]
+) -> dict[str, set[str]]:
+    """Every output of every coin, plus the bars of every candle stream recorded."""
+    outputs: dict[str, set[str]] = {str(i.raw_symbol): set(OUTPUTS) for i in instruments}
+    for record in records:
+        parts = record.stream.split(":")
+        if parts[0] == "candle" and len(parts) == 3 and parts[1] in outputs:
+            outputs[parts[1]].add(bar_output(parts[2]))
+    return outputs
 
 
 def _flatten(data: Iterable[Data]) -> Iterable[Data]:

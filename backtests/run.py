@@ -380,17 +380,20 @@ def run_recording_in_engine(
     from nautilus_trader.model.enums import OmsType
     from nautilus_trader.model.objects import Money
 
-    from adapters.hyperliquid.data import OUTPUTS
     from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
+    from adapters.hyperliquid.recorder import iter_records
+    from adapters.hyperliquid.replay import instruments_from_records
+    from backtests.catalog import all_outputs
     from backtests.funding import FundingModule
     from backtests.recording import add_to_engine
     from backtests.recording import load_recording
 
     config = build_run_config(loaded, settings)
     assert config.engine is not None
-    recorded = load_recording(recording)
-    coins = {str(i.raw_symbol) for i in recorded.instruments}
-    recorded = load_recording(recording, outputs={coin: OUTPUTS for coin in coins})
+    records = list(iter_records(recording))
+    recorded = load_recording(
+        recording, outputs=all_outputs(records, instruments_from_records(records))
+    )
     engine = BacktestEngine(config.engine)
     try:
         engine.add_venue(

@@ -7,7 +7,7 @@ Benchmark of backtests; prints ONE JSON object as its last line.
 2. ``raw_events_per_sec``: NautilusTrader's ``BacktestEngine`` with no actors and no strategies
    over the corpus catalogs' data (every type the catalog holds), timing ``engine.run`` only.
 3. ``full_events_per_sec``: the same engine, venue and data with what ``jarvis backtest`` adds
-   for ``config/backtest_example.toml`` extended to the three coins: a ``MarketStateBuilder``
+   for ``config/sim_backtest.toml`` extended to the three coins: a ``MarketStateBuilder``
    per coin, the regime controller, a gated DCA per coin, the funding module, the run journal
    and ``buffer_deltas``. ``full_vs_raw`` = full / raw (target >= 0.5).
 4. ``profile_top``: where the full run's time goes (cProfile, by own time, top entries), and
@@ -61,8 +61,8 @@ REPEATS = 3
 
 
 def _node_file() -> dict[str, Any]:
-    """config/backtest_example.toml with a builder and a gated DCA for every coin."""
-    raw = read_config_file(REPO_ROOT / "config" / "backtest_example.toml")
+    """config/sim_backtest.toml with a builder and a gated DCA for every coin."""
+    raw = read_config_file(REPO_ROOT / "config" / "sim_backtest.toml")
     builder = raw["node"]["actors"][0]
     managed = raw["node"]["controller"]["config"]["strategies"][0]
     actors, strategies = [], []

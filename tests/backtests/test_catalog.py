@@ -19,7 +19,7 @@ from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
-from adapters.hyperliquid.data import OUTPUTS
+from adapters.hyperliquid.frame_handler import OUTPUTS
 from backtests.catalog import MARKER_NAME
 from backtests.catalog import CatalogError
 from backtests.catalog import build_catalog

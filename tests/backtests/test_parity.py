@@ -20,7 +20,7 @@ from config.loading import CONFIG_DIR
 from config.loading import load_node_config
 
 CORPUS = Path(__file__).resolve().parents[1] / "resources" / "recordings"
-EXAMPLE = CONFIG_DIR / "backtest_example.toml"
+EXAMPLE = CONFIG_DIR / "sim_backtest.toml"
 
 
 @pytest.mark.parametrize("scenario", ["quiet", "trend", "cascade"])

@@ -1,6 +1,6 @@
 """backtests.run: the live node file's components over a catalog of a corpus recording.
 
-config/backtest_example.toml: BTC market state, the regime controller, a DCA gated on SIDEWAYS
+config/sim_backtest.toml: BTC market state, the regime controller, a DCA gated on SIDEWAYS
 (3 buys of $20, 5 s apart). What must happen is read off the scenario (quiet is SIDEWAYS, trend
 EXPANSION) and the fee rule (taker fee * filled notional), not off a previous run.
 """
@@ -24,7 +24,7 @@ from config.loading import CONFIG_DIR
 from config.loading import load_node_config
 
 CORPUS = Path(__file__).resolve().parents[1] / "resources" / "recordings"
-EXAMPLE = CONFIG_DIR / "backtest_example.toml"
+EXAMPLE = CONFIG_DIR / "sim_backtest.toml"
 
 
 def _backtest(tmp_path: Path, scenario: str) -> Path:
