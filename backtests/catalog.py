@@ -39,6 +39,7 @@ from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import IndexPriceUpdate
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.instruments import CryptoPerpetual
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Price
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
@@ -47,11 +48,14 @@ from nautilus_trader.serialization.arrow.serializer import register_arrow
 
 from adapters.hyperliquid.enums import bar_output
 from adapters.hyperliquid.frame_handler import OUTPUTS
+from adapters.hyperliquid.providers import fee_rates_from_user_fees
+from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import RecordedFrame
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.recorder import recording_files
 from adapters.hyperliquid.replay import instruments_from_records
 from adapters.hyperliquid.replay import replay_frames
+from adapters.hyperliquid.schemas.info import decode_info_response
 
 __all__ = [
     "CATALOG_FORMAT",
@@ -62,6 +66,7 @@ __all__ = [
     "build_catalog",
     "catalog_is_complete",
     "recording_hash",
+    "with_recorded_fees",
 ]
 
 MARKER_NAME: Final[str] = "jarvis_catalog.json"
@@ -212,7 +217,7 @@ def _check_replaceable(root: Path) -> None:
 
 def _write(recording: str | Path, staging: Path) -> dict[str, int]:
     records = list(iter_records(recording))
-    instruments = instruments_from_records(records)
+    instruments = with_recorded_fees(instruments_from_records(records), records)
     if not instruments:
         raise CatalogError(f"{recording}: no instrument metadata (meta response) recorded")
     everything = all_outputs(records, instruments)
@@ -231,6 +236,33 @@ def _write(recording: str | Path, staging: Path) -> dict[str, int]:
         items.sort(key=lambda d: d.ts_init)
         catalog.write_data(items)
     return dict(sorted(counts.items()))
+
+
+def with_recorded_fees(
+    instruments: list[Instrument], records: Iterable[RecordedFrame]
+) -> list[Instrument]:
+    """Perpetuals with the fee rates of the first recorded ``userFees`` response, if any.
+
+    Why: a data client configured with a fee account records that account's ``userFees`` and
+    gives its instruments those rates live; replay rebuilds instruments from ``meta`` alone
+    (base tier), so the catalog applies the recorded rates itself. Without a recorded
+    ``userFees`` the base tier stays, exactly as live.
+    """
+    for record in records:
+        if record.kind == FrameKind.REST and record.stream == "rest:info:userFees":
+            rates = fee_rates_from_user_fees(decode_info_response("userFees", record.payload))
+            break
+    else:
+        return instruments
+    adjusted: list[Instrument] = []
+    for instrument in instruments:
+        if isinstance(instrument, CryptoPerpetual):
+            values = CryptoPerpetual.to_dict(instrument)
+            values["maker_fee"] = str(rates.maker)
+            values["taker_fee"] = str(rates.taker)
+            instrument = CryptoPerpetual.from_dict(values)
+        adjusted.append(instrument)
+    return adjusted
 
 
 def all_outputs(

@@ -9,8 +9,9 @@ unchanged. What a backtest cannot share with a live node is replaced, and said:
   (leverage per coin is taken from the execution client's config);
 * shared-memory hot stores (``hot_store_name``) are switched off, so a backtest never writes into
   a live node's store;
-* fees: each instrument's maker/taker fee as recorded (the instruments come from the recorded
-  ``meta``), through NautilusTrader's ``MakerTakerFeeModel``;
+* fees: each instrument's maker/taker rate, through NautilusTrader's ``MakerTakerFeeModel``:
+  the recorded ``userFees`` rates when the recording has them (a data client with a fee
+  account records them), else Hyperliquid's base tier -- what the live instruments carried;
 * fills and latency: ``FILL_MODEL_NOTE`` and the latency below, printed with every run and kept
   in ``run.json``;
 * funding: ``backtests.funding.FundingModule`` on the venue (NautilusTrader books none);
@@ -271,7 +272,10 @@ def build_run_config(loaded: LoadedNodeConfig, settings: BacktestSettings) -> Ba
     notes = {
         "fill_model": FILL_MODEL_NOTE,
         "latency_model": settings.latency_note,
-        "fees": "each instrument's recorded maker/taker fee (MakerTakerFeeModel)",
+        "fees": (
+            "MakerTakerFeeModel with each instrument's maker/taker rate: the recorded userFees "
+            "rates when the recording has them, else Hyperliquid's base tier, as live"
+        ),
         "funding": "backtests.funding.FundingModule: hourly, size * oracle price * rate",
         "config": loaded.source,
         "catalog": settings.catalog,
@@ -384,6 +388,7 @@ def run_recording_in_engine(
     from adapters.hyperliquid.recorder import iter_records
     from adapters.hyperliquid.replay import instruments_from_records
     from backtests.catalog import all_outputs
+    from backtests.catalog import with_recorded_fees
     from backtests.funding import FundingModule
     from backtests.recording import add_to_engine
     from backtests.recording import load_recording
@@ -391,8 +396,9 @@ def run_recording_in_engine(
     config = build_run_config(loaded, settings)
     assert config.engine is not None
     records = list(iter_records(recording))
+    instruments = with_recorded_fees(instruments_from_records(records), records)
     recorded = load_recording(
-        recording, outputs=all_outputs(records, instruments_from_records(records))
+        recording, instruments=instruments, outputs=all_outputs(records, instruments)
     )
     engine = BacktestEngine(config.engine)
     try:

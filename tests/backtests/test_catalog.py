@@ -20,12 +20,16 @@ from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from adapters.hyperliquid.frame_handler import OUTPUTS
+from adapters.hyperliquid.recorder import FrameKind
+from adapters.hyperliquid.recorder import FrameRecorder
+from adapters.hyperliquid.recorder import iter_records
 from backtests.catalog import MARKER_NAME
 from backtests.catalog import CatalogError
 from backtests.catalog import build_catalog
 from backtests.catalog import catalog_is_complete
 from backtests.recording import load_recording
 from jarvis.cli import main as jarvis_main
+from jarvis.testkit import VENUE_CAPTURES
 
 CORPUS = Path(__file__).resolve().parents[1] / "resources" / "recordings"
 TREND = CORPUS / "trend"
@@ -135,3 +139,28 @@ def test_jarvis_catalog_twice_says_nothing_to_do(
     assert "wrote" in capsys.readouterr().out
     assert jarvis_main(args) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_recorded_user_fees_set_the_instruments_fee_rates(tmp_path: Path) -> None:
+    # The quiet recording again, with the fee account's userFees response recorded after meta
+    # (as a data client configured with a fee account records it): 0.01 % maker, 0.035 % taker.
+    recording = tmp_path / "rec"
+    recorder = FrameRecorder(recording, compression="none")
+    recorder.start()
+    for record in iter_records(QUIET):
+        assert recorder.append(
+            record.stream, record.payload, record.recv_ns, record.seq, record.conn_id, record.kind
+        )
+        if record.stream == "rest:info:meta":
+            fees = (VENUE_CAPTURES / "info_userFees.json").read_bytes()
+            assert recorder.append(
+                "rest:info:userFees", fees, record.recv_ns, 0, "rest", FrameKind.REST
+            )
+    recorder.stop()
+    build_catalog(recording, tmp_path / "cat")
+    instruments = ParquetDataCatalog(str(tmp_path / "cat")).instruments()
+    assert {(str(i.maker_fee), str(i.taker_fee)) for i in instruments} == {("0.0001", "0.00035")}
+    # Without it: the base tier (0.015 % / 0.045 %), as live.
+    build_catalog(QUIET, tmp_path / "base")
+    base = ParquetDataCatalog(str(tmp_path / "base")).instruments()
+    assert {(str(i.maker_fee), str(i.taker_fee)) for i in base} == {("0.00015", "0.00045")}
