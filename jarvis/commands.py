@@ -62,6 +62,9 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
     )
+    p_node.add_argument(
+        "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
+    )
     p_node.set_defaults(handler=_cmd_node)
 
     p_record = subparsers.add_parser(
@@ -189,7 +192,9 @@ def _cmd_node(args: argparse.Namespace) -> int:
     if problem:
         return _fail("node", problem)
     try:
-        overrides = NodeOverrides(http_url=args.http_url, dry_run=args.dry_run)
+        overrides = NodeOverrides(
+            http_url=args.http_url, dry_run=args.dry_run, run_directory=args.run_dir
+        )
         loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))

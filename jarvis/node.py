@@ -79,6 +79,9 @@ class NodeOverrides:
         Record every raw frame of every Hyperliquid data client into this folder.
     data_only : bool
         Drop execution clients, strategies, execution algorithms and the controller.
+    run_directory : str, optional
+        Add the run journal (``backtests.journal``): at stop the node writes what
+        ``jarvis report --run`` needs into this folder.
     dry_run : bool
         Replace every Hyperliquid execution client by the paper client (same venue, simulated
         fills, nothing signed or sent) and switch the risk guard's ``dry_run`` on, which refuses
@@ -88,6 +91,7 @@ class NodeOverrides:
     http_url: str | None = None
     record_directory: str | None = None
     data_only: bool = False
+    run_directory: str | None = None
     dry_run: bool = False
 
 
@@ -132,6 +136,14 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
     if overrides.data_only and isinstance(node, MutableMapping):
         for table in _TRADING_TABLES:
             node.pop(table, None)
+    if overrides.run_directory is not None and isinstance(node, MutableMapping):
+        node.setdefault("actors", []).append(
+            {
+                "actor_path": "backtests.journal:RunJournal",
+                "config_path": "backtests.journal:RunJournalConfig",
+                "config": {"directory": overrides.run_directory, "kind": "live"},
+            }
+        )
     if overrides.dry_run and isinstance(node, MutableMapping):
         _to_paper(node)
 
