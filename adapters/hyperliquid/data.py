@@ -145,6 +145,7 @@ from adapters.hyperliquid.schemas.ws import L2BookSubscription
 from adapters.hyperliquid.schemas.ws import Subscription
 from adapters.hyperliquid.schemas.ws import TradesFrame
 from adapters.hyperliquid.schemas.ws import TradesSubscription
+from adapters.hyperliquid.startup import until_reachable
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import subscription_stream_key
 
@@ -820,7 +821,15 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._recorder.start()
             self._record_outputs_snapshot()
             self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
-        await self._provider.load_all_async()
+        # A venue that is down at start is waited for (startup.py), never given up on.
+        await until_reachable(
+            self._provider.load_all_async,
+            what=f"Loading instruments from {self._config.http_url}",
+            log=self._log,
+            initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
+            max_backoff_secs=self._config.reconnect_max_backoff_secs,
+            stopping=lambda: self._stopping,
+        )
         instruments = self._provider.list_all()
         for instrument in instruments:
             self._handler.add_instrument(instrument)

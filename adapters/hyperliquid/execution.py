@@ -151,6 +151,7 @@ from adapters.hyperliquid.schemas.ws import OrderUpdatesSubscription
 from adapters.hyperliquid.schemas.ws import UserEventsFrame
 from adapters.hyperliquid.schemas.ws import UserEventsSubscription
 from adapters.hyperliquid.signing import HyperliquidSigner
+from adapters.hyperliquid.startup import until_reachable
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 
 __all__ = [
@@ -342,6 +343,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
         self._last_fill_ms = 0
         self._connections = 0
         self._background: list[asyncio.Task[Any]] = []
+        self._stopping = False
         self._account_refresh: asyncio.Task[Any] | None = None
         self._account_dirty = False
         self._dead_man_enabled = config.dead_man_switch_secs > 0
@@ -377,7 +379,16 @@ class HyperliquidExecutionClient(LiveExecutionClient):
     # -- connection ------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
-        await self._provider.load_all_async()
+        self._stopping = False
+        # A venue that is down at start is waited for (startup.py), never given up on.
+        await until_reachable(
+            self._provider.load_all_async,
+            what=f"Loading instruments from {self._config.http_url}",
+            log=self._log,
+            initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
+            max_backoff_secs=self._config.reconnect_max_backoff_secs,
+            stopping=lambda: self._stopping,
+        )
         for instrument in self._provider.list_all():
             self._builder.add_instrument(instrument)
             self._instruments[instrument.raw_symbol.value] = instrument
@@ -407,6 +418,7 @@ class HyperliquidExecutionClient(LiveExecutionClient):
             self._background.append(loop.create_task(self._dead_man_loop(), name="hl-dead-man"))
 
     async def _disconnect(self) -> None:
+        self._stopping = True
         for task in self._background:
             task.cancel()
         for task in self._background:
