@@ -128,6 +128,7 @@ from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
 from adapters.hyperliquid.recorder import encode_control
+from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.schemas.common import Candle
 from adapters.hyperliquid.schemas.common import L2Book
 from adapters.hyperliquid.schemas.common import Trade
@@ -700,7 +701,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
         name: str | None = None,
     ) -> None:
         self._recorder: FrameRecorder | None = None
-        self._seq = itertools.count(1).__next__
+        # Sequence numbers continue those already in the recording folder (a restart after a
+        # crash or a stop must not number frames again from 1: replay keys on them).
+        first_seq = 1
+        if config.recorder is not None:
+            first_seq = last_recorded_seq(config.recorder.directory) + 1
+        self._first_seq = first_seq
+        self._seq = itertools.count(first_seq).__next__
         http = HyperliquidHttpClient(
             config.http_url,
             recorder_hook=self._record_rest if config.recorder is not None else None,
@@ -820,7 +827,10 @@ class HyperliquidDataClient(LiveMarketDataClient):
         if self._recorder is not None:
             self._recorder.start()
             self._record_outputs_snapshot()
-            self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
+            self._log.info(
+                f"Recording raw frames to {self._config.recorder.directory}"  # type: ignore[union-attr]
+                f" (sequence numbers from {self._first_seq})"
+            )
         # A venue that is down at start is waited for (startup.py), never given up on.
         await until_reachable(
             self._provider.load_all_async,
@@ -1025,8 +1035,15 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     def status_lines(self, interval_secs: float) -> list[str]:
         """One readable line per subscribed instrument: mid, spread, last trade, mark, funding,
-        OI and messages per second since the previous call."""
+        OI and messages per second since the previous call; then the recorder's counters."""
         lines = []
+        if self._recorder is not None:
+            stats = self._recorder.stats()
+            lines.append(
+                f"Recorder: {stats.durable} frames durable (last seq {stats.last_durable_seq}), "
+                f"{stats.queue_depth} queued, {stats.dropped} dropped, "
+                f"{stats.write_errors} write errors"
+            )
         for coin in self._handler.coins:
             state = self._handler.status(coin)
             if state is None or not state.outputs:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import iter_records
+from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.signing import HyperliquidSigner
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -233,3 +234,48 @@ def _wait_for_text(
             tail = path.read_text(errors="replace")[-3000:]
             raise AssertionError(f"no {text!r} within {timeout_secs} s:\n{tail}")
         time.sleep(0.2)
+
+
+def test_recording_again_after_a_crash_continues_the_sequence_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "recording"
+    config = tmp_path / "sim_status_every_second.toml"
+    text = SIM_TOML.read_text()
+    assert "status_log_interval_secs = 30.0" in text
+    config.write_text(
+        text.replace("status_log_interval_secs = 30.0", "status_log_interval_secs = 1.0")
+    )
+    log = tmp_path / "first.log"
+    with SimThread(SimConfig(seed=13)) as sim:
+        args = ["record", "--config", str(config), "--http-url", sim.base_url, "--out", str(out)]
+        with log.open("wb") as sink:
+            first = subprocess.Popen(
+                [sys.executable, "-m", "jarvis.cli", *args],
+                cwd=REPO_ROOT,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                # The durable count is visible while it runs, then the process is killed.
+                _wait_for_text(log, "Recorder: ", 90, first)
+                deadline = time.monotonic() + 60
+                while last_recorded_seq(out) < 200:
+                    assert time.monotonic() < deadline, "fewer than 200 frames recorded"
+                    time.sleep(0.2)
+            finally:
+                first.kill()
+                first.wait()
+        crashed_at = last_recorded_seq(out)
+        second = _jarvis(*args, "--duration-secs", "5")
+
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert f"(sequence numbers from {crashed_at + 1})" in second.stdout
+    seqs = [record.seq for record in iter_records(out)]
+    assert len(seqs) == len(set(seqs))  # no number twice in the folder
+    assert seqs == sorted(seqs)  # and in recording order, as replay reads them
+    assert crashed_at + 1 in seqs
+    assert max(seqs) > crashed_at + 100
+    durable = [
+        int(n) for n in re.findall(r"Recorder: (\d+) frames durable", ANSI.sub("", log.read_text()))
+    ]
+    assert durable and durable[-1] > 0
+    assert durable == sorted(durable)
