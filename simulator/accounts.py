@@ -8,10 +8,14 @@ their own margin (`iso_margin`, the venue's rawUsd-style allocation), moved out 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from dataclasses import field
 
 from simulator.orders import SimOrder
+
+FILLS_KEPT = 10_000
+"""Fills kept per account: the venue serves only the newest 10000 (userFillsByTime)."""
 
 
 @dataclass
@@ -66,7 +70,7 @@ class SimAccount:
     position_bound: dict[int, SimOrder] = field(default_factory=dict)
     history: dict[int, SimOrder] = field(default_factory=dict)
     cloids: dict[str, int] = field(default_factory=dict)
-    fills: list[dict[str, object]] = field(default_factory=list)
+    fills: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=FILLS_KEPT))
     fundings: list[dict[str, object]] = field(default_factory=list)
     ledger: list[dict[str, object]] = field(default_factory=list)
     cum_vlm: float = 0.0

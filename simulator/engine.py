@@ -23,6 +23,7 @@ Conventions that the venue does not document precisely (chosen here, kept stable
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -73,6 +74,14 @@ from simulator.specs import CoinSpec
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+# Memory caps (a simulator that runs for days must not grow; see _prune_order_history):
+# finished orders kept per account (the venue reports the newest 2000 in historicalOrders;
+# orderStatus of an older, evicted oid answers unknownOid here), plus every live order.
+ORDERS_KEPT = 10_000
+_ORDERS_PRUNE_SLACK = 1_000
+# The rolling 24 h volume (dayNtlVlm, dayBaseVlm, prevDayPx) is summed per venue minute: at most
+# 1440 entries per coin instead of one per trade.
+VOLUME_BUCKET_MS = 60_000
 NONCE_WINDOW_PAST_MS = 2 * DAY_MS
 NONCE_WINDOW_FUTURE_MS = DAY_MS
 NONCES_KEPT = 100
@@ -367,7 +376,32 @@ class SimEngine:
         self._check_triggers(now_ms)
         self._check_liquidations(now_ms)
         self._pay_funding(now_ms)
+        self._prune_order_history()
         self._flush_books()
+
+    def _prune_order_history(self) -> None:
+        """Forget the oldest finished orders of an account beyond ``ORDERS_KEPT`` (bounded memory).
+
+        Live orders (open, triggered, or with an open TP/SL child) are never forgotten. Runs when
+        an account is ``_ORDERS_PRUNE_SLACK`` over the cap, so its cost is amortised.
+        """
+        for account in self.accounts.values():
+            history = account.history
+            excess = len(history) - ORDERS_KEPT
+            if excess <= _ORDERS_PRUNE_SLACK:
+                continue
+            for oid in list(itertools.islice(history, excess)):
+                order = history[oid]
+                live = order.status in ("open", "triggered") or any(
+                    child.status == "open" for child in order.children
+                )
+                if live:
+                    continue
+                del history[oid]
+                if self.orders_by_oid.get(oid) is order:
+                    del self.orders_by_oid[oid]
+                if order.cloid is not None and account.cloids.get(order.cloid) == oid:
+                    del account.cloids[order.cloid]
 
     # ============================================================================================
     # /exchange
@@ -1085,7 +1119,12 @@ class SimEngine:
         px_f = market.px_float(px)
         market.last_trade_px = px_f
         window = market.volume_window
-        window.append((now, ntl, qty, px_f))
+        bucket = now - now % VOLUME_BUCKET_MS
+        if window and window[-1][0] == bucket:
+            _, bucket_ntl, bucket_qty, _ = window[-1]
+            window[-1] = (bucket, bucket_ntl + ntl, bucket_qty + qty, px_f)
+        else:
+            window.append((bucket, ntl, qty, px_f))
         market.day_ntl += ntl
         market.day_base += qty
         while window and window[0][0] <= now - DAY_MS:
