@@ -55,7 +55,7 @@ import zlib
 from typing import Final
 
 MAGIC: Final[int] = int.from_bytes(b"JRVSHOT1", "little")
-LAYOUT_VERSION: Final[int] = 1
+LAYOUT_VERSION: Final[int] = 2
 HEADER_SIZE: Final[int] = 128
 DIRECTORY_ENTRY_SIZE: Final[int] = 128
 INSTRUMENT_ID_MAX_BYTES: Final[int] = 120
@@ -147,6 +147,15 @@ FLOAT_FIELDS: Final[tuple[str, ...]] = (
     # Book refill: seconds the side took to refill after its latest sweep
     "bid_refill_secs",
     "ask_refill_secs",
+    # Mid geometry and motion: change in bps against the mid at the window start, the range
+    # over 15 min, velocity over 5 s, and the change of the 1 s velocity over 5 s
+    "mid_change_bps_1s",
+    "mid_change_bps_5s",
+    "mid_change_bps_15m",
+    "mid_high_15m",
+    "mid_low_15m",
+    "mid_velocity_bps_s",
+    "mid_accel_bps_s2",
 )
 
 N_INT_FIELDS: Final[int] = len(INT_FIELDS)

@@ -86,6 +86,13 @@ class MarketState(Data):
     absorbed_usd: float = _NAN
     bid_refill_secs: float = _NAN
     ask_refill_secs: float = _NAN
+    mid_change_bps_1s: float = _NAN
+    mid_change_bps_5s: float = _NAN
+    mid_change_bps_15m: float = _NAN
+    mid_high_15m: float = _NAN
+    mid_low_15m: float = _NAN
+    mid_velocity_bps_s: float = _NAN
+    mid_accel_bps_s2: float = _NAN
 
     def get(self, name: str) -> float | None:
         """A float field by name, ``None`` when unknown (NaN)."""

@@ -34,6 +34,8 @@ __all__ = [
     "WINDOW_15M_NS",
     "CompensatedSum",
     "RollingChange",
+    "RollingLevelMax",
+    "RollingLevelMin",
     "RollingMax",
     "RollingMean",
     "RollingMin",
@@ -81,10 +83,6 @@ class RollingWindowBase:
     def last_ts(self) -> int | None:
         """Timestamp of the latest observation (None if none)."""
         return self._last_ts
-
-    def is_warm(self, now_ns: int) -> bool:
-        """Whether the window ending at ``now_ns`` has been fully observed."""
-        return self._first_ts is not None and now_ns - self._first_ts >= self.window_ns
 
     def mark_observed(self, ts_ns: int) -> None:
         """
@@ -273,6 +271,12 @@ class RollingChange(RollingWindowBase):
         """The level in force at ``now - window`` (None while warming up)."""
         return self._anchor(now_ns)
 
+    @property
+    def last_level(self) -> float | None:
+        """The latest level observed (None if none)."""
+        items = self._items
+        return items[-1][1] if items else None
+
     def reset(self) -> None:
         """Forget everything (warm-up starts again)."""
         self._reset_time()
@@ -397,3 +401,71 @@ class RollingMin(_RollingExtreme):
 
     def __init__(self, window_ns: int) -> None:
         super().__init__(window_ns, -1.0)
+
+
+class _RollingLevelExtreme(RollingWindowBase):
+    """
+    Extreme of a level (a step function) over ``[now - window, now]``.
+
+    Unlike ``RollingMax``/``RollingMin`` (extremes of the observations inside the window), the
+    level in force at the window start counts too: a mid that has not changed for longer than
+    the window is still the window's high and low. The start level comes from the same anchor
+    rule as ``RollingChange``; the rest is the monotonic deque of the plain extreme.
+    """
+
+    __slots__ = ("_anchor", "_inside")
+
+    def __init__(self, window_ns: int, inside: _RollingExtreme) -> None:
+        super().__init__(window_ns)
+        self._anchor = RollingChange(window_ns)
+        self._inside = inside
+
+    def update(self, ts_ns: int, level: float) -> None:
+        """Record the level observed at ``ts_ns`` (it holds until the next observation)."""
+        self._observe(ts_ns)
+        self._anchor.update(ts_ns, level)
+        self._inside.update(ts_ns, level)
+
+    def value(self, now_ns: int) -> float | None:
+        """Extreme of the level over the window ending at ``now_ns``; None while warming up."""
+        self._query(now_ns)
+        start = self._anchor.start_level(now_ns)
+        inside = self._inside.value(now_ns)
+        if start is None:
+            return None
+        if inside is None:
+            return start
+        return self._pick(start, inside)
+
+    def _pick(self, a: float, b: float) -> float:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget everything (warm-up starts again)."""
+        self._reset_time()
+        self._anchor.reset()
+        self._inside.reset()
+
+
+class RollingLevelMax(_RollingLevelExtreme):
+    """Highest level in force at any time in ``[now - window, now]`` (e.g. the 15 min high)."""
+
+    __slots__ = ()
+
+    def __init__(self, window_ns: int) -> None:
+        super().__init__(window_ns, RollingMax(window_ns))
+
+    def _pick(self, a: float, b: float) -> float:
+        return a if a >= b else b
+
+
+class RollingLevelMin(_RollingLevelExtreme):
+    """Lowest level in force at any time in ``[now - window, now]`` (e.g. the 15 min low)."""
+
+    __slots__ = ()
+
+    def __init__(self, window_ns: int) -> None:
+        super().__init__(window_ns, RollingMin(window_ns))
+
+    def _pick(self, a: float, b: float) -> float:
+        return a if a <= b else b

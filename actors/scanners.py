@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 
-
 @unique
 class ScannerKind(StrEnum):
     """What a scanner saw; ``ScannerAlert.kind`` holds the value."""

@@ -55,6 +55,7 @@ from actors.hot_state_layout import N_FLOAT_FIELDS
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
 from actors.market_state import new_market_state
+from actors.mid_motion import MidMotion
 from actors.rolling import WINDOWS_NS
 from actors.rolling import RollingChange
 from actors.rolling import RollingTimeWeightedMean
@@ -104,6 +105,19 @@ _ASYM_MEAN = tuple(FLOAT_INDEX[f"depth_asymmetry_mean_{w}"] for w in _WINDOW_NAM
 _ABSORBED = FLOAT_INDEX["absorbed_usd"]
 _BID_REFILL = FLOAT_INDEX["bid_refill_secs"]
 _ASK_REFILL = FLOAT_INDEX["ask_refill_secs"]
+# MidMotionReading order.
+_MID_MOTION = tuple(
+    FLOAT_INDEX[name]
+    for name in (
+        "mid_change_bps_1s",
+        "mid_change_bps_5s",
+        "mid_change_bps_15m",
+        "mid_high_15m",
+        "mid_low_15m",
+        "mid_velocity_bps_s",
+        "mid_accel_bps_s2",
+    )
+)
 # Asymmetry means are taken over this band (bps).
 _ASYM_MEAN_BAND_BPS = 20.0
 # Windows longer than this are fed sampled levels (see `slow_window_sample_ms`).
@@ -281,6 +295,10 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
         Ring slots per instrument in the segment (a power of two).
     hot_store_replace_existing : bool, default False
         Take over a segment left behind by a crashed writer instead of failing at start.
+    windows_secs : tuple[float, float, float, float], default (1, 5, 900, 3600)
+        Lengths of the windows the ``*_1s``, ``*_5s``, ``*_15m`` and ``*_1h`` fields are
+        computed over. The names keep their meaning in production; tests shorten the windows
+        here (never in code) to warm up in seconds.
 
     """
 
@@ -301,6 +319,22 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
     hot_store_name: str | None = None
     hot_store_slots: PositiveInt = DEFAULT_N_SLOTS
     hot_store_replace_existing: bool = False
+    windows_secs: tuple[float, float, float, float] = tuple(  # type: ignore[assignment]
+        w / _NS_PER_SEC for w in WINDOWS_NS
+    )
+
+    def __post_init__(self) -> None:
+        """Fail at construction on windows that are not positive and ascending."""
+        windows = self.windows_secs
+        if (
+            len(windows) != len(WINDOWS_NS)
+            or any(not math.isfinite(w) or w <= 0.0 for w in windows)
+            or list(windows) != sorted(windows)
+        ):
+            raise ValueError(
+                f"windows_secs must be {len(WINDOWS_NS)} positive ascending seconds "
+                f"(1s, 5s, 15m, 1h windows), was {windows}",
+            )
 
 
 def _window_value(window: Any, now: int) -> float | None:
@@ -333,6 +367,7 @@ class MarketStateBuilder(Actor):
         self._event_band_pos = self._bands.index(t.depth_low_bps)
         self._asym_band_pos = self._bands.index(_ASYM_MEAN_BAND_BPS)
         self._slow_sample_ns = config.slow_window_sample_ms * _NS_PER_MS
+        self._windows_ns: tuple[int, ...] = tuple(_secs_to_ns(w) for w in config.windows_secs)
         self._refill_lookback_ns = config.refill_lookback_ms * _NS_PER_MS
 
         self._values: npt.NDArray[np.float64] = np.full(N_FLOAT_FIELDS, np.nan)
@@ -355,11 +390,13 @@ class MarketStateBuilder(Actor):
     def _make_trackers(self) -> None:
         t = self._thresholds
         self._depth.invalidate()
-        self._flows = tuple(AggressorFlow(w) for w in WINDOWS_NS)
-        self._oi_changes = tuple(RollingChange(w) for w in WINDOWS_NS)
-        self._funding_changes = tuple(RollingChange(w) for w in WINDOWS_NS)
-        self._asym_means = tuple(RollingTimeWeightedMean(w) for w in WINDOWS_NS)
-        self._asym_is_slow = tuple(w > _FAST_WINDOW_MAX_NS for w in WINDOWS_NS)
+        windows = self._windows_ns
+        self._flows = tuple(AggressorFlow(w) for w in windows)
+        self._oi_changes = tuple(RollingChange(w) for w in windows)
+        self._funding_changes = tuple(RollingChange(w) for w in windows)
+        self._asym_means = tuple(RollingTimeWeightedMean(w) for w in windows)
+        self._asym_is_slow = tuple(w > _FAST_WINDOW_MAX_NS for w in windows)
+        self._mid_motion = MidMotion(windows[0], windows[1], windows[2])
         baseline_ns = _secs_to_ns(t.thinning_baseline_window_secs)
         self._bid_thinning = _SampledThinning(baseline_ns)
         self._ask_thinning = _SampledThinning(baseline_ns)
@@ -389,6 +426,7 @@ class MarketStateBuilder(Actor):
         self._input_ts = 0
         self._local_seq = 0
         self._last_mid = _NAN
+        self._motion_mid = _NAN
         self._slow_bucket = -1
         self._thin_bucket = -1
 
@@ -561,25 +599,26 @@ class MarketStateBuilder(Actor):
         ask_ratio = self._ask_thinning.update(event_now, ask_ev, sample)
         v[_BID_THIN] = _NAN if bid_ratio is None else bid_ratio
         v[_ASK_THIN] = _NAN if ask_ratio is None else ask_ratio
-        thinnest = _min_known(bid_ratio, ask_ratio)
         bid_refill = self._bid_refill.update(event_now, bid_ev)
         ask_refill = self._ask_refill.update(event_now, ask_ev)
         if bid_refill is not None:
             v[_BID_REFILL] = bid_refill
         if ask_refill is not None:
             v[_ASK_REFILL] = ask_refill
-        refill = _max_known(bid_refill, ask_refill)
         if mid != self._last_mid:
             self._last_mid = mid
             self._absorption.on_mid(event_now, mid)
+        self._on_mid(now, mid)
 
         events = self._detector.on_metrics(
             event_now,
             StructuralMetrics(
                 bid_depth_usd=bid_ev,
                 ask_depth_usd=ask_ev,
-                depth_thinning_ratio=thinnest,
-                refill_secs=refill,
+                bid_thinning_ratio=bid_ratio,
+                ask_thinning_ratio=ask_ratio,
+                bid_refill_secs=bid_refill,
+                ask_refill_secs=ask_refill,
             ),
         )
         if events:
@@ -602,10 +641,12 @@ class MarketStateBuilder(Actor):
         v = self._values
         bid = tick.bid_price.as_double()
         ask = tick.ask_price.as_double()
+        mid = (bid + ask) * 0.5
         v[_BEST_BID] = bid
         v[_BEST_ASK] = ask
-        v[_MID] = (bid + ask) * 0.5
+        v[_MID] = mid
         v[_SPREAD] = ask - bid
+        self._on_mid(self._now, mid)
         self._write_hot()
 
     def on_trade_tick(self, tick: TradeTick) -> None:
@@ -696,6 +737,7 @@ class MarketStateBuilder(Actor):
         self._refresh_oi(now)
         self._refresh_funding(now)
         self._refresh_asym_means(now)
+        self._refresh_mid_motion(now)
         self._write_hot()
 
     # -- helpers -----------------------------------------------------------------------------
@@ -739,6 +781,21 @@ class MarketStateBuilder(Actor):
             else:
                 v[_AGGR_BUY[w]] = reading.buy_usd
                 v[_AGGR_SELL[w]] = reading.sell_usd
+
+    def _on_mid(self, now: int, mid: float) -> None:
+        """The mid from the book (or quotes while the book is one-sided): motion windows."""
+        if mid == self._motion_mid:
+            return
+        self._motion_mid = mid
+        self._mid_motion.update(now, mid)
+        self._refresh_mid_motion(now)
+
+    def _refresh_mid_motion(self, now: int) -> None:
+        if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
+            return
+        v = self._values
+        for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
+            v[slot] = _NAN if reading is None else reading
 
     def _refresh_asym_means(self, now: int) -> None:
         self._write_readings(self._asym_means, _ASYM_MEAN, now, _window_value)
@@ -839,22 +896,6 @@ class _SampledThinning:
         if baseline is None or baseline <= 0.0:
             return None
         return depth_usd / baseline
-
-
-def _min_known(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if a <= b else b
-
-
-def _max_known(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if a >= b else b
 
 
 def _secs_to_ns(secs: float) -> int:

@@ -28,13 +28,13 @@ from common.nautilus import customdataclass_resolved
 
 __all__ = [
     "STRUCTURAL_EVENT_DATA_TYPE",
+    "BookSide",
     "StructuralEvent",
     "StructuralEventDetector",
     "StructuralEventKind",
     "StructuralEventThresholds",
     "StructuralMetrics",
 ]
-
 
 
 @unique
@@ -49,6 +49,18 @@ class StructuralEventKind(StrEnum):
     FUNDING_ACCELERATION = "FUNDING_ACCELERATION"
     DEPTH_THINNING = "DEPTH_THINNING"
     BOOK_REFILL = "BOOK_REFILL"
+
+
+@unique
+class BookSide(StrEnum):
+    """The book side an event concerns (DEPTH_THINNING, BOOK_REFILL); "" on the others."""
+
+    BID = "BID"
+    ASK = "ASK"
+
+
+# Event kinds that fire per book side, each side with its own hysteresis latch.
+_PER_SIDE_KINDS = frozenset({StructuralEventKind.DEPTH_THINNING, StructuralEventKind.BOOK_REFILL})
 
 
 @customdataclass_resolved
@@ -66,7 +78,10 @@ class StructuralEvent(Data):
     - DEPTH_THINNING: depth / baseline ratio (baseline over ``window_secs``);
     - BOOK_REFILL: seconds the book took to refill; ``threshold`` is the refill share.
 
-    Kept as a plain str field (not the enum) so it serialises to Arrow / the catalog unchanged.
+    ``side`` is a ``BookSide`` value for the kinds that concern one side of the book
+    (DEPTH_THINNING, BOOK_REFILL: they fire per side) and "" for every other kind.
+
+    Kept as plain str fields (not the enums) so they serialise to Arrow / the catalog unchanged.
     """
 
     kind: str = ""
@@ -74,6 +89,7 @@ class StructuralEvent(Data):
     value: float = 0.0
     threshold: float = 0.0
     window_secs: float = 0.0
+    side: str = ""
 
 
 # Publish and subscribe with exactly this DataType (no `instrument_id` metadata): in
@@ -176,18 +192,22 @@ class StructuralMetrics(msgspec.Struct, frozen=True, kw_only=True):
     - ``open_interest``: OI level (base units), windowed by the detector;
     - ``funding_rate``: current funding rate, windowed by the detector;
     - ``bid_depth_usd`` / ``ask_depth_usd``: USD depth within ``depth_low_bps`` of mid;
-    - ``depth_thinning_ratio``: ``DepthThinningTracker`` output (baseline window from config);
+    - ``bid_thinning_ratio`` / ``ask_thinning_ratio``: ``DepthThinningTracker`` output per side
+      (baseline window from config);
     - ``absorbed_usd``: ``AbsorptionReading.absorbed_usd`` (0.0 when nothing is absorbed);
-    - ``refill_secs``: ``BookRefillTracker.update`` output when a refill completes.
+    - ``bid_refill_secs`` / ``ask_refill_secs``: ``BookRefillTracker.update`` output when that
+      side's refill completes.
     """
 
     open_interest: float | None = None
     funding_rate: float | None = None
     bid_depth_usd: float | None = None
     ask_depth_usd: float | None = None
-    depth_thinning_ratio: float | None = None
+    bid_thinning_ratio: float | None = None
+    ask_thinning_ratio: float | None = None
     absorbed_usd: float | None = None
-    refill_secs: float | None = None
+    bid_refill_secs: float | None = None
+    ask_refill_secs: float | None = None
 
 
 class _Latch:
@@ -258,15 +278,18 @@ class StructuralEventDetector:
         self._oi_surge = RollingChange(_secs_to_ns(t.oi_surge_window_secs))
         self._funding = RollingChange(_secs_to_ns(t.funding_window_secs))
         rearm_ns = _secs_to_ns(t.rearm_secs)
-        self._latches: dict[StructuralEventKind, _Latch] = {
-            kind: _Latch(rearm_ns) for kind in StructuralEventKind
-        }
+        # One latch per kind, and per side for the kinds that fire per side.
+        self._latches: dict[tuple[StructuralEventKind, str], _Latch] = {}
+        for kind in StructuralEventKind:
+            sides = (BookSide.BID.value, BookSide.ASK.value) if kind in _PER_SIDE_KINDS else ("",)
+            for side in sides:
+                self._latches[(kind, side)] = _Latch(rearm_ns)
         self._keep = 1.0 - t.hysteresis_share
         self._widen = 1.0 + t.hysteresis_share
 
-    def is_armed(self, kind: StructuralEventKind) -> bool:
-        """Whether ``kind`` can fire on its next trigger (False while latched)."""
-        return self._latches[kind].armed
+    def is_armed(self, kind: StructuralEventKind, side: BookSide | None = None) -> bool:
+        """Whether ``kind`` (on ``side`` for per-side kinds) can fire on its next trigger."""
+        return self._latches[(kind, "" if side is None else side.value)].armed
 
     def on_metrics(self, ts_ns: int, metrics: StructuralMetrics) -> list[StructuralEvent]:
         """Feed the readings available at ``ts_ns``; return the events that fired (maybe none)."""
@@ -346,28 +369,38 @@ class StructuralEventDetector:
                     window_secs=t.funding_window_secs,
                 )
 
-        if metrics.depth_thinning_ratio is not None:
-            self._below(
-                events,
-                ts_ns,
-                StructuralEventKind.DEPTH_THINNING,
-                value=metrics.depth_thinning_ratio,
-                threshold=t.thinning_ratio,
-                window_secs=t.thinning_baseline_window_secs,
-                inclusive=True,
-            )
+        for side, ratio in (
+            (BookSide.BID, metrics.bid_thinning_ratio),
+            (BookSide.ASK, metrics.ask_thinning_ratio),
+        ):
+            if ratio is not None:
+                self._below(
+                    events,
+                    ts_ns,
+                    StructuralEventKind.DEPTH_THINNING,
+                    value=ratio,
+                    threshold=t.thinning_ratio,
+                    window_secs=t.thinning_baseline_window_secs,
+                    inclusive=True,
+                    side=side.value,
+                )
 
-        if metrics.refill_secs is not None:
-            self._emit_if(
-                events,
-                ts_ns,
-                StructuralEventKind.BOOK_REFILL,
-                triggered=True,
-                released=True,
-                value=metrics.refill_secs,
-                threshold=t.refill_share,
-                window_secs=0.0,
-            )
+        for side, refill_secs in (
+            (BookSide.BID, metrics.bid_refill_secs),
+            (BookSide.ASK, metrics.ask_refill_secs),
+        ):
+            if refill_secs is not None:
+                self._emit_if(
+                    events,
+                    ts_ns,
+                    StructuralEventKind.BOOK_REFILL,
+                    triggered=True,
+                    released=True,
+                    value=refill_secs,
+                    threshold=t.refill_share,
+                    window_secs=0.0,
+                    side=side.value,
+                )
 
         return events
 
@@ -411,6 +444,7 @@ class StructuralEventDetector:
         threshold: float,
         window_secs: float,
         inclusive: bool = False,
+        side: str = "",
     ) -> None:
         triggered = value <= threshold if inclusive else value < threshold
         self._emit_if(
@@ -422,6 +456,7 @@ class StructuralEventDetector:
             value=value,
             threshold=threshold,
             window_secs=window_secs,
+            side=side,
         )
 
     def _emit_if(
@@ -435,10 +470,19 @@ class StructuralEventDetector:
         value: float,
         threshold: float,
         window_secs: float,
+        side: str = "",
     ) -> None:
-        if self._latches[kind].step(ts_ns, triggered, released):
+        if self._latches[(kind, side)].step(ts_ns, triggered, released):
             events.append(
-                _new_event(ts_ns, kind.value, self.instrument_id, value, threshold, window_secs),
+                _new_event(
+                    ts_ns,
+                    kind.value,
+                    self.instrument_id,
+                    value,
+                    threshold,
+                    window_secs,
+                    side,
+                ),
             )
 
 
@@ -449,6 +493,7 @@ def _new_event(
     value: float,
     threshold: float,
     window_secs: float,
+    side: str = "",
 ) -> StructuralEvent:
     ctor: Any = StructuralEvent  # the customdataclass __init__ is not visible to mypy
     event: StructuralEvent = ctor(
@@ -459,6 +504,7 @@ def _new_event(
         value=value,
         threshold=threshold,
         window_secs=window_secs,
+        side=side,
     )
     return event
 

@@ -17,11 +17,11 @@ from typing import Any
 import msgpack
 import msgspec
 
-from adapters.hyperliquid.schemas import ACTION_DECODER
-from adapters.hyperliquid.schemas import WS_FRAME_DECODER
-from adapters.hyperliquid.schemas import L2BookFrame
-from adapters.hyperliquid.schemas import TradesFrame
-from adapters.hyperliquid.schemas import action_msgpack
+from adapters.hyperliquid.schemas.exchange import ACTION_DECODER
+from adapters.hyperliquid.schemas.exchange import action_msgpack
+from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
+from adapters.hyperliquid.schemas.ws import L2BookFrame
+from adapters.hyperliquid.schemas.ws import TradesFrame
 from jarvis.testkit import VENUE_CAPTURES
 
 FIXTURES = VENUE_CAPTURES

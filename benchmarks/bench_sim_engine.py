@@ -15,8 +15,8 @@ from typing import Any
 from eth_account import Account
 from hyperliquid.utils.signing import sign_l1_action
 
-from adapters.hyperliquid.signing import recover_l1_signer
 from simulator.engine import SimEngine
+from simulator.signatures import recover_l1
 from simulator.specs import DEFAULT_COINS
 
 T0 = 1_760_000_000_000
@@ -66,7 +66,7 @@ def main() -> None:
     recover_us: list[float] = []
     for body in resting[:200]:
         start = time.perf_counter()
-        recover_l1_signer(body["action"], body["nonce"], None, None, False, body["signature"])
+        recover_l1(body["action"], body["nonce"], None, None, False, body["signature"])
         recover_us.append((time.perf_counter() - start) * 1e6)
     rest_p50, rest_p99 = _percentiles(resting_us)
     cross_p50, cross_p99 = _percentiles(crossing_us)

@@ -26,7 +26,7 @@ import msgspec
 from aiohttp import web
 from websockets.asyncio.client import connect
 
-from adapters.hyperliquid.schemas import WS_FRAME_DECODER
+from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import frame_stream_key
 from jarvis.testkit import VENUE_CAPTURES

@@ -3,8 +3,10 @@ A periodic, human-readable line per instrument showing that market data flows.
 
 Why: the first thing anyone running a node wants to know is "is data arriving, and does it make
 sense?". One line per instrument per interval answers that without a UI: top of book, book size,
-message counts since the last line, last trade, mark, index, funding and open interest. It reads
-only the bus and the cache, so it runs unchanged on mainnet, testnet or the simulator.
+message counts since the last line, last trade, mark, index, funding, open interest and the
+feed's trouble so far (gaps, undecodable frames, from the data client's ``FeedCounters``). It reads
+only the bus and the cache, so it runs unchanged on mainnet, testnet or the simulator. It is the
+one producer of per-instrument status lines: the data client publishes counters, not lines.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from nautilus_trader.model.identifiers import Venue
 
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
+from adapters.hyperliquid.data_types import FEED_COUNTERS_DATA_TYPE
+from adapters.hyperliquid.data_types import FeedCounters
 from common.nautilus import custom_data_topic
 
 __all__ = [
@@ -81,6 +85,8 @@ class _Tally:
     funding: float = math.nan
     open_interest: float = math.nan
     total_msgs: int = 0
+    gaps: int = 0
+    decode_errors: int = 0
 
 
 def _fmt(value: float, digits: int | None = None) -> str:
@@ -107,6 +113,8 @@ def format_market_line(
     index: float,
     funding: float,
     open_interest: float,
+    gaps: int = 0,
+    decode_errors: int = 0,
 ) -> str:
     """The report line: ``key=value`` pairs a human can read and a test can parse."""
     mid = (bid + ask) / 2.0
@@ -115,7 +123,8 @@ def format_market_line(
         f"{symbol} bid={_fmt(bid)} ask={_fmt(ask)} spread_bps={_fmt(spread_bps, 2)} "
         f"book={bid_levels}x{ask_levels} book_msgs={book_msgs} quotes={quotes} "
         f"trades={trades} volume={volume:g} last={_fmt(last)} mark={_fmt(mark)} "
-        f"index={_fmt(index)} funding={_fmt(funding)} oi={_fmt(open_interest)}"
+        f"index={_fmt(index)} funding={_fmt(funding)} oi={_fmt(open_interest)} "
+        f"gaps={gaps} decode_errors={decode_errors}"
     )
 
 
@@ -159,6 +168,7 @@ class MarketDataLogger(Actor):
         # The state builder (if running) publishes open interest as MarketState; subscribe on
         # the bus directly (subscribe_data without a client id logs an error in 1.231).
         self.msgbus.subscribe(custom_data_topic(MARKET_STATE_DATA_TYPE), self._on_market_state)
+        self.msgbus.subscribe(custom_data_topic(FEED_COUNTERS_DATA_TYPE), self._on_feed_counters)
         self.clock.set_timer(
             _TIMER_NAME,
             timedelta(seconds=self._interval_secs),
@@ -182,6 +192,7 @@ class MarketDataLogger(Actor):
                 self.unsubscribe_index_prices(instrument_id)
                 self.unsubscribe_funding_rates(instrument_id)
         self.msgbus.unsubscribe(custom_data_topic(MARKET_STATE_DATA_TYPE), self._on_market_state)
+        self.msgbus.unsubscribe(custom_data_topic(FEED_COUNTERS_DATA_TYPE), self._on_feed_counters)
 
     def on_reset(self) -> None:
         """Forget every tally."""
@@ -244,6 +255,13 @@ class MarketDataLogger(Actor):
         if tally is not None and not math.isnan(state.open_interest):
             tally.open_interest = state.open_interest
 
+    def _on_feed_counters(self, counters: FeedCounters) -> None:
+        """The data client's running totals of gaps and undecodable frames."""
+        tally = self._tallies.get(InstrumentId.from_str(counters.instrument))
+        if tally is not None:
+            tally.gaps = counters.gaps
+            tally.decode_errors = counters.decode_errors
+
     # Report
 
     def _on_timer(self, event: TimeEvent) -> None:
@@ -278,4 +296,6 @@ class MarketDataLogger(Actor):
             index=tally.index,
             funding=tally.funding,
             open_interest=tally.open_interest,
+            gaps=tally.gaps,
+            decode_errors=tally.decode_errors,
         )

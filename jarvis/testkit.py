@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import flush_logger
+from nautilus_trader.common.enums import LogColor
 from nautilus_trader.config import ImportableConfig
 from nautilus_trader.config import LiveDataClientConfig
 from nautilus_trader.config import LiveExecClientConfig
@@ -54,6 +56,7 @@ from config.loading import LoadedNodeConfig
 from simulator.app import SimThread
 
 __all__ = [
+    "CapturingLogger",
     "Driver",
     "DriverConfig",
     "build_sim_node",
@@ -262,7 +265,6 @@ def data_client_config(
         "http_url": base_url,
         "coins": coins,
         "instrument_refresh_interval_secs": 0,
-        "status_log_interval_secs": 0,
     }
     values.update(changes)
     return HyperliquidDataClientConfig(**values)
@@ -412,3 +414,32 @@ def unexpected_log_lines(text: str, allowed_warnings: Iterable[str] = ()) -> lis
         for line in text.splitlines()
         if "[ERROR]" in line or ("[WARN]" in line and not any(p.search(line) for p in allowed))
     ]
+
+
+class CapturingLogger(Logger):
+    """A NautilusTrader ``Logger`` that also keeps every line it is given, for unit tests.
+
+    The node's logger is process-global and writes only once a kernel initialised it; a unit test
+    of a transport hands this one in and reads ``lines`` (``"LEVEL message"``) instead.
+    """
+
+    def __init__(self, name: str = "Test") -> None:
+        super().__init__(name)
+        self.lines: list[str] = []
+
+    def debug(self, message: str, color: LogColor = LogColor.NORMAL) -> None:
+        self.lines.append(f"DEBUG {message}")
+
+    def info(self, message: str, color: LogColor = LogColor.NORMAL) -> None:
+        self.lines.append(f"INFO {message}")
+
+    def warning(self, message: str, color: LogColor = LogColor.YELLOW) -> None:
+        self.lines.append(f"WARNING {message}")
+
+    def error(self, message: str, color: LogColor = LogColor.RED) -> None:
+        self.lines.append(f"ERROR {message}")
+
+    @property
+    def text(self) -> str:
+        """Every captured line, newline-separated."""
+        return "\n".join(self.lines)

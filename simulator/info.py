@@ -1,10 +1,12 @@
-"""The simulated venue's /info queries, answered from the engine's state in venue shapes."""
+"""The simulated venue's /info queries, answered from the venue state in venue shapes.
+
+Handlers take the `VenueState` (never the engine), so /info only reads and no import circle
+forms."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from typing import Any
 
 from simulator.accounts import SimAccount
@@ -17,15 +19,18 @@ from simulator.accounts import open_order_margin
 from simulator.errors import DESERIALIZE
 from simulator.errors import InfoRequestError
 from simulator.orders import fmt_usd
-
-if TYPE_CHECKING:
-    from simulator.engine import SimEngine
+from simulator.state import VenueState
+from simulator.views import all_mids
+from simulator.views import asset_ctx
+from simulator.views import candles
+from simulator.views import l2_book
+from simulator.views import open_orders_of
 
 MAX_FILLS = 2000
 MAX_TIME_RANGE_ITEMS = 500
 MAX_CANDLES = 5000
 
-InfoHandler = Callable[["SimEngine", dict[str, Any], int], Any]
+InfoHandler = Callable[[VenueState, dict[str, Any], int], Any]
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -58,24 +63,24 @@ def _rows_in(rows: Any, window: tuple[int, int]) -> list[dict[str, Any]]:
     return [r for r in rows if start <= r["time"] <= stop]
 
 
-def _coin(engine: SimEngine, body: dict[str, Any]) -> str:
+def _coin(state: VenueState, body: dict[str, Any]) -> str:
     coin = body.get("coin")
-    if not isinstance(coin, str) or coin not in engine.markets:
+    if not isinstance(coin, str) or coin not in state.markets:
         raise InfoRequestError(DESERIALIZE)
     return coin
 
 
-def _account(engine: SimEngine, body: dict[str, Any]) -> SimAccount | None:
-    return engine.accounts.get(_user(body))
+def _account(state: VenueState, body: dict[str, Any]) -> SimAccount | None:
+    return state.accounts.get(_user(body))
 
 
 # --- metadata ---------------------------------------------------------------------------------
 
 
-def meta(engine: SimEngine) -> dict[str, Any]:
+def meta(state: VenueState) -> dict[str, Any]:
     """`meta`: the perp universe, one margin table per distinct max leverage."""
     universe = []
-    for spec in engine.coins:
+    for spec in state.coins:
         entry: dict[str, Any] = {
             "szDecimals": spec.sz_decimals,
             "name": spec.name,
@@ -86,7 +91,7 @@ def meta(engine: SimEngine) -> dict[str, Any]:
             entry["onlyIsolated"] = True
         universe.append(entry)
     tables = []
-    for lev in sorted({c.max_leverage for c in engine.coins}):
+    for lev in sorted({c.max_leverage for c in state.coins}):
         tables.append(
             [
                 lev,
@@ -99,7 +104,7 @@ def meta(engine: SimEngine) -> dict[str, Any]:
     return {"universe": universe, "marginTables": tables, "collateralToken": 0}
 
 
-def spot_meta(engine: SimEngine) -> dict[str, Any]:
+def spot_meta(state: VenueState) -> dict[str, Any]:
     """`spotMeta`: tokens and pairs."""
     tokens = [
         {
@@ -112,19 +117,19 @@ def spot_meta(engine: SimEngine) -> dict[str, Any]:
             "evmContract": None,
             "fullName": t.full_name,
         }
-        for t in engine.spot_tokens
+        for t in state.spot_tokens
     ]
     universe = [
         {"name": p.name, "tokens": [p.base, p.quote], "index": p.index, "isCanonical": True}
-        for p in engine.spot_pairs
+        for p in state.spot_pairs
     ]
     return {"tokens": tokens, "universe": universe}
 
 
-def spot_ctxs(engine: SimEngine) -> list[dict[str, Any]]:
+def spot_ctxs(state: VenueState) -> list[dict[str, Any]]:
     """Spot asset contexts (static: the simulator runs no spot market)."""
     out = []
-    for pair in engine.spot_pairs:
+    for pair in state.spot_pairs:
         px = fmt_usd(pair.initial_px, 8)
         out.append(
             {
@@ -144,10 +149,10 @@ def spot_ctxs(engine: SimEngine) -> list[dict[str, Any]]:
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def clearinghouse_state(engine: SimEngine, user: str, now_ms: int) -> dict[str, Any]:
+def clearinghouse_state(state: VenueState, user: str, now_ms: int) -> dict[str, Any]:
     """`clearinghouseState`: margin summaries and positions at the current marks."""
-    account = engine.accounts.get(user)
-    marks = engine._marks()
+    account = state.accounts.get(user)
+    marks = state.marks()
     positions: list[dict[str, Any]] = []
     cross_av = 0.0
     total_av = 0.0
@@ -164,12 +169,12 @@ def clearinghouse_state(engine: SimEngine, user: str, now_ms: int) -> dict[str, 
         total_av = cross_av
         cross_used = cross_margin_used(account, marks)
         total_used = cross_used
-        cross_mm = cross_maintenance(account, marks, engine.max_leverage)
-        for coin in engine.markets:
+        cross_mm = cross_maintenance(account, marks, state.max_leverage)
+        for coin in state.markets:
             pos = account.positions.get(coin)
             if pos is None or not pos.szi:
                 continue
-            market = engine.markets[coin]
+            market = state.markets[coin]
             mark = marks[coin]
             value = pos.value(mark)
             upnl = pos.upnl(mark)
@@ -190,7 +195,7 @@ def clearinghouse_state(engine: SimEngine, user: str, now_ms: int) -> dict[str, 
             total_ntl += value
             total_signed += pos.size * mark
             initial = pos.entry_ntl / pos.leverage if pos.entry_ntl else 0.0
-            liq = liquidation_px(account, pos, marks, engine.max_leverage)
+            liq = liquidation_px(account, pos, marks, state.max_leverage)
             positions.append(
                 {
                     "type": "oneWay",
@@ -234,9 +239,9 @@ def clearinghouse_state(engine: SimEngine, user: str, now_ms: int) -> dict[str, 
     }
 
 
-def spot_clearinghouse_state(engine: SimEngine, user: str) -> dict[str, Any]:
+def spot_clearinghouse_state(state: VenueState, user: str) -> dict[str, Any]:
     """`spotClearinghouseState`: the spot USDC balance when there is one."""
-    account = engine.accounts.get(user)
+    account = state.accounts.get(user)
     balances = []
     if account is not None and account.spot_usdc:
         balances.append(
@@ -274,74 +279,74 @@ def _aggregate(fills: list[dict[str, Any]], sz_decimals: dict[str, int]) -> list
 # --- dispatch -----------------------------------------------------------------------------------
 
 
-def _h_meta(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return meta(engine)
+def _h_meta(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return meta(state)
 
 
-def _h_meta_ctxs(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return [meta(engine), [engine.asset_ctx(c.name) for c in engine.coins]]
+def _h_meta_ctxs(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return [meta(state), [asset_ctx(state, c.name) for c in state.coins]]
 
 
-def _h_spot_meta(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return spot_meta(engine)
+def _h_spot_meta(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return spot_meta(state)
 
 
-def _h_spot_meta_ctxs(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return [spot_meta(engine), spot_ctxs(engine)]
+def _h_spot_meta_ctxs(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return [spot_meta(state), spot_ctxs(state)]
 
 
-def _h_all_mids(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return engine.all_mids()
+def _h_all_mids(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return all_mids(state)
 
 
-def _h_l2_book(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(engine, body)
+def _h_l2_book(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(state, body)
     n_sig = body.get("nSigFigs")
     mantissa = body.get("mantissa")
     if n_sig is not None and (not isinstance(n_sig, int) or not 2 <= n_sig <= 5):
         raise InfoRequestError(DESERIALIZE)
     if mantissa is not None and (n_sig != 5 or mantissa not in (1, 2, 5)):
         raise InfoRequestError(DESERIALIZE)
-    return engine.l2_book(coin, n_sig, mantissa)
+    return l2_book(state, coin, n_sig, mantissa)
 
 
-def _h_candles(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def _h_candles(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     req = body.get("req")
     if not isinstance(req, dict):
         raise InfoRequestError(DESERIALIZE)
-    coin = _coin(engine, req)
+    coin = _coin(state, req)
     interval = req.get("interval")
     start = _int_param(req, "startTime")
     end = _int_param(req, "endTime", required=False)
     if not isinstance(interval, str) or start is None:
         raise InfoRequestError(DESERIALIZE)
-    out = engine.candles(coin, interval, start, end if end is not None else now_ms)
+    out = candles(state, coin, interval, start, end if end is not None else now_ms)
     return out[-MAX_CANDLES:]
 
 
-def _h_clearinghouse(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return clearinghouse_state(engine, _user(body), now_ms)
+def _h_clearinghouse(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return clearinghouse_state(state, _user(body), now_ms)
 
 
-def _h_spot_clearinghouse(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return spot_clearinghouse_state(engine, _user(body))
+def _h_spot_clearinghouse(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return spot_clearinghouse_state(state, _user(body))
 
 
-def _h_open_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    return engine.open_orders_of(_user(body))
+def _h_open_orders(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return open_orders_of(state, _user(body))
 
 
-def _h_frontend_open_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_frontend_open_orders(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     if account is None:
         return []
     return [o.frontend() for o in reversed(account.orders.values())]
 
 
-def _h_order_status(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def _h_order_status(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     user = _user(body)
     oid = body.get("oid")
-    account = engine.accounts.get(user)
+    account = state.accounts.get(user)
     order = None
     if account is not None:
         if isinstance(oid, int) and not isinstance(oid, bool):
@@ -356,8 +361,8 @@ def _h_order_status(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any
     return {"status": "order", "order": order.status_entry()}
 
 
-def _h_historical_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_historical_orders(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     if account is None:
         return []
     out = []
@@ -368,63 +373,63 @@ def _h_historical_orders(engine: SimEngine, body: dict[str, Any], now_ms: int) -
     return out
 
 
-def _sz_decimals(engine: SimEngine) -> dict[str, int]:
-    return {c: m.sz_decimals for c, m in engine.markets.items()}
+def _sz_decimals(state: VenueState) -> dict[str, int]:
+    return {c: m.sz_decimals for c, m in state.markets.items()}
 
 
-def _h_user_fills(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_user_fills(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     if account is None:
         return []
     fills: list[dict[str, Any]] = list(account.fills)  # type: ignore[arg-type]
     if body.get("aggregateByTime"):
-        fills = _aggregate(fills, _sz_decimals(engine))
+        fills = _aggregate(fills, _sz_decimals(state))
     return fills[::-1][:MAX_FILLS]
 
 
-def _h_user_fills_by_time(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def _h_user_fills_by_time(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     """Fills with startTime <= time <= endTime, oldest first, at most 2000 (page on time)."""
-    account = _account(engine, body)
+    account = _account(state, body)
     window = _time_window(body, now_ms)
     if account is None:
         return []
     fills = _rows_in(account.fills, window)
     if body.get("aggregateByTime"):
-        fills = _aggregate(fills, _sz_decimals(engine))
+        fills = _aggregate(fills, _sz_decimals(state))
     return fills[:MAX_FILLS]
 
 
-def _h_user_funding(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_user_funding(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     window = _time_window(body, now_ms)
     if account is None:
         return []
     return _rows_in(account.fundings, window)[:MAX_TIME_RANGE_ITEMS]
 
 
-def _h_ledger(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_ledger(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     window = _time_window(body, now_ms)
     if account is None:
         return []
     return _rows_in(account.ledger, window)[:MAX_TIME_RANGE_ITEMS]
 
 
-def _h_funding_history(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(engine, body)
+def _h_funding_history(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(state, body)
     window = _time_window(body, now_ms)
-    return _rows_in(engine.markets[coin].funding_history, window)[:MAX_TIME_RANGE_ITEMS]
+    return _rows_in(state.markets[coin].funding_history, window)[:MAX_TIME_RANGE_ITEMS]
 
 
-def _h_user_rate_limit(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_user_rate_limit(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     vlm = account.cum_vlm if account is not None else 0.0
     used = account.n_requests if account is not None else 0
     return {"cumVlm": fmt_usd(vlm), "nRequestsUsed": used, "nRequestsCap": 10_000 + int(vlm)}
 
 
-def _h_user_fees(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    account = _account(engine, body)
+def _h_user_fees(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    account = _account(state, body)
     taker = account.fee_taker if account is not None else 0.00045
     maker = account.fee_maker if account is not None else 0.00015
     daily: dict[int, list[float]] = {}
@@ -442,7 +447,7 @@ def _h_user_fees(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
                 "date": date,
                 "userCross": fmt_usd(daily[day][0]),
                 "userAdd": fmt_usd(daily[day][1]),
-                "exchange": fmt_usd(engine._exchange_volume.get(str(day), 0.0)),
+                "exchange": fmt_usd(state.exchange_volume.get(str(day), 0.0)),
             }
         )
     return {
@@ -467,10 +472,10 @@ def _h_user_fees(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
 NO_EXPIRY_MS = 32_503_680_000_000
 
 
-def _h_extra_agents(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def _h_extra_agents(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     """`extraAgents`: the account's NAMED API wallets, expired ones included (the client judges
     `validUntil`); the unnamed agent is not listed (ask `userRole` about it)."""
-    account = _account(engine, body)
+    account = _account(state, body)
     if account is None:
         return []
     return [
@@ -484,19 +489,19 @@ def _h_extra_agents(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any
     ]
 
 
-def _h_user_role(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def _h_user_role(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     """`userRole`: what an address is to the venue.
 
     An agent is reported with its master only while it may sign (not expired): an expired
     agent's signatures are refused like an unknown wallet's, so it is `missing` [inferred].
     """
     user = _user(body)
-    agent = engine.agents.get(user)
+    agent = state.agents.get(user)
     if agent is not None and (agent[2] is None or agent[2] > now_ms):
         return {"role": "agent", "data": {"user": agent[0]}}
-    if user in engine.vaults:
+    if user in state.vaults:
         return {"role": "vault"}
-    account = engine.accounts.get(user)
+    account = state.accounts.get(user)
     if account is None:
         return {"role": "missing"}
     if account.master is not None:
@@ -504,9 +509,9 @@ def _h_user_role(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     return {"role": "user"}
 
 
-def _h_recent_trades(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(engine, body)
-    return list(engine.markets[coin].trades)[-100:][::-1]
+def _h_recent_trades(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    coin = _coin(state, body)
+    return list(state.markets[coin].trades)[-100:][::-1]
 
 
 _HANDLERS: dict[str, InfoHandler] = {
@@ -539,7 +544,7 @@ SUPPORTED_INFO_TYPES: tuple[str, ...] = tuple(_HANDLERS)
 """Every /info `type` the simulator answers."""
 
 
-def handle_info(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
+def handle_info(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     """Dispatch one /info body; unknown types and bad parameters raise InfoRequestError."""
     if not isinstance(body, dict):
         raise InfoRequestError(DESERIALIZE)
@@ -549,7 +554,7 @@ def handle_info(engine: SimEngine, body: dict[str, Any], now_ms: int) -> Any:
     dex = body.get("dex")
     if dex not in (None, ""):
         raise InfoRequestError(DESERIALIZE)
-    return handler(engine, body, now_ms)
+    return handler(state, body, now_ms)
 
 
 __all__ = [

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -518,8 +517,3 @@ def _funding_from_ledger(row: dict[str, Any]) -> dict[str, Any]:
         "fundingRate": delta.get("fundingRate"),
         "nSamples": delta.get("nSamples"),
     }
-
-
-def decode_json_ordered(text: str | bytes) -> Any:
-    """Order-preserving JSON decode of a client body (signatures hash the keys in order)."""
-    return json.loads(text)

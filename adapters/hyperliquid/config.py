@@ -87,6 +87,8 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
         ``"zstd"`` (via pyarrow, falls back to gzip if unavailable), ``"gzip"`` or ``"none"``.
     queue_max_frames : int
         Bounded hand-off to the writer thread; frames beyond it are dropped and counted.
+    status_log_interval_secs : float
+        Log the durable-frames counter this often while recording (0 disables).
     """
 
     directory: str
@@ -94,6 +96,7 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
     rotate_interval_secs: float = 3_600.0
     compression: str = "zstd"
     queue_max_frames: int = 100_000
+    status_log_interval_secs: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.directory:
@@ -101,6 +104,8 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
         _require_positive("rotate_max_bytes", self.rotate_max_bytes)
         _require_positive("rotate_interval_secs", self.rotate_interval_secs)
         _require_positive("queue_max_frames", self.queue_max_frames)
+        if self.status_log_interval_secs < 0:
+            _fail("status_log_interval_secs", "must be >= 0 (0 disables)")
         if self.compression not in COMPRESSIONS:
             _fail("compression", f"must be one of {sorted(COMPRESSIONS)}, was {self.compression!r}")
 
@@ -211,8 +216,6 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         Staleness thresholds and the RiskEngine health gate.
     recorder : HyperliquidRecorderConfig, optional
         Record every raw frame and REST response; ``None`` = no recording.
-    status_log_interval_secs : float
-        Period of the readable per-instrument status log line; ``0`` disables.
     bar_close_grace_ms : int
         A bar is emitted once the venue's clock (estimated from frame times) is this far past
         the candle's close, unless a frame stamped after the close proves it closed earlier.
@@ -231,7 +234,6 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     http_timeout_secs: float = 10.0
     health: HyperliquidFeedHealthConfig = HyperliquidFeedHealthConfig()
     recorder: HyperliquidRecorderConfig | None = None
-    status_log_interval_secs: float = 60.0
     bar_close_grace_ms: int = 250
 
     def __post_init__(self) -> None:
@@ -258,8 +260,6 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
             _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
         _require_positive("http_timeout_secs", self.http_timeout_secs)
-        if self.status_log_interval_secs < 0:
-            _fail("status_log_interval_secs", "must be >= 0 (0 disables)")
         if self.bar_close_grace_ms < 0:
             _fail("bar_close_grace_ms", "must be >= 0")
 

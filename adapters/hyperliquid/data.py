@@ -51,6 +51,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Callable
+from collections.abc import Coroutine
 from collections.abc import Iterable
 from typing import Any
 from typing import Final
@@ -58,6 +59,7 @@ from typing import Final
 import msgspec
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
+from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.core.data import Data
 from nautilus_trader.core.datetime import dt_to_unix_nanos
@@ -94,13 +96,16 @@ from nautilus_trader.model.instruments import Instrument
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
+from adapters.hyperliquid.data_types import FEED_COUNTERS_DATA_TYPE
 from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
 from adapters.hyperliquid.data_types import HYPERLIQUID_TRADE_DATA_TYPE
 from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+from adapters.hyperliquid.data_types import FeedCounters
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.data_types import new_feed_counters
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import TradeCountCheck
@@ -218,25 +223,16 @@ class _CoinState:
     """Everything the handler keeps per venue coin: instrument, differ, outputs, status."""
 
     __slots__ = (
-        "ask_px",
         "bars",
-        "bid_px",
         "differ",
         "fast_differ",
-        "funding",
         "instrument",
-        "is_perp",
-        "last_trade",
-        "mark_px",
-        "msgs",
-        "open_interest",
         "outputs",
         "pending_close_ms",
     )
 
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
-        self.is_perp = "PERP" in instrument.id.symbol.value
         self.differ = BookDiffer(instrument)
         self.fast_differ = BookDiffer(instrument)
         self.outputs: set[str] = set()
@@ -244,13 +240,6 @@ class _CoinState:
         # Smallest close time (venue ms) of a candle not yet emitted; a frame stamped at or after
         # it closes that candle.
         self.pending_close_ms: int | None = None
-        self.msgs = 0
-        self.bid_px: str | None = None
-        self.ask_px: str | None = None
-        self.last_trade: Trade | None = None
-        self.mark_px: str | None = None
-        self.funding: str | None = None
-        self.open_interest: str | None = None
 
 
 class HyperliquidFrameHandler:
@@ -269,6 +258,9 @@ class HyperliquidFrameHandler:
     schedule_bar_close : Callable[[int], None], optional
         Called with a local time (ns) at which ``flush_bars`` should run (the live backstop
         timer); ``None`` during replay, where frame times drive everything.
+    logger : Logger, optional
+        Where the first undecodable frame of each stream is logged (with its channel and an
+        excerpt); later ones are only counted (``decode_errors_by_stream``).
     book_replaced : Callable[[InstrumentId, int], bool], optional
         Asked before each book diff with the instrument and the frame's sequence number:
         ``True`` when the book the deltas feed was replaced since the last call (live:
@@ -285,8 +277,10 @@ class HyperliquidFrameHandler:
         bar_close_grace_ns: int = 250 * _NANOS_PER_MILLI,
         schedule_bar_close: Callable[[int], None] | None = None,
         book_replaced: Callable[[InstrumentId, int], bool] | None = None,
+        logger: Logger | None = None,
     ) -> None:
         self._emit = emit
+        self._log = logger
         self._book_replaced = book_replaced
         self._on_health = on_health
         self.monitor = monitor
@@ -300,9 +294,7 @@ class HyperliquidFrameHandler:
         self._offset_cur = 0
         self._offset_prev = 0
         self._offset_window_start = -1
-        self.frames = 0
-        self.decode_errors = 0
-        self.dropped_out_of_order = 0
+        self.decode_errors_by_stream: dict[str, int] = {}
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -393,7 +385,6 @@ class HyperliquidFrameHandler:
 
     def handle(self, raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
         """Decode one frame and emit what it means (see module notes)."""
-        self.frames += 1
         if conn_id != self._conn_id:
             self._new_connection(conn_id, recv_ns)
         deadline = self._next_deadline_ns
@@ -403,8 +394,8 @@ class HyperliquidFrameHandler:
             return
         try:
             frame = self._decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            self.decode_errors += 1
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            self._on_decode_error(raw, key, exc)
             return
         # Most frequent first; isinstance narrows the union for the type checker.
         if isinstance(frame, L2BookFrame):
@@ -419,6 +410,19 @@ class HyperliquidFrameHandler:
             self._on_candle(frame.data, recv_ns, key)
         elif isinstance(frame, ActiveSpotAssetCtxFrame):
             self._on_spot_ctx(frame, recv_ns, key)
+
+    def _on_decode_error(self, raw: bytes, key: str, exc: Exception) -> None:
+        # Counted per stream (the status line shows them); only the first of each stream is
+        # logged, so a venue schema change cannot flood the log with one line per frame.
+        count = self.decode_errors_by_stream.get(key, 0) + 1
+        self.decode_errors_by_stream[key] = count
+        if count == 1 and self._log is not None:
+            channel = key.split(":", 1)[0]
+            excerpt = raw[:200].decode("utf-8", "replace")
+            self._log.error(
+                f"Undecodable {channel} frame on stream {key} (first on this stream; later ones "
+                f"are counted in the status line): {exc}: {excerpt}"
+            )
 
     def _new_connection(self, conn_id: str, recv_ns: int) -> None:
         # Continuity is lost: the next book of every coin is emitted whole, and the replayed
@@ -464,9 +468,7 @@ class HyperliquidFrameHandler:
         monitor = self.monitor
         self._health(monitor.on_frame(key, venue_ms, recv_ns))
         if venue_ms is not None and monitor.status(key) == _GAP:
-            self.dropped_out_of_order += 1
             return None
-        state.msgs += 1
         if venue_ms is not None:
             self._advance_venue_time(state, venue_ms, recv_ns)
         return state
@@ -481,11 +483,6 @@ class HyperliquidFrameHandler:
         state = self._accept_frame(book.coin, key, book.time, recv_ns)
         if state is None:
             return
-        bids, asks = book.levels
-        if bids:
-            state.bid_px = bids[0].px
-        if asks:
-            state.ask_px = asks[0].px
         outputs = state.outputs
         if "deltas" in outputs:
             replaced = self._book_replaced
@@ -504,9 +501,6 @@ class HyperliquidFrameHandler:
         state = self._accept_frame(bbo.coin, key, bbo.time, recv_ns)
         if state is None:
             return
-        bid, ask = bbo.bbo
-        state.bid_px = None if bid is None else bid.px
-        state.ask_px = None if ask is None else ask.px
         if "quotes" in state.outputs:
             quote = parse_quote_tick(bbo, state.instrument, recv_ns)
             if quote is not None:
@@ -522,11 +516,9 @@ class HyperliquidFrameHandler:
             self._trade_counts.on_trades(trades[0].coin, trades)
         fresh, change = self.monitor.on_trades(key, trades, recv_ns)
         self._health(change)
-        state.msgs += 1
         if not fresh:
             return
         self._advance_venue_time(state, fresh[-1].time, recv_ns)
-        state.last_trade = fresh[-1]
         outputs = state.outputs
         want_ticks = "trades" in outputs
         want_hl = "hl_trades" in outputs
@@ -545,9 +537,6 @@ class HyperliquidFrameHandler:
         if state is None:
             return
         ctx = data.ctx
-        state.mark_px = ctx.markPx
-        state.funding = ctx.funding
-        state.open_interest = ctx.openInterest
         outputs = state.outputs
         if not outputs & _CTX_OUTPUTS:
             return
@@ -566,7 +555,6 @@ class HyperliquidFrameHandler:
         state = self._accept_frame(data.coin, key, None, recv_ns)
         if state is None:
             return
-        state.mark_px = data.ctx.markPx
         if "mark" in state.outputs:
             self._emit(parse_spot_asset_ctx(data.ctx, state.instrument, recv_ns))
 
@@ -708,11 +696,15 @@ class HyperliquidDataClient(LiveMarketDataClient):
             first_seq = last_recorded_seq(config.recorder.directory) + 1
         self._first_seq = first_seq
         self._seq = itertools.count(first_seq).__next__
+        client_id = ClientId(name or HYPERLIQUID_VENUE.value)
+        # The transports log through NautilusTrader under this client's component name.
+        component = f"DataClient-{client_id}"
         http = HyperliquidHttpClient(
             config.http_url,
             recorder_hook=self._record_rest if config.recorder is not None else None,
             timeout_secs=config.http_timeout_secs,
             clock_ns=clock.timestamp_ns,
+            logger=Logger(f"{component}-Http"),
         )
         instrument_provider = HyperliquidInstrumentProvider(
             http.info_raw,
@@ -725,7 +717,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         )
         super().__init__(
             loop=loop,
-            client_id=ClientId(name or HYPERLIQUID_VENUE.value),
+            client_id=client_id,
             venue=HYPERLIQUID_VENUE,
             msgbus=msgbus,
             cache=cache,
@@ -738,7 +730,9 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._http = http
         if config.recorder is not None:
             self._recorder = FrameRecorder.from_config(
-                config.recorder, on_health=self._on_recorder_health
+                config.recorder,
+                on_health=self._on_recorder_health,
+                logger=Logger(f"{component}-Recorder"),
             )
         health = config.health
         self._monitor = StreamMonitor(health.stale_thresholds_ns())
@@ -749,6 +743,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             bar_close_grace_ns=config.bar_close_grace_ms * _NANOS_PER_MILLI,
             schedule_bar_close=self._schedule_bar_close,
             book_replaced=self._book_replaced,
+            logger=self._log,
         )
         self._ws = HyperliquidWebSocketClient(
             config.resolved_ws_url,
@@ -762,6 +757,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             next_seq=self._seq,
             clock_ns=clock.timestamp_ns,
             name=f"{self.id.value.lower()}-ws",
+            logger=Logger(f"{component}-WebSocket"),
         )
         # Stream key -> the outputs that need it; a venue subscription lives while non-empty.
         self._stream_outputs: dict[str, set[tuple[str, str]]] = {}
@@ -773,8 +769,9 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._gate: HealthGate | None = None
         self._bar_timer: asyncio.TimerHandle | None = None
         self._bar_timer_ns: int | None = None
-        self._background: list[asyncio.Task[None]] = []
-        self._status_msgs: dict[str, int] = {}
+        self._background: list[asyncio.Task[Any]] = []
+        self._gaps_by_stream: dict[str, int] = {}
+        self._published_counters: dict[str, tuple[int, int]] = {}
         self._gate_channels = frozenset(health.gate_channels)
         self._stopping = False
 
@@ -794,11 +791,6 @@ class HyperliquidDataClient(LiveMarketDataClient):
     def recorder(self) -> FrameRecorder | None:
         """The raw-frame recorder, ``None`` when recording is off."""
         return self._recorder
-
-    @property
-    def health_gate(self) -> HealthGate | None:
-        """The RiskEngine gate, once ``attach_risk_engine`` ran."""
-        return self._gate
 
     def stream_health(self) -> dict[str, FeedHealth]:
         """The latest health of every stream this client published."""
@@ -848,12 +840,38 @@ class HyperliquidDataClient(LiveMarketDataClient):
         await self._ws.start()
         if not await self._ws.wait_connected(_CONNECT_TIMEOUT_SECS):
             self._log.warning(f"WebSocket {self._ws.url} not connected yet; retrying in background")
-        loop = self._loop
-        self._background.append(loop.create_task(self._health_loop(), name="hl-health"))
-        if self._config.status_log_interval_secs > 0:
-            self._background.append(loop.create_task(self._status_loop(), name="hl-status"))
+        # The base class's tasks: a loop that dies is logged with its traceback, never silent.
+        self._start_background(self._health_loop(), "hl-health")
         if self._config.instrument_refresh_interval_secs > 0:
-            self._background.append(loop.create_task(self._refresh_loop(), name="hl-refresh"))
+            self._start_background(self._refresh_loop(), "hl-refresh")
+        recorder = self._config.recorder
+        if recorder is not None and recorder.status_log_interval_secs > 0:
+            self._start_background(
+                self._recorder_status_loop(recorder.status_log_interval_secs), "hl-recorder"
+            )
+
+    async def _recorder_status_loop(self, interval_secs: float) -> None:
+        """Log how many frames are durable (on disk, kill -9 safe) while recording."""
+        while True:
+            await asyncio.sleep(interval_secs)
+            if self._recorder is not None:
+                self._log.info(self.recorder_status_line())
+
+    def recorder_status_line(self) -> str:
+        """The recorder's counters in one line (``durable``: see ``RecorderStats``)."""
+        if self._recorder is None:
+            return "Recorder: off"
+        stats = self._recorder.stats()
+        return (
+            f"Recorder: {stats.durable} frames durable (last seq {stats.last_durable_seq}), "
+            f"{stats.queue_depth} queued, {stats.dropped} dropped, "
+            f"{stats.write_errors} write errors"
+        )
+
+    def _start_background(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = self.create_task(coro, log_msg=name)
+        if task is not None:
+            self._background.append(task)
 
     async def _disconnect(self) -> None:
         self._stopping = True
@@ -952,6 +970,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     def _on_health(self, health: FeedHealth) -> None:
         self._latest_health[health.stream] = health
+        if health.status == _GAP:
+            self._gaps_by_stream[health.stream] = self._gaps_by_stream.get(health.stream, 0) + 1
         if health.status == FeedHealthStatus.OK.value:
             self._log.info(f"Feed {health.stream}: OK ({health.reason})")
         else:
@@ -986,13 +1006,19 @@ class HyperliquidDataClient(LiveMarketDataClient):
         try:
             while True:
                 await asyncio.sleep(interval)
-                now = self._clock.timestamp_ns()
-                for change in self._monitor.check(now):
-                    self._on_health(change)
-                if self._gate is not None:
-                    self._gate.check(now)
+                try:
+                    self._check_health(self._clock.timestamp_ns())
+                except Exception as exc:  # a bug here must not end staleness checks for good
+                    self._log.exception("Health check failed; checking again next interval", exc)
         except asyncio.CancelledError:
             return
+
+    def _check_health(self, now: int) -> None:
+        for change in self._monitor.check(now):
+            self._on_health(change)
+        if self._gate is not None:
+            self._gate.check(now)
+        self._publish_counters(now)
 
     def _update_required_streams(self) -> None:
         if self._gate is None:
@@ -1021,59 +1047,30 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._bar_timer_ns = None
         self._handler.flush_bars(self._clock.timestamp_ns())
 
-    # -- periodic status line ------------------------------------------------------------------
+    # -- feed counters (shown in the MarketDataLogger's per-instrument status line) ------------
 
-    async def _status_loop(self) -> None:
-        interval = self._config.status_log_interval_secs
-        try:
-            while True:
-                await asyncio.sleep(interval)
-                for line in self.status_lines(interval):
-                    self._log.info(line)
-        except asyncio.CancelledError:
-            return
+    def feed_counters(self) -> dict[str, tuple[int, int]]:
+        """(gaps, decode errors) so far per venue coin with a subscribed stream."""
+        totals: dict[str, tuple[int, int]] = {}
+        decode_errors = self._handler.decode_errors_by_stream
+        for key, users in self._stream_outputs.items():
+            gaps = self._gaps_by_stream.get(key, 0)
+            errors = decode_errors.get(key, 0)
+            for coin in {coin for coin, _ in users}:
+                old_gaps, old_errors = totals.get(coin, (0, 0))
+                totals[coin] = (old_gaps + gaps, old_errors + errors)
+        return totals
 
-    def status_lines(self, interval_secs: float) -> list[str]:
-        """One readable line per subscribed instrument: mid, spread, last trade, mark, funding,
-        OI and messages per second since the previous call; then the recorder's counters."""
-        lines = []
-        if self._recorder is not None:
-            stats = self._recorder.stats()
-            lines.append(
-                f"Recorder: {stats.durable} frames durable (last seq {stats.last_durable_seq}), "
-                f"{stats.queue_depth} queued, {stats.dropped} dropped, "
-                f"{stats.write_errors} write errors"
-            )
-        for coin in self._handler.coins:
-            state = self._handler.status(coin)
-            if state is None or not state.outputs:
+    def _publish_counters(self, now_ns: int) -> None:
+        """Publish a coin's ``FeedCounters`` whenever one of its totals grew."""
+        for coin, totals in self.feed_counters().items():
+            if self._published_counters.get(coin, (0, 0)) == totals:
                 continue
-            previous = self._status_msgs.get(coin, 0)
-            self._status_msgs[coin] = state.msgs
-            rate = (state.msgs - previous) / interval_secs if interval_secs > 0 else 0.0
-            parts = [f"{state.instrument.id}"]
-            if state.bid_px is not None and state.ask_px is not None:
-                bid, ask = float(state.bid_px), float(state.ask_px)
-                mid = (bid + ask) / 2
-                bps = (ask - bid) / mid * 1e4 if mid else 0.0
-                parts.append(f"mid={mid:.{state.instrument.price_precision + 1}f}")
-                parts.append(f"spread={ask - bid:.{state.instrument.price_precision}f}")
-                parts.append(f"({bps:.2f} bps)")
-            else:
-                parts.append("mid=n/a")
-            trade = state.last_trade
-            if trade is not None:
-                side = "buy" if trade.side == "B" else "sell"
-                parts.append(f"last={trade.px}x{trade.sz} {side}")
-            if state.mark_px is not None:
-                parts.append(f"mark={state.mark_px}")
-            if state.funding is not None:
-                parts.append(f"funding={float(state.funding) * 100:.4f}%/h")
-            if state.open_interest is not None:
-                parts.append(f"OI={state.open_interest}")
-            parts.append(f"msgs/s={rate:.1f}")
-            lines.append(" ".join(parts))
-        return lines
+            self._published_counters[coin] = totals
+            instrument = self._handler.instrument(coin)
+            if instrument is not None:
+                counters = new_feed_counters(str(instrument.id), *totals, now_ns)
+                self._handle_data(CustomData(FEED_COUNTERS_DATA_TYPE, counters))
 
     # -- instruments refresh -------------------------------------------------------------------
 
@@ -1219,7 +1216,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     def _custom_output(self, data_type: DataType, instrument_id: InstrumentId | None) -> str | None:
         cls = data_type.type
-        if cls is FeedHealth:
+        if cls is FeedHealth or cls is FeedCounters:
             return None  # always published
         if cls is HyperliquidTrade:
             output = "hl_trades"

@@ -23,13 +23,16 @@ from common.nautilus import PLACEHOLDER_INSTRUMENT_ID
 from common.nautilus import customdataclass_resolved
 
 __all__ = [
+    "FEED_COUNTERS_DATA_TYPE",
     "FEED_HEALTH_DATA_TYPE",
     "HYPERLIQUID_TRADE_DATA_TYPE",
     "OPEN_INTEREST_DATA_TYPE",
+    "FeedCounters",
     "FeedHealth",
     "FeedHealthStatus",
     "HyperliquidTrade",
     "OpenInterestUpdate",
+    "new_feed_counters",
     "new_open_interest_update",
 ]
 
@@ -62,6 +65,38 @@ class FeedHealth(Data):
     def is_healthy(self) -> bool:
         """Whether the stream can be trusted for new risk."""
         return self.status == FeedHealthStatus.OK.value
+
+
+@customdataclass_resolved
+class FeedCounters(Data):
+    """Running totals of one instrument's feed trouble, published by the data client whenever
+    one of them grows, so the one per-instrument status line (``MarketDataLogger``) shows them.
+
+    ``instrument`` is the instrument id as a string (not an ``instrument_id`` attribute: the
+    data engine then publishes every instrument on one topic). ``gaps`` counts the times one of
+    the instrument's streams entered GAP, ``decode_errors`` its frames that did not match their
+    schema (the first of each stream is also logged with its channel).
+    """
+
+    instrument: str = ""
+    gaps: int = 0
+    decode_errors: int = 0
+
+
+FEED_COUNTERS_DATA_TYPE = DataType(FeedCounters)
+
+
+def new_feed_counters(instrument: str, gaps: int, decode_errors: int, ts_ns: int) -> FeedCounters:
+    """Typed constructor (the customdataclass ``__init__`` is invisible to type checkers)."""
+    ctor: Any = FeedCounters
+    counters: FeedCounters = ctor(
+        ts_event=ts_ns,
+        ts_init=ts_ns,
+        instrument=instrument,
+        gaps=gaps,
+        decode_errors=decode_errors,
+    )
+    return counters
 
 
 @customdataclass_resolved

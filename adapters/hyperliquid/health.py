@@ -412,11 +412,6 @@ class HealthGate:
         """Whether the gate is currently holding the engine in REDUCING."""
         return self._engaged
 
-    @property
-    def required_streams(self) -> frozenset[str]:
-        """Streams needed by running strategies."""
-        return self._required
-
     def set_required_streams(self, streams: Iterable[str], now_ns: int) -> None:
         """Running strategies changed: these streams are needed now."""
         self._required = frozenset(streams)

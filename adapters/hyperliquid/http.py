@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import random
 import time
 from collections.abc import Awaitable
@@ -36,6 +35,7 @@ from typing import Final
 
 import aiohttp
 import msgspec
+from nautilus_trader.common.component import Logger
 
 from adapters.hyperliquid.rate_limit import WeightedRateLimiter
 from adapters.hyperliquid.rate_limit import exchange_weight
@@ -63,7 +63,6 @@ __all__ = [
     "parse_error_body",
 ]
 
-_log = logging.getLogger(__name__)
 
 RecorderHook = Callable[[bytes, int, str], None]
 """Receives (raw response body, receive time ns, stream key).
@@ -235,6 +234,9 @@ class HyperliquidHttpClient:
         Wall clock (ns) for receive timestamps.
     sleep : Callable[[float], Awaitable[None]]
         Coroutine used for retry delays.
+    logger : Logger, optional
+        NautilusTrader logger for retries and recorder failures (default: one named
+        ``HyperliquidHttp``), so the lines reach the node's log with a component name.
     """
 
     def __init__(
@@ -250,6 +252,7 @@ class HyperliquidHttpClient:
         rng: random.Random | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        logger: Logger | None = None,
     ) -> None:
         if timeout_secs <= 0:
             raise ValueError("timeout_secs must be > 0")
@@ -270,6 +273,7 @@ class HyperliquidHttpClient:
         self._rng = rng or random.Random()
         self._clock_ns = clock_ns
         self._sleep = sleep
+        self._log = logger if logger is not None else Logger("HyperliquidHttp")
         self._session: aiohttp.ClientSession | None = None
         self.info_retries = 0
         """Retries of `/info` requests so far (transport errors, 5xx, 429)."""
@@ -310,8 +314,8 @@ class HyperliquidHttpClient:
         stream = f"rest:{request}" if status == 200 else f"rest:{request}:{status}"
         try:
             hook(raw, recv_ns, stream)
-        except Exception:  # recording must never break a request
-            _log.exception("recorder hook failed for %s", stream)
+        except Exception as exc:  # recording must never break a request
+            self._log.exception(f"recorder hook failed for {stream}", exc)
 
     async def _post(self, url: str, payload: bytes) -> tuple[int, bytes, Mapping[str, str]]:
         session = self._get_session()
@@ -376,8 +380,8 @@ class HyperliquidHttpClient:
     async def _retry(self, request: str, reason: str, attempt: int, attempts: int) -> None:
         delay = jittered_backoff(attempt, self._backoff_initial, self._backoff_max, self._rng)
         self.info_retries += 1
-        _log.warning(
-            "%s failed (%s); retry %d/%d in %.3f s", request, reason, attempt, attempts - 1, delay
+        self._log.warning(
+            f"{request} failed ({reason}); retry {attempt}/{attempts - 1} in {delay:.3f} s"
         )
         await self._sleep(delay)
 

@@ -151,11 +151,6 @@ class BookDiffer:
         self._bids: dict[str, str] | None = None
         self._asks: dict[str, str] = {}
 
-    @property
-    def has_snapshot(self) -> bool:
-        """Whether the next snapshot will be diffed (False: it will be emitted whole)."""
-        return self._bids is not None
-
     def reset(self) -> None:
         """Forget the previous snapshot: the next one is emitted as CLEAR + ADDs."""
         self._bids = None

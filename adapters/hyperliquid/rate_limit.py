@@ -19,7 +19,6 @@ Time comes from an injected monotonic clock and sleep, so tests are deterministi
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import random
 import time
@@ -29,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from typing import Final
+
+from nautilus_trader.common.component import Logger
 
 __all__ = [
     "DEFAULT_INFO_WEIGHT",
@@ -44,8 +45,6 @@ __all__ = [
     "jittered_backoff",
     "shared_rate_limiter",
 ]
-
-_log = logging.getLogger(__name__)
 
 REST_WEIGHT_PER_MINUTE: Final[int] = 1200
 """The venue's REST budget per IP (PROTOCOL.md §10)."""
@@ -189,6 +188,8 @@ class WeightedRateLimiter:
         Monotonic seconds.
     sleep : Callable[[float], Awaitable[None]]
         Coroutine that sleeps the given seconds (injected by tests together with `clock`).
+    logger : Logger, optional
+        NautilusTrader logger for 429 pauses (default: one named ``HyperliquidRateLimiter``).
     """
 
     def __init__(
@@ -200,6 +201,7 @@ class WeightedRateLimiter:
         backoff_max_secs: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        logger: Logger | None = None,
     ) -> None:
         if capacity <= 0 or period_secs <= 0:
             raise ValueError("capacity and period_secs must be > 0")
@@ -211,6 +213,7 @@ class WeightedRateLimiter:
         self._backoff_max = backoff_max_secs
         self._clock = clock
         self._sleep = sleep
+        self._log = logger if logger is not None else Logger("HyperliquidRateLimiter")
         self._tokens = float(capacity)
         self._updated = clock()
         self._blocked_until = 0.0
@@ -311,13 +314,9 @@ class WeightedRateLimiter:
         self._tokens = min(self._tokens, 0.0)
         self._blocked_until = max(self._blocked_until, now + pause)
         self._backoff = pause
-        _log.warning(
-            "Hyperliquid rate limit hit (HTTP 429) on %s: all requests paused %.2f s "
-            "(429 #%d in a row, %d in total)",
-            source,
-            pause,
-            self._consecutive_429,
-            self._rate_limited,
+        self._log.warning(
+            f"Hyperliquid rate limit hit (HTTP 429) on {source}: all requests paused "
+            f"{pause:.2f} s (429 #{self._consecutive_429} in a row, {self._rate_limited} in total)"
         )
         return pause
 

@@ -44,7 +44,6 @@ point), and are compressed when closed (``.jrec.zst`` through pyarrow's zstd cod
 from __future__ import annotations
 
 import gzip
-import logging
 import os
 import struct
 import threading
@@ -66,6 +65,7 @@ from typing import Final
 from typing import Protocol
 
 import msgspec
+from nautilus_trader.common.component import Logger
 
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data_types import FeedHealth
@@ -90,7 +90,7 @@ __all__ = [
     "recording_files",
 ]
 
-_log = logging.getLogger(__name__)
+_READER_LOG: Final[Logger] = Logger("HyperliquidRecording")
 
 RECORDER_STREAM: Final[str] = "recorder"
 """Stream key of the recorder's own ``FeedHealth`` alarms."""
@@ -266,6 +266,8 @@ class FrameRecorder:
     writer_pause_secs : float
         The writer sleeps this long between batches unless a full block is waiting, so it works
         in large chunks and rarely contends for the GIL; also the idle poll period.
+    logger : Logger, optional
+        NautilusTrader logger for write failures (default: one named ``HyperliquidRecorder``).
     """
 
     def __init__(
@@ -281,6 +283,7 @@ class FrameRecorder:
         time_ns: Callable[[], int] = time.time_ns,
         block_max_frames: int = 1_024,
         writer_pause_secs: float = 0.01,
+        logger: Logger | None = None,
     ) -> None:
         if compression not in ("zstd", "gzip", "none"):
             raise ValueError(f"compression: must be 'zstd', 'gzip' or 'none', was {compression!r}")
@@ -303,6 +306,7 @@ class FrameRecorder:
         self._time_ns = time_ns
         self._block_max_frames = block_max_frames
         self._pause_secs = writer_pause_secs
+        self._log = logger if logger is not None else Logger("HyperliquidRecorder")
         self._queue: deque[_Item] = deque()
         self._push = self._queue.append
         self._wake = threading.Event()
@@ -335,6 +339,7 @@ class FrameRecorder:
         cls,
         config: HyperliquidRecorderConfig,
         on_health: Callable[[FeedHealth], None] | None = None,
+        logger: Logger | None = None,
     ) -> FrameRecorder:
         """A recorder as configured in the data client config."""
         return cls(
@@ -344,6 +349,7 @@ class FrameRecorder:
             compression=config.compression,
             queue_max_frames=config.queue_max_frames,
             on_health=on_health,
+            logger=logger,
         )
 
     @property
@@ -474,9 +480,9 @@ class FrameRecorder:
             try:
                 self._write_batch(items)
                 self._flush(items[-1][0])
-            except Exception:
+            except Exception as exc:
                 self._write_errors += 1
-                _log.exception("recorder: failed to write %d frames", len(items))
+                self._log.exception(f"failed to write {len(items)} frames", exc)
                 self._abandon_file()
             if count < block_max:
                 # Not a full block waiting: let frames accumulate (larger chunks, fewer GIL
@@ -564,9 +570,9 @@ class FrameRecorder:
         self._files_closed += 1
         try:
             compress_file(path, self._compression)
-        except Exception:
+        except Exception as exc:
             self._write_errors += 1
-            _log.exception("recorder: failed to compress %s (left uncompressed)", path)
+            self._log.exception(f"failed to compress {path} (left uncompressed)", exc)
 
 
 def _fit(items: Sequence[_Item], budget: int) -> int:
@@ -712,7 +718,7 @@ def _decode_block(body: bytes) -> list[RecordedFrame] | None:
     return frames
 
 
-def _iter_file(path: Path) -> Iterator[RecordedFrame]:
+def _iter_file(path: Path, log: Logger) -> Iterator[RecordedFrame]:
     stream = _open_for_read(path)
     try:
         while True:
@@ -720,36 +726,33 @@ def _iter_file(path: Path) -> Iterator[RecordedFrame]:
             if not header:
                 return
             if len(header) < _HEADER.size:
-                _log.warning("recording %s: torn record header at the end, skipped", path.name)
+                log.warning(f"recording {path.name}: torn record header at the end, skipped")
                 return
             magic, length, crc = _HEADER.unpack(header)
             if magic not in (_BLOCK_MAGIC, _RECORD_MAGIC) or length > _MAX_BODY:
-                _log.warning("recording %s: corrupt record header, rest of file skipped", path.name)
+                log.warning(f"recording {path.name}: corrupt record header, rest of file skipped")
                 return
             body = _read_exact(stream, length)
             if len(body) < length:
                 what = "block" if magic == _BLOCK_MAGIC else "record"
-                _log.warning(
-                    "recording %s: torn last %s (%d of %d bytes), skipped",
-                    path.name,
-                    what,
-                    len(body),
-                    length,
+                log.warning(
+                    f"recording {path.name}: torn last {what} ({len(body)} of {length} bytes), "
+                    "skipped"
                 )
                 return
             if zlib.crc32(body) != crc:
-                _log.warning("recording %s: record with a bad checksum, skipped", path.name)
+                log.warning(f"recording {path.name}: record with a bad checksum, skipped")
                 continue
             if magic == _BLOCK_MAGIC:
                 frames = _decode_block(body)
                 if frames is None:
-                    _log.warning("recording %s: malformed block, skipped", path.name)
+                    log.warning(f"recording {path.name}: malformed block, skipped")
                     continue
                 yield from frames
             else:
                 frame = _decode_record(body)
                 if frame is None:
-                    _log.warning("recording %s: malformed record, skipped", path.name)
+                    log.warning(f"recording {path.name}: malformed record, skipped")
                     continue
                 yield frame
     finally:
@@ -772,18 +775,19 @@ def last_recorded_seq(directory: str | Path) -> int:
         return 0
     for path in reversed(recording_files(root)):
         highest = 0
-        for frame in _iter_file(path):
+        for frame in _iter_file(path, _READER_LOG):
             highest = max(highest, frame.seq)
         if highest:
             return highest
     return 0
 
 
-def iter_records(path_or_dir: str | Path) -> Iterator[RecordedFrame]:
+def iter_records(path_or_dir: str | Path, logger: Logger | None = None) -> Iterator[RecordedFrame]:
     """Every readable record of a recording file or directory, in recording order.
 
-    Damaged records and blocks are skipped with a warning (see module notes); reading never
-    fails on them.
+    Damaged records and blocks are skipped with a warning on ``logger`` (default: one named
+    ``HyperliquidRecording``; see module notes); reading never fails on them.
     """
+    log = logger if logger is not None else _READER_LOG
     for path in recording_files(path_or_dir):
-        yield from _iter_file(path)
+        yield from _iter_file(path, log)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import random
 import time
 import uuid
@@ -45,6 +44,7 @@ from typing import Any
 from typing import Final
 
 import msgspec
+from nautilus_trader.common.component import Logger
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -87,8 +87,6 @@ __all__ = [
     "frame_stream_key",
     "subscription_stream_key",
 ]
-
-_log = logging.getLogger(__name__)
 
 FrameHandler = Callable[[bytes, int, int, str, str], None]
 """Receives (raw frame, seq, recv_ns, conn_id, stream_key) for every frame, before decoding."""
@@ -333,7 +331,10 @@ class HyperliquidWebSocketClient:
     proxy : str | None
         Proxy URL; ``None`` connects directly (environment proxies are ignored).
     name : str
-        Prefix of connection ids and log lines.
+        Prefix of connection ids.
+    logger : Logger, optional
+        NautilusTrader logger for this transport's lines (default: one named
+        ``HyperliquidWebSocket-<name>``), so they reach the node's log with a component name.
     """
 
     def __init__(
@@ -358,6 +359,7 @@ class HyperliquidWebSocketClient:
         rng: random.Random | None = None,
         proxy: str | None = None,
         name: str = "hl-ws",
+        logger: Logger | None = None,
     ) -> None:
         if not ws_url.startswith(("ws://", "wss://")):
             raise ValueError(f"ws_url must start with ws:// or wss://, was {ws_url!r}")
@@ -394,6 +396,7 @@ class HyperliquidWebSocketClient:
         self._rng = rng or random.Random()
         self._proxy = proxy
         self._name = name
+        self._log = logger if logger is not None else Logger(f"HyperliquidWebSocket-{name}")
         self._subs: dict[bytes, Subscription] = {}
         self._ws: ClientConnection | None = None
         self._conn_id: str | None = None
@@ -467,6 +470,7 @@ class HyperliquidWebSocketClient:
         self._gave_up = False
         self._connected = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
+        self._task.add_done_callback(self._log_task_failure)
 
     async def wait_connected(self, timeout_secs: float | None = None) -> bool:
         """Wait until connected and resubscribed; False if `timeout_secs` passed first."""
@@ -612,7 +616,7 @@ class HyperliquidWebSocketClient:
         try:
             post_id = _POST_HEAD_DECODER.decode(raw).data.id
         except (msgspec.ValidationError, msgspec.DecodeError):
-            _log.warning("%s: post answer without an id ignored", self._name)
+            self._log.warning("post answer without an id ignored")
             return
         pending = self._pending.get(post_id)
         if pending is None or pending.future.done():
@@ -650,22 +654,15 @@ class HyperliquidWebSocketClient:
             if attempt > 0:
                 if self._max_attempts is not None and attempt > self._max_attempts:
                     self._gave_up = True
-                    _log.error(
-                        "%s: giving up after %d failed reconnect attempts to %s",
-                        self._name,
-                        attempt - 1,
-                        self._url,
+                    self._log.error(
+                        f"giving up after {attempt - 1} failed reconnect attempts to {self._url}"
                     )
                     return
                 delay = jittered_backoff(
                     attempt, self._backoff_initial, self._backoff_max, self._rng
                 )
-                _log.warning(
-                    "%s: reconnecting to %s, attempt %d in %.3f s",
-                    self._name,
-                    self._url,
-                    attempt,
-                    delay,
+                self._log.warning(
+                    f"reconnecting to {self._url}, attempt {attempt} in {delay:.3f} s"
                 )
                 self._notify(self._on_reconnecting, attempt)
                 await asyncio.sleep(delay)
@@ -685,7 +682,7 @@ class HyperliquidWebSocketClient:
             except Exception as exc:
                 self._failed_connects += 1
                 attempt += 1
-                _log.warning("%s: connection to %s failed: %r", self._name, self._url, exc)
+                self._log.warning(f"connection to {self._url} failed: {exc!r}")
                 continue
             started = loop.time()
             await self._serve(ws)
@@ -710,15 +707,12 @@ class HyperliquidWebSocketClient:
                 await ws.send(WS_JSON_ENCODER.encode(SubscribeMessage(sub)), text=True)
             if connected is not None:
                 connected.set()
-            _log.info(
-                "%s: connected to %s as %s, %d subscription(s) sent",
-                self._name,
-                self._url,
-                conn_id,
-                len(subs),
+            self._log.info(
+                f"connected to {self._url} as {conn_id}, {len(subs)} subscription(s) sent"
             )
             self._notify(self._on_connected, conn_id)
             ping_task = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+            ping_task.add_done_callback(self._log_task_failure)
             while True:
                 raw = await ws.recv(decode=False)
                 self._on_frame(raw if isinstance(raw, bytes) else raw.encode(), conn_id)
@@ -728,7 +722,7 @@ class HyperliquidWebSocketClient:
             reason = "client stopped"
             raise
         except Exception as exc:  # a bug here must not end the feed for good
-            _log.exception("%s: receive loop failed on %s", self._name, conn_id)
+            self._log.exception(f"receive loop failed on {conn_id}", exc)
             reason = f"receive loop error: {exc!r}"
         finally:
             if self._stopping:
@@ -742,8 +736,8 @@ class HyperliquidWebSocketClient:
             if not self._stopping:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(ws.close(), _CLOSE_TIMEOUT_SECS)
-            log = _log.info if self._stopping else _log.warning
-            log("%s: %s disconnected: %s", self._name, conn_id, reason)
+            log = self._log.info if self._stopping else self._log.warning
+            log(f"{conn_id} disconnected: {reason}")
             self._notify(self._on_disconnected, reason)
 
     def _on_frame(self, raw: bytes, conn_id: str) -> None:
@@ -755,25 +749,20 @@ class HyperliquidWebSocketClient:
         key = frame_stream_key(raw)
         try:
             self._handler(raw, seq, recv_ns, conn_id, key)
-        except Exception:
+        except Exception as exc:
             self._handler_errors += 1
             errors = self._handler_errors
             # A bug that fails every frame must not flood the log: the first few in full, then
             # one line per _HANDLER_ERROR_LOG_EVERY (the counter is in `stats`).
             if errors <= _HANDLER_ERRORS_LOGGED or errors % _HANDLER_ERROR_LOG_EVERY == 0:
-                _log.exception(
-                    "%s: frame handler failed on %s seq %d (%d handler errors so far)",
-                    self._name,
-                    key,
-                    seq,
-                    errors,
+                self._log.exception(
+                    f"frame handler failed on {key} seq {seq} ({errors} handler errors so far)",
+                    exc,
                 )
         if key == "post":
             self._resolve_post(raw)
         elif key == "error":
-            _log.warning(
-                "%s: venue error frame: %s", self._name, raw[:500].decode("utf-8", "replace")
-            )
+            self._log.warning(f"venue error frame: {raw[:500].decode('utf-8', 'replace')}")
 
     async def _ping_loop(self, ws: ClientConnection) -> None:
         dead_after = self._ping_interval + self._pong_timeout
@@ -790,13 +779,21 @@ class HyperliquidWebSocketClient:
                 return
             self._pings += 1
 
+    def _log_task_failure(self, task: asyncio.Task[None]) -> None:
+        """A background task of this client ended with an exception: say so, never silently."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._log.error(f"background task {task.get_name()!r} failed: {exc!r}")
+
     def _notify(self, callback: Callable[[Any], None] | None, arg: Any) -> None:
         if callback is None:
             return
         try:
             callback(arg)
-        except Exception:
-            _log.exception("%s: state callback %r failed", self._name, callback)
+        except Exception as exc:
+            self._log.exception(f"state callback {callback!r} failed", exc)
 
 
 def _not_sent(request: str, is_action: bool, reason: str) -> HyperliquidError:

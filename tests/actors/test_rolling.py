@@ -17,6 +17,8 @@ from actors.rolling import WINDOW_1S_NS
 from actors.rolling import WINDOW_5S_NS
 from actors.rolling import WINDOW_15M_NS
 from actors.rolling import RollingChange
+from actors.rolling import RollingLevelMax
+from actors.rolling import RollingLevelMin
 from actors.rolling import RollingMax
 from actors.rolling import RollingMean
 from actors.rolling import RollingMin
@@ -56,6 +58,19 @@ def ref_max(obs: Obs, now: int, window: int) -> float | None:
 def ref_min(obs: Obs, now: int, window: int) -> float | None:
     values = _in_window(obs, now, window)
     return min(values) if _warm(obs, now, window) and values else None
+
+
+def _levels_in_force(obs: Obs, now: int, window: int) -> list[float]:
+    """Every level the step function takes in [now - window, now]: the start level and later."""
+    return [_anchor(obs, now, window), *_in_window(obs, now, window)]
+
+
+def ref_level_max(obs: Obs, now: int, window: int) -> float | None:
+    return max(_levels_in_force(obs, now, window)) if _warm(obs, now, window) else None
+
+
+def ref_level_min(obs: Obs, now: int, window: int) -> float | None:
+    return min(_levels_in_force(obs, now, window)) if _warm(obs, now, window) else None
 
 
 def _anchor(obs: Obs, now: int, window: int) -> float:
@@ -135,6 +150,16 @@ def _cases() -> dict[str, Case]:
             RollingTimeWeightedMean,
             lambda w, t: w.value(t),  # type: ignore[attr-defined]
             ref_twm,
+        ),
+        "level_max": Case(
+            RollingLevelMax,
+            lambda w, t: w.value(t),  # type: ignore[attr-defined]
+            ref_level_max,
+        ),
+        "level_min": Case(
+            RollingLevelMin,
+            lambda w, t: w.value(t),  # type: ignore[attr-defined]
+            ref_level_min,
         ),
     }
 
@@ -239,7 +264,16 @@ def test_sum_counts_an_observation_stamped_exactly_at_now_but_not_one_stamped_af
 
 @pytest.mark.parametrize(
     "make",
-    [RollingSum, RollingMean, RollingMax, RollingMin, RollingChange, RollingTimeWeightedMean],
+    [
+        RollingSum,
+        RollingMean,
+        RollingMax,
+        RollingMin,
+        RollingChange,
+        RollingTimeWeightedMean,
+        RollingLevelMax,
+        RollingLevelMin,
+    ],
 )
 def test_warm_up_returns_none_until_window_fully_observed(make: Callable[[int], object]) -> None:
     # Arrange
@@ -337,6 +371,24 @@ def test_long_running_sum_does_not_drift_after_many_add_and_evict_cycles() -> No
     expected = math.fsum(0.1 + (i % 7) * 1e5 for i in range(199_000, 200_000))
     assert last > 0
     assert value == pytest.approx(expected, rel=1e-13)
+
+
+def test_level_extremes_keep_the_level_in_force_when_nothing_changed_inside_the_window() -> None:
+    # Arrange: the mid was 100, then 90 at t=2, and has not moved for longer than the window.
+    high = RollingLevelMax(10)
+    low = RollingLevelMin(10)
+    plain_high = RollingMax(10)
+    for ts, level in ((0, 100.0), (2, 90.0)):
+        high.update(ts, level)
+        low.update(ts, level)
+        plain_high.update(ts, level)
+
+    # Act / Assert: at t=11 the window [1, 11] saw 100 (until 2) and 90; at t=30 only 90.
+    assert high.value(11) == 100.0
+    assert low.value(11) == 90.0
+    assert high.value(30) == 90.0
+    assert low.value(30) == 90.0
+    assert plain_high.value(30) is None  # the observation extreme has nothing in the window
 
 
 def test_window_constants_match_the_issue() -> None:

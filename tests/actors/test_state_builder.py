@@ -488,3 +488,79 @@ def test_band_depth_in_place_updates_equal_a_fresh_pass_over_the_book(
         expected_ask = depth_usd_bands(book, OrderSide.SELL, bands, mid)
         assert depth.bid_usd == pytest.approx(expected_bid, rel=1e-9, abs=1e-6)
         assert depth.ask_usd == pytest.approx(expected_ask, rel=1e-9, abs=1e-6)
+
+
+def _shifted(levels: Sequence[tuple[float, float]], shift: float) -> list[tuple[float, float]]:
+    return [(px + shift, sz) for px, sz in levels]
+
+
+def test_mid_changes_range_velocity_and_acceleration_follow_the_mid_over_configured_windows() -> (
+    None
+):
+    # Arrange: windows shortened through config (1 s, 2 s, 4 s, 8 s); the whole book moves by a
+    # different step every 700 ms, so the mid is a known step function.
+    shifts = [0.0, 3.0, 3.0, -7.0, 12.0, 25.0, 5.0, -30.0, -10.0, 40.0, 41.0, 2.0, -3.0, 8.0]
+    books = [
+        _snapshot(_shifted(BIDS, s), _shifted(ASKS, s), T0 + 1 * MS + k * 700 * MS)
+        for k, s in enumerate(shifts)
+    ]
+    mids = [
+        (b.ts_init, (50000.0 + s + 50001.0 + s) / 2) for b, s in zip(books, shifts, strict=True)
+    ]
+
+    # Act
+    _, sink = _run(books, windows_secs=(1.0, 2.0, 4.0, 8.0))
+
+    # Assert: every published state against the mid in force at each window start.
+    first = mids[0][0]
+    checked = 0
+    for state in sink.states:
+        now = state.ts_init
+
+        def mid_at(t: int) -> float | None:
+            return _level_at(mids, t) if t >= first else None
+
+        def bps(a: float | None, b: float | None) -> float:
+            return math.nan if a is None or b is None else (a - b) / b * 1e4
+
+        mid_now = mid_at(now)
+        assert _same(state.mid_change_bps_1s, bps(mid_now, mid_at(now - 1 * SEC)))
+        assert _same(state.mid_change_bps_5s, bps(mid_now, mid_at(now - 2 * SEC)))
+        assert _same(state.mid_change_bps_15m, bps(mid_now, mid_at(now - 4 * SEC)))
+        assert _same(state.mid_velocity_bps_s, bps(mid_now, mid_at(now - 2 * SEC)) / 2.0)
+        accel = (
+            bps(mid_now, mid_at(now - 1 * SEC)) - bps(mid_at(now - 2 * SEC), mid_at(now - 3 * SEC))
+        ) / 2.0
+        assert _same(state.mid_accel_bps_s2, accel)
+        if now - 4 * SEC >= first:
+            in_force = [mid_at(now - 4 * SEC)] + [m for t, m in mids if now - 4 * SEC < t <= now]
+            assert state.mid_high_15m == max(m for m in in_force if m is not None)
+            assert state.mid_low_15m == min(m for m in in_force if m is not None)
+            checked += 1
+        else:
+            assert math.isnan(state.mid_high_15m) and math.isnan(state.mid_low_15m)
+    assert checked >= 4
+
+
+def test_windows_secs_must_be_positive_and_ascending() -> None:
+    with pytest.raises(ValueError, match="windows_secs"):
+        MarketStateBuilderConfig(instrument_id=IID, windows_secs=(1.0, 5.0, 3.0, 10.0))
+    with pytest.raises(ValueError, match="windows_secs"):
+        MarketStateBuilderConfig(instrument_id=IID, windows_secs=(0.0, 5.0, 6.0, 10.0))
+
+
+def test_depth_thinning_is_reported_for_the_side_that_thinned() -> None:
+    # Arrange: a steady book for 3 s (baseline 2 s), then the asks near the mid are pulled.
+    steady = [_snapshot(BIDS, ASKS, T0 + 1 * MS + k * 200 * MS) for k in range(15)]
+    thin_asks = [(px, sz * 0.1) for px, sz in ASKS]
+    thinned = _snapshot(BIDS, thin_asks, T0 + 3100 * MS)
+
+    # Act
+    _, sink = _run(
+        [*steady, thinned],
+        thresholds=StructuralEventThresholds(thinning_baseline_window_secs=2.0),
+    )
+
+    # Assert
+    thinning = [(e.kind, e.side) for e in sink.events if e.kind == "DEPTH_THINNING"]
+    assert thinning == [("DEPTH_THINNING", "ASK")]

@@ -19,6 +19,7 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 from nautilus_trader.portfolio.portfolio import Portfolio
 
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
+from actors.structural_events import BookSide
 from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventDetector
 from actors.structural_events import StructuralEventKind
@@ -196,27 +197,75 @@ def test_funding_acceleration_does_not_fire_for_slow_drift() -> None:
     assert events == []
 
 
-def test_depth_thinning_fires_at_or_below_ratio() -> None:
-    events = _feed(_detector(), [(0, StructuralMetrics(depth_thinning_ratio=0.5))])
+@pytest.mark.parametrize(
+    ("field", "side"), [("bid_thinning_ratio", "BID"), ("ask_thinning_ratio", "ASK")]
+)
+def test_depth_thinning_fires_at_or_below_ratio_and_names_its_side(field: str, side: str) -> None:
+    events = _feed(_detector(), [(0, StructuralMetrics(**{field: 0.5}))])
     assert _kinds(events) == ["DEPTH_THINNING"]
+    assert events[0].side == side
     assert events[0].window_secs == 900.0
 
 
-def test_depth_thinning_does_not_fire_above_ratio() -> None:
-    events = _feed(_detector(), [(0, StructuralMetrics(depth_thinning_ratio=0.51))])
+@pytest.mark.parametrize("field", ["bid_thinning_ratio", "ask_thinning_ratio"])
+def test_depth_thinning_does_not_fire_above_ratio(field: str) -> None:
+    events = _feed(_detector(), [(0, StructuralMetrics(**{field: 0.51}))])
     assert events == []
 
 
-def test_book_refill_fires_when_a_refill_completes() -> None:
-    events = _feed(_detector(), [(0, StructuralMetrics(refill_secs=2.5))])
+def test_depth_thinning_fires_per_side_each_with_its_own_hysteresis() -> None:
+    # Arrange: the bid thins first (and stays thin), then the ask thins too.
+    detector = _detector()
+    readings: list[tuple[float, StructuralMetrics]] = [
+        (0.0, StructuralMetrics(bid_thinning_ratio=0.4, ask_thinning_ratio=0.9)),
+        (10, StructuralMetrics(bid_thinning_ratio=0.4, ask_thinning_ratio=0.3)),
+        (20, StructuralMetrics(bid_thinning_ratio=0.3, ask_thinning_ratio=0.3)),
+    ]
+
+    # Act
+    events = _feed(detector, readings)
+
+    # Assert: one event per side; the thin bid does not hide the ask thinning later.
+    assert [(e.kind, e.side, (e.ts_event - T0) // SEC) for e in events] == [
+        ("DEPTH_THINNING", "BID", 0),
+        ("DEPTH_THINNING", "ASK", 10),
+    ]
+    assert not detector.is_armed(StructuralEventKind.DEPTH_THINNING, BookSide.BID)
+    assert not detector.is_armed(StructuralEventKind.DEPTH_THINNING, BookSide.ASK)
+
+
+@pytest.mark.parametrize(
+    ("field", "side"), [("bid_refill_secs", "BID"), ("ask_refill_secs", "ASK")]
+)
+def test_book_refill_fires_when_a_refill_completes_and_names_its_side(
+    field: str, side: str
+) -> None:
+    events = _feed(_detector(), [(0, StructuralMetrics(**{field: 2.5}))])
     assert _kinds(events) == ["BOOK_REFILL"]
+    assert events[0].side == side
     assert events[0].value == 2.5
     assert events[0].threshold == 0.8
 
 
+def test_book_refill_on_both_sides_at_once_gives_two_events_bid_first() -> None:
+    events = _feed(
+        _detector(),
+        [(0, StructuralMetrics(bid_refill_secs=1.5, ask_refill_secs=2.5))],
+    )
+    assert [(e.kind, e.side, e.value) for e in events] == [
+        ("BOOK_REFILL", "BID", 1.5),
+        ("BOOK_REFILL", "ASK", 2.5),
+    ]
+
+
 def test_book_refill_does_not_fire_without_completed_refill() -> None:
-    events = _feed(_detector(), [(0, StructuralMetrics(bid_depth_usd=1e9, refill_secs=None))])
+    events = _feed(_detector(), [(0, StructuralMetrics(bid_depth_usd=1e9, bid_refill_secs=None))])
     assert events == []
+
+
+def test_events_that_concern_no_book_side_carry_an_empty_side() -> None:
+    events = _feed(_detector(), [(0, StructuralMetrics(bid_depth_usd=1.0, absorbed_usd=3e5))])
+    assert [(e.kind, e.side) for e in events] == [("BID_DEPTH_LOW", ""), ("ABSORPTION", "")]
 
 
 # --- hysteresis -------------------------------------------------------------------------------
@@ -259,7 +308,7 @@ def test_oi_drop_oscillating_around_threshold_does_not_flap() -> None:
 def test_book_refill_events_are_rate_limited_by_rearm_time() -> None:
     events = _feed(
         _detector(),
-        [(t, StructuralMetrics(refill_secs=1.0)) for t in (0.0, 2.0, 4.0, 5.0, 6.0)],
+        [(t, StructuralMetrics(bid_refill_secs=1.0)) for t in (0.0, 2.0, 4.0, 5.0, 6.0)],
     )
     assert [(e.ts_event - T0) / SEC for e in events] == [0.0, 5.0]
 
@@ -330,6 +379,7 @@ def test_structural_event_round_trips_through_dict_bytes_and_arrow() -> None:
         "value": -6.25,
         "threshold": 5.0,
         "window_secs": 10.0,
+        "side": "",
         "type": "StructuralEvent",
         "ts_event": T0 + 1,
         "ts_init": T0 + 2,
@@ -375,7 +425,7 @@ def test_structural_event_is_delivered_over_message_bus_with_the_same_data_type(
     # Act
     events = _feed(
         _detector(),
-        [(0, StructuralMetrics(ask_depth_usd=1.0)), (1, StructuralMetrics(refill_secs=3.0))],
+        [(0, StructuralMetrics(ask_depth_usd=1.0)), (1, StructuralMetrics(ask_refill_secs=3.0))],
     )
     for event in events:
         publisher.send(event)
@@ -389,7 +439,7 @@ def test_structural_events_round_trip_through_a_parquet_data_catalog(tmp_path: P
     # Arrange
     events = _feed(
         _detector(),
-        [(0, StructuralMetrics(bid_depth_usd=1.0)), (1, StructuralMetrics(refill_secs=3.0))],
+        [(0, StructuralMetrics(bid_depth_usd=1.0)), (1, StructuralMetrics(ask_refill_secs=3.0))],
     )
     catalog = ParquetDataCatalog(str(tmp_path))
 

@@ -220,6 +220,10 @@ _EXPECTED_WARNINGS = [
     r"DataClient-HYPERLIQUID: health gate: trading state -> REDUCING: unhealthy feed",
     r"DataClient-HYPERLIQUID: WebSocket disconnected: connection lost",
     r"DataClient-HYPERLIQUID: WebSocket reconnecting \(attempt \d+\)",
+    # The transport's own lines, through NautilusTrader's logger under its component name.
+    r"DataClient-HYPERLIQUID-WebSocket: \S+ disconnected: connection lost",
+    r"DataClient-HYPERLIQUID-WebSocket: reconnecting to \S+, attempt \d+ in [\d.]+ s",
+    r"DataClient-HYPERLIQUID-WebSocket: connection to \S+ failed: ",
 ]
 
 

@@ -238,11 +238,14 @@ def _wait_for_text(
 
 def test_recording_again_after_a_crash_continues_the_sequence_numbers(tmp_path: Path) -> None:
     out = tmp_path / "recording"
-    config = tmp_path / "sim_status_every_second.toml"
-    text = SIM_TOML.read_text()
-    assert "status_log_interval_secs = 30.0" in text
+    config = tmp_path / "sim_recorder_status_every_second.toml"
     config.write_text(
-        text.replace("status_log_interval_secs = 30.0", "status_log_interval_secs = 1.0")
+        SIM_TOML.read_text()
+        + f"""
+[node.data_clients.HYPERLIQUID.config.recorder]
+directory = "{out}"
+status_log_interval_secs = 1.0
+"""
     )
     log = tmp_path / "first.log"
     with SimThread(SimConfig(seed=13)) as sim:

@@ -23,12 +23,14 @@ def test_market_line_shows_top_of_book_spread_and_counts() -> None:
         index=80011.0,
         funding=0.0000125,
         open_interest=37.5,
+        gaps=2,
+        decode_errors=1,
     )
 
     assert line == (
         "BTC-USD-PERP.HYPERLIQUID bid=80000 ask=80032 spread_bps=4.00 book=20x19 book_msgs=5 "
         "quotes=7 trades=3 volume=0.25 last=80016 mark=80010.5 index=80011 funding=1.25e-05 "
-        "oi=37.5"
+        "oi=37.5 gaps=2 decode_errors=1"
     )
 
 
@@ -53,4 +55,4 @@ def test_market_line_marks_values_not_received_yet_with_a_dash() -> None:
     )
 
     assert "bid=- ask=- spread_bps=- book=0x0" in line
-    assert line.endswith("last=- mark=- index=- funding=- oi=-")
+    assert line.endswith("last=- mark=- index=- funding=- oi=- gaps=0 decode_errors=0")

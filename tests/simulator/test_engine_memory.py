@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from simulator import accounts as accounts_module
-from simulator import engine as engine_module
+from simulator import lifecycle as lifecycle_module
 from simulator.engine import SimEngine
 from simulator.specs import DEFAULT_COINS
 
@@ -19,8 +19,8 @@ T0 = 1_760_000_000_000
 
 @pytest.fixture
 def small_caps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "ORDERS_KEPT", 20)
-    monkeypatch.setattr(engine_module, "_ORDERS_PRUNE_SLACK", 5)
+    monkeypatch.setattr(lifecycle_module, "ORDERS_KEPT", 20)
+    monkeypatch.setattr(lifecycle_module, "_ORDERS_PRUNE_SLACK", 5)
     monkeypatch.setattr(accounts_module, "FILLS_KEPT", 15)
 
 

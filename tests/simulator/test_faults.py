@@ -100,14 +100,21 @@ def test_stall_silences_one_stream_while_the_socket_and_other_streams_stay_alive
 
 
 def test_stall_with_secs_expires_by_itself(sim: SimThread) -> None:
+    stall_secs = 3.0
     with connect(sim.ws_url) as ws:
         _subscribe(ws, {"type": "l2Book", "coin": "BTC"})
-        _admin(sim, "/admin/fault/stall", {"channel": "l2Book", "secs": 0.3})
+        started = time.monotonic()
+        _admin(sim, "/admin/fault/stall", {"channel": "l2Book", "secs": stall_secs})
         sim.step(12)
         assert "l2Book" not in _channels(_frames(ws))
-        time.sleep(0.4)
-        sim.step(12)
-        assert "l2Book" in _channels(_frames(ws))
+        # Poll (step, read) until the book stream is back, against a generous deadline.
+        deadline = started + stall_secs + 30.0
+        back = False
+        while not back and time.monotonic() < deadline:
+            sim.step(2)
+            back = "l2Book" in _channels(_frames(ws))
+        assert back, "the stall never expired"
+        assert time.monotonic() - started >= stall_secs, "the stall ended early"
 
 
 def test_delay_slows_http_responses(sim: SimThread) -> None:
@@ -115,12 +122,13 @@ def test_delay_slows_http_responses(sim: SimThread) -> None:
     t0 = time.monotonic()
     info.all_mids()
     fast = time.monotonic() - t0
-    _admin(sim, "/admin/fault/delay", {"ms": 400, "target": "http"})
+    # A delay far above a loopback request's cost, so "fast" never races the window.
+    _admin(sim, "/admin/fault/delay", {"ms": 2000, "target": "http"})
     t0 = time.monotonic()
     mids = info.all_mids()
     slow = time.monotonic() - t0
     assert "BTC" in mids
-    assert slow >= 0.4 > fast
+    assert slow >= 2.0 > fast
 
 
 def test_delay_slows_websocket_frames(sim: SimThread) -> None:

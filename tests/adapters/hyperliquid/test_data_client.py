@@ -34,6 +34,7 @@ from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data import HyperliquidFrameHandler
+from adapters.hyperliquid.data_types import FeedCounters
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.data_types import OpenInterestUpdate
@@ -42,6 +43,7 @@ from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.websocket import subscription_stream_key
 from jarvis.testkit import VENUE_CAPTURES
+from jarvis.testkit import CapturingLogger
 
 FIXTURES = VENUE_CAPTURES
 MS = 1_000_000
@@ -270,9 +272,7 @@ def test_newer_candle_closes_the_previous_one() -> None:
     assert str(bar.close) == "85812.0"
 
 
-def test_config_rejects_negative_status_interval_and_grace() -> None:
-    with pytest.raises(ValueError, match="status_log_interval_secs"):
-        HyperliquidDataClientConfig(status_log_interval_secs=-1)
+def test_config_rejects_a_negative_bar_close_grace() -> None:
     with pytest.raises(ValueError, match="bar_close_grace_ms"):
         HyperliquidDataClientConfig(bar_close_grace_ms=-1)
 
@@ -469,3 +469,50 @@ def test_deltas_turned_back_on_start_from_a_full_snapshot_not_a_stale_diff() -> 
 
     (deltas,) = [d for d in emitted if isinstance(d, OrderBookDeltas)]
     assert [d.action for d in deltas.deltas] == [BookAction.CLEAR] + [BookAction.ADD] * 4
+
+
+def _undecodable(channel: str) -> bytes:
+    """A frame of a known channel whose data does not match its schema."""
+    return _frame(channel, {"coin": "BTC", "time": "not a number", "levels": 7})
+
+
+def test_first_undecodable_frame_of_each_stream_is_logged_with_its_channel_and_all_counted() -> (
+    None
+):
+    h = Harness()
+    log = CapturingLogger()
+    h.handler = HyperliquidFrameHandler(h.data.append, h.health.append, h.monitor, logger=log)
+    h.handler.add_instrument(h.btc)
+
+    h.feed(_undecodable("l2Book"), "l2Book:BTC", 1 * MS)
+    h.feed(_undecodable("l2Book"), "l2Book:BTC", 2 * MS)
+    h.feed(_undecodable("bbo"), "bbo:BTC", 3 * MS)
+
+    assert h.handler.decode_errors_by_stream == {"l2Book:BTC": 2, "bbo:BTC": 1}
+    assert len(log.lines) == 2
+    book_line, bbo_line = log.lines
+    assert book_line.startswith("ERROR Undecodable l2Book frame on stream l2Book:BTC")
+    assert bbo_line.startswith("ERROR Undecodable bbo frame on stream bbo:BTC")
+
+
+async def test_gaps_and_decode_errors_are_published_as_feed_counters_when_they_grow() -> None:
+    node = _BookNode(Harness())
+    published: list[FeedCounters] = []
+    node.client._msgbus.deregister("DataEngine.process", node._process)
+    node.client._msgbus.register(
+        "DataEngine.process",
+        lambda d: published.append(d.data) if isinstance(d, CustomData) else node._process(d),
+    )
+    await node.client._enable(node.btc.id, "deltas")
+    node.feed(_book_at(2_000, "1.5"))
+    node.feed(_book_at(1_000, "1.5"))  # older venue time: a GAP
+    node.feed(_undecodable("l2Book"))
+    node.feed(_undecodable("l2Book"))
+
+    node.client._check_health(node.seq * MS)
+    node.client._check_health(node.seq * MS)  # nothing grew: nothing more published
+
+    counters = [c for c in published if isinstance(c, FeedCounters)]
+    assert [(c.instrument, c.gaps, c.decode_errors) for c in counters] == [
+        ("BTC-USD-PERP.HYPERLIQUID", 1, 2)
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -26,17 +25,18 @@ from adapters.hyperliquid.http import HyperliquidRateLimitError
 from adapters.hyperliquid.http import HyperliquidTransportError
 from adapters.hyperliquid.http import parse_error_body
 from adapters.hyperliquid.rate_limit import WeightedRateLimiter
-from adapters.hyperliquid.schemas import EXCHANGE_REQUEST_DECODER
-from adapters.hyperliquid.schemas import CandleSnapshotParams
-from adapters.hyperliquid.schemas import CandleSnapshotRequest
-from adapters.hyperliquid.schemas import ExchangeErr
-from adapters.hyperliquid.schemas import ExchangeOk
-from adapters.hyperliquid.schemas import L2Book
-from adapters.hyperliquid.schemas import L2BookRequest
-from adapters.hyperliquid.schemas import Meta
-from adapters.hyperliquid.schemas import OrderResponse
-from adapters.hyperliquid.schemas import OrderStatusEntry
+from adapters.hyperliquid.schemas.common import L2Book
+from adapters.hyperliquid.schemas.exchange import EXCHANGE_REQUEST_DECODER
+from adapters.hyperliquid.schemas.exchange import ExchangeErr
+from adapters.hyperliquid.schemas.exchange import ExchangeOk
+from adapters.hyperliquid.schemas.exchange import OrderResponse
+from adapters.hyperliquid.schemas.exchange import OrderStatusEntry
+from adapters.hyperliquid.schemas.info import CandleSnapshotParams
+from adapters.hyperliquid.schemas.info import CandleSnapshotRequest
+from adapters.hyperliquid.schemas.info import L2BookRequest
+from adapters.hyperliquid.schemas.info import Meta
 from adapters.hyperliquid.signing import HyperliquidSigner
+from jarvis.testkit import CapturingLogger
 from simulator.app import SimConfig
 from simulator.app import SimServer
 from simulator.faults import FaultKind
@@ -196,11 +196,11 @@ async def test_info_retries_are_bounded_and_the_last_error_names_request_and_sta
 
 
 async def test_a_429_on_info_backs_off_through_the_shared_limiter_and_is_counted(
-    sim: SimServer, caplog: pytest.LogCaptureFixture
+    sim: SimServer,
 ) -> None:
-    caplog.set_level(logging.WARNING)
+    log = CapturingLogger()
     _http_error_fault(sim, 429, 1, "info")
-    limiter = WeightedRateLimiter(backoff_initial_secs=0.05, backoff_max_secs=0.05)
+    limiter = WeightedRateLimiter(backoff_initial_secs=0.05, backoff_max_secs=0.05, logger=log)
     client = HyperliquidHttpClient(sim.base_url, limiter, retry_initial_backoff_secs=0.01)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -211,7 +211,7 @@ async def test_a_429_on_info_backs_off_through_the_shared_limiter_and_is_counted
     assert loop.time() - started >= 0.05  # the limiter's pause was really waited
     assert limiter.metrics.rate_limited == 1
     assert limiter.metrics.waits == 1
-    assert "HTTP 429" in caplog.text
+    assert any(line.startswith("WARNING ") and "HTTP 429" in line for line in log.lines)
 
 
 async def test_a_4xx_on_info_is_not_retried_and_carries_the_venue_text(sim: SimServer) -> None:
@@ -273,13 +273,13 @@ async def test_a_whole_action_refusal_is_returned_as_exchange_err() -> None:
 
 
 async def test_exchange_is_never_retried_on_5xx_and_reports_an_unknown_outcome(
-    sim: SimServer, caplog: pytest.LogCaptureFixture
+    sim: SimServer,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    log = CapturingLogger()
     _http_error_fault(sim, 503, 5, "exchange")
     signer = HyperliquidSigner(KEY, is_mainnet=False)
     body = _signed_order(50_000.0, sim.venue.clock.now_ms(), signer)
-    client, _, sleeps, _ = _client(sim.base_url)
+    client, _, sleeps, _ = _client(sim.base_url, logger=log)
     async with client:
         with pytest.raises(ExchangeTransportError) as caught:
             await client.exchange(body)
@@ -290,7 +290,7 @@ async def test_exchange_is_never_retried_on_5xx_and_reports_an_unknown_outcome(
     assert caught.value.request == "exchange:order"
     assert "outcome unknown" in str(caught.value)
     signature_r = body["signature"]["r"]
-    assert signature_r not in caplog.text
+    assert signature_r not in log.text
     assert signature_r not in str(caught.value)
 
 

@@ -8,7 +8,6 @@ minute = 20 per second), never by the limiter.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 
 import pytest
@@ -22,12 +21,13 @@ from adapters.hyperliquid.rate_limit import info_extra_weight
 from adapters.hyperliquid.rate_limit import info_weight
 from adapters.hyperliquid.rate_limit import jittered_backoff
 from adapters.hyperliquid.rate_limit import shared_rate_limiter
-from adapters.hyperliquid.schemas import CancelAction
-from adapters.hyperliquid.schemas import CancelWire
-from adapters.hyperliquid.schemas import LimitOrderType
-from adapters.hyperliquid.schemas import OrderAction
-from adapters.hyperliquid.schemas import OrderTypeWire
-from adapters.hyperliquid.schemas import OrderWire
+from adapters.hyperliquid.schemas.exchange import CancelAction
+from adapters.hyperliquid.schemas.exchange import CancelWire
+from adapters.hyperliquid.schemas.exchange import LimitOrderType
+from adapters.hyperliquid.schemas.exchange import OrderAction
+from adapters.hyperliquid.schemas.exchange import OrderTypeWire
+from adapters.hyperliquid.schemas.exchange import OrderWire
+from jarvis.testkit import CapturingLogger
 
 
 class FakeTime:
@@ -227,12 +227,16 @@ async def test_a_real_clock_wait_sleeps_instead_of_polling() -> None:
 # --- 429 ----------------------------------------------------------------------------------------
 
 
-async def test_a_429_pauses_every_request_and_is_counted_and_logged(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_a_429_pauses_every_request_and_is_counted_and_logged() -> None:
     fake = FakeTime()
-    limiter = _limiter(fake, backoff_initial_secs=1.0, backoff_max_secs=8.0)
-    caplog.set_level(logging.WARNING, logger="adapters.hyperliquid.rate_limit")
+    log = CapturingLogger()
+    limiter = WeightedRateLimiter(
+        clock=fake.clock,
+        sleep=fake.sleep,  # type: ignore[arg-type]
+        backoff_initial_secs=1.0,
+        backoff_max_secs=8.0,
+        logger=log,
+    )
 
     pause = limiter.on_rate_limited("info:l2Book")
 
@@ -241,9 +245,11 @@ async def test_a_429_pauses_every_request_and_is_counted_and_logged(
     assert await limiter.acquire(2) == pytest.approx(1.0)
     assert limiter.metrics.rate_limited == 1
     assert limiter.metrics.backoff_secs == pytest.approx(1.0)
-    assert "HTTP 429" in caplog.text
-    assert "info:l2Book" in caplog.text
-    assert "paused 1.00 s" in caplog.text
+    (line,) = log.lines
+    assert line.startswith("WARNING ")
+    assert "HTTP 429" in line
+    assert "info:l2Book" in line
+    assert "paused 1.00 s" in line
 
 
 async def test_consecutive_429s_double_the_pause_up_to_the_cap_and_success_resets_it() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import logging
 import struct
 import threading
 import time
@@ -23,6 +22,7 @@ from adapters.hyperliquid.recorder import encode_record
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.recorder import recording_files
+from jarvis.testkit import CapturingLogger
 
 L2_FRAME = (
     b'{"channel":"l2Book","data":{"coin":"BTC","time":1791278882097,"levels":[[{"px":"85821.0",'
@@ -119,33 +119,33 @@ def test_closed_files_are_compressed(tmp_path: Path, compression: str, suffix: s
 
 
 def test_torn_last_block_is_skipped_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
 ) -> None:
+    log = CapturingLogger()
     record_all(FrameRecorder(tmp_path, compression="none", block_max_frames=1), 5)
     (path,) = recording_files(tmp_path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 40])  # crash in the middle of the last block
 
-    with caplog.at_level(logging.WARNING):
-        records = list(iter_records(tmp_path))
+    records = list(iter_records(tmp_path, log))
 
     assert [r.seq for r in records] == [0, 1, 2, 3]
-    assert "torn last block" in caplog.text
+    assert "torn last block" in log.text
 
 
 def test_a_torn_block_is_skipped_as_a_whole_and_earlier_blocks_survive(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
 ) -> None:
+    log = CapturingLogger()
     frames = [(seq, 10 + seq, 1, "ws-1", "l2Book:BTC", L2_FRAME) for seq in range(6)]
     path = tmp_path / "frames-00000000000000000010-000000.jrec"
     second = encode_block(frames[3:])
     path.write_bytes(encode_block(frames[:3]) + second[: len(second) - 1])
 
-    with caplog.at_level(logging.WARNING):
-        seqs = [r.seq for r in iter_records(tmp_path)]
+    seqs = [r.seq for r in iter_records(tmp_path, log)]
 
     assert seqs == [0, 1, 2]
-    assert "torn last block" in caplog.text
+    assert "torn last block" in log.text
 
 
 def test_files_of_the_first_one_record_per_chunk_format_are_still_read(tmp_path: Path) -> None:
@@ -215,8 +215,9 @@ def test_many_frames_are_written_in_few_blocks_and_all_read_back(tmp_path: Path)
 
 
 def test_torn_header_and_bad_checksum_are_skipped_and_later_files_still_read(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
 ) -> None:
+    log = CapturingLogger()
     recorder = FrameRecorder(tmp_path, rotate_max_bytes=600, compression="none", block_max_frames=1)
     record_all(recorder, 9)
     first, *_ = recording_files(tmp_path)
@@ -224,12 +225,11 @@ def test_torn_header_and_bad_checksum_are_skipped_and_later_files_still_read(
     data[40] ^= 0xFF  # corrupt the body of the first block
     first.write_bytes(bytes(data) + b"JRC")  # and a torn header after the last one
 
-    with caplog.at_level(logging.WARNING):
-        seqs = [r.seq for r in iter_records(tmp_path)]
+    seqs = [r.seq for r in iter_records(tmp_path, log)]
 
     assert seqs == list(range(1, 9))
-    assert "bad checksum" in caplog.text
-    assert "torn record header" in caplog.text
+    assert "bad checksum" in log.text
+    assert "torn record header" in log.text
 
 
 def test_compressed_copy_wins_over_a_leftover_raw_file(tmp_path: Path) -> None:

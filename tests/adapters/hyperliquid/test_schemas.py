@@ -8,10 +8,12 @@ keep signatures valid (tag first, optional keys absent rather than null/false) a
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -23,84 +25,84 @@ from hypothesis import strategies as st
 from msgspec import UNSET
 
 from adapters.hyperliquid import schemas
-from adapters.hyperliquid.schemas import ACTION_DECODER
-from adapters.hyperliquid.schemas import EXCHANGE_JSON_ENCODER
-from adapters.hyperliquid.schemas import EXCHANGE_REQUEST_DECODER
-from adapters.hyperliquid.schemas import EXCHANGE_RESPONSE_DECODER
-from adapters.hyperliquid.schemas import INFO_JSON_ENCODER
-from adapters.hyperliquid.schemas import INFO_REQUEST_DECODER
-from adapters.hyperliquid.schemas import INFO_RESPONSE_TYPES
-from adapters.hyperliquid.schemas import USER_SIGNED_ACTION_TYPES
-from adapters.hyperliquid.schemas import WS_CLIENT_MESSAGE_DECODER
-from adapters.hyperliquid.schemas import WS_FRAME_DECODER
-from adapters.hyperliquid.schemas import WS_JSON_ENCODER
-from adapters.hyperliquid.schemas import Action
-from adapters.hyperliquid.schemas import ApproveAgentAction
-from adapters.hyperliquid.schemas import ApproveBuilderFeeAction
-from adapters.hyperliquid.schemas import BatchModifyAction
-from adapters.hyperliquid.schemas import Bbo
-from adapters.hyperliquid.schemas import BboFrame
-from adapters.hyperliquid.schemas import BuilderInfo
-from adapters.hyperliquid.schemas import CancelAction
-from adapters.hyperliquid.schemas import CancelResponse
-from adapters.hyperliquid.schemas import CancelWire
-from adapters.hyperliquid.schemas import CandleFrame
-from adapters.hyperliquid.schemas import ClearinghouseStateFrame
-from adapters.hyperliquid.schemas import DefaultResponse
-from adapters.hyperliquid.schemas import ErrorFrame
-from adapters.hyperliquid.schemas import ErrorStatus
-from adapters.hyperliquid.schemas import ExchangeErr
-from adapters.hyperliquid.schemas import ExchangeOk
-from adapters.hyperliquid.schemas import ExchangeRequest
-from adapters.hyperliquid.schemas import ExchangeResponse
-from adapters.hyperliquid.schemas import FastAssetCtxsFrame
-from adapters.hyperliquid.schemas import Fill
-from adapters.hyperliquid.schemas import FrontendOrderStatus
-from adapters.hyperliquid.schemas import InfoRequest
-from adapters.hyperliquid.schemas import L2Book
-from adapters.hyperliquid.schemas import L2BookFrame
-from adapters.hyperliquid.schemas import L2BookRequest
-from adapters.hyperliquid.schemas import L2BookSubscription
-from adapters.hyperliquid.schemas import LimitOrderType
-from adapters.hyperliquid.schemas import ModifyAction
-from adapters.hyperliquid.schemas import ModifyWire
-from adapters.hyperliquid.schemas import OrderAction
-from adapters.hyperliquid.schemas import OrderResponse
-from adapters.hyperliquid.schemas import OrderStatusEntry
-from adapters.hyperliquid.schemas import OrderStatusFound
-from adapters.hyperliquid.schemas import OrderStatusUnknownOid
-from adapters.hyperliquid.schemas import OrderTypeWire
-from adapters.hyperliquid.schemas import OrderUpdatesFrame
-from adapters.hyperliquid.schemas import OrderWire
-from adapters.hyperliquid.schemas import PingMessage
-from adapters.hyperliquid.schemas import PongFrame
-from adapters.hyperliquid.schemas import PostActionResponse
-from adapters.hyperliquid.schemas import PostFrame
-from adapters.hyperliquid.schemas import PostInfoRequest
-from adapters.hyperliquid.schemas import PostMessage
-from adapters.hyperliquid.schemas import ScheduleCancelAction
-from adapters.hyperliquid.schemas import SubscribeMessage
-from adapters.hyperliquid.schemas import SubscriptionResponseFrame
-from adapters.hyperliquid.schemas import Trade
-from adapters.hyperliquid.schemas import TradesFrame
-from adapters.hyperliquid.schemas import TriggerOrderType
-from adapters.hyperliquid.schemas import UnsubscribeMessage
-from adapters.hyperliquid.schemas import UpdateIsolatedMarginAction
-from adapters.hyperliquid.schemas import UsdClassTransferAction
-from adapters.hyperliquid.schemas import UsdSendAction
-from adapters.hyperliquid.schemas import UserEventsFrame
-from adapters.hyperliquid.schemas import UserFillsFrame
-from adapters.hyperliquid.schemas import UserFillsSubscription
-from adapters.hyperliquid.schemas import UserTwapHistoryFrame
-from adapters.hyperliquid.schemas import WsFrame
-from adapters.hyperliquid.schemas import action_msgpack
-from adapters.hyperliquid.schemas import action_to_wire
 from adapters.hyperliquid.schemas import common as common_schemas
-from adapters.hyperliquid.schemas import decode_fast_asset_ctxs
-from adapters.hyperliquid.schemas import decode_info_response
 from adapters.hyperliquid.schemas import exchange as exchange_schemas
 from adapters.hyperliquid.schemas import info as info_schemas
 from adapters.hyperliquid.schemas import ws as ws_schemas
+from adapters.hyperliquid.schemas.common import Bbo
+from adapters.hyperliquid.schemas.common import Fill
+from adapters.hyperliquid.schemas.common import FrontendOrderStatus
+from adapters.hyperliquid.schemas.common import L2Book
+from adapters.hyperliquid.schemas.common import Trade
+from adapters.hyperliquid.schemas.exchange import ACTION_DECODER
+from adapters.hyperliquid.schemas.exchange import EXCHANGE_JSON_ENCODER
+from adapters.hyperliquid.schemas.exchange import EXCHANGE_REQUEST_DECODER
+from adapters.hyperliquid.schemas.exchange import EXCHANGE_RESPONSE_DECODER
+from adapters.hyperliquid.schemas.exchange import USER_SIGNED_ACTION_TYPES
+from adapters.hyperliquid.schemas.exchange import Action
+from adapters.hyperliquid.schemas.exchange import ApproveAgentAction
+from adapters.hyperliquid.schemas.exchange import ApproveBuilderFeeAction
+from adapters.hyperliquid.schemas.exchange import BatchModifyAction
+from adapters.hyperliquid.schemas.exchange import BuilderInfo
+from adapters.hyperliquid.schemas.exchange import CancelAction
+from adapters.hyperliquid.schemas.exchange import CancelResponse
+from adapters.hyperliquid.schemas.exchange import CancelWire
+from adapters.hyperliquid.schemas.exchange import DefaultResponse
+from adapters.hyperliquid.schemas.exchange import ErrorStatus
+from adapters.hyperliquid.schemas.exchange import ExchangeErr
+from adapters.hyperliquid.schemas.exchange import ExchangeOk
+from adapters.hyperliquid.schemas.exchange import ExchangeRequest
+from adapters.hyperliquid.schemas.exchange import ExchangeResponse
+from adapters.hyperliquid.schemas.exchange import LimitOrderType
+from adapters.hyperliquid.schemas.exchange import ModifyAction
+from adapters.hyperliquid.schemas.exchange import ModifyWire
+from adapters.hyperliquid.schemas.exchange import OrderAction
+from adapters.hyperliquid.schemas.exchange import OrderResponse
+from adapters.hyperliquid.schemas.exchange import OrderStatusEntry
+from adapters.hyperliquid.schemas.exchange import OrderTypeWire
+from adapters.hyperliquid.schemas.exchange import OrderWire
+from adapters.hyperliquid.schemas.exchange import ScheduleCancelAction
+from adapters.hyperliquid.schemas.exchange import TriggerOrderType
+from adapters.hyperliquid.schemas.exchange import UpdateIsolatedMarginAction
+from adapters.hyperliquid.schemas.exchange import UsdClassTransferAction
+from adapters.hyperliquid.schemas.exchange import UsdSendAction
+from adapters.hyperliquid.schemas.exchange import action_msgpack
+from adapters.hyperliquid.schemas.exchange import action_to_wire
+from adapters.hyperliquid.schemas.info import INFO_JSON_ENCODER
+from adapters.hyperliquid.schemas.info import INFO_REQUEST_DECODER
+from adapters.hyperliquid.schemas.info import INFO_RESPONSE_TYPES
+from adapters.hyperliquid.schemas.info import InfoRequest
+from adapters.hyperliquid.schemas.info import L2BookRequest
+from adapters.hyperliquid.schemas.info import OrderStatusFound
+from adapters.hyperliquid.schemas.info import OrderStatusUnknownOid
+from adapters.hyperliquid.schemas.info import decode_info_response
+from adapters.hyperliquid.schemas.ws import WS_CLIENT_MESSAGE_DECODER
+from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
+from adapters.hyperliquid.schemas.ws import WS_JSON_ENCODER
+from adapters.hyperliquid.schemas.ws import BboFrame
+from adapters.hyperliquid.schemas.ws import CandleFrame
+from adapters.hyperliquid.schemas.ws import ClearinghouseStateFrame
+from adapters.hyperliquid.schemas.ws import ErrorFrame
+from adapters.hyperliquid.schemas.ws import FastAssetCtxsFrame
+from adapters.hyperliquid.schemas.ws import L2BookFrame
+from adapters.hyperliquid.schemas.ws import L2BookSubscription
+from adapters.hyperliquid.schemas.ws import OrderUpdatesFrame
+from adapters.hyperliquid.schemas.ws import PingMessage
+from adapters.hyperliquid.schemas.ws import PongFrame
+from adapters.hyperliquid.schemas.ws import PostActionResponse
+from adapters.hyperliquid.schemas.ws import PostFrame
+from adapters.hyperliquid.schemas.ws import PostInfoRequest
+from adapters.hyperliquid.schemas.ws import PostMessage
+from adapters.hyperliquid.schemas.ws import SubscribeMessage
+from adapters.hyperliquid.schemas.ws import SubscriptionResponseFrame
+from adapters.hyperliquid.schemas.ws import TradesFrame
+from adapters.hyperliquid.schemas.ws import UnsubscribeMessage
+from adapters.hyperliquid.schemas.ws import UserEventsFrame
+from adapters.hyperliquid.schemas.ws import UserFillsFrame
+from adapters.hyperliquid.schemas.ws import UserFillsSubscription
+from adapters.hyperliquid.schemas.ws import UserTwapHistoryFrame
+from adapters.hyperliquid.schemas.ws import WsFrame
+from adapters.hyperliquid.schemas.ws import decode_fast_asset_ctxs
 from jarvis.testkit import VENUE_CAPTURES
 
 FIXTURES = VENUE_CAPTURES
@@ -1000,12 +1002,24 @@ def test_hot_types_are_frozen() -> None:
     assert Trade.__struct_config__.frozen
 
 
-def test_package_reexports_every_public_name_of_its_submodules() -> None:
+def test_each_schema_name_has_one_import_path() -> None:
     submodules = (common_schemas, info_schemas, exchange_schemas, ws_schemas)
-    expected = {name: module for module in submodules for name in module.__all__}
+    names = [name for module in submodules for name in module.__all__]
 
-    assert sorted(schemas.__all__) == sorted(expected)
-    for name, module in expected.items():
-        assert getattr(schemas, name) is getattr(module, name), name
-    with pytest.raises(AttributeError):
-        _ = schemas.NoSuchSchema
+    assert len(names) == len(set(names)), "a name is public in two submodules"
+    assert not any(name in vars(schemas) for name in names), "the package re-exports a name"
+
+
+def test_no_project_module_imports_a_schema_name_from_the_package_root() -> None:
+    root = Path(__file__).resolve().parents[3]
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if ".venv" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "adapters.hyperliquid.schemas":
+                for alias in node.names:
+                    if alias.name not in {"common", "info", "exchange", "ws"}:
+                        offenders.append(f"{path.relative_to(root)}: {alias.name}")
+
+    assert offenders == []

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.hyperliquid.http import HyperliquidHttpClient
 from adapters.hyperliquid.http import HyperliquidHttpError
-from adapters.hyperliquid.schemas import Meta
+from adapters.hyperliquid.schemas.info import Meta
 from adapters.hyperliquid.startup import until_reachable
 from jarvis.testkit import fresh_rate_limiter
 from simulator.app import SimConfig

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -27,28 +26,29 @@ from aiohttp import web
 from adapters.hyperliquid.health import stream_key
 from adapters.hyperliquid.http import ExchangeTransportError
 from adapters.hyperliquid.http import HyperliquidTransportError
-from adapters.hyperliquid.schemas import ActiveAssetCtxSubscription
-from adapters.hyperliquid.schemas import AllMidsSubscription
-from adapters.hyperliquid.schemas import BboSubscription
-from adapters.hyperliquid.schemas import CandleSubscription
-from adapters.hyperliquid.schemas import ClearinghouseStateSubscription
-from adapters.hyperliquid.schemas import ExchangeOk
-from adapters.hyperliquid.schemas import L2Book
-from adapters.hyperliquid.schemas import L2BookRequest
-from adapters.hyperliquid.schemas import L2BookSubscription
-from adapters.hyperliquid.schemas import Meta
-from adapters.hyperliquid.schemas import OrderResponse
-from adapters.hyperliquid.schemas import OrderStatusEntry
-from adapters.hyperliquid.schemas import Subscription
-from adapters.hyperliquid.schemas import TradesSubscription
-from adapters.hyperliquid.schemas import UserEventsSubscription
-from adapters.hyperliquid.schemas import UserFillsSubscription
+from adapters.hyperliquid.schemas.common import L2Book
+from adapters.hyperliquid.schemas.exchange import ExchangeOk
+from adapters.hyperliquid.schemas.exchange import OrderResponse
+from adapters.hyperliquid.schemas.exchange import OrderStatusEntry
+from adapters.hyperliquid.schemas.info import L2BookRequest
+from adapters.hyperliquid.schemas.info import Meta
+from adapters.hyperliquid.schemas.ws import ActiveAssetCtxSubscription
+from adapters.hyperliquid.schemas.ws import AllMidsSubscription
+from adapters.hyperliquid.schemas.ws import BboSubscription
+from adapters.hyperliquid.schemas.ws import CandleSubscription
+from adapters.hyperliquid.schemas.ws import ClearinghouseStateSubscription
+from adapters.hyperliquid.schemas.ws import L2BookSubscription
+from adapters.hyperliquid.schemas.ws import Subscription
+from adapters.hyperliquid.schemas.ws import TradesSubscription
+from adapters.hyperliquid.schemas.ws import UserEventsSubscription
+from adapters.hyperliquid.schemas.ws import UserFillsSubscription
 from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.websocket import GREETING
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import frame_stream_key
 from adapters.hyperliquid.websocket import subscription_stream_key
 from jarvis.testkit import VENUE_CAPTURES
+from jarvis.testkit import CapturingLogger
 from simulator.app import SimConfig
 from simulator.app import SimServer
 
@@ -158,10 +158,8 @@ async def test_frames_reach_the_handler_raw_in_order_with_seq_conn_id_time_and_s
     assert recorder.events[1][1] == "client stopped"
 
 
-async def test_a_failing_handler_is_logged_and_the_feed_carries_on(
-    sim: SimServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.ERROR, logger="adapters.hyperliquid.websocket")
+async def test_a_failing_handler_is_logged_and_the_feed_carries_on(sim: SimServer) -> None:
+    log = CapturingLogger()
     seen: list[str] = []
 
     def handler(raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
@@ -169,7 +167,7 @@ async def test_a_failing_handler_is_logged_and_the_feed_carries_on(
         if key == "l2Book:SOL":
             raise RuntimeError("parser bug")
 
-    client = HyperliquidWebSocketClient(sim.ws_url, handler)
+    client = HyperliquidWebSocketClient(sim.ws_url, handler, logger=log)
     await client.start()
     try:
         await client.wait_connected(5)
@@ -183,7 +181,9 @@ async def test_a_failing_handler_is_logged_and_the_feed_carries_on(
         await client.stop()
 
     assert client.stats.handler_errors == seen.count("l2Book:SOL")
-    assert "parser bug" in caplog.text
+    errors = [line for line in log.lines if line.startswith("ERROR ")]
+    assert errors and all("frame handler failed on l2Book:SOL" in line for line in errors)
+    assert "parser bug" in log.text
 
 
 async def test_a_subscription_dict_with_a_typo_fails_loudly(sim: SimServer) -> None:

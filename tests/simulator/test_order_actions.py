@@ -1,4 +1,4 @@
-"""Cancels, modifies and the dead-man switch on the simulated venue."""
+"""Order actions: batches of orders, cancels, modifies and the dead-man switch."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from simulator.engine import SimEngine
 from simulator.events import NonUserCancel
 
 CLOID = "0x000000000000000000000000000000aa"
+
+
+def test_batch_of_orders_answers_one_status_per_order_in_order(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    wires = [
+        kit.order_wire(kit.ASSET["ETH"], True, "2400", "0.1", {"limit": {"tif": "Gtc"}}),
+        kit.order_wire(kit.ASSET["ETH"], True, "2400", "0.001", {"limit": {"tif": "Gtc"}}),
+        kit.order_wire(kit.ASSET["SOL"], True, "140", "1", {"limit": {"tif": "Gtc"}}),
+    ]
+
+    response = alice.l1({"type": "order", "orders": wires, "grouping": "na"})
+
+    result = kit.statuses(response)
+    assert "resting" in result[0]
+    assert result[1] == {"error": "Order must have minimum value of $10. asset=1"}
+    assert "resting" in result[2]
 
 
 def test_cancel_by_oid_removes_the_order(kit: Any, engine: SimEngine, alice: Any) -> None:

@@ -1,10 +1,13 @@
-"""Signatures, agents, nonces, vaults and expiry on the simulated venue."""
+"""The /exchange envelope: signers, agents, nonces, vaults, expiry, rate limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from simulator.engine import SimEngine
+from simulator.specs import DEFAULT_COINS
+
+VAULT = "0x" + "4a" * 20
 
 
 def test_unknown_signer_gets_venue_text_with_recovered_address(kit: Any, engine: SimEngine) -> None:
@@ -82,22 +85,6 @@ def test_approved_agent_trades_for_its_master(kit: Any, engine: SimEngine, alice
     # The master can cancel what its agent placed: same account.
     cancel = alice.l1({"type": "cancel", "cancels": [{"a": 1, "o": oid}]}, kit.T0 + 2)
     assert kit.statuses(cancel) == ["success"]
-
-
-def test_new_unnamed_agent_replaces_the_previous_one(
-    kit: Any, engine: SimEngine, alice: Any
-) -> None:
-    old = kit.Trader(engine, "0x" + "a7" * 32)
-    new = kit.Trader(engine, "0x" + "a8" * 32)
-    named = kit.Trader(engine, "0x" + "a9" * 32)
-    alice.approve_agent(old.address)
-    alice.approve_agent(named.address, "bot1", kit.T0 + 1)
-
-    alice.approve_agent(new.address, now_ms=kit.T0 + 2)
-
-    assert old.order("ETH", True, "2400", "0.1", now_ms=kit.T0 + 3)["status"] == "err"
-    assert new.order("ETH", True, "2400", "0.1", now_ms=kit.T0 + 3)["status"] == "ok"
-    assert named.order("ETH", True, "2400", "0.1", now_ms=kit.T0 + 3)["status"] == "ok"
 
 
 def test_agent_with_expired_validity_is_refused(kit: Any, engine: SimEngine, alice: Any) -> None:
@@ -187,24 +174,21 @@ def test_vault_address_trades_for_a_sub_account_of_the_signer(
     assert state["marginSummary"]["accountValue"] == "5000.0"
 
 
-def test_usd_class_transfer_moves_usdc_between_perp_and_spot(
+def test_a_vault_is_traded_with_vault_address_by_its_leader(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
-    response = alice.usd_class_transfer("1500.5", False)
+    engine.add_vault(alice.address, VAULT)
+    engine.credit_usdc(VAULT, 10_000.0)
 
-    assert response == {"status": "ok", "response": {"type": "default"}}
-    spot = engine.info({"type": "spotClearinghouseState", "user": alice.address}, kit.T0)
-    assert spot["balances"][0]["total"] == "1500.5"
-    perp = engine.info({"type": "clearinghouseState", "user": alice.address}, kit.T0)
-    assert perp["marginSummary"]["accountValue"] == "98499.5"
-    back = alice.usd_class_transfer("500", True, kit.T0 + 1)
-    assert back["status"] == "ok"
-    perp = engine.info({"type": "clearinghouseState", "user": alice.address}, kit.T0)
-    assert perp["marginSummary"]["accountValue"] == "98999.5"
+    bid = str(int(float(engine.all_mids()["BTC"]) * 0.95))
+
+    answer = alice.order("BTC", True, bid, "0.01", vault=VAULT)
+
+    assert "resting" in kit.statuses(answer)[0]
+    assert engine.open_orders_of(VAULT)[0]["sz"] == "0.01"
 
 
 def test_address_rate_limit_uses_venue_text(kit: Any, engine: SimEngine) -> None:
-    from simulator.specs import DEFAULT_COINS
 
     tight = SimEngine(list(DEFAULT_COINS.values()))
     trader = kit.Trader(tight, "0x" + "f1" * 32)
@@ -218,3 +202,58 @@ def test_address_rate_limit_uses_venue_text(kit: Any, engine: SimEngine) -> None
         "response": "Too many cumulative requests sent (10001 > 10000) for cumulative volume "
         "traded $0.00. Place taker orders to free up 1 request per USDC traded.",
     }
+
+
+def test_exchange_response_shapes(kit: Any, engine: SimEngine, alice: Any, bob: Any) -> None:
+    resting = alice.order("ETH", True, "2400", "0.1")
+    bob.order("ETH", False, "2500", "1")
+    filled = alice.order("ETH", True, "2500", "0.1", "Ioc")
+    error = alice.order("ETH", True, "2500", "0.001")
+    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+    cancel = alice.l1({"type": "cancel", "cancels": [{"a": 1, "o": oid}]})
+    cancel_error = alice.l1({"type": "cancel", "cancels": [{"a": 1, "o": oid}]})
+    default = alice.l1({"type": "updateLeverage", "asset": 1, "isCross": True, "leverage": 3})
+
+    kit.assert_same_shape(resting, kit.load_fixture("exchange_order_resting.json"))
+    kit.assert_same_shape(filled, kit.load_fixture("exchange_order_filled_docs.json"))
+    kit.assert_same_shape(error, kit.load_fixture("exchange_order_error.json"))
+    kit.assert_same_shape(cancel, kit.load_fixture("exchange_cancel_success.json"))
+    kit.assert_same_shape(cancel_error, kit.load_fixture("exchange_cancel_error.json"))
+    assert default == kit.load_fixture("exchange_default_ok.json")
+
+
+def test_user_signed_transfer_signed_for_mainnet_is_refused_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_usd_class_transfer_action
+
+    action = {"type": "usdClassTransfer", "amount": "1000", "toPerp": False, "nonce": kit.T0}
+    signature = sign_usd_class_transfer_action(alice.wallet, action, True)
+    assert action["hyperliquidChain"] == "Mainnet"  # the body says which chain it was signed for
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert "does not exist" in response["response"]
+    assert alice.address not in response["response"]
+    spot = engine.info({"type": "spotClearinghouseState", "user": alice.address}, kit.T0)
+    assert spot["balances"] == []
+
+
+def test_agent_approval_signed_for_mainnet_does_not_approve_on_a_testnet_venue(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    from hyperliquid.utils.signing import sign_agent
+
+    agent = "0x" + "1d" * 20
+    action = {"type": "approveAgent", "agentAddress": agent, "agentName": "x", "nonce": kit.T0}
+    signature = sign_agent(alice.wallet, action, True)
+
+    response = engine.exchange(
+        {"action": action, "nonce": kit.T0, "signature": signature, "vaultAddress": None}, kit.T0
+    )
+
+    assert response["status"] == "err"
+    assert engine.info({"type": "userRole", "user": agent}, kit.T0) == {"role": "missing"}

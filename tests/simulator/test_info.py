@@ -1,8 +1,7 @@
-"""Every /info answer and /exchange response has the venue's shape (fixtures), plus content."""
+"""Every /info answer has the venue's shape (fixtures), plus content; agents and roles."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,6 +12,11 @@ from simulator.errors import InfoRequestError
 from simulator.specs import DEFAULT_COINS
 
 HOUR = 3_600_000
+AGENT = "0x" + "1d" * 20
+OTHER_AGENT = "0x" + "2e" * 20
+SUB = "0x" + "3f" * 20
+VAULT = "0x" + "4a" * 20
+NOBODY = "0x" + "5b" * 20
 
 
 @pytest.fixture
@@ -158,62 +162,6 @@ def test_funding_rate_limit_fees_and_trades_shapes(kit: Any, busy: SimEngine, al
     assert limit["nRequestsUsed"] == 5
 
 
-def test_exchange_response_shapes(kit: Any, engine: SimEngine, alice: Any, bob: Any) -> None:
-    resting = alice.order("ETH", True, "2400", "0.1")
-    bob.order("ETH", False, "2500", "1")
-    filled = alice.order("ETH", True, "2500", "0.1", "Ioc")
-    error = alice.order("ETH", True, "2500", "0.001")
-    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
-    cancel = alice.l1({"type": "cancel", "cancels": [{"a": 1, "o": oid}]})
-    cancel_error = alice.l1({"type": "cancel", "cancels": [{"a": 1, "o": oid}]})
-    default = alice.l1({"type": "updateLeverage", "asset": 1, "isCross": True, "leverage": 3})
-
-    kit.assert_same_shape(resting, kit.load_fixture("exchange_order_resting.json"))
-    kit.assert_same_shape(filled, kit.load_fixture("exchange_order_filled_docs.json"))
-    kit.assert_same_shape(error, kit.load_fixture("exchange_order_error.json"))
-    kit.assert_same_shape(cancel, kit.load_fixture("exchange_cancel_success.json"))
-    kit.assert_same_shape(cancel_error, kit.load_fixture("exchange_cancel_error.json"))
-    assert default == kit.load_fixture("exchange_default_ok.json")
-
-
-def test_l2_book_aggregates_with_sig_figs_and_mantissa(
-    kit: Any, engine: SimEngine, bob: Any
-) -> None:
-    for px in ("79991", "79985", "79949", "79900"):
-        bob.order("BTC", True, px, "0.001")
-    for px in ("80001", "80012", "80049"):
-        bob.order("BTC", False, px, "0.001")
-
-    four = engine.l2_book("BTC", n_sig_figs=4)
-    five_by_five = engine.l2_book("BTC", n_sig_figs=5, mantissa=5)
-
-    # 4 significant figures on ~80000: buckets of 10; bids round down, asks round up.
-    assert four["levels"] == [
-        [
-            {"px": "79990.0", "sz": "0.001", "n": 1},
-            {"px": "79980.0", "sz": "0.001", "n": 1},
-            {"px": "79940.0", "sz": "0.001", "n": 1},
-            {"px": "79900.0", "sz": "0.001", "n": 1},
-        ],
-        [
-            {"px": "80010.0", "sz": "0.001", "n": 1},
-            {"px": "80020.0", "sz": "0.001", "n": 1},
-            {"px": "80050.0", "sz": "0.001", "n": 1},
-        ],
-    ]
-    assert [lvl["px"] for lvl in five_by_five["levels"][0]] == [
-        "79990.0",
-        "79985.0",
-        "79945.0",
-        "79900.0",
-    ]
-    two = engine.info({"type": "l2Book", "coin": "BTC", "nSigFigs": 2}, kit.T0)
-    assert two["levels"][0] == [{"px": "79000.0", "sz": "0.004", "n": 4}]
-    assert two["levels"][1] == [{"px": "81000.0", "sz": "0.003", "n": 3}]
-    with pytest.raises(InfoRequestError):
-        engine.info({"type": "l2Book", "coin": "BTC", "nSigFigs": 4, "mantissa": 2}, kit.T0)
-
-
 def test_user_fills_by_time_pages_2000_at_a_time(kit: Any, engine: SimEngine) -> None:
     maker = kit.Trader(engine, "0x" + "9a" * 32)
     taker = kit.Trader(engine, "0x" + "9b" * 32)
@@ -259,28 +207,69 @@ def test_bad_info_requests_raise(kit: Any, engine: SimEngine) -> None:
             engine.info(body, kit.T0)
 
 
-def _session(kit: Any) -> tuple[list[str], list[str]]:
-    engine = SimEngine(list(DEFAULT_COINS.values()))
-    engine.tick(kit.T0)
-    alice = kit.Trader(engine, "0x" + "a1" * 32)
-    bob = kit.Trader(engine, "0x" + "b2" * 32)
-    engine.credit_usdc(alice.address, 5_000.0)
-    engine.credit_usdc(bob.address, 5_000.0)
-    outputs = [
-        bob.order("ETH", False, "2500", "1"),
-        alice.order("ETH", True, "2500", "0.4", "Ioc"),
-        alice.order("ETH", True, "2450", "0.2"),
-    ]
-    engine.set_oracle_px("ETH", 2300.0, kit.T0 + 10)
-    engine.tick(kit.T0 + 2 * HOUR)
-    outputs.append(engine.info({"type": "clearinghouseState", "user": alice.address}, kit.T0))
-    events = [repr(e) for e in engine.drain_events()]
-    return [json.dumps(o) for o in outputs], events
+def test_extra_agents_lists_named_agents_with_valid_until_in_the_venue_shape(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    until = kit.T0 + 86_400_000
+    assert alice.approve_agent(AGENT, f"bot1 valid_until {until}")["status"] == "ok"
+    assert alice.approve_agent(OTHER_AGENT, "")["status"] == "ok"  # unnamed: not listed
+
+    answer = engine.info({"type": "extraAgents", "user": alice.address}, kit.T0)
+
+    kit.assert_same_shape(answer, kit.load_fixture("info_extraAgents.json"))
+    assert answer == [{"name": "bot1", "address": AGENT, "validUntil": until}]
 
 
-def test_same_actions_give_byte_identical_outputs_and_events(kit: Any) -> None:
-    first = _session(kit)
-    second = _session(kit)
+def test_extra_agents_gives_agents_without_expiry_a_far_future_valid_until(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    assert alice.approve_agent(AGENT, "forever")["status"] == "ok"
 
-    assert first == second
-    assert len(first[1]) > 5
+    (entry,) = engine.info({"type": "extraAgents", "user": alice.address}, kit.T0)
+
+    assert isinstance(entry["validUntil"], int)
+    assert entry["validUntil"] > kit.T0 + 100 * 365 * 86_400_000
+
+
+def test_extra_agents_of_an_unknown_user_is_empty(kit: Any, engine: SimEngine) -> None:
+    assert engine.info({"type": "extraAgents", "user": NOBODY}, kit.T0) == []
+
+
+def test_user_role_of_an_account_an_agent_and_an_unknown_address(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    assert alice.approve_agent(AGENT, "")["status"] == "ok"
+
+    def role(user: str) -> Any:
+        return engine.info({"type": "userRole", "user": user}, kit.T0)
+
+    assert role(alice.address) == {"role": "user"}
+    assert role(AGENT) == {"role": "agent", "data": {"user": alice.address}}
+    assert role(AGENT.upper().replace("0X", "0x")) == {
+        "role": "agent",
+        "data": {"user": alice.address},
+    }
+    assert role(NOBODY) == {"role": "missing"}
+
+
+def test_user_role_of_an_expired_agent_is_missing(kit: Any, engine: SimEngine, alice: Any) -> None:
+    until = kit.T0 + 1_000
+    assert alice.approve_agent(AGENT, f"short valid_until {until}")["status"] == "ok"
+
+    before = engine.info({"type": "userRole", "user": AGENT}, until - 1)
+    after = engine.info({"type": "userRole", "user": AGENT}, until)
+
+    assert before == {"role": "agent", "data": {"user": alice.address}}
+    assert after == {"role": "missing"}
+
+
+def test_user_role_of_a_vault_and_a_sub_account(kit: Any, engine: SimEngine, alice: Any) -> None:
+    engine.add_sub_account(alice.address, SUB)
+    engine.add_vault(alice.address, VAULT)
+
+    vault = engine.info({"type": "userRole", "user": VAULT}, kit.T0)
+    sub = engine.info({"type": "userRole", "user": SUB}, kit.T0)
+
+    kit.assert_same_shape(vault, kit.load_fixture("info_userRole.json"))
+    assert vault == {"role": "vault"}
+    assert sub == {"role": "subAccount", "data": {"master": alice.address}}
