@@ -217,11 +217,15 @@ class SoakRun:
         return self.node_log_path.read_bytes().decode("utf-8", "replace")
 
     def close(self) -> None:
-        """Stop the node, then the simulator (SIGINT, SIGKILL after a grace period)."""
+        """Stop the node, then the simulator (SIGTERM, SIGKILL after a grace period).
+
+        SIGTERM, not SIGINT: a shell starts background jobs with SIGINT ignored, and children
+        inherit that.
+        """
         for proc in (self.node, self.sim):
             if proc is None or proc.poll() is not None:
                 continue
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

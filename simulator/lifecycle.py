@@ -20,11 +20,8 @@ from simulator.orders import fmt_usd
 from simulator.state import MarketState
 from simulator.state import VenueState
 
-# Memory cap (a simulator that runs for days must not grow; see prune_order_history): finished
-# orders kept per account. The venue reports the newest 2000 in historicalOrders and answers
-# orderStatus for any oid; here an evicted oid answers unknownOid. Live orders are always kept.
-ORDERS_KEPT = 10_000
-_ORDERS_PRUNE_SLACK = 1_000
+# Pruning runs when an account holds this fraction over its cap (amortised cost).
+_PRUNE_SLACK_FRACTION = 10
 
 
 def finish(state: VenueState, order: SimOrder, status: str) -> None:
@@ -143,15 +140,18 @@ def reducible(account: SimAccount, coin: str, is_buy: bool) -> int:
 
 
 def prune_order_history(state: VenueState) -> None:
-    """Forget the oldest finished orders of an account beyond ``ORDERS_KEPT`` (bounded memory).
+    """Forget the oldest finished orders of an account beyond its ``orders_kept`` (bounded memory).
 
-    Live orders (open, triggered, or with an open TP/SL child) are never forgotten. Runs only
-    when an account is ``_ORDERS_PRUNE_SLACK`` over the cap, so its cost is amortised.
+    The cap (``accounts.ORDERS_KEPT``) is what the venue's historicalOrders reports; the venue
+    answers orderStatus for any oid, here an evicted oid answers unknownOid. Live orders (open,
+    triggered, or with an open TP/SL child) are never forgotten. Runs only when an account is a
+    tenth over its cap, so its cost is amortised.
     """
     for account in state.accounts.values():
         history = account.history
-        excess = len(history) - ORDERS_KEPT
-        if excess <= _ORDERS_PRUNE_SLACK:
+        kept = account.orders_kept
+        excess = len(history) - kept
+        if excess <= kept // _PRUNE_SLACK_FRACTION:
             continue
         for oid in list(itertools.islice(history, excess)):
             order = history[oid]

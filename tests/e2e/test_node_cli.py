@@ -169,6 +169,39 @@ def test_node_whose_venue_never_appears_exits_non_zero_with_a_clear_message() ->
     assert "Error on '_connect'" not in result.stdout
 
 
+def test_node_stopped_by_its_supervisor_before_connecting_exits_non_zero(tmp_path: Path) -> None:
+    port = _free_port()
+    out = tmp_path / "node.log"
+    with out.open("wb") as sink:
+        node = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jarvis.cli",
+                "node",
+                "--config",
+                str(SIM_TOML),
+                "--http-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_text(out, "venue unreachable (attempt 2:", 60, node)
+            node.send_signal(signal.SIGTERM)  # as systemd or a container runtime stops it
+            node.wait(timeout=60)
+        finally:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+    text = ANSI.sub("", out.read_text())
+    assert node.returncode == 3, text[-3000:]
+    assert "jarvis node: the node never connected: HYPERLIQUID (data)" in text
+    assert "TradingNode: RUNNING" not in text
+
+
 def test_trading_node_started_before_its_venue_connects_when_the_venue_appears(
     tmp_path: Path,
 ) -> None:
