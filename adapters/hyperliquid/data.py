@@ -852,10 +852,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     async def _recorder_status_loop(self, interval_secs: float) -> None:
         """Log how many frames are durable (on disk, kill -9 safe) while recording."""
-        while True:
-            await asyncio.sleep(interval_secs)
-            if self._recorder is not None:
-                self._log.info(self.recorder_status_line())
+        try:
+            while True:
+                await asyncio.sleep(interval_secs)
+                if self._recorder is not None:
+                    self._log.info(self.recorder_status_line())
+        except asyncio.CancelledError:
+            return
 
     def recorder_status_line(self) -> str:
         """The recorder's counters in one line (``durable``: see ``RecorderStats``)."""
