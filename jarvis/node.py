@@ -244,23 +244,45 @@ class JarvisTradingNode(TradingNode):
     replaced (one method of this node's kernel): the clients keep retrying their venue with
     capped backoff (``adapters.hyperliquid.startup``), the wait polls them with no deadline and
     logs a WARNING every ``timeout_connection`` seconds naming the clients not yet connected, and
-    ends only when all are connected or the node is stopped. RUNNING is logged only when the
-    trader runs; otherwise ``start_failure`` says why and the node stops (fail closed).
+    ends only when all are connected, the node is stopped, or a client's connect failed for good
+    (an error retrying cannot cure: a wrong URL, a key the account does not accept). RUNNING is
+    logged only when the trader runs; otherwise ``start_failure`` says why and the node stops
+    (fail closed).
     """
 
     def __init__(self, config: TradingNodeConfig, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(config=config, loop=loop)
         self.start_failure: str | None = None
+        self._connect_failures: dict[str, str] = {}
         self._waiting_report_secs = max(float(config.timeout_connection), 1.0)
         self.kernel._await_engines_connected = self._await_clients_connected  # type: ignore[method-assign]
 
     def unconnected_clients(self) -> list[str]:
         """``"<client id> (data|exec)"`` for every client not connected yet."""
-        names: list[str] = []
+        return [name for name, client in self._clients() if not client.is_connected]
+
+    def _clients(self) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
         for kind, engine in (("data", self.kernel.data_engine), ("exec", self.kernel.exec_engine)):
             clients: Mapping[Any, Any] = engine._clients  # type: ignore[attr-defined]
-            names.extend(f"{c.id} ({kind})" for c in clients.values() if not c.is_connected)
-        return names
+            found.extend((f"{client.id} ({kind})", client) for client in clients.values())
+        return found
+
+    def _watch_connects(self) -> None:
+        """Note a client whose ``_connect`` raised: it will not connect (NautilusTrader runs it
+        once and only logs the error), so waiting for it would hang the start."""
+        for name, client in self._clients():
+            connect = client._connect
+
+            # Named like the method, so NautilusTrader's task logs read the same.
+            async def _connect(name: str = name, connect: Any = connect) -> None:
+                try:
+                    await connect()
+                except Exception as exc:
+                    self._connect_failures[name] = f"{type(exc).__name__}: {exc}"
+                    raise
+
+            client._connect = _connect
 
     def _stopping(self) -> bool:
         kernel = self.kernel
@@ -276,7 +298,7 @@ class JarvisTradingNode(TradingNode):
             "connected or stopped)"
         )
         while True:
-            if self._stopping():
+            if self._stopping() or self._connect_failures:
                 return False
             if kernel.data_engine.check_connected() and kernel.exec_engine.check_connected():
                 return True
@@ -292,6 +314,7 @@ class JarvisTradingNode(TradingNode):
     async def run_async(self) -> None:
         """Start; log RUNNING only once the trader runs, else record why and stop."""
         kernel = self.kernel
+        self._watch_connects()
         try:
             await kernel.start_async()
             if kernel.trader.is_running:
@@ -322,7 +345,10 @@ class JarvisTradingNode(TradingNode):
     def _start_failed(self) -> None:
         kernel = self.kernel
         unconnected = self.unconnected_clients()
-        if unconnected:
+        failed = "; ".join(f"{name}: {cause}" for name, cause in self._connect_failures.items())
+        if failed:
+            reason = f"the node did not start: a client failed to connect: {failed}"
+        elif unconnected:
             reason = (
                 f"the node never connected: {', '.join(unconnected)} could not reach the venue "
                 "before the node was stopped (see the log above)"

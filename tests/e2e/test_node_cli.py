@@ -169,6 +169,24 @@ def test_node_whose_venue_never_appears_exits_non_zero_with_a_clear_message() ->
     assert "Error on '_connect'" not in result.stdout
 
 
+def test_node_whose_venue_refuses_it_for_good_stops_instead_of_waiting() -> None:
+    """A 404 (a wrong URL) cannot be cured by retrying: no --duration-secs, and still it ends."""
+    with SimThread(SimConfig(seed=17)) as sim:
+        result = _jarvis(
+            "node",
+            "--config",
+            str(SIM_TOML),
+            "--http-url",
+            f"{sim.base_url}/not-the-api",
+            timeout_secs=90,
+        )
+
+    assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "a client failed to connect: HYPERLIQUID (data): HyperliquidHttpError" in result.stderr
+    assert "HTTP 404" in result.stderr
+    assert "TradingNode: RUNNING" not in result.stdout
+
+
 def test_node_stopped_by_its_supervisor_before_connecting_exits_non_zero(tmp_path: Path) -> None:
     port = _free_port()
     out = tmp_path / "node.log"
