@@ -824,14 +824,15 @@ class HyperliquidDataClient(LiveMarketDataClient):
                 f" (sequence numbers from {self._first_seq})"
             )
         # A venue that is down at start is waited for (startup.py), never given up on.
-        await until_reachable(
-            self._provider.load_all_async,
-            what=f"Loading instruments from {self._config.http_url}",
-            log=self._log,
-            initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
-            max_backoff_secs=self._config.reconnect_max_backoff_secs,
-            stopping=lambda: self._stopping,
-        )
+        with self._http.own_retries():
+            await until_reachable(
+                self._provider.load_all_async,
+                what=f"Loading instruments from {self._config.http_url}",
+                log=self._log,
+                initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
+                max_backoff_secs=self._config.reconnect_max_backoff_secs,
+                stopping=lambda: self._stopping,
+            )
         instruments = self._provider.list_all()
         for instrument in instruments:
             self._handler.add_instrument(instrument)

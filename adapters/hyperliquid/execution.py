@@ -381,14 +381,15 @@ class HyperliquidExecutionClient(LiveExecutionClient):
     async def _connect(self) -> None:
         self._stopping = False
         # A venue that is down at start is waited for (startup.py), never given up on.
-        await until_reachable(
-            self._provider.load_all_async,
-            what=f"Loading instruments from {self._config.http_url}",
-            log=self._log,
-            initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
-            max_backoff_secs=self._config.reconnect_max_backoff_secs,
-            stopping=lambda: self._stopping,
-        )
+        with self._http.own_retries():
+            await until_reachable(
+                self._provider.load_all_async,
+                what=f"Loading instruments from {self._config.http_url}",
+                log=self._log,
+                initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
+                max_backoff_secs=self._config.reconnect_max_backoff_secs,
+                stopping=lambda: self._stopping,
+            )
         for instrument in self._provider.list_all():
             self._builder.add_instrument(instrument)
             self._instruments[instrument.raw_symbol.value] = instrument

@@ -165,6 +165,7 @@ def test_node_whose_venue_never_appears_exits_non_zero_with_a_clear_message() ->
     attempts = re.findall(r"venue unreachable \(attempt (\d+): info:meta: ", result.stdout)
     assert len(attempts) >= 3
     assert [int(a) for a in attempts] == list(range(1, len(attempts) + 1))
+    assert "info:meta failed" not in result.stdout  # no in-request retry lines on top
     assert "Traceback" not in result.stdout + result.stderr
     assert "Error on '_connect'" not in result.stdout
 

@@ -140,6 +140,31 @@ def test_5xx_answers_are_retried_and_4xx_answers_are_raised_at_once() -> None:
         assert len(log.warnings) == 2  # 4 x 503 = 2 attempts of 2 requests each
         assert all("HTTP 503" in line for line in log.warnings)
 
+        sim.call(
+            lambda: venue.apply_fault(
+                FaultKind.HTTP_ERROR, {"status": 503, "count": 3, "path": "info"}
+            )
+        )
+
+        async def one_request_per_attempt() -> Meta:
+            http = _client(sim.base_url)
+            try:
+                with http.own_retries():  # start-up retries by itself, one line per attempt
+                    meta: Meta = await until_reachable(
+                        lambda: http.info({"type": "meta"}),
+                        what="meta",
+                        log=log,
+                        initial_backoff_secs=0.1,
+                        max_backoff_secs=0.2,
+                        sleep=no_sleep,
+                    )
+                return meta
+            finally:
+                await http.close()
+
+        assert asyncio.run(one_request_per_attempt()).universe
+        assert len(log.warnings) == 2 + 3
+
         async def wrong_path() -> None:
             http = _client(sim.base_url + "/nothing-here")
             try:
@@ -157,7 +182,7 @@ def test_5xx_answers_are_retried_and_4xx_answers_are_raised_at_once() -> None:
         with pytest.raises(HyperliquidHttpError) as raised:
             asyncio.run(wrong_path())
         assert 400 <= raised.value.status < 500
-        assert len(log.warnings) == 2  # no retry logged for the 4xx
+        assert len(log.warnings) == 2 + 3  # no retry logged for the 4xx
 
 
 def test_a_stopping_client_ends_the_wait_instead_of_retrying() -> None:
