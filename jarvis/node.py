@@ -254,6 +254,7 @@ class JarvisTradingNode(TradingNode):
         super().__init__(config=config, loop=loop)
         self.start_failure: str | None = None
         self._connect_failures: dict[str, str] = {}
+        self._watched: set[str] = set()
         self._waiting_report_secs = max(float(config.timeout_connection), 1.0)
         self.kernel._await_engines_connected = self._await_clients_connected  # type: ignore[method-assign]
 
@@ -272,6 +273,9 @@ class JarvisTradingNode(TradingNode):
         """Note a client whose ``_connect`` raised: it will not connect (NautilusTrader runs it
         once and only logs the error), so waiting for it would hang the start."""
         for name, client in self._clients():
+            if name in self._watched:
+                continue
+            self._watched.add(name)
             connect = client._connect
 
             # Named like the method, so NautilusTrader's task logs read the same.
