@@ -21,8 +21,8 @@ from typing import NamedTuple
 
 from actors.rolling import NANOS_PER_SECOND
 from actors.rolling import RollingChange
-from actors.rolling import RollingLevelMax
-from actors.rolling import RollingLevelMin
+from actors.rolling import RollingMax
+from actors.rolling import RollingMin
 
 __all__ = [
     "MidMotion",
@@ -72,8 +72,10 @@ class MidMotion:
         self._short = RollingChange(short_ns)
         self._medium = RollingChange(medium_ns)
         self._long = RollingChange(long_ns)
-        self._high = RollingLevelMax(long_ns)
-        self._low = RollingLevelMin(long_ns)
+        # The range is the long window's start level (its anchor) and the extremes inside it:
+        # the RollingLevelMax/Min rule, sharing the anchor the long change keeps anyway.
+        self._high = RollingMax(long_ns)
+        self._low = RollingMin(long_ns)
         # With the medium window's start, mid(now - medium - short) gives the short-window
         # velocity as it was one medium window ago.
         self._lag_medium_short = RollingChange(medium_ns + short_ns)
@@ -96,6 +98,13 @@ class MidMotion:
         long_start = self._long.start_level(now_ns)
         older = self._lag_medium_short.start_level(now_ns)
         last = self._short.last_level
+        high = self._high.value(now_ns)
+        low = self._low.value(now_ns)
+        if long_start is None:
+            high = low = None
+        else:
+            high = long_start if high is None or long_start > high else high
+            low = long_start if low is None or long_start < low else low
         change_short = _bps(last, short_start)
         change_medium = _bps(last, medium_start)
         velocity = None if change_medium is None else change_medium / self._medium_secs
@@ -107,8 +116,8 @@ class MidMotion:
             change_bps_short=change_short,
             change_bps_medium=change_medium,
             change_bps_long=_bps(last, long_start),
-            high_long=self._high.value(now_ns),
-            low_long=self._low.value(now_ns),
+            high_long=high,
+            low_long=low,
             velocity_bps_s=velocity,
             accel_bps_s2=accel,
         )

@@ -80,6 +80,20 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p_demo.set_defaults(handler=_cmd_demo)
 
+    p_regime = subparsers.add_parser(
+        "regime",
+        help="print the regime timeline of a recording (one JSON line per change)",
+        description="Replay a recording through the state builder and the regime controller in "
+        "a BacktestEngine (nothing trades) and print every regime change as one JSON line.",
+    )
+    p_regime.add_argument("--recording", required=True, help="recording folder or file")
+    p_regime.add_argument(
+        "--config",
+        help="TOML with [builder] (MarketStateBuilderConfig, e.g. windows_secs) and [controller] "
+        "(RegimeControllerConfig, e.g. enter_confirm_secs) overrides",
+    )
+    p_regime.set_defaults(handler=_cmd_regime)
+
 
 def _add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="node config file, e.g. config/sim.toml")
@@ -166,6 +180,27 @@ def _cmd_record(args: argparse.Namespace) -> int:
     if not recorded:
         return _fail("record", f"nothing was recorded into {out}", EXIT_NO_DATA)
     print(f"jarvis record: recording in {out} ({len(files)} file(s))", flush=True)
+    return 0
+
+
+def _cmd_regime(args: argparse.Namespace) -> int:
+    from backtests.regime import load_overrides
+    from backtests.regime import regime_timeline
+    from backtests.regime import timeline_lines
+
+    if not Path(args.recording).exists():
+        return _fail("regime", f"no recording at {args.recording}", EXIT_NO_DATA)
+    try:
+        overrides = load_overrides(args.config)
+        run = regime_timeline(
+            args.recording,
+            builder=overrides["builder"],
+            controller=overrides["controller"],
+        )
+    except (ValueError, OSError) as exc:
+        return _fail("regime", str(exc))
+    for line in timeline_lines(run.changes):
+        print(line, flush=True)
     return 0
 
 

@@ -334,7 +334,19 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         Horizon of the venue's dead-man switch (``scheduleCancel`` at now + this); ``0``
         disables it. The venue requires at least 5 s.
     dead_man_refresh_secs : float
-        How often the switch is pushed forward (well below the horizon).
+        How often the switch is pushed forward (well below the horizon). After a refusal or a
+        failure it is retried sooner, with backoff (1 s doubling up to this period).
+    dead_man_switch_required : bool
+        ``True`` (default): while the switch is not armed (refused, failing, not yet set) or a
+        refresh is overdue by more than half the horizon, the node takes no new risk
+        (REDUCING). ``False``: it keeps trading and logs every minute at WARNING that its
+        orders are unprotected. Disabling the switch (``dead_man_switch_secs = 0``) needs
+        ``False`` here, so running unprotected is always an explicit choice.
+    account_max_age_secs : float
+        When the account view (``clearinghouseState``) is older than this -- REST failures,
+        timeouts, rate limiting -- the node takes no new risk (REDUCING) until a refresh
+        succeeds. Only checked while ``account_refresh_interval_secs`` is above 0, and must be
+        above it.
     ws_ping_interval_secs : float
         Heartbeat period of the user-stream socket.
     reconnect_initial_backoff_secs : float
@@ -363,6 +375,8 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     watchdog_interval_secs: float = 2.0
     dead_man_switch_secs: float = 60.0
     dead_man_refresh_secs: float = 20.0
+    dead_man_switch_required: bool = True
+    account_max_age_secs: float = 60.0
     ws_ping_interval_secs: float = 20.0
     reconnect_initial_backoff_secs: float = 0.5
     reconnect_max_backoff_secs: float = 30.0
@@ -372,6 +386,12 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         _require_url("http_url", self.http_url, ("http", "https"))
         if self.ws_url is not None:
             _require_url("ws_url", self.ws_url, ("ws", "wss"))
+        _require_positive("account_max_age_secs", self.account_max_age_secs)
+        refresh = self.account_refresh_interval_secs
+        if refresh > 0 and self.account_max_age_secs <= refresh:
+            _fail(
+                "account_max_age_secs", f"must be above account_refresh_interval_secs ({refresh})"
+            )
         if not self.private_key_env:
             _fail("private_key_env", "must name an environment variable")
         if self.account_address_env is not None:
@@ -399,6 +419,12 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         _require_positive("watchdog_interval_secs", self.watchdog_interval_secs)
         if self.dead_man_switch_secs < 0:
             _fail("dead_man_switch_secs", "must be >= 0 (0 disables)")
+        if self.dead_man_switch_secs == 0 and self.dead_man_switch_required:
+            _fail(
+                "dead_man_switch_secs",
+                "0 disables the dead-man switch; set dead_man_switch_required = false to run "
+                "with unprotected orders",
+            )
         if self.dead_man_switch_secs:
             if self.dead_man_switch_secs < 5:
                 _fail("dead_man_switch_secs", "the venue needs at least 5 s")

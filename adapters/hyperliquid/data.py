@@ -788,6 +788,11 @@ class HyperliquidDataClient(LiveMarketDataClient):
         return self._ws
 
     @property
+    def instrument_provider(self) -> HyperliquidInstrumentProvider:
+        """The instrument provider (the node's execution client shares its one load)."""
+        return self._provider
+
+    @property
     def recorder(self) -> FrameRecorder | None:
         """The raw-frame recorder, ``None`` when recording is off."""
         return self._recorder
@@ -796,12 +801,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
         """The latest health of every stream this client published."""
         return dict(self._latest_health)
 
-    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> None:
-        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes)."""
+    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> HealthGate | None:
+        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes);
+        returns the gate (``None`` when disabled by config)."""
         health = self._config.health
         if not health.gate_enabled:
             self._log.info("Health gate disabled by config")
-            return
+            return None
         gate = HealthGate(risk_engine, int(health.gate_recovery_secs * _NANOS_PER_SEC), self._log)
         for feed_health in self._latest_health.values():
             gate.on_health(feed_health)
@@ -811,6 +817,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             f"Health gate attached: needed channels {sorted(self._gate_channels)}, "
             f"recovery {health.gate_recovery_secs:g} s"
         )
+        return gate
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -826,7 +833,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         # A venue that is down at start is waited for (startup.py), never given up on.
         with self._http.own_retries():
             await until_reachable(
-                self._provider.load_all_async,
+                self._provider.load_once,
                 what=f"Loading instruments from {self._config.http_url}",
                 log=self._log,
                 initial_backoff_secs=self._config.reconnect_initial_backoff_secs,
@@ -1404,14 +1411,21 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
 
 def wire_health_gates(node: Any) -> list[HyperliquidDataClient]:
-    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node.
+    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node, and
+    the resulting gate to every execution client that holds conditions on it.
 
-    NautilusTrader gives data clients no handle on the RiskEngine, so whoever builds the node
-    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired clients.
+    NautilusTrader gives clients no handle on the RiskEngine, so whoever builds the node
+    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired data clients.
     """
     kernel = node.kernel
     clients: Iterable[Any] = kernel.data_engine._clients.values()
     wired = [c for c in clients if isinstance(c, HyperliquidDataClient)]
-    for client in wired:
-        client.attach_risk_engine(kernel.risk_engine)
+    gates = [client.attach_risk_engine(kernel.risk_engine) for client in wired]
+    # Execution clients hold their own conditions (dead-man switch, account view) on the same
+    # gate: one owner of the trading state.
+    gate = next((g for g in gates if g is not None), None)
+    for exec_client in kernel.exec_engine._clients.values():
+        attach = getattr(exec_client, "attach_health_gate", None)
+        if attach is not None:
+            attach(kernel.risk_engine, gate)
     return wired

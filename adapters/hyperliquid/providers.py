@@ -23,6 +23,7 @@ symbol is the venue's coin string (``"BTC"``, ``"xyz:XYZ100"``, ``"PURR/USDC"``,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -278,6 +279,16 @@ class HyperliquidInstrumentProvider(InstrumentProvider):
         self._hip3_dexes = frozenset(hip3_dexes)
         self._coins = None if coins is None else frozenset(coins)
         self._fee_user = fee_user
+        self._load_once_lock = asyncio.Lock()
+        self.loads = 0  # completed load_once loads (one per node when clients share the provider)
+
+    async def load_once(self) -> None:
+        """Load every instrument once for all the clients sharing this provider (the data and
+        execution clients of one node); concurrent callers wait for that one load."""
+        async with self._load_once_lock:
+            if self.loads == 0:
+                await self.load_all_async()
+                self.loads += 1
 
     async def _info(self, body: dict[str, Any]) -> Any:
         raw = await self._fetch_info(body)
