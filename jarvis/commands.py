@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 from typing import Final
 
 from simulator.cli import SCENARIO_NAMES
@@ -24,13 +25,17 @@ EXIT_BAD_CONFIG: Final[int] = 2
 EXIT_NOT_STARTED: Final[int] = 3
 EXIT_INTERRUPTED: Final[int] = 130
 
-_DEFAULT_CONFIG: Final[Path] = Path(__file__).resolve().parents[1] / "config" / "sim.toml"
+_DEFAULT_CONFIG: Final[Path] = (
+    Path(__file__).resolve().parents[1] / "config" / "sim_strategies.toml"
+)
+_DEMO_FUNDING_USDC: Final[float] = 100_000.0
 
 NODE_EPILOG = """\
 examples:
   jarvis sim &                                   # the local simulator on 127.0.0.1:3001
   jarvis node --config config/sim.toml
   jarvis node --config config/testnet.toml --duration-secs 60
+  jarvis node --check-config config/mainnet.toml   # validate only: exit 0 valid, 2 not
   jarvis record --config config/sim.toml --out recordings/sim --duration-secs 30
 
 Secrets (private keys) are read from the environment only; a config file holding one is refused.
@@ -47,7 +52,18 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=NODE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_node_arguments(p_node)
+    _add_node_arguments(p_node, config_required=False)
+    p_node.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="validate FILE (tables, fields, environment variables, coins and instruments "
+        "against the venue when reachable) without starting anything; exit 0 valid, 2 not",
+    )
+    p_node.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
+    )
     p_node.set_defaults(handler=_cmd_node)
 
     p_record = subparsers.add_parser(
@@ -67,9 +83,12 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
 
     p_demo = subparsers.add_parser(
         "demo",
-        help="start the simulator and a node on it, and show market data flowing",
-        description="Start the local simulator and a node from config/sim.toml pointed at it; "
-        "the node logs one line per instrument (book, trades, mark, funding, OI) periodically.",
+        help="start the simulator and a trading node on it, and show what it decides",
+        description="Start the local simulator and a node from config/sim_strategies.toml "
+        "pointed at it (market state, regime controller, Geometry, risk guard, execution on the "
+        "simulator); every few seconds it prints the regime per instrument, each strategy's "
+        "state, positions and PnL. A throwaway key is made and funded on the simulator when "
+        "the config's key variable is unset.",
     )
     p_demo.add_argument("--config", default=str(_DEFAULT_CONFIG), help="node config file")
     p_demo.add_argument("--port", type=int, default=0, help="simulator port (0: a free one)")
@@ -95,8 +114,10 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_regime.set_defaults(handler=_cmd_regime)
 
 
-def _add_node_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="node config file, e.g. config/sim.toml")
+def _add_node_arguments(parser: argparse.ArgumentParser, config_required: bool = True) -> None:
+    parser.add_argument(
+        "--config", required=config_required, help="node config file, e.g. config/sim.toml"
+    )
     parser.add_argument(
         "--http-url", help="point the Hyperliquid data clients at this base URL instead"
     )
@@ -116,6 +137,43 @@ def _check_duration(duration_secs: float | None) -> str | None:
     return None
 
 
+def _preflight(command: str, loaded: Any) -> str | None:
+    """Compare the config with what its venue lists; the problem, or None (module notes of
+    ``jarvis.preflight``). An unreachable venue is said on stderr, not a failure."""
+    from config.loading import ConfigError
+    from jarvis.preflight import check_against_venue
+
+    try:
+        check = check_against_venue(loaded)
+    except ConfigError as exc:
+        return str(exc)
+    for venue in check.unreachable:
+        print(
+            f"jarvis {command}: venue not reachable, coins and instruments not checked: {venue}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return None
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError
+    from jarvis.node import NodeOverrides
+    from jarvis.node import check_client_environment
+    from jarvis.node import load_for_run
+
+    try:
+        loaded = load_for_run(args.check_config, NodeOverrides(http_url=args.http_url))
+        check_client_environment(loaded)
+    except ConfigError as exc:
+        return _fail("node", str(exc))
+    problem = _preflight("node", loaded)
+    if problem is not None:
+        return _fail("node", problem)
+    print(f"jarvis node: config {args.check_config} is valid", flush=True)
+    return 0
+
+
 def _cmd_node(args: argparse.Namespace) -> int:
     from config.loading import ConfigError
     from jarvis.node import NodeOverrides
@@ -123,13 +181,23 @@ def _cmd_node(args: argparse.Namespace) -> int:
     from jarvis.node import load_for_run
     from jarvis.node import run_node
 
+    if args.check_config is not None:
+        if args.config is not None:
+            return _fail("node", "give --config FILE to run or --check-config FILE, not both")
+        return _cmd_check_config(args)
+    if args.config is None:
+        return _fail("node", "--config FILE is required (or --check-config FILE)")
     problem = _check_duration(args.duration_secs)
     if problem:
         return _fail("node", problem)
     try:
-        loaded = load_for_run(args.config, NodeOverrides(http_url=args.http_url))
+        overrides = NodeOverrides(http_url=args.http_url, dry_run=args.dry_run)
+        loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))
+    problem = _preflight("node", loaded)
+    if problem is not None:
+        return _fail("node", problem)
     print(f"jarvis node: {describe(loaded)}", flush=True)
     try:
         result = run_node(loaded, args.duration_secs)
@@ -167,6 +235,9 @@ def _cmd_record(args: argparse.Namespace) -> int:
         )
     except ConfigError as exc:
         return _fail("record", str(exc))
+    problem = _preflight("record", loaded)
+    if problem is not None:
+        return _fail("record", problem)
     print(f"jarvis record: {describe(loaded)}", flush=True)
     try:
         result = run_node(loaded, args.duration_secs)
@@ -226,6 +297,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:
         return _fail("demo", f"simulator did not start: {exc}", EXIT_NO_DATA)
     try:
+        _demo_account(args.config, sim)
         loaded = load_for_run(args.config, NodeOverrides(http_url=sim.base_url))
         until = (
             f"for {args.duration_secs:g} s" if args.duration_secs is not None else "until Ctrl-C"
@@ -250,3 +322,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _fail("demo", "no market data arrived from the simulator", EXIT_NO_DATA)
     print(f"jarvis demo: done, {seen} market data messages received", flush=True)
     return 0
+
+
+def _demo_account(config: str, sim: object) -> None:
+    """For a simulator config whose key variable is unset: a throwaway key, funded on the sim.
+
+    The key lives only in this process's environment (where the execution client reads it) and
+    is never printed; only its address is.
+    """
+    import os
+    import secrets
+
+    from adapters.hyperliquid.signing import address_from_private_key
+    from config.loading import read_config_file
+
+    raw = read_config_file(config)
+    jarvis = raw.get("jarvis", {})
+    variable = (jarvis.get("secrets_env") or {}).get("private_key")
+    if jarvis.get("environment") != "sim" or not variable or os.environ.get(variable):
+        return
+    key = "0x" + secrets.token_hex(32)
+    os.environ[variable] = key
+    address = address_from_private_key(key)
+    sim.fund(address, _DEMO_FUNDING_USDC)  # type: ignore[attr-defined]
+    print(
+        f"jarvis demo: throwaway simulator account {address} funded with "
+        f"{_DEMO_FUNDING_USDC:,.0f} USDC ({variable} set for this run only)",
+        flush=True,
+    )

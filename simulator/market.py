@@ -14,12 +14,13 @@ against this market. Each scenario produces the signature the regime controller 
 
 Everything is driven by one seeded `random.Random` and by venue time passed in by the server, so
 the same seed with the same client actions gives the same market. The market only talks to the
-engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `set_oracle_px`,
-`set_mark_px`, `credit_usdc`) under its own deterministic addresses.
+engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `resting_size`,
+`set_oracle_px`, `set_mark_px`, `credit_usdc`) under its own deterministic addresses.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -31,6 +32,7 @@ from typing import Any
 from simulator.events import SimEvent
 from simulator.events import UserFill
 from simulator.events import UserLiquidation
+from simulator.hunter import Hunter
 from simulator.specs import CoinSpec
 
 if TYPE_CHECKING:
@@ -130,6 +132,7 @@ def sim_address(seed: int, role: str, index: int) -> str:
     return "0x" + digest[:40]
 
 
+@functools.lru_cache(maxsize=8192)  # the ladders revisit the same prices step after step
 def valid_px(px: float, sz_decimals: int) -> float:
     """Round `px` to a valid perp price: 5 significant figures, at most 6 - szDecimals decimals."""
     if px >= 100_000:
@@ -170,9 +173,13 @@ class LivingMarket:
         scenario: str = "quiet",
         seed: int = 7,
         activity: float = 1.0,
+        hunter: bool = False,
+        ground_truth_path: str | None = None,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
+        if (hunter or ground_truth_path) and scenario != "cascade":
+            raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")
         self.engine = engine
         self.coins = list(coins)
         self.scenario = SCENARIOS[scenario]
@@ -203,6 +210,14 @@ class LivingMarket:
         self._maker_touched: dict[str, None] = {}
         self._maker_coins: dict[str, str] = {m: c for c, m in self.makers.items()}
         self._quotes: dict[str, dict[tuple[bool, float], _Quote]] = {c.name: {} for c in self.coins}
+        self.hunter: Hunter | None = None
+        if hunter or ground_truth_path:
+            self.hunter = Hunter(
+                self,
+                {c.name: sim_address(seed, "hunter", i) for i, c in enumerate(self.coins)},
+                build_end_ms=CASCADE_BUILD_END_MS,
+                ground_truth_path=ground_truth_path,
+            )
 
     @property
     def participants(self) -> list[str]:
@@ -212,6 +227,8 @@ class LivingMarket:
             out.extend(pair)
         for users in self.leveraged.values():
             out.extend(users)
+        if self.hunter is not None:
+            out.extend(plan.address for plan in self.hunter.plans.values())
         return out
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -230,6 +247,8 @@ class LivingMarket:
                 engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
         for user in self.participants:  # most of the volume; nobody reads their history
             engine.account(user).keep_short_history()
+        if self.hunter is not None:
+            self.hunter.start()
         for coin in self.coins:
             self._set_prices(coin, now_ms)
             self._open_base_interest(coin, now_ms)
@@ -262,6 +281,8 @@ class LivingMarket:
             self._set_prices(coin, now_ms)
             self._requote(coin, now_ms, elapsed)
             self._run_takers(coin, dt_s, elapsed, now_ms)
+            if self.hunter is not None:
+                self.hunter.step(coin, elapsed, now_ms)
 
     def on_events(self, events: list[SimEvent]) -> None:
         """Track the positions of the market's own accounts and count liquidations."""
@@ -362,9 +383,8 @@ class LivingMarket:
                 sz = valid_sz(self.scenario.level_usd * CASCADE_DEEP_MULT / px, coin.sz_decimals)
                 wanted[(True, px)] = sz
         quotes = self._quotes[name]
-        if touched:
-            open_orders = self.engine.open_orders_of(maker, name)
-            open_sz = {o["oid"]: float(o["sz"]) for o in open_orders}
+        if touched:  # what is left of each quote (None: filled away)
+            open_sz = {q.oid: self.engine.resting_size(maker, q.oid) for q in quotes.values()}
         else:
             open_sz = {q.oid: q.sz for q in quotes.values()}
         for key, quote in list(quotes.items()):

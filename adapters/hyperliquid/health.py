@@ -72,7 +72,6 @@ _OK: Final[str] = FeedHealthStatus.OK.value
 _STALE: Final[str] = FeedHealthStatus.STALE.value
 _GAP: Final[str] = FeedHealthStatus.GAP.value
 _RECONNECTING: Final[str] = FeedHealthStatus.RECONNECTING.value
-_NANOS_PER_MILLI: Final[int] = 1_000_000
 # Remembered (time, tid) keys per trades stream, for duplicate detection across reconnects.
 _TRADE_MEMORY: Final[int] = 4_096
 _MINUTE_MS: Final[int] = 60_000

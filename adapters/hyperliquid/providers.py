@@ -74,6 +74,7 @@ __all__ = [
     "parse_spot_instruments",
     "perp_instrument_id",
     "spot_instrument_id",
+    "unlisted_coins",
 ]
 
 HYPERLIQUID_VENUE: Final[Venue] = Venue(HYPERLIQUID_VENUE_NAME)
@@ -109,6 +110,16 @@ def perp_instrument_id(coin: str) -> InstrumentId:
 def spot_instrument_id(base: str, quote: str) -> InstrumentId:
     """``(PURR, USDC)`` -> ``PURR-USDC-SPOT.HYPERLIQUID``."""
     return InstrumentId(Symbol(f"{base}-{quote}-SPOT"), HYPERLIQUID_VENUE)
+
+
+def unlisted_coins(coins: Iterable[str], instruments: Iterable[Instrument]) -> list[str]:
+    """The configured coins no loaded instrument answers to (by venue name or symbol): coins the
+    venue does not list, which the ``coins`` filter would otherwise drop without a word."""
+    names: set[str] = set()
+    for instrument in instruments:
+        names.add(instrument.raw_symbol.value)
+        names.add(instrument.id.symbol.value)
+    return sorted(set(coins) - names)
 
 
 def _currency(code: str) -> Currency:

@@ -58,6 +58,7 @@ ALLOWED_WARNINGS = (
     r"book",
     r"Residual Position",  # the external fills leave a position open when the node stops
     r"Orders are UNPROTECTED: dead-man switch disabled",  # this node runs without the switch
+    r"Health limit loosened by config override: gate_enabled",  # this test turns the gate off
 )
 
 
@@ -144,7 +145,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Record]:
             account_refresh_interval_secs=0.0,
         )
         data_config = data_client_config(
-            sim.base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         )
         config = sim_node_config(
             data_config,

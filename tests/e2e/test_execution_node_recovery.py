@@ -86,7 +86,9 @@ def build_node(
     exec_values.update(exec_overrides)
     config = sim_node_config(
         data_client_config(
-            base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(**exec_values),
         logging=file_logging(log_dir, name, level_file="INFO"),
@@ -281,7 +283,7 @@ def test_node_restarted_from_a_redis_cache_keeps_tracking_its_own_resting_orders
     )
     try:
         with SimThread(SimConfig(coins=("BTC",), seed=8)) as sim:
-            sim.fund(ADDRESS, 100_000)
+            fund_test_account(sim, ADDRESS, 100_000)
             sim.fund(address_from_private_key(TAKER_KEY), 100_000)
             admin_pause(sim)
             node, driver = build_node(
