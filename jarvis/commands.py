@@ -17,7 +17,9 @@ from simulator.cli import SCENARIO_NAMES
 __all__ = ["add_cli_commands"]
 
 # Exit codes: 0 ok, 1 the run did not do its job (no data), 2 unusable config or arguments,
-# 3 the node never started (clients did not connect in time).
+# 3 the node never started (its clients never connected before it was stopped by
+# --duration-secs, SIGTERM or Ctrl-C, or reconciliation failed; an unreachable venue is retried
+# with backoff for as long as the node runs).
 EXIT_NO_DATA: Final[int] = 1
 EXIT_BAD_CONFIG: Final[int] = 2
 EXIT_NOT_STARTED: Final[int] = 3

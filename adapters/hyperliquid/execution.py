@@ -121,6 +121,7 @@ from adapters.hyperliquid.schemas.ws import OrderUpdatesSubscription
 from adapters.hyperliquid.schemas.ws import UserEventsFrame
 from adapters.hyperliquid.schemas.ws import UserEventsSubscription
 from adapters.hyperliquid.signing import HyperliquidSigner
+from adapters.hyperliquid.startup import load_instruments_when_reachable
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 
 __all__ = [
@@ -262,6 +263,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         self._last_fill_ms = 0
         self._connections = 0
         self._background: list[asyncio.Task[Any]] = []
+        self._stopping = False
         self._account_refresh: asyncio.Task[Any] | None = None
         self._account_dirty = False
         self._gate: HealthGate | None = None
@@ -348,7 +350,10 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
 
     async def _connect(self) -> None:
         self._stopping = False
-        await self._provider.load_once()
+        # A venue that is down at start is waited for (startup.py), never given up on.
+        await load_instruments_when_reachable(
+            self._provider, self._http, self._config, self._log, lambda: self._stopping
+        )
         for instrument in self._provider.list_all():
             self._builder.add_instrument(instrument)
             self._instruments[instrument.raw_symbol.value] = instrument
@@ -393,6 +398,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             self._log.error(f"Background task {task.get_name()} failed: {exc!r}")
 
     async def _disconnect(self) -> None:
+        self._stopping = True
         for task in self._background:
             task.cancel()
         if self._background:  # failures were logged by _on_background_done
