@@ -816,12 +816,17 @@ class MarketStateBuilder(Actor):
         if mid == self._motion_mid:
             return
         self._motion_mid = mid
+        now = self._advance(now)
         self._mid_motion.update(now, mid)
         self._refresh_mid_motion(now)
 
     def _refresh_mid_motion(self, now: int) -> None:
         if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
             return
+        # Never query the motion windows back in time: a live node once raised "query out of
+        # order" here (a book frame stamped before a refresh that already ran), which stopped
+        # the builder. The display clock is monotonic, so a late input reads at "now".
+        now = self._advance(now)
         v = self._values
         for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
             v[slot] = _NAN if reading is None else reading
