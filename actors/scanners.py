@@ -19,6 +19,7 @@ from nautilus_trader.config import ActorConfig
 from nautilus_trader.config import NonNegativeFloat
 from nautilus_trader.config import PositiveFloat
 from nautilus_trader.core.data import Data
+from nautilus_trader.core.datetime import secs_to_nanos
 from nautilus_trader.model.data import Bar
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import DataType
@@ -416,17 +417,13 @@ class ScannerActor(Actor):
     def _jobs_for(self, source: str, instrument_id: InstrumentId) -> list[AlertJob]:
         config = self._scanner_config
         volume = VolumeSpikeScanner(
-            window_ns=_secs_to_ns(config.volume_window_secs),
-            baseline_window_ns=_secs_to_ns(config.volume_baseline_window_secs),
+            window_ns=secs_to_nanos(config.volume_window_secs),
+            baseline_window_ns=secs_to_nanos(config.volume_baseline_window_secs),
             multiple=config.volume_spike_multiple,
             min_volume_usd=config.volume_min_usd,
         )
-        breakout = BreakoutScanner(_secs_to_ns(config.breakout_window_secs))
+        breakout = BreakoutScanner(secs_to_nanos(config.breakout_window_secs))
         return [
             AlertJob(f"volume_spike:{source}", instrument_id, volume),
             AlertJob(f"breakout:{source}", instrument_id, breakout),
         ]
-
-
-def _secs_to_ns(secs: float) -> int:
-    return round(secs * NANOS_PER_SECOND)

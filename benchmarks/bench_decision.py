@@ -199,7 +199,7 @@ def bench_geometry_entry() -> dict[str, Any]:
     from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
     from actors.structural_events import StructuralEvent
     from adapters.hyperliquid.config import HyperliquidExecClientConfig
-    from adapters.hyperliquid.execution import HyperliquidExecutionClient
+    from adapters.hyperliquid.factories import build_exec_client
     from adapters.hyperliquid.order_builder import MarketReference
     from adapters.hyperliquid.schemas.exchange import EXCHANGE_JSON_ENCODER
     from simulator.app import SimConfig
@@ -214,9 +214,12 @@ def bench_geometry_entry() -> dict[str, Any]:
         clock = LiveClock()
         signer_bus = MessageBus(TraderId("BENCH-002"), clock)
         config = HyperliquidExecClientConfig(
-            http_url=sim.base_url, coins=("BTC",), dead_man_switch_secs=0
+            http_url=sim.base_url,
+            coins=("BTC",),
+            dead_man_switch_secs=0,
+            dead_man_switch_required=False,
         )
-        client = HyperliquidExecutionClient(
+        client = build_exec_client(
             loop, signer_bus, Cache(), clock, config, private_key=GEOMETRY_KEY
         )
         loop.run_until_complete(client._provider.load_all_async())

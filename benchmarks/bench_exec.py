@@ -35,7 +35,7 @@ from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import TraderId
 
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
-from adapters.hyperliquid.execution import HyperliquidExecutionClient
+from adapters.hyperliquid.factories import build_exec_client
 from adapters.hyperliquid.schemas.exchange import EXCHANGE_JSON_ENCODER
 from adapters.hyperliquid.schemas.exchange import EXCHANGE_RESPONSE_DECODER
 from adapters.hyperliquid.signing import address_from_private_key
@@ -62,9 +62,11 @@ async def _run(base_url: str) -> dict[str, Any]:
     cache = Cache()
     for endpoint in ("ExecEngine.process", "Portfolio.update_account"):
         msgbus.register(endpoint, lambda _msg: None)
-    config = HyperliquidExecClientConfig(http_url=base_url, coins=("BTC",), dead_man_switch_secs=0)
-    client = HyperliquidExecutionClient(loop, msgbus, cache, clock, config, private_key=PRIVATE_KEY)
-    await client._provider.load_all_async()
+    config = HyperliquidExecClientConfig(
+        http_url=base_url, coins=("BTC",), dead_man_switch_secs=0, dead_man_switch_required=False
+    )
+    client = build_exec_client(loop, msgbus, cache, clock, config, private_key=PRIVATE_KEY)
+    await client.instrument_provider.load_once()
     for instrument in client._provider.list_all():
         client._builder.add_instrument(instrument)
         client._instruments[instrument.raw_symbol.value] = instrument

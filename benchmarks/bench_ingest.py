@@ -45,7 +45,7 @@ from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from adapters.hyperliquid.data import HyperliquidFrameHandler
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.parsing import BookDiffer
 from adapters.hyperliquid.providers import parse_perp_instruments

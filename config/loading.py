@@ -32,11 +32,21 @@ from typing import Any
 from typing import Final
 
 import msgspec
+from nautilus_trader.common.config import ActorFactory
 from nautilus_trader.config import ImportableConfig
 from nautilus_trader.config import NautilusConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.config import resolve_config_path
 from nautilus_trader.config import resolve_path
+from nautilus_trader.execution.config import ExecAlgorithmFactory
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.trading.config import StrategyFactory
+
+from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.enums import ProductType
+from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
+from adapters.hyperliquid.providers import perp_instrument_id
+from adapters.hyperliquid.providers import spot_instrument_id
 
 __all__ = [
     "CONFIG_DIR",
@@ -47,6 +57,7 @@ __all__ = [
     "load_node_config",
     "parse_node_config",
     "read_config_file",
+    "referenced_instruments",
 ]
 
 CONFIG_DIR: Final[Path] = Path(__file__).resolve().parent
@@ -78,6 +89,14 @@ _IMPORTABLE_LISTS: Final[dict[str, tuple[str, str]]] = {
     "actors": ("actor_path", "config_path"),
     "strategies": ("strategy_path", "config_path"),
     "exec_algorithms": ("exec_algorithm_path", "config_path"),
+}
+
+
+# How NautilusTrader builds each kind of entry inside the node; the loader builds one up front.
+_COMPONENT_FACTORIES: Final[dict[str, Any]] = {
+    "actors": ActorFactory.create,
+    "strategies": StrategyFactory.create,
+    "exec_algorithms": ExecAlgorithmFactory.create,
 }
 
 
@@ -197,18 +216,89 @@ def parse_node_config(raw: Mapping[str, Any], source: str = "<config>") -> Loade
             f"(e.g. 'JARVIS-001'), was {trader_id!r}"
         )
     node = _parse(TradingNodeConfig, node_raw, source, "node")
+    data_clients: dict[str, Any] = {}
     for kind in ("data_clients", "exec_clients"):
         for name, client in getattr(node, kind).items():
-            _check_client(client, source, f"node.{kind}.{name}")
+            config = _check_client(client, source, f"node.{kind}.{name}")
+            if kind == "data_clients":
+                data_clients[name] = config
+    components: list[tuple[str, NautilusConfig]] = []
     for field, (class_field, config_field) in _IMPORTABLE_LISTS.items():
         for index, item in enumerate(getattr(node, field)):
             where = f"node.{field}[{index}]"
-            _check_importable(item, class_field, config_field, source, where)
+            config = _check_importable(item, class_field, config_field, source, where, field)
+            components.append((f"{where}.config", config))
     if node.controller is not None:
         _check_importable(
             node.controller, "controller_path", "config_path", source, "node.controller"
         )
+    _check_instruments_are_fed(data_clients, components, source)
     return LoadedNodeConfig(source=source, jarvis=jarvis, node=node)
+
+
+def referenced_instruments(config: NautilusConfig) -> list[tuple[str, InstrumentId]]:
+    """(field, instrument id) for every Hyperliquid instrument an actor or strategy config
+    names (fields holding an ``InstrumentId`` or a list of them)."""
+    found: list[tuple[str, InstrumentId]] = []
+    for field in getattr(type(config), "__struct_fields__", ()):
+        value = getattr(config, field)
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if isinstance(item, InstrumentId) and item.venue == HYPERLIQUID_VENUE:
+                found.append((field, item))
+    return found
+
+
+def _fed_instruments(config: HyperliquidDataClientConfig) -> set[InstrumentId] | None:
+    """The instrument ids a data client's ``coins`` stand for; ``None`` when that needs the
+    venue (all coins, or spot coins named by index like ``@107``)."""
+    if config.coins is None:
+        return None
+    ids: set[InstrumentId] = set()
+    for coin in config.coins:
+        if ProductType.PERP in config.product_types:
+            ids.add(perp_instrument_id(coin))
+        if ProductType.SPOT in config.product_types:
+            base, slash, quote = coin.partition("/")
+            if not slash:
+                return None
+            ids.add(spot_instrument_id(base, quote))
+    return ids
+
+
+def _check_instruments_are_fed(
+    data_clients: Mapping[str, Any], components: list[tuple[str, NautilusConfig]], source: str
+) -> None:
+    """Every Hyperliquid instrument an actor or strategy names must be among the coins a
+    Hyperliquid data client loads (else it fails to start while the node runs on)."""
+    hyperliquid = {
+        name: config
+        for name, config in data_clients.items()
+        if isinstance(config, HyperliquidDataClientConfig)
+    }
+    fed: set[InstrumentId] = set()
+    for client in hyperliquid.values():
+        ids = _fed_instruments(client)
+        if ids is None:
+            return  # only the venue knows (see jarvis.preflight)
+        fed |= ids
+    for where, component in components:
+        for field, instrument_id in referenced_instruments(component):
+            if instrument_id in fed:
+                continue
+            if not hyperliquid:
+                raise ConfigError(
+                    f"{source}: [{where}] {field}: {instrument_id} needs a Hyperliquid data "
+                    "client, and the config has none"
+                )
+            coins = "; ".join(
+                f"[node.data_clients.{name}.config] coins = {list(client.coins or ())}"
+                for name, client in hyperliquid.items()
+            )
+            raise ConfigError(
+                f"{source}: [{where}] {field}: {instrument_id} is not among the instruments "
+                f"the data clients load ({coins})"
+            )
 
 
 # Checks
@@ -296,7 +386,7 @@ def _resolve(path: Any, source: str, where: str) -> type:
         raise ConfigError(f"{source}: {where}: cannot import {path!r}: {exc}") from None
 
 
-def _check_client(client: Any, source: str, where: str) -> None:
+def _check_client(client: Any, source: str, where: str) -> NautilusConfig:
     """A client entry must name its config class and factory, and its config must parse."""
     if not isinstance(client, ImportableConfig):
         raise ConfigError(
@@ -308,13 +398,20 @@ def _check_client(client: Any, source: str, where: str) -> None:
     config_cls = _resolve(client.path, source, f"[{where}] path")
     if not (isinstance(config_cls, type) and issubclass(config_cls, NautilusConfig)):
         raise ConfigError(f"{source}: [{where}] path: {client.path!r} is not a config class")
-    _parse(config_cls, client.config, source, f"{where}.config")
+    return _parse(config_cls, client.config, source, f"{where}.config")
 
 
 def _check_importable(
-    item: Any, class_field: str, config_field: str, source: str, where: str
-) -> None:
-    """An actor / strategy entry: its class imports and its config parses with its class."""
+    item: Any,
+    class_field: str,
+    config_field: str,
+    source: str,
+    where: str,
+    kind: str | None = None,
+) -> NautilusConfig:
+    """An actor / strategy entry: its class imports, its config parses with its class, and the
+    component can be built from it (NautilusTrader builds it only inside the node, where a
+    misfit shows as a raw traceback)."""
     _resolve(getattr(item, class_field), source, f"[{where}] {class_field}")
     config_path = getattr(item, config_field)
     _resolve(config_path, source, f"[{where}] {config_field}")
@@ -322,4 +419,20 @@ def _check_importable(
         config_cls = resolve_config_path(config_path)
     except TypeError as exc:
         raise ConfigError(f"{source}: [{where}] {config_field}: {exc}") from None
-    _parse(config_cls, item.config, source, f"{where}.config")
+    config = _parse(config_cls, item.config, source, f"{where}.config")
+    if kind == "strategies" and isinstance(item.config, Mapping) and "strategy_id" in item.config:
+        raise ConfigError(
+            f"{source}: [{where}.config] strategy_id: cannot be set in a config file "
+            "(NautilusTrader 1.231 then hands the strategy a StrategyId where it needs a "
+            "string); leave it out: the id is '<strategy class>-<order_id_tag>', so set "
+            "order_id_tag to tell two instances apart"
+        )
+    factory = _COMPONENT_FACTORIES.get(kind or "")
+    if factory is not None:
+        try:
+            factory(item)
+        except Exception as exc:
+            raise ConfigError(
+                f"{source}: [{where}] cannot be built from its config: {type(exc).__name__}: {exc}"
+            ) from None
+    return config

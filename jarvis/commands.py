@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 from typing import Final
 
 from simulator.cli import SCENARIO_NAMES
@@ -32,6 +33,7 @@ examples:
   jarvis sim &                                   # the local simulator on 127.0.0.1:3001
   jarvis node --config config/sim.toml
   jarvis node --config config/testnet.toml --duration-secs 60
+  jarvis node --check-config config/mainnet.toml   # validate only: exit 0 valid, 2 not
   jarvis record --config config/sim.toml --out recordings/sim --duration-secs 30
 
 Secrets (private keys) are read from the environment only; a config file holding one is refused.
@@ -48,11 +50,17 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=NODE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_node_arguments(p_node)
+    _add_node_arguments(p_node, config_required=False)
     p_node.add_argument(
         "--dry-run",
         action="store_true",
         help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
+    )
+    p_node.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="validate FILE (tables, fields, environment variables, coins and instruments "
+        "against the venue when reachable) without starting anything; exit 0 valid, 2 not",
     )
     p_node.set_defaults(handler=_cmd_node)
 
@@ -104,8 +112,10 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_regime.set_defaults(handler=_cmd_regime)
 
 
-def _add_node_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="node config file, e.g. config/sim.toml")
+def _add_node_arguments(parser: argparse.ArgumentParser, config_required: bool = True) -> None:
+    parser.add_argument(
+        "--config", required=config_required, help="node config file, e.g. config/sim.toml"
+    )
     parser.add_argument(
         "--http-url", help="point the Hyperliquid data clients at this base URL instead"
     )
@@ -125,6 +135,43 @@ def _check_duration(duration_secs: float | None) -> str | None:
     return None
 
 
+def _preflight(command: str, loaded: Any) -> str | None:
+    """Compare the config with what its venue lists; the problem, or None (module notes of
+    ``jarvis.preflight``). An unreachable venue is said on stderr, not a failure."""
+    from config.loading import ConfigError
+    from jarvis.preflight import check_against_venue
+
+    try:
+        check = check_against_venue(loaded)
+    except ConfigError as exc:
+        return str(exc)
+    for venue in check.unreachable:
+        print(
+            f"jarvis {command}: venue not reachable, coins and instruments not checked: {venue}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return None
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError
+    from jarvis.node import NodeOverrides
+    from jarvis.node import check_client_environment
+    from jarvis.node import load_for_run
+
+    try:
+        loaded = load_for_run(args.check_config, NodeOverrides(http_url=args.http_url))
+        check_client_environment(loaded)
+    except ConfigError as exc:
+        return _fail("node", str(exc))
+    problem = _preflight("node", loaded)
+    if problem is not None:
+        return _fail("node", problem)
+    print(f"jarvis node: config {args.check_config} is valid", flush=True)
+    return 0
+
+
 def _cmd_node(args: argparse.Namespace) -> int:
     from config.loading import ConfigError
     from jarvis.node import NodeOverrides
@@ -132,6 +179,12 @@ def _cmd_node(args: argparse.Namespace) -> int:
     from jarvis.node import load_for_run
     from jarvis.node import run_node
 
+    if args.check_config is not None:
+        if args.config is not None:
+            return _fail("node", "give --config FILE to run or --check-config FILE, not both")
+        return _cmd_check_config(args)
+    if args.config is None:
+        return _fail("node", "--config FILE is required (or --check-config FILE)")
     problem = _check_duration(args.duration_secs)
     if problem:
         return _fail("node", problem)
@@ -140,6 +193,9 @@ def _cmd_node(args: argparse.Namespace) -> int:
         loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))
+    problem = _preflight("node", loaded)
+    if problem is not None:
+        return _fail("node", problem)
     print(f"jarvis node: {describe(loaded)}", flush=True)
     try:
         result = run_node(loaded, args.duration_secs)
@@ -177,6 +233,9 @@ def _cmd_record(args: argparse.Namespace) -> int:
         )
     except ConfigError as exc:
         return _fail("record", str(exc))
+    problem = _preflight("record", loaded)
+    if problem is not None:
+        return _fail("record", problem)
     print(f"jarvis record: {describe(loaded)}", flush=True)
     try:
         result = run_node(loaded, args.duration_secs)

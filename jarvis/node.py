@@ -345,9 +345,21 @@ def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> No
             watch.cancel()
             loop.run_until_complete(asyncio.gather(watch, return_exceptions=True))
         seen = market_messages(node)
+        _cache_venue_metadata(node, loaded.source)
     finally:
         node.dispose()
     return NodeRunResult(market_messages=seen, start_failure=failures[0] if failures else None)
+
+
+def _cache_venue_metadata(node: TradingNode, source: str) -> None:
+    """Leave the instruments this run knew for ``jarvis intent`` (which works with no venue);
+    a failure to write is logged, never raised: the run itself is over and was fine."""
+    from jarvis.intent_cli import cache_node_metadata
+
+    try:
+        cache_node_metadata(node, source)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        node.kernel.logger.warning(f"venue metadata not cached for jarvis intent: {exc}")
 
 
 def market_messages(node: TradingNode) -> int | None:

@@ -54,6 +54,7 @@ from adapters.hyperliquid.factories import HyperliquidLiveExecClientFactory
 from adapters.hyperliquid.signing import HyperliquidSigner
 from config.loading import LoadedNodeConfig
 from simulator.app import SimThread
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 
 __all__ = [
     "CapturingLogger",
@@ -63,6 +64,7 @@ __all__ = [
     "data_client_config",
     "file_logging",
     "fresh_rate_limiter",
+    "fund_test_account",
     "hyperliquid_data_client",
     "hyperliquid_exec_client",
     "keep_actors_of",
@@ -128,6 +130,16 @@ async def sim_admin_async(base_url: str, path: str, body: Mapping[str, Any] | No
     """``sim_admin`` from a node's loop: the blocking request runs in the default executor."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, sim_admin, base_url, path, body)
+
+
+# Lifetime traded volume the kit gives the accounts it funds: the venue (and the simulator by
+# default) refuses scheduleCancel, the node's dead-man switch, to accounts that traded less.
+TEST_ACCOUNT_VOLUME_USD = SCHEDULE_CANCEL_MIN_VOLUME_USD
+
+
+def fund_test_account(sim: SimThread, address: str, usdc: float) -> None:
+    """Fund a node's account with perp USDC and enough traded volume for its dead-man switch."""
+    sim.fund(address, usdc, volume_usd=TEST_ACCOUNT_VOLUME_USD)
 
 
 def venue_info(sim: SimThread, body: Mapping[str, Any]) -> Any:

@@ -25,11 +25,16 @@ from aiohttp import web
 
 from simulator.clock import SimClock
 from simulator.engine import SimEngine
+from simulator.latency import NO_LATENCY
+from simulator.latency import LatencyConfig
+from simulator.latency import LatencyModel
 from simulator.market import LivingMarket
 from simulator.server import SimVenue
 from simulator.server import build_app
 from simulator.specs import DEFAULT_COINS
 from simulator.specs import CoinSpec
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
+from simulator.stress import StressBookFeed
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,16 @@ class SimConfig:
         Verify L1 signatures with source "a" (mainnet) instead of "b".
     initial_usdc : float
         USDC every unknown account starts with (0: accounts must be funded).
+    schedule_cancel_min_volume_usd : float
+        Lifetime traded volume an account needs before scheduleCancel (the dead-man switch) is
+        accepted; the venue's $1,000,000 by default, 0 turns the gate off. Test accounts get
+        volume with `fund(..., volume_usd=...)`.
+    latency : LatencyConfig
+        Request and stream delays with jitter, seeded by `seed` (`latency.latency_profile`:
+        "none", the default, or "mainnet-like").
+    stress_book_fps : float
+        Stress mode (0: off): every subscribed l2Book stream also gets this many varied book
+        frames a second (`simulator.stress`; load tests only, not venue truth).
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +99,23 @@ class SimConfig:
     idle_timeout_secs: float = 60.0
     is_mainnet: bool = False
     initial_usdc: float = 0.0
+    schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
+    latency: LatencyConfig = NO_LATENCY
+    stress_book_fps: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.schedule_cancel_min_volume_usd < 0:
+            raise ValueError(
+                "SimConfig.schedule_cancel_min_volume_usd must be >= 0, "
+                f"got {self.schedule_cancel_min_volume_usd}"
+            )
+        if self.stress_book_fps < 0:
+            raise ValueError(f"SimConfig.stress_book_fps must be >= 0, got {self.stress_book_fps}")
+        if not isinstance(self.latency, LatencyConfig):
+            raise ValueError(
+                "SimConfig.latency must be a LatencyConfig (see latency_profile), "
+                f"got {self.latency!r}"
+            )
 
     def coin_specs(self) -> list[CoinSpec]:
         """The CoinSpecs of `coins`, failing loudly on an unknown name."""
@@ -96,7 +128,12 @@ class SimConfig:
 def build_venue(config: SimConfig) -> SimVenue:
     """Engine, clock and market for `config`, wired into a SimVenue (no sockets yet)."""
     specs = config.coin_specs()
-    engine = SimEngine(specs, is_mainnet=config.is_mainnet, initial_usdc=config.initial_usdc)
+    engine = SimEngine(
+        specs,
+        is_mainnet=config.is_mainnet,
+        initial_usdc=config.initial_usdc,
+        schedule_cancel_min_volume_usd=config.schedule_cancel_min_volume_usd,
+    )
     clock = SimClock(start_ms=config.start_ms, speed=config.speed, manual=config.stepped)
     market = None
     if config.market:
@@ -104,7 +141,12 @@ def build_venue(config: SimConfig) -> SimVenue:
             engine, specs, scenario=config.scenario, seed=config.seed, activity=config.activity
         )
     return SimVenue(
-        engine, clock, market, step_ms=config.step_ms, idle_timeout_s=config.idle_timeout_secs
+        engine,
+        clock,
+        market,
+        step_ms=config.step_ms,
+        idle_timeout_s=config.idle_timeout_secs,
+        latency=LatencyModel(config.latency, config.seed),
     )
 
 
@@ -116,6 +158,7 @@ class SimServer:
         self.venue = build_venue(config)
         self.port = config.port
         self._runner: Any = None
+        self.stress: StressBookFeed | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -142,6 +185,9 @@ class SimServer:
             self.port = sockets[0].getsockname()[1]
         if not self.config.stepped:
             self._tasks.append(asyncio.create_task(self._market_loop()))
+        if self.config.stress_book_fps > 0:
+            self.stress = StressBookFeed(venue, self.config.stress_book_fps)
+            self._tasks.append(asyncio.create_task(self.stress.run()))
         self._tasks.append(asyncio.create_task(self._idle_loop()))
 
     async def stop(self) -> None:
@@ -170,9 +216,9 @@ class SimServer:
         """Stepped mode: advance the market `n` steps now; returns venue time."""
         return self.venue.advance(n)
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user`."""
-        self.venue.fund(user, usdc)
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC (and optionally lifetime traded volume) to `user`."""
+        self.venue.fund(user, usdc, volume_usd)
 
     def set_oracle(self, coin: str, px: float) -> None:
         """Move `coin`'s oracle and mark to `px` now (to fire triggers, liquidations)."""
@@ -270,11 +316,11 @@ class SimThread:
         assert server is not None
         return self.call(lambda: server.step(n))
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user`."""
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC (and optionally lifetime traded volume) to `user`."""
         server = self.server
         assert server is not None
-        self.call(lambda: server.fund(user, usdc))
+        self.call(lambda: server.fund(user, usdc, volume_usd))
 
     def set_oracle(self, coin: str, px: float) -> None:
         """Move `coin`'s oracle and mark to `px` now."""

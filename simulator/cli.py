@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 SCENARIO_NAMES = ("quiet", "trend", "cascade", "thin")
+LATENCY_NAMES = ("none", "mainnet-like")
 FAULT_HELP = """\
 faults:
   drop-ws                                 drop every WebSocket connection
@@ -26,7 +27,9 @@ faults:
   pause-market / resume-market            stop / restart background makers and takers
   jump-clock --ms 3600000                 jump venue time forward
   clear                                   remove every fault
-  fund --user 0x... --usdc 10000          credit perp USDC (not a fault, same endpoint family)
+  fund --user 0x... --usdc 10000 [--volume-usd 1000000]
+                                          credit perp USDC (and lifetime traded volume, which
+                                          the venue's scheduleCancel gate needs); not a fault
   state                                   print the simulator's state
 """
 
@@ -52,6 +55,26 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--activity", type=float, default=1.0, help="multiplier on background taker activity"
     )
     p_sim.add_argument("--mainnet", action="store_true", help="verify signatures as mainnet")
+    p_sim.add_argument(
+        "--stress-book-fps",
+        type=float,
+        default=0.0,
+        help="stress mode: this many extra (varied, not venue-true) l2Book frames a second on "
+        "every subscribed book stream, for load tests (default 0: off)",
+    )
+    p_sim.add_argument(
+        "--latency",
+        choices=LATENCY_NAMES,
+        default="none",
+        help="request and stream delays with jitter (seeded by --seed)",
+    )
+    p_sim.add_argument(
+        "--schedule-cancel-min-volume-usd",
+        type=float,
+        default=None,
+        help="traded volume an account needs before scheduleCancel is accepted "
+        "(default: the venue's 1000000; 0 turns the gate off)",
+    )
     p_sim.set_defaults(handler=_cmd_sim)
 
     p_fault = subparsers.add_parser(
@@ -72,6 +95,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_fault.add_argument("--path", choices=("info", "exchange"))
     p_fault.add_argument("--user")
     p_fault.add_argument("--usdc", type=float)
+    p_fault.add_argument("--volume-usd", type=float, default=0.0)
     p_fault.set_defaults(handler=_cmd_sim_fault)
 
 
@@ -81,21 +105,32 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 
     from simulator.app import SimConfig
     from simulator.app import SimServer
+    from simulator.latency import latency_profile
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = SimConfig(
-        host=args.host,
-        port=args.port,
-        scenario=args.scenario,
-        seed=args.seed,
-        coins=tuple(c.strip().upper() for c in args.coins.split(",") if c.strip()),
-        speed=args.speed,
-        stepped=args.stepped,
-        step_ms=args.step_ms,
-        market=not args.no_market,
-        activity=args.activity,
-        is_mainnet=args.mainnet,
-    )
+    gate: dict[str, Any] = {}
+    if args.schedule_cancel_min_volume_usd is not None:
+        gate["schedule_cancel_min_volume_usd"] = args.schedule_cancel_min_volume_usd
+    try:
+        config = SimConfig(
+            host=args.host,
+            port=args.port,
+            scenario=args.scenario,
+            seed=args.seed,
+            coins=tuple(c.strip().upper() for c in args.coins.split(",") if c.strip()),
+            speed=args.speed,
+            stepped=args.stepped,
+            step_ms=args.step_ms,
+            market=not args.no_market,
+            activity=args.activity,
+            is_mainnet=args.mainnet,
+            latency=latency_profile(args.latency),
+            stress_book_fps=args.stress_book_fps,
+            **gate,
+        )
+    except ValueError as exc:
+        print(f"jarvis sim: {exc}", flush=True)
+        return 2
 
     async def run() -> None:
         server = SimServer(config)
@@ -103,7 +138,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         mode = "stepped" if config.stepped else f"speed x{config.speed:g}"
         print(
             f"jarvis sim: {server.base_url} (ws {server.ws_url}) scenario={config.scenario} "
-            f"seed={config.seed} coins={','.join(config.coins)} {mode}",
+            f"seed={config.seed} coins={','.join(config.coins)} {mode} latency={args.latency}"
+            + (f" stress={config.stress_book_fps:g}/s" if config.stress_book_fps else ""),
             flush=True,
         )
         try:
@@ -124,7 +160,11 @@ def build_fault_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         if value is not None:
             params[name] = value
     if args.kind == "fund":
-        return "/admin/fund", {"user": args.user, "usdc": args.usdc}
+        return "/admin/fund", {
+            "user": args.user,
+            "usdc": args.usdc,
+            "volumeUsd": getattr(args, "volume_usd", 0.0) or 0.0,
+        }
     if args.kind == "state":
         return "/admin/state", {}
     return f"/admin/fault/{args.kind}", params

@@ -19,8 +19,8 @@ from typing import Any
 from simulator import errors
 from simulator.events import SimEvent
 from simulator.exchange import handle_exchange
+from simulator.funding import advance_funding
 from simulator.funding import current_funding_rate
-from simulator.funding import pay_funding
 from simulator.info import handle_info
 from simulator.lifecycle import cancel_order
 from simulator.liquidation import check_liquidations
@@ -29,6 +29,7 @@ from simulator.orders import round_px_sig
 from simulator.placement import place
 from simulator.specs import CoinSpec
 from simulator.state import LIQUIDATOR_ADDRESS
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 from simulator.state import VenueState
 from simulator.state import hash_hex
 from simulator.triggers import check_triggers
@@ -58,7 +59,7 @@ class SimEngine(VenueState):
         is_mainnet: bool = False,
         initial_usdc: float = 0.0,
         enforce_address_rate_limit: bool = True,
-        schedule_cancel_min_volume_usd: float = 0.0,
+        schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD,
     ) -> None:
         super().__init__(
             coins,
@@ -153,12 +154,13 @@ class SimEngine(VenueState):
     # --- time, /exchange, /info -----------------------------------------------------------------
 
     def tick(self, now_ms: int) -> None:
-        """Let time pass: scheduleCancel expiry, triggers on the mark, liquidations, funding."""
+        """Let time pass: scheduleCancel expiry, triggers on the mark, liquidations, funding
+        (premium samples every 5 s, payments every hour)."""
         self.now = now_ms
         expire_schedule_cancels(self, now_ms)
         check_triggers(self, now_ms)
         check_liquidations(self, now_ms)
-        pay_funding(self, now_ms)
+        advance_funding(self, now_ms)
         self.flush_books()
 
     def exchange(self, body: dict[str, Any], now_ms: int) -> dict[str, Any]:

@@ -52,7 +52,8 @@ class Scenario:
     premium_bps : float
         Mark price above the oracle, in basis points (drives funding).
     levels : int
-        Maker levels per side.
+        Maker levels per side (20, the most the venue's l2Book serves; fewer where a scenario
+        thins the book).
     level_usd : float
         Maker notional per level, in USD.
     bid_mult / ask_mult : float
@@ -87,16 +88,16 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "quiet": Scenario(
-        "quiet", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 3_000_000.0
+        "quiet", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 3_000_000.0
     ),
     "trend": Scenario(
-        "trend", 3.0, 4.0, 15.0, 10, 40_000.0, 1.8, 0.6, 3.0, 8_000.0, 0.8, False, 1_000_000.0
+        "trend", 3.0, 4.0, 15.0, 20, 40_000.0, 1.8, 0.6, 3.0, 8_000.0, 0.8, False, 1_000_000.0
     ),
     "cascade": Scenario(
-        "cascade", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 300_000.0
+        "cascade", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 2.0, 6_000.0, 0.5, True, 300_000.0
     ),
     "thin": Scenario(
-        "thin", 3.0, 0.0, 0.0, 10, 40_000.0, 1.0, 1.0, 1.0, 4_000.0, 0.5, True, 1_000_000.0
+        "thin", 3.0, 0.0, 0.0, 20, 40_000.0, 1.0, 1.0, 1.0, 4_000.0, 0.5, True, 1_000_000.0
     ),
 }
 """The named scenarios (`jarvis sim --scenario NAME`)."""
@@ -106,6 +107,7 @@ CASCADE_BUILD_END_MS = 10_000
 CASCADE_SELLOFF_END_MS = 30_000
 CASCADE_SELLOFF_BPS_PER_S = -80.0  # about -15% over the 20 s sell-off
 CASCADE_BID_MULT = 0.2
+CASCADE_SELLOFF_LEVELS = 5  # maker levels per side near the touch during the sell-off
 CASCADE_DEEP_LEVELS = 6
 CASCADE_DEEP_STEP = 0.01
 CASCADE_DEEP_MULT = 6.0
@@ -315,7 +317,7 @@ class LivingMarket:
         s = self.scenario
         if s.name == "cascade":
             if self._in_selloff(elapsed_ms):
-                return CASCADE_BID_MULT, 1.0, max(3, s.levels // 2)
+                return CASCADE_BID_MULT, 1.0, min(s.levels, CASCADE_SELLOFF_LEVELS)
             return 1.0, 1.0, s.levels
         if s.name == "thin":
             decay = round(max(THIN_FLOOR, 0.5 ** (elapsed_ms / THIN_HALF_LIFE_MS)), 2)

@@ -190,14 +190,14 @@ def act_schedule_cancel(
     nonce: int,
 ) -> dict[str, Any]:
     when = action.get("time")
+    if account.cum_vlm < state.schedule_cancel_min_volume_usd:
+        return err(errors.SCHEDULE_CANCEL_VOLUME)
     if when is None:
         account.schedule_cancel_ms = None
         state.scheduled.pop(account.address, None)
         return ok_default()
     if not isinstance(when, int) or isinstance(when, bool):
         return err(errors.DESERIALIZE)
-    if account.cum_vlm < state.schedule_cancel_min_volume_usd:
-        return err(errors.SCHEDULE_CANCEL_VOLUME)
     if when < now_ms + SCHEDULE_CANCEL_MIN_DELAY_MS:
         return err(errors.SCHEDULE_CANCEL_TOO_EARLY)
     day = now_ms // DAY_MS

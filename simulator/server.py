@@ -14,6 +14,7 @@ faults (see `faults.py`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from simulator.faults import FaultKind
 from simulator.faults import FaultRequestError
 from simulator.faults import FaultState
 from simulator.faults import parse_kind
+from simulator.latency import LatencyModel
 from simulator.ws import FeedPublisher
 from simulator.ws import SubscriptionError
 from simulator.ws import UnknownCoinError
@@ -63,6 +65,8 @@ class SimVenue:
         Background makers and takers (None: a silent venue with only client orders).
     step_ms : int
         Venue milliseconds per market step.
+    latency : LatencyModel | None
+        Request and stream delays (None: no latency).
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class SimVenue:
         *,
         step_ms: int = 250,
         idle_timeout_s: float = 60.0,
+        latency: LatencyModel | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -80,7 +85,8 @@ class SimVenue:
         self.step_ms = step_ms
         self.idle_timeout_s = idle_timeout_s
         self.faults = FaultState()
-        self.hub = WsHub(self.faults)
+        self.latency = latency if latency is not None else LatencyModel()
+        self.hub = WsHub(self.faults, self.latency)
         self.feeds = FeedPublisher(engine, self.hub)
         self.coins = frozenset(c.name for c in engine.coins)
         self.steps = 0
@@ -102,9 +108,12 @@ class SimVenue:
         finally:
             self._drain(now)
 
-    def fund(self, user: str, usdc: float) -> None:
-        """Credit perp USDC to `user` (admin; tests need funded accounts)."""
+    def fund(self, user: str, usdc: float, volume_usd: float = 0.0) -> None:
+        """Credit perp USDC to `user` (admin; tests need funded accounts), and optionally
+        lifetime traded volume (accounts that must pass the venue's volume gates)."""
         self.engine.credit_usdc(user.lower(), usdc)
+        if volume_usd:
+            self.engine.credit_volume(user, volume_usd)
         self._drain(self.clock.now_ms())
 
     def step(self, now_ms: int | None = None) -> int:
@@ -207,6 +216,13 @@ class SimVenue:
         if not isinstance(post_id, int) or not isinstance(request, dict):
             conn.send(encode_frame("error", WS_PARSE_ERROR.format(text=compact_json(msg))))
             return
+        # Handled on arrival; the request's whole round trip delays the answer, which keeps the
+        # answers of one socket in order (a simplification of the inbound half).
+        delay_s = 0.0
+        if self.latency.enabled:
+            delay_s = sum(
+                self.latency.request_s("exchange" if request.get("type") == "action" else "info")
+            )
         kind = request.get("type")
         payload = request.get("payload")
         response: dict[str, Any]
@@ -223,7 +239,7 @@ class SimVenue:
                 response = {"type": "action", "payload": self.exchange(payload)}
             except InfoRequestError as exc:
                 response = {"type": "error", "payload": f"{exc.status} {exc.message}"}
-        conn.send(encode_frame("post", {"id": post_id, "response": response}))
+        conn.send(encode_frame("post", {"id": post_id, "response": response}), delay_s=delay_s)
 
     # --- admin -------------------------------------------------------------------------------
 
@@ -240,6 +256,8 @@ class SimVenue:
             "seed": market.seed if market is not None else None,
             "liquidations": market.liquidations if market is not None else 0,
             "connections": len(self.hub.connections),
+            "latency": dataclasses.asdict(self.latency.config),
+            "scheduleCancelMinVolumeUsd": self.engine.schedule_cancel_min_volume_usd,
             "faults": self.faults.to_json(),
         }
 
@@ -288,6 +306,9 @@ class _Handlers:
         status = venue.faults.take_http_error(path)
         if status is not None:
             return web.Response(status=status, text=HTTP_ERROR_TEXT[status])
+        inbound_s, outbound_s = venue.latency.request_s(path)
+        if inbound_s:
+            await asyncio.sleep(inbound_s)  # the request is still on its way to the venue
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -304,9 +325,9 @@ class _Handlers:
             except Exception:
                 log.exception("simulator failed on /%s body %s", path, _redact(body))
                 response = web.Response(status=500, text=HTTP_ERROR_TEXT[500])
-        delay_ms = venue.faults.http_delay_ms
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000.0)
+        delay_s = outbound_s + venue.faults.http_delay_ms / 1000.0
+        if delay_s:
+            await asyncio.sleep(delay_s)
         return response
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -355,9 +376,13 @@ class _Handlers:
             return web.json_response({"status": "err", "error": str(exc)}, status=400)
         user = params.get("user")
         usdc = params.get("usdc")
+        volume = params.get("volumeUsd", 0.0)
         if not isinstance(user, str) or not isinstance(usdc, (int, float)):
             return web.json_response({"status": "err", "error": "need user and usdc"}, status=400)
-        self.venue.fund(user, float(usdc))
+        if not isinstance(volume, (int, float)) or volume < 0:
+            error = "volumeUsd must be a number >= 0"
+            return web.json_response({"status": "err", "error": error}, status=400)
+        self.venue.fund(user, float(usdc), float(volume))
         return web.json_response({"status": "ok"})
 
     async def admin_step(self, request: web.Request) -> web.StreamResponse:

@@ -13,11 +13,11 @@ from typing import Any
 from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from simulator import errors
 from simulator.funding import current_funding_rate
+from simulator.funding import impact_notional_usd
+from simulator.funding import premium_sample
 from simulator.orders import fmt_usd
 from simulator.state import MarketState
 from simulator.state import VenueState
-
-IMPACT_NOTIONAL_USD = 20_000.0
 
 
 def l2_book(
@@ -107,8 +107,9 @@ def open_interest(state: VenueState, coin: str) -> int:
 
 
 def impact_px(market: MarketState, is_bid: bool) -> float | None:
-    """The price at which `IMPACT_NOTIONAL_USD` would be filled on one side."""
-    remaining = IMPACT_NOTIONAL_USD
+    """The price of the level at which the coin's impact notional would be filled on one side
+    (`impactPxs`; the premium uses the average execution price, see `funding`)."""
+    remaining = impact_notional_usd(market.coin)
     last: float | None = None
     for px, queue in market.book.levels(is_bid):
         last = market.px_float(px)
@@ -136,8 +137,7 @@ def asset_ctx(state: VenueState, coin: str) -> dict[str, Any]:
                 fmt_usd(impact_bid, market.px_decimals),
                 fmt_usd(impact_ask, market.px_decimals),
             ]
-            impact_mid = (impact_bid + impact_ask) / 2
-            premium = fmt_usd((impact_mid - market.oracle) / market.oracle, 10)
+        premium = fmt_usd(premium_sample(market), 10)
     return {
         "funding": fmt_usd(rate, 10),
         "openInterest": market.sz_str(open_interest(state, coin)),

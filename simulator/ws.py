@@ -41,6 +41,7 @@ from simulator.events import UserFill
 from simulator.events import UserFunding
 from simulator.events import UserLiquidation
 from simulator.faults import FaultState
+from simulator.latency import LatencyModel
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -145,7 +146,8 @@ class WsConnection:
     """One client socket: its subscriptions and an ordered outgoing queue drained by a writer.
 
     Queuing instead of awaiting each send keeps publication synchronous (and ordered) on the
-    loop thread; `ws_delay_ms` is applied per frame from the moment it was queued.
+    loop thread; `ws_delay_ms` and the frame's latency are applied from the moment it was
+    queued, never letting a frame overtake the one ahead of it.
     """
 
     def __init__(
@@ -154,6 +156,7 @@ class WsConnection:
         ws: web.WebSocketResponse,
         transport: asyncio.BaseTransport | None,
         faults: FaultState,
+        latency: LatencyModel | None = None,
     ) -> None:
         self.conn_id = conn_id
         self.ws = ws
@@ -162,7 +165,8 @@ class WsConnection:
         self.subs: dict[str, Sub] = {}
         self.last_rx = time.monotonic()
         self.frames_sent = 0
-        self._queue: deque[tuple[float, str]] = deque()
+        self.latency = latency if latency is not None else LatencyModel()
+        self._queue: deque[tuple[float, float, str]] = deque()
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -170,11 +174,14 @@ class WsConnection:
         """Note client activity (the idle timeout counts from the last client message)."""
         self.last_rx = time.monotonic()
 
-    def send(self, text: str) -> None:
-        """Queue one text frame (no-op once the socket is gone)."""
+    def send(self, text: str, channel: str = "", delay_s: float | None = None) -> None:
+        """Queue one text frame (no-op once the socket is gone), delayed by `delay_s` or else by
+        the latency of `channel`'s stream (market data when not named)."""
         if self._closed:
             return
-        self._queue.append((time.monotonic(), text))
+        if delay_s is None:
+            delay_s = self.latency.frame_s(channel) if self.latency.enabled else 0.0
+        self._queue.append((time.monotonic(), delay_s, text))
         self._wake.set()
 
     async def run_writer(self) -> None:
@@ -185,10 +192,10 @@ class WsConnection:
             await self._wake.wait()
             self._wake.clear()
             while queue and not self._closed:
-                queued_at, text = queue.popleft()
-                delay_ms = self.faults.ws_delay_ms
-                if delay_ms:
-                    wait = queued_at + delay_ms / 1000.0 - time.monotonic()
+                queued_at, delay_s, text = queue.popleft()
+                delay_s += self.faults.ws_delay_ms / 1000.0
+                if delay_s:
+                    wait = queued_at + delay_s - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
                 try:
@@ -213,6 +220,11 @@ class WsConnection:
             await self.ws.close()
 
     @property
+    def backlog(self) -> int:
+        """Frames queued but not yet written."""
+        return len(self._queue)
+
+    @property
     def closed(self) -> bool:
         """Whether this connection no longer sends."""
         return self._closed
@@ -221,8 +233,9 @@ class WsConnection:
 class WsHub:
     """All live sockets and the index from stream key to the sockets subscribed to it."""
 
-    def __init__(self, faults: FaultState) -> None:
+    def __init__(self, faults: FaultState, latency: LatencyModel | None = None) -> None:
         self.faults = faults
+        self.latency = latency if latency is not None else LatencyModel()
         self.connections: dict[int, WsConnection] = {}
         self.subscribers: dict[str, dict[WsConnection, None]] = {}
         self.subs_by_key: dict[str, Sub] = {}
@@ -233,7 +246,7 @@ class WsHub:
         self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None
     ) -> WsConnection:
         """Register a new socket."""
-        conn = WsConnection(self._next_id, ws, transport, self.faults)
+        conn = WsConnection(self._next_id, ws, transport, self.faults, self.latency)
         self._next_id += 1
         self.connections[conn.conn_id] = conn
         return conn
@@ -291,16 +304,19 @@ class WsHub:
                 self._held.setdefault(stream, []).append(text)
                 return
             held = self._held.pop(stream, None)
-            self._send(conns, text)
+            self._send(conns, text, channel)
             for late in held or ():
-                self._send(conns, late)
+                self._send(conns, late, channel)
             return
-        self._send(conns, text)
+        self._send(conns, text, channel)
 
-    @staticmethod
-    def _send(conns: dict[WsConnection, None], text: str) -> None:
-        for conn in conns:
-            conn.send(text)
+    def _send(self, conns: dict[WsConnection, None], text: str, channel: str) -> None:
+        if self.latency.enabled:
+            for conn in conns:
+                conn.send(text, delay_s=self.latency.frame_s(channel))
+        else:
+            for conn in conns:
+                conn.send(text, delay_s=0.0)
 
     def drop_all(self) -> int:
         """Abort every socket (fault `drop-ws`); returns how many were dropped."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from nautilus_trader.config import LiveDataClientConfig
 from nautilus_trader.config import LiveExecClientConfig
 from nautilus_trader.config import NautilusConfig
+from nautilus_trader.core.datetime import secs_to_nanos
 
 from adapters.hyperliquid.constants import LOCAL_HTTP_URL
 from adapters.hyperliquid.constants import LOCAL_WS_URL
@@ -21,6 +23,7 @@ from adapters.hyperliquid.constants import MAINNET_HTTP_URL
 from adapters.hyperliquid.constants import MAINNET_WS_URL
 from adapters.hyperliquid.constants import TESTNET_HTTP_URL
 from adapters.hyperliquid.constants import TESTNET_WS_URL
+from adapters.hyperliquid.enums import ProductType
 from adapters.hyperliquid.numbers import is_valid_address
 
 __all__ = [
@@ -30,9 +33,10 @@ __all__ = [
     "HyperliquidFeedHealthConfig",
     "HyperliquidRecorderConfig",
     "default_ws_url",
+    "validate_transport",
 ]
 
-PRODUCT_TYPES: Final[frozenset[str]] = frozenset({"perp", "spot"})
+PRODUCT_TYPES: Final[frozenset[str]] = frozenset(ProductType)
 COMPRESSIONS: Final[frozenset[str]] = frozenset({"zstd", "gzip", "none"})
 
 _KNOWN_WS_URLS: Final[dict[str, str]] = {
@@ -55,6 +59,46 @@ def _require_url(field: str, value: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.netloc:
         _fail(field, f"must be a {'/'.join(schemes)} URL with a host, was {value!r}")
+
+
+class _TransportConfig(Protocol):
+    """The transport fields the data and exec client configs share."""
+
+    @property
+    def http_url(self) -> str: ...
+    @property
+    def ws_url(self) -> str | None: ...
+    @property
+    def product_types(self) -> tuple[ProductType, ...]: ...
+    @property
+    def ws_ping_interval_secs(self) -> float: ...
+    @property
+    def reconnect_initial_backoff_secs(self) -> float: ...
+    @property
+    def reconnect_max_backoff_secs(self) -> float: ...
+    @property
+    def http_timeout_secs(self) -> float: ...
+
+
+def validate_transport(config: _TransportConfig) -> None:
+    """The checks every Hyperliquid client config runs on its shared transport fields: URLs,
+    product types, heartbeat, reconnect backoff and REST timeout (``ValueError`` naming the
+    field)."""
+    _require_url("http_url", config.http_url, ("http", "https"))
+    if config.ws_url is not None:
+        _require_url("ws_url", config.ws_url, ("ws", "wss"))
+    if not config.product_types:
+        _fail("product_types", "must name at least one of 'perp', 'spot'")
+    unknown = sorted(set(config.product_types) - PRODUCT_TYPES)
+    if unknown:
+        _fail("product_types", f"unknown {unknown}, expected 'perp' and/or 'spot'")
+    _require_positive("ws_ping_interval_secs", config.ws_ping_interval_secs)
+    if config.ws_ping_interval_secs >= 60:
+        _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
+    _require_positive("reconnect_initial_backoff_secs", config.reconnect_initial_backoff_secs)
+    if config.reconnect_max_backoff_secs < config.reconnect_initial_backoff_secs:
+        _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
+    _require_positive("http_timeout_secs", config.http_timeout_secs)
 
 
 def default_ws_url(http_url: str) -> str:
@@ -107,40 +151,50 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
 
 class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     """
-    Staleness thresholds per stream kind and the RiskEngine health gate.
+    Staleness thresholds per stream kind and the RiskEngine health gate: one set of safety
+    defaults for every config file.
 
     A stream is STALE once nothing arrived on it for its kind's threshold; ``0`` disables the
-    check for that kind (trades of an illiquid coin may be silent for minutes).
+    check for that kind (trades of an illiquid coin may be silent for minutes). The defaults are
+    the strictest any shipped config used, so a safety limit never depends on which file a user
+    copied: a config may tighten any of them freely, but a looser value (a longer threshold, a
+    disabled check, a shorter recovery, a gate or channel switched off) is refused at
+    construction unless the field is listed in ``loosen``, and the data client then logs every
+    loosened limit at WARNING when it starts (``loosened_limits()``).
 
     Parameters
     ----------
-    stale_l2book_secs : float
+    stale_l2book_secs : float, default 5.0 s
         l2Book pushes come at least every 0.5 s on change.
-    stale_bbo_secs : float
+    stale_bbo_secs : float, default 30.0 s
         bbo pushes only when the top of book changes.
-    stale_trades_secs : float
-        Trades; disabled by default (silence is normal).
-    stale_candle_secs : float
+    stale_trades_secs : float, default 0 (off)
+        Trades; off by default (silence is normal).
+    stale_candle_secs : float, default 120.0 s
         Candle pushes (every trade updates the current candle).
-    stale_asset_ctx_secs : float
+    stale_asset_ctx_secs : float, default 10.0 s
         activeAssetCtx pushes (about every second).
-    check_interval_secs : float
-        Period of the staleness timer.
-    gate_enabled : bool
+    check_interval_secs : float, default 1.0 s
+        Period of the staleness timer (a longer period detects later: looser).
+    gate_enabled : bool, default True
         Whether unhealthy needed streams put the RiskEngine into REDUCING.
-    gate_recovery_secs : float
-        How long all needed streams must have been OK before trading goes back to ACTIVE.
+    gate_recovery_secs : float, default 5.0 s
+        How long all needed streams must have been OK before trading goes back to ACTIVE
+        (shorter is looser).
     gate_channels : tuple[str, ...]
         Channels whose subscribed streams are "needed" by the gate. Default: the channels that
         flow continuously (books, top of book, asset context); trades and candles may be silent
-        for minutes on an illiquid coin, so they are not needed unless listed here.
-    check_trade_counts : bool
+        for minutes on an illiquid coin, so they are not needed unless listed here. Leaving out
+        a default channel is looser.
+    check_trade_counts : bool, default True
         Detect skipped trades messages: subscribing a coin's trades also subscribes its 1m
         candles (no bars published), and a closed minute whose venue trade count exceeds the
         prints received makes the trades stream a GAP.
+    loosen : tuple[str, ...]
+        Fields this config deliberately sets looser than the defaults (the explicit override).
     """
 
-    stale_l2book_secs: float = 10.0
+    stale_l2book_secs: float = 5.0
     stale_bbo_secs: float = 30.0
     stale_trades_secs: float = 0.0
     stale_candle_secs: float = 120.0
@@ -150,20 +204,52 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
     gate_recovery_secs: float = 5.0
     gate_channels: tuple[str, ...] = ("l2Book", "bbo", "activeAssetCtx", "activeSpotAssetCtx")
     check_trade_counts: bool = True
+    loosen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in (
-            "stale_l2book_secs",
-            "stale_bbo_secs",
-            "stale_trades_secs",
-            "stale_candle_secs",
-            "stale_asset_ctx_secs",
-            "gate_recovery_secs",
-        ):
+        for name in (*_STALE_FIELDS, "gate_recovery_secs"):
             value = getattr(self, name)
             if value < 0:
                 _fail(name, f"must be >= 0 (0 disables), was {value!r}")
         _require_positive("check_interval_secs", self.check_interval_secs)
+        unknown = sorted(set(self.loosen) - set(_LOOSENABLE))
+        if unknown:
+            _fail("loosen", f"unknown field(s) {unknown}; expected some of {list(_LOOSENABLE)}")
+        looser = dict(self.loosened_limits())
+        for name in _LOOSENABLE:
+            if name in looser and name not in self.loosen:
+                _fail(
+                    name,
+                    f"{looser[name]} is looser than the safety default; to loosen it on purpose "
+                    f'add "{name}" to loosen (the client logs it at start)',
+                )
+            if name in self.loosen and name not in looser:
+                _fail("loosen", f"{name} is listed but not looser than the default")
+
+    def loosened_limits(self) -> list[tuple[str, str]]:
+        """(field, "value (default ...)") for every limit looser than the safety defaults."""
+        found: list[tuple[str, str]] = []
+        for name in _STALE_FIELDS:
+            value, default = getattr(self, name), _HEALTH_DEFAULTS[name]
+            if default > 0 and (value == 0 or value > default):
+                shown = "off" if value == 0 else f"{value:g} s"
+                found.append((name, f"{shown} (default {default:g} s)"))
+        checks = (
+            ("check_interval_secs", self.check_interval_secs > _DEFAULT_CHECK_INTERVAL_SECS),
+            ("gate_recovery_secs", self.gate_recovery_secs < _DEFAULT_GATE_RECOVERY_SECS),
+        )
+        for name, is_looser in checks:
+            if is_looser:
+                value, default = getattr(self, name), _HEALTH_DEFAULTS[name]
+                found.append((name, f"{value:g} s (default {default:g} s)"))
+        if not self.gate_enabled:
+            found.append(("gate_enabled", "off (default on)"))
+        if not self.check_trade_counts:
+            found.append(("check_trade_counts", "off (default on)"))
+        missing = [c for c in _DEFAULT_GATE_CHANNELS if c not in self.gate_channels]
+        if missing:
+            found.append(("gate_channels", f"without {missing} (default {_DEFAULT_GATE_CHANNELS})"))
+        return found
 
     def stale_thresholds_ns(self) -> dict[str, int]:
         """Stream kind (the channel name) -> staleness threshold in ns (kinds at 0 left out)."""
@@ -175,7 +261,41 @@ class HyperliquidFeedHealthConfig(NautilusConfig, frozen=True):
             "activeAssetCtx": self.stale_asset_ctx_secs,
             "activeSpotAssetCtx": self.stale_asset_ctx_secs,
         }
-        return {kind: int(secs * 1e9) for kind, secs in by_kind.items() if secs > 0}
+        return {kind: secs_to_nanos(secs) for kind, secs in by_kind.items() if secs > 0}
+
+
+_STALE_FIELDS: Final[tuple[str, ...]] = (
+    "stale_l2book_secs",
+    "stale_bbo_secs",
+    "stale_trades_secs",
+    "stale_candle_secs",
+    "stale_asset_ctx_secs",
+)
+_LOOSENABLE: Final[tuple[str, ...]] = (
+    *_STALE_FIELDS,
+    "check_interval_secs",
+    "gate_enabled",
+    "gate_recovery_secs",
+    "gate_channels",
+    "check_trade_counts",
+)
+# The class's own field defaults are the one source of the safety defaults.
+_FIELD_DEFAULTS: Final[dict[str, object]] = dict(
+    zip(
+        HyperliquidFeedHealthConfig.__struct_fields__[
+            -len(HyperliquidFeedHealthConfig.__struct_defaults__) :
+        ],
+        HyperliquidFeedHealthConfig.__struct_defaults__,
+        strict=True,
+    )
+)
+_HEALTH_DEFAULTS: Final[dict[str, float]] = {
+    name: float(_FIELD_DEFAULTS[name])  # type: ignore[arg-type]
+    for name in (*_STALE_FIELDS, "check_interval_secs", "gate_recovery_secs")
+}
+_DEFAULT_CHECK_INTERVAL_SECS: Final[float] = _HEALTH_DEFAULTS["check_interval_secs"]
+_DEFAULT_GATE_RECOVERY_SECS: Final[float] = _HEALTH_DEFAULTS["gate_recovery_secs"]
+_DEFAULT_GATE_CHANNELS: Final[tuple[str, ...]] = _FIELD_DEFAULTS["gate_channels"]  # type: ignore[assignment]
 
 
 class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
@@ -189,7 +309,7 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
         ``http://127.0.0.1:3001``.
     ws_url : str, optional
         WebSocket URL; derived from ``http_url`` as the SDK does (``.../ws``) when ``None``.
-    product_types : tuple[str, ...]
+    product_types : tuple[ProductType, ...]
         ``"perp"`` and/or ``"spot"``.
     hip3_dexes : tuple[str, ...]
         Builder-deployed (HIP-3) perp dexes to include, by name; opt-in, empty = none.
@@ -218,7 +338,7 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
 
     http_url: str = MAINNET_HTTP_URL
     ws_url: str | None = None
-    product_types: tuple[str, ...] = ("perp",)
+    product_types: tuple[ProductType, ...] = (ProductType.PERP,)
     hip3_dexes: tuple[str, ...] = ()
     coins: tuple[str, ...] | None = None
     fee_user: str | None = None
@@ -232,15 +352,8 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     bar_close_grace_ms: int = 250
 
     def __post_init__(self) -> None:
-        _require_url("http_url", self.http_url, ("http", "https"))
-        if self.ws_url is not None:
-            _require_url("ws_url", self.ws_url, ("ws", "wss"))
-        if not self.product_types:
-            _fail("product_types", "must name at least one of 'perp', 'spot'")
-        unknown = set(self.product_types) - PRODUCT_TYPES
-        if unknown:
-            _fail("product_types", f"unknown {sorted(unknown)}, expected 'perp' and/or 'spot'")
-        if self.hip3_dexes and "perp" not in self.product_types:
+        validate_transport(self)
+        if self.hip3_dexes and ProductType.PERP not in self.product_types:
             _fail("hip3_dexes", "HIP-3 dexes are perps: add 'perp' to product_types")
         if any(not dex for dex in self.hip3_dexes):
             _fail("hip3_dexes", "dex names must not be empty")
@@ -248,13 +361,6 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
             _fail("coins", "must be None (all) or a non-empty list of non-empty coin names")
         if self.instrument_refresh_interval_secs < 0:
             _fail("instrument_refresh_interval_secs", "must be >= 0 (0 disables)")
-        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
-        if self.ws_ping_interval_secs >= 60:
-            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
-        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
-        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
-            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
-        _require_positive("http_timeout_secs", self.http_timeout_secs)
         if self.bar_close_grace_ms < 0:
             _fail("bar_close_grace_ms", "must be >= 0")
 
@@ -266,12 +372,12 @@ class HyperliquidDataClientConfig(LiveDataClientConfig, frozen=True):
     @property
     def include_perps(self) -> bool:
         """Whether perps are loaded."""
-        return "perp" in self.product_types
+        return ProductType.PERP in self.product_types
 
     @property
     def include_spot(self) -> bool:
         """Whether spot pairs are loaded."""
-        return "spot" in self.product_types
+        return ProductType.SPOT in self.product_types
 
 
 DEFAULT_PRIVATE_KEY_ENV: Final[str] = "HYPERLIQUID_PRIVATE_KEY"
@@ -308,7 +414,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         built. At most one of the two.
     vault_address : str, optional
         Trade for this vault or sub-account (sent as ``vaultAddress``; queries use it).
-    product_types : tuple[str, ...]
+    product_types : tuple[ProductType, ...]
         ``"perp"`` and/or ``"spot"``.
     coins : tuple[str, ...], optional
         Only these venue coins; ``None`` = all listed.
@@ -329,7 +435,19 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         Horizon of the venue's dead-man switch (``scheduleCancel`` at now + this); ``0``
         disables it. The venue requires at least 5 s.
     dead_man_refresh_secs : float
-        How often the switch is pushed forward (well below the horizon).
+        How often the switch is pushed forward (well below the horizon). After a refusal or a
+        failure it is retried sooner, with backoff (1 s doubling up to this period).
+    dead_man_switch_required : bool
+        ``True`` (default): while the switch is not armed (refused, failing, not yet set) or a
+        refresh is overdue by more than half the horizon, the node takes no new risk
+        (REDUCING). ``False``: it keeps trading and logs every minute at WARNING that its
+        orders are unprotected. Disabling the switch (``dead_man_switch_secs = 0``) needs
+        ``False`` here, so running unprotected is always an explicit choice.
+    account_max_age_secs : float
+        When the account view (``clearinghouseState``) is older than this -- REST failures,
+        timeouts, rate limiting -- the node takes no new risk (REDUCING) until a refresh
+        succeeds. Only checked while ``account_refresh_interval_secs`` is above 0, and must be
+        above it.
     ws_ping_interval_secs : float
         Heartbeat period of the user-stream socket.
     reconnect_initial_backoff_secs : float
@@ -348,7 +466,7 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     account_address: str | None = None
     account_address_env: str | None = None
     vault_address: str | None = None
-    product_types: tuple[str, ...] = ("perp",)
+    product_types: tuple[ProductType, ...] = (ProductType.PERP,)
     coins: tuple[str, ...] | None = None
     max_slippage_bps: int = 50
     leverage: dict[str, int] | None = None
@@ -358,15 +476,21 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     watchdog_interval_secs: float = 2.0
     dead_man_switch_secs: float = 60.0
     dead_man_refresh_secs: float = 20.0
+    dead_man_switch_required: bool = True
+    account_max_age_secs: float = 60.0
     ws_ping_interval_secs: float = 20.0
     reconnect_initial_backoff_secs: float = 0.5
     reconnect_max_backoff_secs: float = 30.0
     http_timeout_secs: float = 10.0
 
     def __post_init__(self) -> None:
-        _require_url("http_url", self.http_url, ("http", "https"))
-        if self.ws_url is not None:
-            _require_url("ws_url", self.ws_url, ("ws", "wss"))
+        validate_transport(self)
+        _require_positive("account_max_age_secs", self.account_max_age_secs)
+        refresh = self.account_refresh_interval_secs
+        if refresh > 0 and self.account_max_age_secs <= refresh:
+            _fail(
+                "account_max_age_secs", f"must be above account_refresh_interval_secs ({refresh})"
+            )
         if not self.private_key_env:
             _fail("private_key_env", "must name an environment variable")
         if self.account_address_env is not None:
@@ -378,8 +502,6 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
             value = getattr(self, name)
             if value is not None and not is_valid_address(value):
                 _fail(name, f"must be a 0x-prefixed 40-hex-digit address, was {value!r}")
-        if not self.product_types or set(self.product_types) - PRODUCT_TYPES:
-            _fail("product_types", f"must name 'perp' and/or 'spot', was {self.product_types!r}")
         if not 0 < self.max_slippage_bps < 10_000:
             _fail("max_slippage_bps", f"must be in (0, 10000), was {self.max_slippage_bps!r}")
         for coin, value in (self.leverage or {}).items():
@@ -394,18 +516,17 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
         _require_positive("watchdog_interval_secs", self.watchdog_interval_secs)
         if self.dead_man_switch_secs < 0:
             _fail("dead_man_switch_secs", "must be >= 0 (0 disables)")
+        if self.dead_man_switch_secs == 0 and self.dead_man_switch_required:
+            _fail(
+                "dead_man_switch_secs",
+                "0 disables the dead-man switch; set dead_man_switch_required = false to run "
+                "with unprotected orders",
+            )
         if self.dead_man_switch_secs:
             if self.dead_man_switch_secs < 5:
                 _fail("dead_man_switch_secs", "the venue needs at least 5 s")
             if not 0 < self.dead_man_refresh_secs < self.dead_man_switch_secs:
                 _fail("dead_man_refresh_secs", "must be > 0 and below dead_man_switch_secs")
-        _require_positive("ws_ping_interval_secs", self.ws_ping_interval_secs)
-        if self.ws_ping_interval_secs >= 60:
-            _fail("ws_ping_interval_secs", "must be < 60 (the venue drops sockets idle for 60 s)")
-        _require_positive("reconnect_initial_backoff_secs", self.reconnect_initial_backoff_secs)
-        if self.reconnect_max_backoff_secs < self.reconnect_initial_backoff_secs:
-            _fail("reconnect_max_backoff_secs", "must be >= reconnect_initial_backoff_secs")
-        _require_positive("http_timeout_secs", self.http_timeout_secs)
 
     @property
     def resolved_ws_url(self) -> str:

@@ -1,48 +1,31 @@
-"""The Hyperliquid live market-data client for NautilusTrader, and the frame handler it runs.
+"""The Hyperliquid live market-data client for NautilusTrader.
 
-Why two classes:
-
-* ``HyperliquidFrameHandler`` turns one raw WebSocket frame into NautilusTrader data objects:
-  decode (one msgspec tagged-union decoder, built once) -> continuity checks (``StreamMonitor``)
-  -> parse (``parsing.py``) -> hand to an ``emit`` callback. It reads no clock: every object is
-  stamped from the frame's receive time (``ts_init = recv_ns``) and sequence number, and bars
-  close on frame times or an explicit ``flush_bars(now_ns)``. So ``replay.py`` can feed a
-  recording through the very same handler and get the very same objects.
-* ``HyperliquidDataClient`` is the NautilusTrader ``LiveMarketDataClient``: it owns the
-  transports (``HyperliquidHttpClient``, ``HyperliquidWebSocketClient``), the instrument
-  provider and its refresh, the recorder, the subscriptions, the timers (staleness checks, bar
-  close backstop, the periodic status line) and the ``HealthGate`` on the node's RiskEngine.
+``HyperliquidDataClient`` is the NautilusTrader ``LiveMarketDataClient``: it owns the transports
+(``HyperliquidHttpClient``, ``HyperliquidWebSocketClient``), the instrument provider and its
+refresh, the recorder, the subscriptions, the timers (staleness checks, bar close backstop) and
+the ``HealthGate`` on the node's RiskEngine. Frames go through ``HyperliquidFrameHandler``
+(``frame_handler.py``, shared with replay); historical requests are paged in ``history.py``.
 
 Decisions worth knowing:
 
 * One l2Book stream per coin. ``subscribe_order_book_deltas(..., params={"fast": True})`` picks
   the venue's 5-level fast book instead of the 20-level one. Depth-10 snapshots come from the same
-  stream. Every (re)connection resets the book differs, so the first book after a subscribe or a
-  reconnect is a full snapshot (CLEAR + ADDs); a reordered (older) book is dropped (GAP), never
-  applied. NautilusTrader 1.231 replaces the cached book with an empty one on EVERY managed
+  stream. NautilusTrader 1.231 replaces the cached book with an empty one on EVERY managed
   subscription (deltas or depth 10) but tells the client only about the first, so the client
   also sends the next frame whole whenever the cached book object changed (``_book_replaced``).
   Depth-10 snapshots are whole by nature and need nothing.
-* Bars are emitted once per candle, never partial, as soon as the candle is known to be closed:
-  a frame of the same coin stamped at or after the close time (the venue is block-ordered, so
-  every update of the old candle came before it), a candle of a newer period, or, for a quiet
-  market, a timer at the close time on the venue's clock (estimated from recent frames as the
-  smallest receive-minus-venue time, which absorbs clock offset and latency) plus
-  ``bar_close_grace_ms``. Never when the next candle happens to arrive.
-* activeAssetCtx feeds mark, index (oracle), funding and open interest; each is emitted only
-  while subscribed. Open interest and trades-with-addresses are custom data
-  (``OpenInterestUpdate``, ``HyperliquidTrade``) routed per instrument by the data engine;
-  subscribe with ``subscribe_data(DataType(T), instrument_id=...)``. ``FeedHealth`` has no
-  instrument: subscribe with ``subscribe_data(FEED_HEALTH_DATA_TYPE, client_id=ClientId(...))``.
-* A skipped trades message is caught by ``TradeCountCheck`` (see ``health.py``): with
-  ``health.check_trade_counts`` on (the default), subscribing trades of a coin also subscribes
-  its 1m candle stream internally (output ``"trade_check"``), whose trade counts are compared
-  with the prints received; no bars are published for it unless bars were asked for.
+* Open interest and trades-with-addresses are custom data routed per instrument by the data
+  engine; subscribe with ``subscribe_data(DataType(T), instrument_id=...)``. ``FeedHealth`` and
+  ``FeedCounters`` have no instrument and are always published.
+* With ``health.check_trade_counts`` on (the default), subscribing trades of a coin also
+  subscribes its 1m candle stream internally (``DataOutput.TRADE_CHECK``); no bars are published
+  for it unless bars were asked for.
 * "Needed" streams for the health gate are the streams this client subscribed on the node's
   behalf whose channel is in ``health.gate_channels`` (books, top of book, asset context by
   default; trades and candles may be silent for minutes). The gate needs the node's RiskEngine,
   which NautilusTrader does not hand to data clients: ``wire_health_gates(node)`` attaches it
   after ``node.build()``.
+* Background loops run through the base class's ``create_task``, which logs a failure.
 """
 
 from __future__ import annotations
@@ -50,19 +33,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Iterable
 from typing import Any
 from typing import Final
 
-import msgspec
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import MessageBus
-from nautilus_trader.core.data import Data
-from nautilus_trader.core.datetime import dt_to_unix_nanos
+from nautilus_trader.core.datetime import maybe_dt_to_unix_nanos
+from nautilus_trader.core.datetime import millis_to_nanos
+from nautilus_trader.core.datetime import nanos_to_secs
+from nautilus_trader.core.datetime import secs_to_nanos
 from nautilus_trader.data.messages import RequestBars
 from nautilus_trader.data.messages import RequestFundingRates
 from nautilus_trader.data.messages import RequestInstrument
@@ -87,7 +70,6 @@ from nautilus_trader.data.messages import UnsubscribeOrderBook
 from nautilus_trader.data.messages import UnsubscribeQuoteTicks
 from nautilus_trader.data.messages import UnsubscribeTradeTicks
 from nautilus_trader.live.data_client import LiveMarketDataClient
-from nautilus_trader.model.data import BarType
 from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.data import DataType
 from nautilus_trader.model.identifiers import ClientId
@@ -95,37 +77,37 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
-from adapters.hyperliquid.constants import CANDLE_INTERVAL_MS
 from adapters.hyperliquid.data_types import FEED_COUNTERS_DATA_TYPE
 from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
-from adapters.hyperliquid.data_types import HYPERLIQUID_TRADE_DATA_TYPE
-from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.data_types import FeedCounters
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.data_types import OpenInterestUpdate
 from adapters.hyperliquid.data_types import new_feed_counters
+from adapters.hyperliquid.enums import BAR_OUTPUT_PREFIX
+from adapters.hyperliquid.enums import DataOutput
+from adapters.hyperliquid.enums import bar_output
+from adapters.hyperliquid.frame_handler import CTX_OUTPUTS
+from adapters.hyperliquid.frame_handler import TRADE_CHECK
+from adapters.hyperliquid.frame_handler import TRADE_CHECK_INTERVAL
+from adapters.hyperliquid.frame_handler import TRADE_OUTPUTS
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
-from adapters.hyperliquid.health import TradeCountCheck
 from adapters.hyperliquid.health import TradingStateTarget
-from adapters.hyperliquid.health import stream_key
 from adapters.hyperliquid.health import stream_kind
+from adapters.hyperliquid.history import fetch_candles
+from adapters.hyperliquid.history import fetch_funding_history
+from adapters.hyperliquid.history import fetch_recent_trades
 from adapters.hyperliquid.http import HyperliquidHttpClient
-from adapters.hyperliquid.parsing import BookDiffer
-from adapters.hyperliquid.parsing import bar_type_for_interval
 from adapters.hyperliquid.parsing import interval_for_bar_type
-from adapters.hyperliquid.parsing import parse_asset_ctx
 from adapters.hyperliquid.parsing import parse_bar
-from adapters.hyperliquid.parsing import parse_depth10
 from adapters.hyperliquid.parsing import parse_funding_history
-from adapters.hyperliquid.parsing import parse_hyperliquid_trade
-from adapters.hyperliquid.parsing import parse_quote_tick
-from adapters.hyperliquid.parsing import parse_spot_asset_ctx
 from adapters.hyperliquid.parsing import parse_trade_tick
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
 from adapters.hyperliquid.providers import HyperliquidInstrumentProvider
+from adapters.hyperliquid.providers import unlisted_coins
 from adapters.hyperliquid.recorder import CONTROL_BOOK_RESET
 from adapters.hyperliquid.recorder import CONTROL_OUTPUTS
 from adapters.hyperliquid.recorder import CONTROL_STREAMS
@@ -133,529 +115,40 @@ from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
 from adapters.hyperliquid.recorder import encode_control
-from adapters.hyperliquid.schemas.common import Candle
-from adapters.hyperliquid.schemas.common import L2Book
-from adapters.hyperliquid.schemas.common import Trade
-from adapters.hyperliquid.schemas.info import FundingHistoryEntry
-from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
-from adapters.hyperliquid.schemas.ws import ActiveAssetCtxFrame
 from adapters.hyperliquid.schemas.ws import ActiveAssetCtxSubscription
-from adapters.hyperliquid.schemas.ws import ActiveSpotAssetCtxFrame
-from adapters.hyperliquid.schemas.ws import BboFrame
 from adapters.hyperliquid.schemas.ws import BboSubscription
-from adapters.hyperliquid.schemas.ws import CandleFrame
 from adapters.hyperliquid.schemas.ws import CandleSubscription
-from adapters.hyperliquid.schemas.ws import L2BookFrame
 from adapters.hyperliquid.schemas.ws import L2BookSubscription
 from adapters.hyperliquid.schemas.ws import Subscription
-from adapters.hyperliquid.schemas.ws import TradesFrame
 from adapters.hyperliquid.schemas.ws import TradesSubscription
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import subscription_stream_key
 
 __all__ = [
-    "OUTPUTS",
-    "TRADE_CHECK",
     "HyperliquidDataClient",
-    "HyperliquidFrameHandler",
     "wire_health_gates",
 ]
 
-_NANOS_PER_MILLI: Final[int] = 1_000_000
-_NANOS_PER_SEC: Final[int] = 1_000_000_000
 _GAP: Final[str] = FeedHealthStatus.GAP.value
-# Receive-minus-venue time samples are kept as the minimum over two windows of this length.
-_OFFSET_WINDOW_NS: Final[int] = 10 * _NANOS_PER_SEC
-# Frames that are not data: skipped before decoding.
-_NON_DATA_KEYS: Final[frozenset[str]] = frozenset(
-    {"greeting", "text", "pong", "post", "error", "subscriptionResponse"}
-)
-_CANDLE_PAGE: Final[int] = 5_000
-_FUNDING_PAGE: Final[int] = 500
 _CONNECT_TIMEOUT_SECS: Final[float] = 15.0
-
-"""Nominal length of each candle interval (``1M`` as 30 days: paging only, never for closes)."""
-
-OUTPUTS: Final[frozenset[str]] = frozenset(
-    {
-        "deltas",
-        "depth10",
-        "quotes",
-        "trades",
-        "hl_trades",
-        "mark",
-        "index",
-        "funding",
-        "open_interest",
-        "trade_check",
-    }
-)
-"""What a coin's streams can be turned into; bars are ``"bar:<interval>"``. ``"trade_check"``
-turns the coin's 1m candles into trade-count checks of its trades stream (no data)."""
-
-TRADE_CHECK: Final[str] = "trade_check"
-_TRADE_CHECK_INTERVAL: Final[str] = "1m"
-
-_CTX_OUTPUTS: Final[frozenset[str]] = frozenset({"mark", "index", "funding", "open_interest"})
-_TRADE_OUTPUTS: Final[frozenset[str]] = frozenset({"trades", "hl_trades"})
-_NO_DATA_OUTPUTS: Final[frozenset[str]] = frozenset({"trade_check"})
-_RECENT_TRADES_DECODER: Final = msgspec.json.Decoder(list[Trade])
-
-Emit = Callable[[Data], None]
-HealthSink = Callable[[FeedHealth], None]
-
-
-class _BarState:
-    """The newest candle of one (coin, interval) stream, until it is emitted as a bar."""
-
-    __slots__ = ("bar_type", "current", "deadline_ns", "last_emitted_open")
-
-    def __init__(self, bar_type: BarType) -> None:
-        self.bar_type = bar_type
-        self.current: Candle | None = None
-        self.deadline_ns = 0
-        self.last_emitted_open = -1
-
-
-class _CoinState:
-    """Everything the handler keeps per venue coin: instrument, differ, outputs, status."""
-
-    __slots__ = (
-        "bars",
-        "differ",
-        "fast_differ",
-        "instrument",
-        "outputs",
-        "pending_close_ms",
-    )
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.instrument = instrument
-        self.differ = BookDiffer(instrument)
-        self.fast_differ = BookDiffer(instrument)
-        self.outputs: set[str] = set()
-        self.bars: dict[str, _BarState] = {}
-        # Smallest close time (venue ms) of a candle not yet emitted; a frame stamped at or after
-        # it closes that candle.
-        self.pending_close_ms: int | None = None
-
-
-class HyperliquidFrameHandler:
-    """Raw venue frame -> NautilusTrader objects, deterministic in the frames (module notes).
-
-    Parameters
-    ----------
-    emit : Callable[[Data], None]
-        Receives every data object (custom types wrapped in ``CustomData``), in order.
-    on_health : Callable[[FeedHealth], None]
-        Receives every stream health change.
-    monitor : StreamMonitor
-        Continuity and staleness state; streams are registered by the owner.
-    bar_close_grace_ns : int
-        Slack after a candle's close (on the venue clock) before the backstop emits it.
-    schedule_bar_close : Callable[[int], None], optional
-        Called with a local time (ns) at which ``flush_bars`` should run (the live backstop
-        timer); ``None`` during replay, where frame times drive everything.
-    logger : Logger, optional
-        Where the first undecodable frame of each stream is logged (with its channel and an
-        excerpt); later ones are only counted (``decode_errors_by_stream``).
-    book_replaced : Callable[[InstrumentId, int], bool], optional
-        Asked before each book diff with the instrument and the frame's sequence number:
-        ``True`` when the book the deltas feed was replaced since the last call (live:
-        NautilusTrader swapped in an empty managed book), so the frame is emitted whole instead
-        of diffed. Replay answers from the recorded ``book_reset`` control records.
-    """
-
-    def __init__(
-        self,
-        emit: Emit,
-        on_health: HealthSink,
-        monitor: StreamMonitor,
-        *,
-        bar_close_grace_ns: int = 250 * _NANOS_PER_MILLI,
-        schedule_bar_close: Callable[[int], None] | None = None,
-        book_replaced: Callable[[InstrumentId, int], bool] | None = None,
-        logger: Logger | None = None,
-    ) -> None:
-        self._emit = emit
-        self._log = logger
-        self._book_replaced = book_replaced
-        self._on_health = on_health
-        self.monitor = monitor
-        self._grace_ns = bar_close_grace_ns
-        self._schedule = schedule_bar_close
-        self._decode = WS_FRAME_DECODER.decode
-        self._coins: dict[str, _CoinState] = {}
-        self._trade_counts = TradeCountCheck()
-        self._conn_id: str | None = None
-        self._next_deadline_ns: int | None = None
-        self._offset_cur = 0
-        self._offset_prev = 0
-        self._offset_window_start = -1
-        self.decode_errors_by_stream: dict[str, int] = {}
-
-    # -- configuration ------------------------------------------------------------------------
-
-    def add_instrument(self, instrument: Instrument) -> None:
-        """Know (or update) an instrument; its venue coin is the raw symbol."""
-        coin = instrument.raw_symbol.value
-        state = self._coins.get(coin)
-        if state is None:
-            self._coins[coin] = _CoinState(instrument)
-        else:
-            state.instrument = instrument
-
-    def instrument(self, coin: str) -> Instrument | None:
-        """The instrument of a venue coin, if known."""
-        state = self._coins.get(coin)
-        return None if state is None else state.instrument
-
-    def set_output(self, coin: str, output: str, enabled: bool) -> bool:
-        """Turn one output of a coin on or off (``OUTPUTS`` or ``"bar:<interval>"``); True when
-        this changed anything (the live client records only changes, see ``replay.py``)."""
-        state = self._coins[coin]
-        if output.startswith("bar:"):
-            interval = output.removeprefix("bar:")
-            changed = enabled != (interval in state.bars)
-            if enabled:
-                if interval not in state.bars:
-                    bar_type = bar_type_for_interval(state.instrument.id, interval)
-                    state.bars[interval] = _BarState(bar_type)
-            else:
-                state.bars.pop(interval, None)
-                self._refresh_pending(state)
-        elif output not in OUTPUTS:
-            raise ValueError(f"unknown output {output!r}; expected one of {sorted(OUTPUTS)}")
-        else:
-            changed = enabled != (output in state.outputs)
-        if output == TRADE_CHECK and enabled != (output in state.outputs):
-            if enabled:
-                self._trade_counts.reset(coin)
-            else:
-                self._trade_counts.discard(coin)
-        elif output == "deltas" and enabled and output not in state.outputs:
-            # While deltas were off the differs kept an old snapshot: diffing the next book
-            # against it would leave the new subscriber without the unchanged levels.
-            self.reset_books(coin)
-        if enabled:
-            state.outputs.add(output)
-        else:
-            state.outputs.discard(output)
-        return changed
-
-    def reset_books(self, coin: str) -> None:
-        """Emit the coin's next book (normal and fast) whole: CLEAR + every level.
-
-        Needed whenever whoever applies the deltas may hold a book that is not the previous
-        snapshot, e.g. NautilusTrader 1.231 replaces the cached book with an empty one on every
-        managed subscription, even when the stream is already running.
-        """
-        state = self._coins.get(coin)
-        if state is not None:
-            state.differ.reset()
-            state.fast_differ.reset()
-
-    def outputs(self) -> dict[str, frozenset[str]]:
-        """Enabled data outputs per coin (what replay needs to reproduce a live run); the
-        ``"trade_check"`` output emits no data and is left out."""
-        result = {}
-        for coin, state in self._coins.items():
-            outputs = state.outputs - _NO_DATA_OUTPUTS
-            if outputs:
-                result[coin] = frozenset(outputs)
-        return result
-
-    @property
-    def trade_count_check(self) -> TradeCountCheck:
-        """The skipped-trades detector (its counters show how many minutes it compared)."""
-        return self._trade_counts
-
-    def status(self, coin: str) -> _CoinState | None:
-        """The per-coin state (for the periodic status line)."""
-        return self._coins.get(coin)
-
-    @property
-    def coins(self) -> list[str]:
-        """Known venue coins."""
-        return list(self._coins)
-
-    # -- the hot path ---------------------------------------------------------------------------
-
-    def handle(self, raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
-        """Decode one frame and emit what it means (see module notes)."""
-        if conn_id != self._conn_id:
-            self._new_connection(conn_id, recv_ns)
-        deadline = self._next_deadline_ns
-        if deadline is not None and deadline <= recv_ns:
-            self.flush_bars(recv_ns)
-        if key in _NON_DATA_KEYS:
-            return
-        try:
-            frame = self._decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            self._on_decode_error(raw, key, exc)
-            return
-        # Most frequent first; isinstance narrows the union for the type checker.
-        if isinstance(frame, L2BookFrame):
-            self._on_book(frame.data, seq, recv_ns, key)
-        elif isinstance(frame, BboFrame):
-            self._on_bbo(frame, recv_ns, key)
-        elif isinstance(frame, TradesFrame):
-            self._on_trades(frame.data, recv_ns, key)
-        elif isinstance(frame, ActiveAssetCtxFrame):
-            self._on_ctx(frame, recv_ns, key)
-        elif isinstance(frame, CandleFrame):
-            self._on_candle(frame.data, recv_ns, key)
-        elif isinstance(frame, ActiveSpotAssetCtxFrame):
-            self._on_spot_ctx(frame, recv_ns, key)
-
-    def _on_decode_error(self, raw: bytes, key: str, exc: Exception) -> None:
-        # Counted per stream (the status line shows them); only the first of each stream is
-        # logged, so a venue schema change cannot flood the log with one line per frame.
-        count = self.decode_errors_by_stream.get(key, 0) + 1
-        self.decode_errors_by_stream[key] = count
-        if count == 1 and self._log is not None:
-            channel = key.split(":", 1)[0]
-            excerpt = raw[:200].decode("utf-8", "replace")
-            self._log.error(
-                f"Undecodable {channel} frame on stream {key} (first on this stream; later ones "
-                f"are counted in the status line): {exc}: {excerpt}"
-            )
-
-    def _new_connection(self, conn_id: str, recv_ns: int) -> None:
-        # Continuity is lost: the next book of every coin is emitted whole, and the replayed
-        # data that follows a resubscription is not a GAP.
-        self._conn_id = conn_id
-        for state in self._coins.values():
-            state.differ.reset()
-            state.fast_differ.reset()
-        for stream in self.monitor.streams:
-            self.monitor.mark_resubscribed(stream, recv_ns)
-        self._trade_counts.reset_all()
-
-    def _health(self, change: FeedHealth | None) -> None:
-        if change is not None:
-            self._on_health(change)
-
-    def _sample_offset(self, venue_ms: int, recv_ns: int) -> None:
-        sample = recv_ns - venue_ms * _NANOS_PER_MILLI
-        if recv_ns - self._offset_window_start > _OFFSET_WINDOW_NS:
-            first = self._offset_window_start < 0
-            self._offset_prev = sample if first else self._offset_cur
-            self._offset_cur = sample
-            self._offset_window_start = recv_ns
-        elif sample < self._offset_cur:
-            self._offset_cur = sample
-
-    @property
-    def venue_offset_ns(self) -> int:
-        """Estimated local-minus-venue clock offset including the smallest recent latency."""
-        return min(self._offset_cur, self._offset_prev)
-
-    def _accept_frame(
-        self, coin: str, key: str, venue_ms: int | None, recv_ns: int
-    ) -> _CoinState | None:
-        """The common start of a market frame: its coin's state, stream health and venue time.
-
-        None means the frame goes no further: an unknown coin, or a frame carrying venue time that
-        is older than the last one on its stream (reported as GAP by the monitor, and dropped).
-        """
-        state = self._coins.get(coin)
-        if state is None:
-            return None
-        monitor = self.monitor
-        self._health(monitor.on_frame(key, venue_ms, recv_ns))
-        if venue_ms is not None and monitor.status(key) == _GAP:
-            return None
-        if venue_ms is not None:
-            self._advance_venue_time(state, venue_ms, recv_ns)
-        return state
-
-    def _advance_venue_time(self, state: _CoinState, venue_ms: int, recv_ns: int) -> None:
-        """Venue time moved on: refresh the clock-offset estimate and close any bar now due."""
-        self._sample_offset(venue_ms, recv_ns)
-        if state.pending_close_ms is not None and venue_ms >= state.pending_close_ms:
-            self._close_bars(state, venue_ms, recv_ns)
-
-    def _on_book(self, book: L2Book, seq: int, recv_ns: int, key: str) -> None:
-        state = self._accept_frame(book.coin, key, book.time, recv_ns)
-        if state is None:
-            return
-        outputs = state.outputs
-        if "deltas" in outputs:
-            replaced = self._book_replaced
-            if replaced is not None and replaced(state.instrument.id, seq):
-                state.differ.reset()
-                state.fast_differ.reset()
-            differ = state.fast_differ if book.fast else state.differ
-            deltas = differ.diff(book, recv_ns, seq)
-            if deltas is not None:
-                self._emit(deltas)
-        if "depth10" in outputs:
-            self._emit(parse_depth10(book, state.instrument, recv_ns, seq))
-
-    def _on_bbo(self, frame: BboFrame, recv_ns: int, key: str) -> None:
-        bbo = frame.data
-        state = self._accept_frame(bbo.coin, key, bbo.time, recv_ns)
-        if state is None:
-            return
-        if "quotes" in state.outputs:
-            quote = parse_quote_tick(bbo, state.instrument, recv_ns)
-            if quote is not None:
-                self._emit(quote)
-
-    def _on_trades(self, trades: list[Trade], recv_ns: int, key: str) -> None:
-        if not trades:
-            return
-        state = self._coins.get(trades[0].coin)
-        if state is None:
-            return
-        if TRADE_CHECK in state.outputs:
-            self._trade_counts.on_trades(trades[0].coin, trades)
-        fresh, change = self.monitor.on_trades(key, trades, recv_ns)
-        self._health(change)
-        if not fresh:
-            return
-        self._advance_venue_time(state, fresh[-1].time, recv_ns)
-        outputs = state.outputs
-        want_ticks = "trades" in outputs
-        want_hl = "hl_trades" in outputs
-        instrument = state.instrument
-        emit = self._emit
-        for trade in fresh:
-            if want_ticks:
-                emit(parse_trade_tick(trade, instrument, recv_ns))
-            if want_hl:
-                hl_trade = parse_hyperliquid_trade(trade, instrument, recv_ns)
-                emit(CustomData(HYPERLIQUID_TRADE_DATA_TYPE, hl_trade))
-
-    def _on_ctx(self, frame: ActiveAssetCtxFrame, recv_ns: int, key: str) -> None:
-        data = frame.data
-        state = self._accept_frame(data.coin, key, None, recv_ns)
-        if state is None:
-            return
-        ctx = data.ctx
-        outputs = state.outputs
-        if not outputs & _CTX_OUTPUTS:
-            return
-        updates = parse_asset_ctx(ctx, state.instrument, recv_ns)
-        if "mark" in outputs:
-            self._emit(updates.mark)
-        if "index" in outputs:
-            self._emit(updates.index)
-        if "funding" in outputs:
-            self._emit(updates.funding)
-        if "open_interest" in outputs:
-            self._emit(CustomData(OPEN_INTEREST_DATA_TYPE, updates.open_interest))
-
-    def _on_spot_ctx(self, frame: ActiveSpotAssetCtxFrame, recv_ns: int, key: str) -> None:
-        data = frame.data
-        state = self._accept_frame(data.coin, key, None, recv_ns)
-        if state is None:
-            return
-        if "mark" in state.outputs:
-            self._emit(parse_spot_asset_ctx(data.ctx, state.instrument, recv_ns))
-
-    # -- bars -----------------------------------------------------------------------------------
-
-    def _on_candle(self, candle: Candle, recv_ns: int, key: str) -> None:
-        state = self._coins.get(candle.s)
-        if state is None:
-            return
-        self._health(self.monitor.on_frame(key, None, recv_ns))
-        if candle.i == _TRADE_CHECK_INTERVAL and TRADE_CHECK in state.outputs:
-            reason = self._trade_counts.on_candle(candle.s, candle.t, candle.n)
-            if reason is not None:
-                trades_key = stream_key("trades", candle.s)
-                self._health(self.monitor.report_gap(trades_key, reason, recv_ns))
-        bar_state = state.bars.get(candle.i)
-        if bar_state is None or candle.t <= bar_state.last_emitted_open:
-            return  # not subscribed, or a period already emitted (e.g. replayed on resubscribe)
-        current = bar_state.current
-        if current is not None and candle.t < current.t:
-            return  # an older period after a newer one: stale, never emitted
-        if current is not None and candle.t > current.t:
-            # A newer period began: the current candle is complete.
-            self._emit_bar(state, bar_state, recv_ns)
-        bar_state.current = candle
-        close_ms = candle.T + 1
-        bar_state.deadline_ns = close_ms * _NANOS_PER_MILLI + self.venue_offset_ns + self._grace_ns
-        if state.pending_close_ms is None or close_ms < state.pending_close_ms:
-            state.pending_close_ms = close_ms
-        self._arm(bar_state.deadline_ns)
-
-    def _arm(self, deadline_ns: int) -> None:
-        nxt = self._next_deadline_ns
-        if nxt is None or deadline_ns < nxt:
-            self._next_deadline_ns = deadline_ns
-            if self._schedule is not None:
-                self._schedule(deadline_ns)
-
-    def _emit_bar(self, state: _CoinState, bar_state: _BarState, ts_init: int) -> None:
-        candle = bar_state.current
-        if candle is None:
-            return
-        bar_state.current = None
-        bar_state.last_emitted_open = candle.t
-        self._emit(parse_bar(candle, bar_state.bar_type, state.instrument, ts_init))
-        self._refresh_pending(state)
-
-    @staticmethod
-    def _refresh_pending(state: _CoinState) -> None:
-        closes = [b.current.T + 1 for b in state.bars.values() if b.current is not None]
-        state.pending_close_ms = min(closes) if closes else None
-
-    def _close_bars(self, state: _CoinState, venue_ms: int, recv_ns: int) -> None:
-        # A frame stamped at or after a candle's close proves the candle complete.
-        for bar_state in state.bars.values():
-            current = bar_state.current
-            if current is not None and venue_ms >= current.T + 1:
-                self._emit_bar(state, bar_state, recv_ns)
-
-    def flush_bars(self, now_ns: int) -> None:
-        """Emit every candle whose backstop deadline is at or before ``now_ns``.
-
-        Each bar is stamped with its deadline (not ``now_ns``), so a live timer firing late and a
-        replay reaching the same point produce the same object.
-        """
-        nxt: int | None = None
-        for state in self._coins.values():
-            for bar_state in state.bars.values():
-                if bar_state.current is None:
-                    continue
-                if bar_state.deadline_ns <= now_ns:
-                    self._emit_bar(state, bar_state, bar_state.deadline_ns)
-                elif nxt is None or bar_state.deadline_ns < nxt:
-                    nxt = bar_state.deadline_ns
-        self._next_deadline_ns = nxt
-        if nxt is not None and self._schedule is not None:
-            self._schedule(nxt)
-
-
-# ------------------------------------------------------------------------------------------------
-# The NautilusTrader data client
-# ------------------------------------------------------------------------------------------------
+_BOOK_OUTPUTS: Final[frozenset[str]] = frozenset({DataOutput.DELTAS, DataOutput.DEPTH10})
 
 
 def _output_subscription(coin: str, output: str, fast: bool) -> Subscription:
     """The venue subscription that feeds one output of a coin."""
-    if output in ("deltas", "depth10"):
+    if output in _BOOK_OUTPUTS:
         return L2BookSubscription(coin=coin, fast=True) if fast else L2BookSubscription(coin=coin)
-    if output == "quotes":
+    if output == DataOutput.QUOTES:
         return BboSubscription(coin=coin)
-    if output in ("trades", "hl_trades"):
+    if output in TRADE_OUTPUTS:
         return TradesSubscription(coin=coin)
-    if output in _CTX_OUTPUTS:
+    if output in CTX_OUTPUTS:
         return ActiveAssetCtxSubscription(coin=coin)
-    if output.startswith("bar:"):
-        return CandleSubscription(coin=coin, interval=output.removeprefix("bar:"))
+    if output.startswith(BAR_OUTPUT_PREFIX):
+        return CandleSubscription(coin=coin, interval=output.removeprefix(BAR_OUTPUT_PREFIX))
     if output == TRADE_CHECK:
-        return CandleSubscription(coin=coin, interval=_TRADE_CHECK_INTERVAL)
+        return CandleSubscription(coin=coin, interval=TRADE_CHECK_INTERVAL)
     raise ValueError(f"unknown output {output!r}")
-
-
-def _nanos(value: Any) -> int | None:
-    return None if value is None else int(dt_to_unix_nanos(value))
 
 
 class HyperliquidDataClient(LiveMarketDataClient):
@@ -719,6 +212,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
         )
         self._config = config
         self._provider = instrument_provider
+        for field, value in config.health.loosened_limits():
+            self._log.warning(f"Health limit loosened by config override: {field} = {value}")
         self._http = http
         if config.recorder is not None:
             self._recorder = FrameRecorder.from_config(
@@ -732,7 +227,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._handle_data,
             self._on_health,
             self._monitor,
-            bar_close_grace_ns=config.bar_close_grace_ms * _NANOS_PER_MILLI,
+            bar_close_grace_ns=millis_to_nanos(config.bar_close_grace_ms),
             schedule_bar_close=self._schedule_bar_close,
             book_replaced=self._book_replaced,
             logger=self._log,
@@ -780,6 +275,11 @@ class HyperliquidDataClient(LiveMarketDataClient):
         return self._ws
 
     @property
+    def instrument_provider(self) -> HyperliquidInstrumentProvider:
+        """The instrument provider (the node's execution client shares its one load)."""
+        return self._provider
+
+    @property
     def recorder(self) -> FrameRecorder | None:
         """The raw-frame recorder, ``None`` when recording is off."""
         return self._recorder
@@ -788,13 +288,14 @@ class HyperliquidDataClient(LiveMarketDataClient):
         """The latest health of every stream this client published."""
         return dict(self._latest_health)
 
-    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> None:
-        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes)."""
+    def attach_risk_engine(self, risk_engine: TradingStateTarget) -> HealthGate | None:
+        """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes);
+        returns the gate (``None`` when disabled by config)."""
         health = self._config.health
         if not health.gate_enabled:
             self._log.info("Health gate disabled by config")
-            return
-        gate = HealthGate(risk_engine, int(health.gate_recovery_secs * _NANOS_PER_SEC), self._log)
+            return None
+        gate = HealthGate(risk_engine, secs_to_nanos(health.gate_recovery_secs), self._log)
         for feed_health in self._latest_health.values():
             gate.on_health(feed_health)
         self._gate = gate
@@ -803,6 +304,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             f"Health gate attached: needed channels {sorted(self._gate_channels)}, "
             f"recovery {health.gate_recovery_secs:g} s"
         )
+        return gate
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -812,8 +314,17 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._recorder.start()
             self._record_outputs_snapshot()
             self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
-        await self._provider.load_all_async()
+        await self._provider.load_once()
         instruments = self._provider.list_all()
+        unlisted = unlisted_coins(self._config.coins or (), instruments)
+        if unlisted:
+            # Fail closed: a coin the node was configured for would silently have no data.
+            message = (
+                f"coins: {unlisted} not listed by the venue at {self._config.http_url}; "
+                "fix the data client's coins"
+            )
+            self._log.error(message)
+            raise ValueError(message)
         for instrument in instruments:
             self._handler.add_instrument(instrument)
             self._handle_data(instrument)
@@ -996,7 +507,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             if self._bar_timer_ns is not None and self._bar_timer_ns <= deadline_ns:
                 return
             self._bar_timer.cancel()
-        delay = max(deadline_ns - self._clock.timestamp_ns(), 0) / _NANOS_PER_SEC
+        delay = nanos_to_secs(max(deadline_ns - self._clock.timestamp_ns(), 0))
         self._bar_timer_ns = deadline_ns
         self._bar_timer = self._loop.call_later(delay, self._on_bar_timer)
 
@@ -1067,7 +578,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         coin = self._coin_of(instrument_id)
         if coin is None:
             return
-        if output in ("deltas", "depth10"):
+        if output in _BOOK_OUTPUTS:
             fast = fast or coin in self._fast_books
             if fast:
                 self._fast_books.add(coin)
@@ -1090,11 +601,11 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._stream_subs[key] = subscription
             self._update_required_streams()
             await self._ws.subscribe(subscription)
-        elif output in ("deltas", "depth10"):
+        elif output in _BOOK_OUTPUTS:
             # A book subscription on a running stream: its subscriber starts from nothing.
             self._handler.reset_books(coin)
             self._record_control(CONTROL_BOOK_RESET, ControlPayload(coin=coin))
-        if output in _TRADE_OUTPUTS and self._config.health.check_trade_counts:
+        if output in TRADE_OUTPUTS and self._config.health.check_trade_counts:
             # After the trades subscription: the check counts from when trades are live.
             await self._enable(instrument_id, TRADE_CHECK)
 
@@ -1122,10 +633,10 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._update_required_streams()
             if subscription is not None:
                 await self._ws.unsubscribe(subscription)
-        if output in _TRADE_OUTPUTS:
+        if output in TRADE_OUTPUTS:
             state = self._handler.status(coin)
             outputs = state.outputs if state is not None else set()
-            if TRADE_CHECK in outputs and not outputs & _TRADE_OUTPUTS:
+            if TRADE_CHECK in outputs and not outputs & TRADE_OUTPUTS:
                 await self._disable(instrument_id, TRADE_CHECK)
 
     async def _subscribe_instruments(self, command: SubscribeInstruments) -> None:
@@ -1136,26 +647,26 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
     async def _subscribe_order_book_deltas(self, command: SubscribeOrderBook) -> None:
         fast = bool((command.params or {}).get("fast", False))
-        await self._enable(command.instrument_id, "deltas", fast)
+        await self._enable(command.instrument_id, DataOutput.DELTAS, fast)
 
     async def _subscribe_order_book_depth(self, command: SubscribeOrderBook) -> None:
         fast = bool((command.params or {}).get("fast", False))
-        await self._enable(command.instrument_id, "depth10", fast)
+        await self._enable(command.instrument_id, DataOutput.DEPTH10, fast)
 
     async def _subscribe_quote_ticks(self, command: SubscribeQuoteTicks) -> None:
-        await self._enable(command.instrument_id, "quotes")
+        await self._enable(command.instrument_id, DataOutput.QUOTES)
 
     async def _subscribe_trade_ticks(self, command: SubscribeTradeTicks) -> None:
-        await self._enable(command.instrument_id, "trades")
+        await self._enable(command.instrument_id, DataOutput.TRADES)
 
     async def _subscribe_mark_prices(self, command: SubscribeMarkPrices) -> None:
-        await self._enable(command.instrument_id, "mark")
+        await self._enable(command.instrument_id, DataOutput.MARK)
 
     async def _subscribe_index_prices(self, command: SubscribeIndexPrices) -> None:
-        await self._enable(command.instrument_id, "index")
+        await self._enable(command.instrument_id, DataOutput.INDEX)
 
     async def _subscribe_funding_rates(self, command: SubscribeFundingRates) -> None:
-        await self._enable(command.instrument_id, "funding")
+        await self._enable(command.instrument_id, DataOutput.FUNDING)
 
     async def _subscribe_bars(self, command: SubscribeBars) -> None:
         bar_type = command.bar_type
@@ -1164,7 +675,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
         except ValueError as exc:
             self._log.error(f"Cannot subscribe to {bar_type}: {exc}")
             return
-        await self._enable(bar_type.instrument_id, f"bar:{interval}")
+        await self._enable(bar_type.instrument_id, bar_output(interval))
 
     async def _subscribe(self, command: SubscribeData) -> None:
         output = self._custom_output(command.data_type, command.instrument_id)
@@ -1177,9 +688,9 @@ class HyperliquidDataClient(LiveMarketDataClient):
         if cls is FeedHealth or cls is FeedCounters:
             return None  # always published
         if cls is HyperliquidTrade:
-            output = "hl_trades"
+            output = DataOutput.HL_TRADES
         elif cls is OpenInterestUpdate:
-            output = "open_interest"
+            output = DataOutput.OPEN_INTEREST
         else:
             self._log.error(f"Cannot subscribe to {cls.__name__}: not provided by this client")
             return None
@@ -1189,32 +700,32 @@ class HyperliquidDataClient(LiveMarketDataClient):
         return output
 
     async def _unsubscribe_order_book_deltas(self, command: UnsubscribeOrderBook) -> None:
-        await self._disable(command.instrument_id, "deltas")
+        await self._disable(command.instrument_id, DataOutput.DELTAS)
 
     async def _unsubscribe_order_book_depth(self, command: UnsubscribeOrderBook) -> None:
-        await self._disable(command.instrument_id, "depth10")
+        await self._disable(command.instrument_id, DataOutput.DEPTH10)
 
     async def _unsubscribe_quote_ticks(self, command: UnsubscribeQuoteTicks) -> None:
-        await self._disable(command.instrument_id, "quotes")
+        await self._disable(command.instrument_id, DataOutput.QUOTES)
 
     async def _unsubscribe_trade_ticks(self, command: UnsubscribeTradeTicks) -> None:
-        await self._disable(command.instrument_id, "trades")
+        await self._disable(command.instrument_id, DataOutput.TRADES)
 
     async def _unsubscribe_mark_prices(self, command: UnsubscribeMarkPrices) -> None:
-        await self._disable(command.instrument_id, "mark")
+        await self._disable(command.instrument_id, DataOutput.MARK)
 
     async def _unsubscribe_index_prices(self, command: UnsubscribeIndexPrices) -> None:
-        await self._disable(command.instrument_id, "index")
+        await self._disable(command.instrument_id, DataOutput.INDEX)
 
     async def _unsubscribe_funding_rates(self, command: UnsubscribeFundingRates) -> None:
-        await self._disable(command.instrument_id, "funding")
+        await self._disable(command.instrument_id, DataOutput.FUNDING)
 
     async def _unsubscribe_bars(self, command: UnsubscribeBars) -> None:
         try:
             interval = interval_for_bar_type(command.bar_type)
         except ValueError:
             return
-        await self._disable(command.bar_type.instrument_id, f"bar:{interval}")
+        await self._disable(command.bar_type.instrument_id, bar_output(interval))
 
     async def _unsubscribe(self, command: UnsubscribeData) -> None:
         output = self._custom_output(command.data_type, command.instrument_id)
@@ -1257,75 +768,28 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._log.error(f"Cannot request {bar_type}: {exc}")
             return
         now_ns = self._clock.timestamp_ns()
-        candles = await self.fetch_candles(
+        candles = await fetch_candles(
+            self._http,
             instrument.raw_symbol.value,
             interval,
-            _nanos(request.start),
-            _nanos(request.end),
+            maybe_dt_to_unix_nanos(request.start),
+            maybe_dt_to_unix_nanos(request.end),
             request.limit,
             now_ns,
         )
         bars = [parse_bar(c, bar_type, instrument, now_ns) for c in candles]
         self._handle_bars(bar_type, bars, request.id, request.start, request.end, request.params)
 
-    async def fetch_candles(
-        self,
-        coin: str,
-        interval: str,
-        start_ns: int | None,
-        end_ns: int | None,
-        limit: int,
-        now_ns: int,
-    ) -> list[Candle]:
-        """Closed candles in [start, end] paged through candleSnapshot (oldest first).
-
-        Without a start, the last ``limit`` (or 500) periods before ``end`` are asked for; the
-        candle still open at ``now_ns`` is left out (bars are never partial).
-        """
-        span_ms = CANDLE_INTERVAL_MS[interval]
-        end_ms = (end_ns if end_ns is not None else now_ns) // _NANOS_PER_MILLI
-        count = limit if limit > 0 else 500
-        start_ms = (
-            start_ns // _NANOS_PER_MILLI if start_ns is not None else end_ms - count * span_ms
-        )
-        now_ms = now_ns // _NANOS_PER_MILLI
-        result: dict[int, Candle] = {}
-        cursor = start_ms
-        while cursor <= end_ms:
-            body = {
-                "type": "candleSnapshot",
-                "req": {"coin": coin, "interval": interval, "startTime": cursor, "endTime": end_ms},
-            }
-            page: list[Candle] = await self._http.info(body)
-            fresh = [c for c in page if c.t >= cursor and c.t not in result]
-            for candle in fresh:
-                if now_ms > candle.T and candle.t <= end_ms:
-                    result[candle.t] = candle
-            if not fresh or len(page) < _CANDLE_PAGE:
-                break
-            cursor = max(c.t for c in fresh) + 1
-        candles = [result[t] for t in sorted(result)]
-        return candles[-limit:] if limit > 0 else candles
-
     async def _request_funding_rates(self, request: RequestFundingRates) -> None:
         instrument = self._instrument_for(request.instrument_id)
         if instrument is None:
             return
         now_ns = self._clock.timestamp_ns()
-        end_ms = (_nanos(request.end) or now_ns) // _NANOS_PER_MILLI
-        start_ns = _nanos(request.start)
-        start_ms = start_ns // _NANOS_PER_MILLI if start_ns is not None else end_ms - 86_400_000
         coin = instrument.raw_symbol.value
-        rows: list[FundingHistoryEntry] = []
-        cursor = start_ms
-        while cursor <= end_ms:
-            body = {"type": "fundingHistory", "coin": coin, "startTime": cursor, "endTime": end_ms}
-            page: list[FundingHistoryEntry] = await self._http.info(body)
-            fresh = [r for r in page if r.time >= cursor]
-            rows.extend(fresh)
-            if not fresh or len(page) < _FUNDING_PAGE:
-                break
-            cursor = fresh[-1].time + 1
+        start_ns = maybe_dt_to_unix_nanos(request.start)
+        rows = await fetch_funding_history(
+            self._http, coin, start_ns, maybe_dt_to_unix_nanos(request.end), now_ns
+        )
         updates = parse_funding_history(rows, instrument.id, now_ns)
         if request.limit > 0:
             updates = updates[-request.limit :]
@@ -1338,17 +802,14 @@ class HyperliquidDataClient(LiveMarketDataClient):
         if instrument is None:
             return
         now_ns = self._clock.timestamp_ns()
-        raw = await self._http.info_raw(
-            {"type": "recentTrades", "coin": instrument.raw_symbol.value}
-        )
-        trades = sorted(_RECENT_TRADES_DECODER.decode(raw), key=lambda t: (t.time, t.tid))
-        start_ns = _nanos(request.start)
-        end_ns = _nanos(request.end)
+        trades = await fetch_recent_trades(self._http, instrument.raw_symbol.value)
+        start_ns = maybe_dt_to_unix_nanos(request.start)
+        end_ns = maybe_dt_to_unix_nanos(request.end)
         ticks = [
             parse_trade_tick(t, instrument, now_ns)
             for t in trades
-            if (start_ns is None or t.time * _NANOS_PER_MILLI >= start_ns)
-            and (end_ns is None or t.time * _NANOS_PER_MILLI <= end_ns)
+            if (start_ns is None or millis_to_nanos(t.time) >= start_ns)
+            and (end_ns is None or millis_to_nanos(t.time) <= end_ns)
         ]
         if request.limit > 0:
             ticks = ticks[-request.limit :]
@@ -1358,14 +819,21 @@ class HyperliquidDataClient(LiveMarketDataClient):
 
 
 def wire_health_gates(node: Any) -> list[HyperliquidDataClient]:
-    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node.
+    """Attach ``node.kernel.risk_engine`` to every Hyperliquid data client of a built node, and
+    the resulting gate to every execution client that holds conditions on it.
 
-    NautilusTrader gives data clients no handle on the RiskEngine, so whoever builds the node
-    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired clients.
+    NautilusTrader gives clients no handle on the RiskEngine, so whoever builds the node
+    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired data clients.
     """
     kernel = node.kernel
     clients: Iterable[Any] = kernel.data_engine._clients.values()
     wired = [c for c in clients if isinstance(c, HyperliquidDataClient)]
-    for client in wired:
-        client.attach_risk_engine(kernel.risk_engine)
+    gates = [client.attach_risk_engine(kernel.risk_engine) for client in wired]
+    # Execution clients hold their own conditions (dead-man switch, account view) on the same
+    # gate: one owner of the trading state.
+    gate = next((g for g in gates if g is not None), None)
+    for exec_client in kernel.exec_engine._clients.values():
+        attach = getattr(exec_client, "attach_health_gate", None)
+        if attach is not None:
+            attach(kernel.risk_engine, gate)
     return wired

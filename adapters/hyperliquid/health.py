@@ -72,7 +72,6 @@ _OK: Final[str] = FeedHealthStatus.OK.value
 _STALE: Final[str] = FeedHealthStatus.STALE.value
 _GAP: Final[str] = FeedHealthStatus.GAP.value
 _RECONNECTING: Final[str] = FeedHealthStatus.RECONNECTING.value
-_NANOS_PER_MILLI: Final[int] = 1_000_000
 # Remembered (time, tid) keys per trades stream, for duplicate detection across reconnects.
 _TRADE_MEMORY: Final[int] = 4_096
 _MINUTE_MS: Final[int] = 60_000
@@ -372,8 +371,11 @@ class TradingStateTarget(Protocol):
 
 
 class HealthGate:
-    """Keeps the RiskEngine in REDUCING while any needed stream is unhealthy.
+    """Keeps the RiskEngine in REDUCING while any needed stream is unhealthy, or while any named
+    condition holds (the execution client's: dead-man switch not armed, account view stale).
 
+    Conditions are here rather than in a second gate so that one owner decides: two gates on one
+    engine would each see the other's REDUCING and could release it while their own cause holds.
     The gate only undoes what it did: it moves ACTIVE -> REDUCING, and REDUCING -> ACTIVE only if
     it set REDUCING itself and nobody changed the state since. A HALTED engine, or a REDUCING set
     by an operator, is left alone. A needed stream with no status yet counts as unhealthy.
@@ -405,6 +407,8 @@ class HealthGate:
         self._publish = publish
         self._required: frozenset[str] = frozenset()
         self._health: dict[str, FeedHealth] = {}
+        self._conditions: dict[str, str] = {}
+        self._cleared_ns = 0  # when the last condition was lifted (recovery counts from here)
         self._engaged = False
 
     @property
@@ -427,6 +431,21 @@ class HealthGate:
         """Timer tick: lift REDUCING once recovery has lasted long enough."""
         self._evaluate(now_ns)
 
+    @property
+    def conditions(self) -> dict[str, str]:
+        """The named conditions holding now (name -> reason)."""
+        return dict(self._conditions)
+
+    def set_condition(self, name: str, reason: str | None, now_ns: int) -> None:
+        """Hold (``reason`` given) or lift (``None``) a named no-new-risk condition."""
+        if reason is None:
+            if self._conditions.pop(name, None) is not None:
+                self._cleared_ns = now_ns
+                self._emit(f"health gate: {name} cleared")
+        else:
+            self._conditions[name] = reason
+        self._evaluate(now_ns)
+
     def _unhealthy(self) -> list[str]:
         bad: list[str] = []
         for stream in sorted(self._required):
@@ -439,10 +458,12 @@ class HealthGate:
 
     def _evaluate(self, now_ns: int) -> None:
         state = self._risk_engine.trading_state
-        bad = self._unhealthy()
-        if bad:
+        streams = self._unhealthy()
+        held = [f"{name} ({reason})" for name, reason in sorted(self._conditions.items())]
+        if streams or held:
             if not self._engaged and state == TradingState.ACTIVE:
-                self._transition(TradingState.REDUCING, "unhealthy feed: " + ", ".join(bad))
+                reasons = (["unhealthy feed: " + ", ".join(streams)] if streams else []) + held
+                self._transition(TradingState.REDUCING, "; ".join(reasons))
                 self._engaged = True
             return
         if not self._engaged:
@@ -453,12 +474,14 @@ class HealthGate:
             self._emit(f"health gate released without change: trading state is {state.name}")
             return
         healthy_since = max(
-            (self._health[stream].since_ns for stream in self._required), default=now_ns
+            (self._health[stream].since_ns for stream in self._required),
+            default=self._cleared_ns,
         )
+        healthy_since = max(healthy_since, self._cleared_ns)
         if now_ns - healthy_since >= self._recovery_ns:
             self._transition(
                 TradingState.ACTIVE,
-                f"all needed streams OK for {(now_ns - healthy_since) / 1e9:.3f} s",
+                f"all needed streams and conditions OK for {(now_ns - healthy_since) / 1e9:.3f} s",
             )
             self._engaged = False
 

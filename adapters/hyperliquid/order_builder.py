@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Final
 from typing import NamedTuple
 
+from nautilus_trader.cache.cache import Cache
 from nautilus_trader.model.enums import ContingencyType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderType
@@ -92,6 +93,7 @@ __all__ = [
     "MarketReference",
     "cancel_action",
     "cancel_by_cloid_action",
+    "market_reference",
     "schedule_cancel_action",
 ]
 
@@ -241,11 +243,6 @@ class HyperliquidOrderBuilder:
             raise ValueError(f"max_slippage_bps must be in (0, 10000), got {max_slippage_bps}")
         self._slippage: Final[Decimal] = bps / _BPS
         self._specs: dict[InstrumentId, HyperliquidAssetSpec] = dict(specs)
-
-    @property
-    def max_slippage(self) -> Decimal:
-        """The MARKET slippage cap as a fraction (50 bps -> 0.005)."""
-        return self._slippage
 
     def add_instrument(self, instrument: Instrument) -> HyperliquidAssetSpec:
         """Register (or refresh) an instrument loaded by the instrument provider."""
@@ -740,3 +737,22 @@ def _bracket_child_problem(entry: Order, child: Order) -> str | None:
             "(stop-loss)"
         )
     return None
+
+
+def market_reference(cache: Cache, instrument_id: InstrumentId) -> MarketReference:
+    """The book (or, without one, the latest quote) a MARKET order is priced from."""
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    book = cache.order_book(instrument_id)
+    if book is not None:
+        best_bid = book.best_bid_price()
+        best_ask = book.best_ask_price()
+        bid = best_bid.as_decimal() if best_bid is not None else None
+        ask = best_ask.as_decimal() if best_ask is not None else None
+    if bid is None or ask is None:
+        quote = cache.quote_tick(instrument_id)
+        if quote is not None:
+            bid = bid if bid is not None else quote.bid_price.as_decimal()
+            ask = ask if ask is not None else quote.ask_price.as_decimal()
+    mid = (bid + ask) / 2 if bid is not None and ask is not None else None
+    return MarketReference(best_bid=bid, best_ask=ask, mid=mid)

@@ -23,6 +23,7 @@ symbol is the venue's coin string (``"BTC"``, ``"xyz:XYZ100"``, ``"PURR/USDC"``,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -73,6 +74,7 @@ __all__ = [
     "parse_spot_instruments",
     "perp_instrument_id",
     "spot_instrument_id",
+    "unlisted_coins",
 ]
 
 HYPERLIQUID_VENUE: Final[Venue] = Venue(HYPERLIQUID_VENUE_NAME)
@@ -108,6 +110,16 @@ def perp_instrument_id(coin: str) -> InstrumentId:
 def spot_instrument_id(base: str, quote: str) -> InstrumentId:
     """``(PURR, USDC)`` -> ``PURR-USDC-SPOT.HYPERLIQUID``."""
     return InstrumentId(Symbol(f"{base}-{quote}-SPOT"), HYPERLIQUID_VENUE)
+
+
+def unlisted_coins(coins: Iterable[str], instruments: Iterable[Instrument]) -> list[str]:
+    """The configured coins no loaded instrument answers to (by venue name or symbol): coins the
+    venue does not list, which the ``coins`` filter would otherwise drop without a word."""
+    names: set[str] = set()
+    for instrument in instruments:
+        names.add(instrument.raw_symbol.value)
+        names.add(instrument.id.symbol.value)
+    return sorted(set(coins) - names)
 
 
 def _currency(code: str) -> Currency:
@@ -278,6 +290,16 @@ class HyperliquidInstrumentProvider(InstrumentProvider):
         self._hip3_dexes = frozenset(hip3_dexes)
         self._coins = None if coins is None else frozenset(coins)
         self._fee_user = fee_user
+        self._load_once_lock = asyncio.Lock()
+        self.loads = 0  # completed load_once loads (one per node when clients share the provider)
+
+    async def load_once(self) -> None:
+        """Load every instrument once for all the clients sharing this provider (the data and
+        execution clients of one node); concurrent callers wait for that one load."""
+        async with self._load_once_lock:
+            if self.loads == 0:
+                await self.load_all_async()
+                self.loads += 1
 
     async def _info(self, body: dict[str, Any]) -> Any:
         raw = await self._fetch_info(body)

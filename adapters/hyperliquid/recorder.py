@@ -46,6 +46,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -66,6 +67,8 @@ from typing import Protocol
 
 import msgspec
 from nautilus_trader.common.component import Logger
+from nautilus_trader.common.component import is_logging_initialized
+from nautilus_trader.common.enums import LogColor
 
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data_types import FeedHealth
@@ -89,7 +92,17 @@ __all__ = [
     "recording_files",
 ]
 
+
+class _StderrLogger(Logger):
+    """Where a damaged-recording warning goes when no NautilusTrader logging runs in this process
+    (a recording read by a script or the CLI, outside any node or engine): stderr, never lost."""
+
+    def warning(self, message: str, color: LogColor = LogColor.YELLOW) -> None:
+        print(f"[WARN] {self.name}: {message}", file=sys.stderr, flush=True)
+
+
 _READER_LOG: Final[Logger] = Logger("HyperliquidRecording")
+_READER_STDERR_LOG: Final[Logger] = _StderrLogger("HyperliquidRecording")
 
 RECORDER_STREAM: Final[str] = "recorder"
 """Stream key of the recorder's own ``FeedHealth`` alarms."""
@@ -746,6 +759,9 @@ def iter_records(path_or_dir: str | Path, logger: Logger | None = None) -> Itera
     Damaged records and blocks are skipped with a warning on ``logger`` (default: one named
     ``HyperliquidRecording``; see module notes); reading never fails on them.
     """
-    log = logger if logger is not None else _READER_LOG
+    if logger is not None:
+        log = logger
+    else:
+        log = _READER_LOG if is_logging_initialized() else _READER_STDERR_LOG
     for path in recording_files(path_or_dir):
         yield from _iter_file(path, log)

@@ -46,13 +46,14 @@ from dataclasses import field
 from pathlib import Path
 
 from nautilus_trader.core.data import Data
+from nautilus_trader.core.datetime import millis_to_nanos
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
-from adapters.hyperliquid.data import OUTPUTS
-from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.frame_handler import OUTPUTS
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import parse_perp_instruments
@@ -204,7 +205,7 @@ def replay_frames(
         result.data.append,
         result.health.append,
         monitor,
-        bar_close_grace_ns=bar_close_grace_ms * 1_000_000,
+        bar_close_grace_ns=millis_to_nanos(bar_close_grace_ms),
         book_replaced=book_replaced if frame_resets else None,
     )
     for instrument in instruments if instruments is not None else instruments_from_records(frames):

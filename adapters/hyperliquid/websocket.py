@@ -416,6 +416,21 @@ class HyperliquidWebSocketClient:
         self._handler_errors = 0
         self._last_seq = 0
 
+    def bind(
+        self,
+        handler: FrameHandler,
+        *,
+        on_connected: Callable[[str], None] | None = None,
+        on_disconnected: Callable[[str], None] | None = None,
+    ) -> None:
+        """Attach the component the socket feeds, when the socket is built before it (a factory
+        builds the transports and hands them to the client). Only before ``start()``."""
+        if self._task is not None:
+            raise RuntimeError(f"{self._name}: bind() after start()")
+        self._handler = handler
+        self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+
     # --- state ----------------------------------------------------------------------------------
 
     @property

@@ -12,6 +12,7 @@ from nautilus_trader.config import ImportableConfig
 from nautilus_trader.config import TradingNodeConfig
 
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
+from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from config.loading import ConfigError
 from config.loading import load_node_config
 
@@ -54,6 +55,28 @@ def test_every_config_file_loads_into_a_trading_node_config(path: Path) -> None:
     # Stopping must not take NautilusTrader's default 10 s (PERF_NOTES.md).
     assert loaded.node.timeout_post_stop < 10.0
     assert loaded.node.timeout_disconnection < 10.0
+
+
+def test_every_shipped_config_runs_the_same_safety_health_limits() -> None:
+    healths = {path.name: _hyperliquid_config(path).health for path in CONFIG_FILES}
+
+    assert set(healths.values()) == {HyperliquidFeedHealthConfig()}, healths
+    assert healths["sim_trading.toml"].stale_l2book_secs == 5.0
+
+
+def test_a_loosened_limit_loads_only_when_listed_in_loosen(tmp_path: Path) -> None:
+    old = "[node.data_clients.HYPERLIQUID.config.instrument_provider]"
+    new = (
+        "[node.data_clients.HYPERLIQUID.config.health]\n"
+        'stale_l2book_secs = 60.0\nstale_bbo_secs = 10.0\nloosen = ["stale_l2book_secs"]\n'
+        "[node.data_clients.HYPERLIQUID.config.instrument_provider]"
+    )
+
+    health = _hyperliquid_config(_variant(tmp_path, old, new)).health
+
+    assert health.stale_l2book_secs == 60.0
+    assert health.stale_bbo_secs == 10.0  # tightening needs no override
+    assert health.loosened_limits() == [("stale_l2book_secs", "60 s (default 5 s)")]
 
 
 def test_sim_config_points_at_the_local_simulator_with_market_state_actors() -> None:
@@ -106,7 +129,19 @@ def test_testnet_and_mainnet_point_at_their_venues() -> None:
             ["instrument_id", "node.actors[1].config"],
         ),
         # A health threshold below zero, nested two tables deep.
-        ("stale_l2book_secs = 5.0", "stale_l2book_secs = -5.0", ["stale_l2book_secs"]),
+        (
+            "[node.data_clients.HYPERLIQUID.config.instrument_provider]",
+            "[node.data_clients.HYPERLIQUID.config.health]\nstale_l2book_secs = -5.0\n"
+            "[node.data_clients.HYPERLIQUID.config.instrument_provider]",
+            ["stale_l2book_secs", "node.data_clients.HYPERLIQUID.config"],
+        ),
+        # A safety limit loosened without saying so.
+        (
+            "[node.data_clients.HYPERLIQUID.config.instrument_provider]",
+            "[node.data_clients.HYPERLIQUID.config.health]\nstale_l2book_secs = 60.0\n"
+            "[node.data_clients.HYPERLIQUID.config.instrument_provider]",
+            ["stale_l2book_secs", "looser than the safety default", "loosen"],
+        ),
         # A class that does not exist.
         (
             '"jarvis.market_log:MarketDataLogger"',
@@ -241,3 +276,69 @@ def test_live_venue_configs_reference_environment_variable_names_only(name: str)
     assert loaded.jarvis.secret("private_key", environ={variable: "from-env"}) == "from-env"
     with pytest.raises(ConfigError, match=variable):
         loaded.jarvis.secret("private_key", environ={})
+
+
+_DRIVER = """
+[[node.strategies]]
+strategy_path = "jarvis.testkit:Driver"
+config_path = "jarvis.testkit:DriverConfig"
+[node.strategies.config]
+"""
+
+
+def _with_tail(tmp_path: Path, tail: str, source: Path = SIM_TOML) -> Path:
+    path = tmp_path / source.name
+    path.write_text(source.read_text() + tail)
+    return path
+
+
+def test_a_strategy_id_inside_a_strategy_config_table_is_named_not_a_raw_type_error(
+    tmp_path: Path,
+) -> None:
+    path = _with_tail(
+        tmp_path,
+        _DRIVER + 'strategy_id = "DRIVER-001"\ninstrument_id = "BTC-USD-PERP.HYPERLIQUID"\n',
+    )
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_node_config(path, environ={})
+
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: [node.strategies[0].config] strategy_id: ")
+    assert "order_id_tag" in message
+    assert "Traceback" not in message
+
+
+def test_the_same_strategy_without_a_strategy_id_loads(tmp_path: Path) -> None:
+    path = _with_tail(tmp_path, _DRIVER + 'instrument_id = "BTC-USD-PERP.HYPERLIQUID"\n')
+
+    loaded = load_node_config(path, environ={})
+
+    assert len(loaded.node.strategies) == 1
+
+
+def test_an_actor_for_an_instrument_the_data_client_does_not_load_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _variant(
+        tmp_path,
+        'instrument_id = "SOL-USD-PERP.HYPERLIQUID"',
+        'instrument_id = "DOGE-USD-PERP.HYPERLIQUID"',
+    )
+
+    with pytest.raises(ConfigError) as excinfo:
+        load_node_config(path, environ={})
+
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: [node.actors[3].config] instrument_id: ")
+    assert "DOGE-USD-PERP.HYPERLIQUID" in message
+    assert "[node.data_clients.HYPERLIQUID.config] coins = ['BTC', 'ETH', 'SOL']" in message
+
+
+def test_a_strategy_for_an_instrument_the_data_client_does_not_load_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _with_tail(tmp_path, _DRIVER + 'instrument_id = "DOGE-USD-PERP.HYPERLIQUID"\n')
+
+    with pytest.raises(ConfigError, match=r"\[node.strategies\[0\].config\] instrument_id: "):
+        load_node_config(path, environ={})

@@ -17,7 +17,6 @@ The node logs to a file in a temporary directory at WARNING and above; tests sca
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -53,6 +52,7 @@ from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.websocket import subscription_stream_key
 from config.loading import CONFIG_DIR
 from config.loading import LoadedNodeConfig
+from jarvis.market_log import MarketDataLogger
 from jarvis.node import NodeOverrides
 from jarvis.node import build_node
 from jarvis.node import load_for_run
@@ -168,26 +168,17 @@ class DataNodeRun:
     collector: Collector
     client: HyperliquidDataClient
     recording_dir: Path
-    py_log_records: list[logging.LogRecord]
     checkpoints: list[Checkpoint] = field(default_factory=list)
     truth: dict[str, Any] = field(default_factory=dict)
     node_book: dict[str, Any] = field(default_factory=dict)
     venue_offset_ms: int = 0
     outputs: dict[str, frozenset[str]] = field(default_factory=dict)
     log_text: str = ""  # the node's log file (WARNING and above)
+    status_line: str = ""  # the MarketDataLogger's BTC line after the GAP
 
     def checkpoint(self, name: str) -> Checkpoint:
         """The checkpoint called ``name``."""
         return next(c for c in self.checkpoints if c.name == name)
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def _venue_start_ms() -> int:
@@ -221,9 +212,6 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
     log_dir = tmp / "logs"
     log_dir.mkdir()
     recording_dir = tmp / "recording"
-    py_handler = _ListHandler()
-    adapter_logger = logging.getLogger("adapters")
-    adapter_logger.addHandler(py_handler)
     wall_start_ms = time.time_ns() // 1_000_000
     start_ms = _venue_start_ms()
     # Every coin sim.toml's data client and actors name.
@@ -236,6 +224,7 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
             stale_l2book_secs=STALE_L2BOOK_SECS,
             check_interval_secs=0.2,
             gate_recovery_secs=GATE_RECOVERY_SECS,
+            loosen=("gate_recovery_secs",),  # shorter than the default: recover in seconds
         )
         return msgspec.structs.replace(client, health=health, bar_close_grace_ms=GRACE_MS)
 
@@ -250,7 +239,6 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
             collector=collector,
             client=client,
             recording_dir=recording_dir,
-            py_log_records=py_handler.records,
             venue_offset_ms=venue_offset_ms,
         )
         risk_engine = node.kernel.risk_engine
@@ -313,6 +301,11 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
                 "a GAP on l2Book:BTC",
             )
             await wait_for(lambda: status("l2Book:BTC") == "OK", 10, "l2Book OK after the GAP")
+            # The GAP reaches the per-instrument status line (FeedCounters -> MarketDataLogger).
+            (market_log,) = [a for a in node.trader.actors() if isinstance(a, MarketDataLogger)]
+            tally = market_log._tallies[INSTRUMENT_ID]
+            await wait_for(lambda: tally.gaps >= 1, 10, "the GAP counted in the status line")
+            run.status_line = market_log._line(INSTRUMENT_ID, tally)
             # 5) Paused market: the node's view must equal the venue's.
             await sim_admin_async(sim.base_url, "fault/pause-market")
             await asyncio.sleep(1.5)
@@ -334,10 +327,7 @@ def data_node_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataNode
             checkpoint("paused")
             run.outputs = client.frame_handler.outputs()
 
-        try:
-            run_node(node, scenario, stop_grace_secs=0.5)
-        finally:
-            adapter_logger.removeHandler(py_handler)
+        run_node(node, scenario, stop_grace_secs=0.5)
     run.log_text = read_logs(log_dir)
     yield run
 

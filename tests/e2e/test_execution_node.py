@@ -9,7 +9,6 @@ key must never appear in it).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
 from jarvis.testkit import read_logs
@@ -62,6 +62,7 @@ from jarvis.testkit import venue_position
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from simulator.latency import latency_profile
 
 KEY = "0x" + "5a" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY"
@@ -84,7 +85,9 @@ def build_node(base_url: str, log_dir: Path) -> tuple[TradingNode, Driver]:
     """A node with the Hyperliquid data and execution clients and a `Driver` strategy."""
     config = sim_node_config(
         data_client_config(
-            base_url, ("BTC", "ETH"), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            base_url,
+            ("BTC", "ETH"),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         # Short timers; the key from the environment.
         exec_client=HyperliquidExecClientConfig(
@@ -96,6 +99,7 @@ def build_node(base_url: str, log_dir: Path) -> tuple[TradingNode, Driver]:
             inflight_timeout_secs=1.0,
             watchdog_interval_secs=0.5,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             reconnect_initial_backoff_secs=0.1,
             reconnect_max_backoff_secs=0.5,
             http_timeout_secs=2.0,
@@ -141,8 +145,10 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
     """Run the main scenario once (module notes)."""
     log_dir = tmp_path_factory.mktemp("exec_node_logs")
     result = Session()
-    with SimThread(SimConfig(coins=("BTC", "ETH"), seed=5)) as sim:
-        sim.fund(ADDRESS, 1_000_000)
+    # The order races (fill vs modify, cancel vs modify, resync) run at mainnet-like latency.
+    sim_config = SimConfig(coins=("BTC", "ETH"), seed=5, latency=latency_profile("mainnet-like"))
+    with SimThread(sim_config) as sim:
+        fund_test_account(sim, ADDRESS, 1_000_000)
         sim.fund(address_from_private_key(TAKER_KEY), 1_000_000)
         node, driver = build_node(sim.base_url, log_dir)
         result.driver = driver
@@ -311,7 +317,10 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             )
             await settled(limited)
             result.notes["limiter_429"] = client.http_client.limiter.metrics.rate_limited
-            await asyncio.sleep(1.2)  # let the 429 backoff pass
+            limiter = client.http_client.limiter
+            await wait_for(  # the 429 pause is over once a request went through again
+                lambda: limiter.metrics.backoff_secs == 0.0, 10, "the 429 backoff to pass"
+            )
             # 4) Transport failures: a 500 (not applied) and a lost answer (applied).
             await call_admin("fault/http-error", {"status": 500, "path": "exchange", "count": 1})
             lost_500 = submit(
@@ -322,7 +331,17 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             slow = submit(
                 "slow_answer", factory.limit(BTC, OrderSide.BUY, qty, price(bid * Decimal("0.9")))
             )
-            await asyncio.sleep(0.3)
+            slow_cloid = cloid_from_client_order_id(slow.client_order_id)
+            await wait_for(  # the venue placed it: its answer is now held by the delay
+                lambda: (
+                    venue_info(sim, {"type": "orderStatus", "user": ADDRESS, "oid": slow_cloid})[
+                        "status"
+                    ]
+                    == "order"
+                ),
+                10,
+                "the slow order at the venue",
+            )
             await call_admin("fault/clear")
             await settled(slow, timeout=10)
             # 5) Order lists: bracket (normalTpsl), position TP/SL pair (positionTpsl), plain (na).
@@ -414,7 +433,6 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             )
             await call_admin("fault/clear")
             await wait_for(lambda: just_filled.is_closed, 5, "the fill behind the rejection")
-            await asyncio.sleep(0.3)
             racing = submit(
                 "racing", factory.limit(BTC, OrderSide.BUY, qty, price(bid * Decimal("0.95")))
             )
@@ -422,15 +440,17 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             driver.modify_order(racing, price=price(bid * Decimal("0.94")))
             driver.cancel_order(racing)
             await wait_for(lambda: racing.is_closed, 5, "the racing cancel")
-            await asyncio.sleep(0.5)
-            result.venue["racing"] = venue_info(
-                sim,
-                {
-                    "type": "orderStatus",
-                    "user": ADDRESS,
-                    "oid": cloid_from_client_order_id(racing.client_order_id),
-                },
+            racing_query = {
+                "type": "orderStatus",
+                "user": ADDRESS,
+                "oid": cloid_from_client_order_id(racing.client_order_id),
+            }
+            await wait_for(  # both legs of the modify/cancel race have ended at the venue
+                lambda: venue_info(sim, racing_query)["order"]["status"] != "open",
+                5,
+                "the racing order final at the venue",
             )
+            result.venue["racing"] = venue_info(sim, racing_query)
             # 7) A fill whose stream message is dropped: recovered from the venue.
             await call_admin("fault/skip", {"channel": "user", "count": 1})
             dropped = submit(
@@ -457,13 +477,13 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
             result.notes["taker"] = await loop.run_in_executor(
                 None, post_outside_order, base_url, TAKER_KEY, taker
             )
-            await asyncio.sleep(0.3)
-            result.notes["resync_status_before"] = target.status
+            resync_fills = client.counters.resync_fills
             resyncs = client.counters.resyncs
             await call_admin("fault/clear")
             await call_admin("fault/drop-ws")
             await wait_for(lambda: client.counters.resyncs > resyncs, 10, "a resync")
             await wait_for(lambda: target.is_closed, 5, "the missed fill")
+            result.notes["resync_fills_gained"] = client.counters.resync_fills - resync_fills
             # 9) Cancel all, including an order placed outside this node.
             bid, ask = quote()
             outside = OrderWire(
@@ -484,10 +504,25 @@ def session(tmp_path_factory: pytest.TempPathFactory, key_in_env: None) -> Itera
                 5,
                 "no BTC orders on the venue",
             )
-            await asyncio.sleep(0.5)
+            cancelled_keys = ("stop_market", "mit", "post_only_ok", "limit_gtc")
+            await wait_for(
+                lambda: all(result.orders[k].is_closed for k in cancelled_keys),
+                5,
+                "the cancelled orders closed in the cache",
+            )
             result.venue["after_cancel_all"] = venue_open_orders(sim, ADDRESS)
             result.venue["position_btc"] = venue_position(sim, ADDRESS, "BTC")
             result.notes["counters"] = client.counters
+            cloids = {
+                cloid_from_client_order_id(o.client_order_id)
+                for o in cache.orders()
+                if not o.client_order_id.value.startswith("HL-")
+            }
+            result.venue["own_fills"] = [
+                f
+                for f in venue_info(sim, {"type": "userFills", "user": ADDRESS})
+                if f.get("cloid") in cloids
+            ]
             result.notes["account"] = cache.account_for_venue(BTC.venue)
             result.notes["positions"] = cache.positions_open(instrument_id=BTC)
 
@@ -652,7 +687,7 @@ def test_a_dropped_fill_message_is_recovered_from_the_venue(session: Session) ->
 
 def test_reconnect_resync_emits_the_missed_fill(session: Session) -> None:
     order = session.orders["resync"]
-    assert session.notes["resync_status_before"] == OrderStatus.ACCEPTED
+    assert session.notes["resync_fills_gained"] >= 1  # applied by the resync, not the stream
     assert order.status == OrderStatus.FILLED
     assert session.notes["counters"].resyncs >= 1
 
@@ -675,8 +710,17 @@ def test_position_and_account_match_the_venue(session: Session) -> None:
 
 
 def test_fills_are_never_applied_twice(session: Session) -> None:
+    # The adapter's own count of the OrderFilled events it emitted (before NautilusTrader's
+    # de-duplication could hide one) equals the venue's fills of the node's orders, although
+    # the session offered fills twice (the dropped-fill lookup and the reconnect resync
+    # replay fills already applied).
+    counters = session.notes["counters"]
+    own_fills = session.venue["own_fills"]
+    assert own_fills
+    assert counters.duplicate_fills >= 1
+    assert counters.fills == len(own_fills)
     trade_ids = [e.trade_id for e in session.events if hasattr(e, "trade_id")]
-    assert len(trade_ids) == len(set(trade_ids))
+    assert len(trade_ids) == len(set(trade_ids)) == len(own_fills)
 
 
 def test_the_signing_key_never_reaches_the_log(session: Session) -> None:

@@ -7,17 +7,23 @@ engine. The harness is ``jarvis.testkit``'s.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+import redis
+from nautilus_trader.cache.config import CacheConfig
+from nautilus_trader.common.config import DatabaseConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import TraderId
 
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
@@ -29,7 +35,9 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_exec_client
+from jarvis.testkit import post_signed_action
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_node_config
 from jarvis.testkit import venue_info
@@ -41,6 +49,7 @@ from simulator.app import SimThread
 KEY = "0x" + "7c" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_RECOVERY"
 ADDRESS = address_from_private_key(KEY)
+TAKER_KEY = "0x" + "9e" * 32
 BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 
 
@@ -55,7 +64,14 @@ def key_in_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def build_node(
-    base_url: str, log_dir: Path, name: str, *, claims: bool = False, **exec_overrides: Any
+    base_url: str,
+    log_dir: Path,
+    name: str,
+    *,
+    claims: bool = False,
+    trader_id: str | None = None,
+    cache: CacheConfig | None = None,
+    **exec_overrides: Any,
 ) -> tuple[TradingNode, Driver]:
     """A node with the Hyperliquid clients and a `Driver` strategy."""
     exec_values: dict[str, Any] = {
@@ -64,12 +80,15 @@ def build_node(
         "private_key_env": KEY_ENV,
         "account_refresh_interval_secs": 0.5,
         "dead_man_switch_secs": 0.0,
+        "dead_man_switch_required": False,
         "watchdog_interval_secs": 0.5,
     }
     exec_values.update(exec_overrides)
     config = sim_node_config(
         data_client_config(
-            base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(**exec_values),
         logging=file_logging(log_dir, name, level_file="INFO"),
@@ -77,6 +96,8 @@ def build_node(
             reconciliation=True, reconciliation_startup_delay_secs=0.5
         ),
     )
+    if trader_id is not None:
+        config = msgspec.structs.replace(config, trader_id=TraderId(trader_id), cache=cache)
     node = build_sim_node(config)
     claimed = [str(BTC)] if claims else None
     driver = Driver(
@@ -113,7 +134,7 @@ def test_restarted_node_reconciles_open_orders_and_position_the_same_way_twice(
     tmp_path: Path,
 ) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=3)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         admin_pause(sim)
         node, driver = build_node(sim.base_url, tmp_path, "first")
 
@@ -144,7 +165,15 @@ def test_restarted_node_reconciles_open_orders_and_position_the_same_way_twice(
             node, _ = build_node(sim.base_url, tmp_path, name)
 
             async def observe(node: TradingNode = node) -> dict[str, Any]:
-                await asyncio.sleep(1.0)
+                kcache = node.kernel.cache
+                await wait_for(  # reconciliation brought back the position and both orders
+                    lambda: (
+                        len(kcache.orders_open(instrument_id=BTC)) == len(venue_open)
+                        and bool(kcache.positions_open(instrument_id=BTC))
+                    ),
+                    10,
+                    "the reconciled orders and position",
+                )
                 return snapshot(node)
 
             snapshots.append(run_node(node, observe, quotes_of=BTC))
@@ -160,7 +189,7 @@ def test_restarted_node_reconciles_open_orders_and_position_the_same_way_twice(
 
 def test_dead_man_switch_cancels_orders_after_the_node_is_gone(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=4)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node, driver = build_node(
             sim.base_url, tmp_path, "deadman", dead_man_switch_secs=6.0, dead_man_refresh_secs=1.0
         )
@@ -176,11 +205,9 @@ def test_dead_man_switch_cancels_orders_after_the_node_is_gone(tmp_path: Path) -
             driver.submit_order(order)
             await wait_for(lambda: order.status == OrderStatus.ACCEPTED, 5, "the order to rest")
             client = hyperliquid_exec_client(node)
-            await wait_for(
-                lambda: client.counters.dead_man_refreshes >= 2, 10, "the switch pushed forward"
-            )
+            await wait_for(lambda: client.dead_man.refreshes >= 2, 10, "the switch pushed forward")
             placed["cloid"] = cloid_from_client_order_id(order.client_order_id)
-            placed["refreshes"] = hyperliquid_exec_client(node).counters.dead_man_refreshes
+            placed["refreshes"] = hyperliquid_exec_client(node).dead_man.refreshes
 
         run_node(node, rest_an_order, quotes_of=BTC)
         # The node is gone: nobody refreshes the switch any more.
@@ -200,7 +227,7 @@ def test_liquidation_in_a_cascade_leaves_positions_and_balances_consistent(
 ) -> None:
     config = SimConfig(coins=("BTC",), scenario="cascade", seed=9, speed=2.0)
     with SimThread(config) as sim:
-        sim.fund(ADDRESS, 2_000)
+        fund_test_account(sim, ADDRESS, 2_000)
         node, driver = build_node(
             sim.base_url, tmp_path, "cascade", claims=True, leverage={"BTC": 20}
         )
@@ -241,3 +268,102 @@ def admin_pause(sim: SimThread) -> None:
     assert sim.server is not None
     faults = sim.server.venue.faults
     sim.call(lambda: setattr(faults, "market_paused", True))
+
+
+def test_node_restarted_from_a_redis_cache_keeps_tracking_its_own_resting_orders(
+    tmp_path: Path,
+) -> None:
+    """The cache comes back from a real Redis: the execution client tracks the open orders
+    again under their own client order ids, and a fill after the restart lands on them."""
+    trader_id = f"JARVIS-{uuid.uuid4().hex[:10].upper()}"
+    redis_client = redis.Redis(host="127.0.0.1", port=6379)
+    cache = CacheConfig(
+        database=DatabaseConfig(type="redis", host="127.0.0.1", port=6379),
+        buffer_interval_ms=None,
+    )
+    try:
+        with SimThread(SimConfig(coins=("BTC",), seed=8)) as sim:
+            sim.fund(ADDRESS, 100_000)
+            sim.fund(address_from_private_key(TAKER_KEY), 100_000)
+            admin_pause(sim)
+            node, driver = build_node(
+                sim.base_url, tmp_path, "redis_first", trader_id=trader_id, cache=cache
+            )
+            placed: dict[str, Any] = {}
+
+            async def rest_two() -> None:
+                kcache = node.kernel.cache
+                inst = kcache.instrument(BTC)
+                quote = kcache.quote_tick(BTC)
+                assert inst is not None and quote is not None
+                levels = venue_info(sim, {"type": "l2Book", "coin": "BTC"})["levels"]
+                inside = Decimal(levels[0][0]["px"]) + 1  # best bid: only a taker reaches it
+                assert inside < Decimal(levels[1][0]["px"]), "no room inside the spread"
+                qty = inst.make_qty(Decimal("0.01"))
+                orders = []
+                for px in (inside, (inside * Decimal("0.95")).quantize(Decimal(1))):
+                    price = inst.make_price(px)
+                    order = driver.order_factory.limit(BTC, OrderSide.BUY, qty, price)
+                    driver.submit_order(order)
+                    orders.append(order)
+                await wait_for(
+                    lambda: all(o.status == OrderStatus.ACCEPTED for o in orders),
+                    5,
+                    "two resting orders",
+                )
+                placed["orders"] = {o.client_order_id: o.venue_order_id for o in orders}
+                placed["prices"] = {o.client_order_id: o.price.as_decimal() for o in orders}
+
+            run_node(node, rest_two, quotes_of=BTC)
+            seen: dict[str, Any] = {}
+            node, _ = build_node(
+                sim.base_url, tmp_path, "redis_second", trader_id=trader_id, cache=cache
+            )
+
+            async def fill_one() -> None:
+                client = hyperliquid_exec_client(node)
+                kcache = node.kernel.cache
+                await wait_for(
+                    lambda: all(
+                        client.tracked_orders.get(coid) is not None for coid in placed["orders"]
+                    ),
+                    10,
+                    "the cached open orders tracked again",
+                )
+                seen["tracked"] = {
+                    coid: client.tracked_orders.get(coid).oid  # type: ignore[union-attr]
+                    for coid in placed["orders"]
+                }
+                target, price = max(placed["prices"].items(), key=lambda item: item[1])
+                taker = {"a": 0, "b": False, "p": str(price), "s": "0.01", "r": False}
+                taker["t"] = {"limit": {"tif": "Ioc"}}
+                action = {"type": "order", "orders": [taker], "grouping": "na"}
+                await asyncio.get_running_loop().run_in_executor(
+                    None, post_signed_action, sim.base_url, TAKER_KEY, action
+                )
+                await wait_for(
+                    lambda: (order := kcache.order(target)) is not None and order.is_closed,
+                    10,
+                    "the fill after the restart",
+                )
+                seen["target"] = kcache.order(target)
+                seen["external_fills"] = client.counters.external_fills
+                seen["external_orders"] = [
+                    o.client_order_id.value
+                    for o in kcache.orders()
+                    if o.client_order_id.value.startswith("HL-")
+                ]
+
+            run_node(node, fill_one, quotes_of=BTC)
+    finally:
+        keys = list(redis_client.scan_iter(match=f"trader-{trader_id}*"))
+        if keys:
+            redis_client.delete(*keys)
+        redis_client.close()
+
+    assert seen["tracked"] == {coid: int(voi.value) for coid, voi in placed["orders"].items()}
+    target = seen["target"]
+    assert target.status == OrderStatus.FILLED
+    assert target.filled_qty.as_decimal() == Decimal("0.01")
+    assert seen["external_fills"] == 0
+    assert seen["external_orders"] == []  # nothing came back under an HL- id

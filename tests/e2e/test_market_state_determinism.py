@@ -75,9 +75,9 @@ from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventThresholds
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
-from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
@@ -220,7 +220,11 @@ def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
             sim.base_url,
             (COIN,),
             ws_ping_interval_secs=50.0,  # no pings (or pongs) during the session
-            health=HyperliquidFeedHealthConfig(stale_l2book_secs=30.0, stale_asset_ctx_secs=30.0),
+            health=HyperliquidFeedHealthConfig(
+                stale_l2book_secs=30.0,
+                stale_asset_ctx_secs=30.0,
+                loosen=("stale_l2book_secs", "stale_asset_ctx_secs"),
+            ),
             recorder=HyperliquidRecorderConfig(directory=str(recording_dir), compression="none"),
         )
         node = build_sim_node(sim_node_config(client_config))

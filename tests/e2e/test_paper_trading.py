@@ -254,8 +254,7 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             run.accounts["start"] = _account_view(account())
             run.account_id = account().id.value
             # Freeze the market: from here the simulator's book is the truth.
-            await sim_admin_async(sim.base_url, "fault/pause-market")
-            await asyncio.sleep(0.6)
+            await sim_admin_async(sim.base_url, "fault/pause-market")  # frozen once answered
             truth = await loop.run_in_executor(None, book)
             await wait_for(lambda: node_book_equals(truth), 10, "the node's book = venue")
             run.books["entry"] = truth
@@ -264,9 +263,12 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             asks = _levels(truth["levels"][1])
             entry_qty = asks[0][1] + (asks[1][1] / 2).quantize(SZ, rounding=ROUND_DOWN)
             run.quantities["entry"] = entry_qty
+            events = account().event_count
             entry = probe.market(OrderSide.BUY, entry_qty)
             await wait_for(lambda: entry.status == OrderStatus.FILLED, 5, "the market fill")
-            await asyncio.sleep(0.1)  # account state follows the fill event
+            await wait_for(  # account state follows the fill event
+                lambda: account().event_count > events, 5, "the account after the entry"
+            )
             position = cache.positions_open(instrument_id=INSTRUMENT_ID)
             run.position_qty_after_entry = (
                 position[0].quantity.as_decimal() if position else Decimal(0)
@@ -278,24 +280,31 @@ def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperRun]:
             run.limit_px = bids[2][0]
             limit_qty = (asks[0][1] / 2).quantize(SZ, rounding=ROUND_DOWN)
             run.quantities["limit"] = limit_qty
+            events = account().event_count
             limit = probe.limit(OrderSide.BUY, limit_qty, run.limit_px)
             await wait_for(lambda: limit.status == OrderStatus.ACCEPTED, 5, "the limit order")
-            await asyncio.sleep(0.1)
+            await wait_for(
+                lambda: account().event_count > events, 5, "the account with the limit resting"
+            )
             run.accounts["limit_resting"] = _account_view(account())
 
             # 3) The venue's price falls through the limit: the resting order fills (maker).
             oracle = float(Decimal(truth["levels"][0][0]["px"])) * 0.998
+            events = account().event_count
             run.books["after_drop"] = await move_oracle_and_settle(oracle)
             await wait_for(lambda: limit.status == OrderStatus.FILLED, 5, "the maker fill")
-            await asyncio.sleep(0.1)
+            await wait_for(
+                lambda: account().event_count > events, 5, "the account after the maker fill"
+            )
             run.accounts["after_maker"] = _account_view(account())
 
             # 4) Close at market, reduce-only, into the lower bids.
             close_qty = entry_qty + limit_qty
             run.quantities["close"] = close_qty
+            events = account().event_count
             close = probe.market(OrderSide.SELL, close_qty, reduce_only=True)
             await wait_for(lambda: close.status == OrderStatus.FILLED, 5, "the closing fill")
-            await asyncio.sleep(0.1)
+            await wait_for(lambda: account().event_count > events, 5, "the account at the end")
             run.accounts["end"] = _account_view(account())
             run.position_open_at_end = bool(cache.positions_open(instrument_id=INSTRUMENT_ID))
             for name, order in (("entry", entry), ("limit", limit), ("close", close)):

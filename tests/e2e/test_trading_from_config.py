@@ -50,6 +50,7 @@ from jarvis.testkit import Driver
 from jarvis.testkit import DriverConfig
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
 from jarvis.testkit import replace_node
@@ -95,7 +96,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         SimThread(SimConfig(seed=9)) as sim,
     ):
         patch.setenv(KEY_ENV, KEY)
-        sim.fund(ADDRESS, FUNDED_USDC)
+        fund_test_account(sim, ADDRESS, FUNDED_USDC)
         engine = sim.server.venue.engine  # type: ignore[union-attr]
         node = build_node(_loaded(sim.base_url, log_dir), new_event_loop())
         driver = Driver(DriverConfig(strategy_id="DRIVER-001", instrument_id=BTC))
@@ -203,7 +204,19 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                 10,
                 "the stop to fire, the take-profit to go and the position to close",
             )
-            await asyncio.sleep(0.3)  # anything late would show now
+            await wait_for(  # the venue agrees: nothing of the pair rests, BTC is flat
+                lambda: (
+                    not sim.call(lambda: engine.open_orders_of(ADDRESS))
+                    and all(
+                        Decimal(p["position"]["szi"]) == 0
+                        for p in sim.call(
+                            lambda: engine.info({"type": "clearinghouseState", "user": ADDRESS}, 0)
+                        )["assetPositions"]
+                    )
+                ),
+                10,
+                "the venue flat with no resting order",
+            )
             result.venue["oco_after"] = sim.call(lambda: engine.open_orders_of(ADDRESS))
             result.venue["btc_position"] = sim.call(
                 lambda: engine.info({"type": "clearinghouseState", "user": ADDRESS}, 0)

@@ -99,7 +99,7 @@ def test_agent_with_expired_validity_is_refused(kit: Any, engine: SimEngine, ali
 
 
 def test_reused_nonce_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
     first = alice.l1(action, nonce=kit.T0)
 
     again = alice.l1(action, nonce=kit.T0)
@@ -111,7 +111,7 @@ def test_reused_nonce_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> No
 def test_nonces_out_of_order_are_fine_but_not_below_the_100_highest(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
     assert alice.l1(action, nonce=kit.T0 + 10)["status"] == "ok"
     assert alice.l1(action, nonce=kit.T0 + 5)["status"] == "ok"
     for i in range(100):
@@ -125,7 +125,7 @@ def test_nonces_out_of_order_are_fine_but_not_below_the_100_highest(
 
 def test_nonce_outside_the_time_window_is_rejected(kit: Any, engine: SimEngine, alice: Any) -> None:
     day = 86_400_000
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
 
     old = alice.l1(action, nonce=kit.T0 - 2 * day - 1)
     future = alice.l1(action, nonce=kit.T0 + day + 1)
@@ -139,7 +139,7 @@ def test_nonce_outside_the_time_window_is_rejected(kit: Any, engine: SimEngine, 
 def test_expires_after_in_the_past_rejects_the_action(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
-    action = {"type": "scheduleCancel"}
+    action = {"type": "noop"}
 
     expired = alice.l1(action, kit.T0, expires_after=kit.T0 - 1)
     live = alice.l1(action, kit.T0, expires_after=kit.T0 + 5_000)

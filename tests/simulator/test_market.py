@@ -90,7 +90,7 @@ def test_cascade_liquidates_leveraged_longs_and_open_interest_collapses_then_bid
     venue = _venue("cascade")
     market = venue.market
     assert market is not None
-    _run_until(venue, CASCADE_BUILD_END_MS)
+    _run_until(venue, CASCADE_BUILD_END_MS - STEP_MS)  # the last step before the sell-off
     oi_before = _oi(venue, "BTC")
     bid_before, _ = _depth_usd(venue, "BTC")
     assert market.liquidations == 0

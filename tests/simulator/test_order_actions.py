@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from simulator.engine import SimEngine
 from simulator.events import NonUserCancel
+from simulator.specs import DEFAULT_COINS
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 
 CLOID = "0x000000000000000000000000000000aa"
 
@@ -131,6 +135,7 @@ def test_batch_modify_answers_order_statuses(kit: Any, engine: SimEngine, alice:
 def test_schedule_cancel_fires_and_cancels_every_open_order(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
+    engine.credit_volume(alice.address, SCHEDULE_CANCEL_MIN_VOLUME_USD)
     alice.order("ETH", True, "2400", "0.1")
     alice.order("SOL", True, "140", "1")
     fire_at = kit.T0 + 10_000
@@ -155,6 +160,7 @@ def test_schedule_cancel_fires_and_cancels_every_open_order(
 def test_schedule_cancel_too_soon_is_rejected_and_clearing_works(
     kit: Any, engine: SimEngine, alice: Any
 ) -> None:
+    engine.credit_volume(alice.address, SCHEDULE_CANCEL_MIN_VOLUME_USD)
     too_soon = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 1_000})
     alice.l1({"type": "scheduleCancel", "time": kit.T0 + 10_000})
     alice.order("ETH", True, "2400", "0.1")
@@ -165,3 +171,69 @@ def test_schedule_cancel_too_soon_is_rejected_and_clearing_works(
     assert too_soon["status"] == "err"
     assert cleared["status"] == "ok"
     assert len(engine.open_orders_of(alice.address)) == 1
+
+
+VOLUME_GATE_TEXT = "Cannot set scheduled cancel time until enough volume traded"
+
+
+def test_schedule_cancel_of_a_fresh_account_is_refused_by_the_volume_gate(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    assert SCHEDULE_CANCEL_MIN_VOLUME_USD == 1_000_000.0  # the venue's observed "Required"
+
+    set_it = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+    clear_it = alice.l1({"type": "scheduleCancel"})
+
+    assert set_it == {"status": "err", "response": VOLUME_GATE_TEXT}
+    assert clear_it == {"status": "err", "response": VOLUME_GATE_TEXT}
+    assert alice.address not in engine.scheduled
+
+
+def test_schedule_cancel_is_accepted_once_the_account_has_traded_enough(
+    kit: Any, engine: SimEngine, alice: Any
+) -> None:
+    engine.credit_volume(alice.address, SCHEDULE_CANCEL_MIN_VOLUME_USD - 1)
+    below = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+    engine.credit_volume(alice.address, 1)
+
+    at_gate = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+
+    assert below["response"] == VOLUME_GATE_TEXT
+    assert at_gate == {"status": "ok", "response": {"type": "default"}}
+    assert engine.scheduled[alice.address] == kit.T0 + 60_000
+    rate = engine.info({"type": "userRateLimit", "user": alice.address}, kit.T0)
+    assert float(rate["cumVlm"]) >= SCHEDULE_CANCEL_MIN_VOLUME_USD  # volume as the venue shows
+
+
+def test_traded_volume_counts_toward_the_schedule_cancel_gate(
+    kit: Any, alice: Any, bob: Any
+) -> None:
+    engine = SimEngine(list(DEFAULT_COINS.values()), schedule_cancel_min_volume_usd=4_000.0)
+    alice.engine = bob.engine = engine
+    engine.credit_usdc(alice.address, 100_000)
+    engine.credit_usdc(bob.address, 100_000)
+    bob.order("ETH", False, "2500", "1")
+    refused = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+    alice.order("ETH", True, "2500", "1", "Ioc")  # $2,500 of volume each side
+
+    still_refused = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+    bob.order("ETH", False, "2500", "1")
+    alice.order("ETH", True, "2500", "1", "Ioc")  # $5,000 in all
+    accepted = alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})
+
+    assert refused["response"] == VOLUME_GATE_TEXT
+    assert still_refused["response"] == VOLUME_GATE_TEXT
+    assert accepted["status"] == "ok"
+
+
+def test_a_zero_volume_gate_accepts_a_fresh_account(kit: Any, alice: Any) -> None:
+    engine = SimEngine(list(DEFAULT_COINS.values()), schedule_cancel_min_volume_usd=0.0)
+    alice.engine = engine
+    engine.credit_usdc(alice.address, 1_000)
+
+    assert alice.l1({"type": "scheduleCancel", "time": kit.T0 + 60_000})["status"] == "ok"
+
+
+def test_a_negative_volume_gate_is_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="schedule_cancel_min_volume_usd"):
+        SimEngine(list(DEFAULT_COINS.values()), schedule_cancel_min_volume_usd=-1.0)

@@ -296,3 +296,20 @@ def test_resting_order_filled_by_another_account_notifies_its_owner(
         notes = [f for f in frames if f["channel"] == "notification"]
         assert notes
         assert "filled" in notes[0]["data"]["notification"].lower()
+
+
+def test_dead_man_switch_needs_traded_volume_as_on_the_venue(sim: SimThread) -> None:
+    wallet = eth_account.Account.from_key("0x" + "c7" * 32)
+    sim.fund(wallet.address, 10_000.0)
+    exchange = Exchange(wallet, sim.base_url)
+    when = sim.call(lambda: sim.server.venue.clock.now_ms()) + 60_000  # type: ignore[union-attr]
+
+    refused = exchange.schedule_cancel(when)
+    sim.fund(wallet.address, 0.0, volume_usd=1_000_000.0)
+    accepted = exchange.schedule_cancel(when)
+
+    assert refused == {
+        "status": "err",
+        "response": "Cannot set scheduled cancel time until enough volume traded",
+    }
+    assert accepted == {"status": "ok", "response": {"type": "default"}}

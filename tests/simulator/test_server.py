@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -24,6 +25,7 @@ from simulator.app import SimServer
 from simulator.app import SimThread
 from simulator.clock import DEFAULT_MANUAL_START_MS
 from simulator.clock import SimClock
+from simulator.latency import MAINNET_LIKE
 
 REPO = Path(__file__).resolve().parents[2]
 USER = "0x" + "1f" * 20
@@ -309,6 +311,10 @@ def test_jarvis_sim_command_serves_the_venue() -> None:
             "BTC,ETH",
             "--speed",
             "5",
+            "--latency",
+            "mainnet-like",
+            "--schedule-cancel-min-volume-usd",
+            "5000",
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -323,6 +329,30 @@ def test_jarvis_sim_command_serves_the_venue() -> None:
         status, text = _post(base_url + "/info", b'{"type":"meta"}')
         assert status == 200
         assert [a["name"] for a in json.loads(text)["universe"]] == ["BTC", "ETH"]
+        assert "latency=mainnet-like" in line
+        with urllib.request.urlopen(base_url + "/admin/state", timeout=10) as response:
+            state = json.loads(response.read())
+        assert state["latency"] == dataclasses.asdict(MAINNET_LIKE)
+        assert state["scheduleCancelMinVolumeUsd"] == 5000.0
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_admin_fund_gives_volume_and_refuses_a_negative_one() -> None:
+    user = "0x" + "5d" * 20
+    with SimThread(SimConfig(stepped=True, market=False)) as sim:
+        body = {"user": user, "usdc": 5, "volumeUsd": 2500.5}
+        ok = _post(sim.base_url + "/admin/fund", json.dumps(body).encode())
+        body["volumeUsd"] = -1
+        refused = _post(sim.base_url + "/admin/fund", json.dumps(body).encode())
+        query = {"type": "userRateLimit", "user": user}
+        limits = _post(sim.base_url + "/info", json.dumps(query).encode())
+    assert ok == (200, '{"status": "ok"}')
+    assert refused[0] == 400
+    assert json.loads(limits[1])["cumVlm"] == "2500.5"
+
+
+def test_sim_config_refuses_a_negative_volume_gate_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="schedule_cancel_min_volume_usd"):
+        SimConfig(schedule_cancel_min_volume_usd=-5.0)

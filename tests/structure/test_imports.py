@@ -26,6 +26,7 @@ PROJECT_PACKAGES = (
     "adapters",
     "actors",
     "strategies",
+    "intents",
     "controllers",
     "config",
     "backtests",
@@ -215,6 +216,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("market state", ("actors",)),
     ("controllers", ("controllers",)),
     ("strategies", ("strategies",)),
+    ("intent compiler", ("intents",)),
     ("composition root", ("api", "backtests", "config", "jarvis")),
 )
 # Separate products, each with the floors it may use (and nothing below the root may use them).

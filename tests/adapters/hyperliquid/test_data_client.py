@@ -33,17 +33,19 @@ from nautilus_trader.model.identifiers import TraderId
 from adapters.hyperliquid.config import HyperliquidDataClientConfig
 from adapters.hyperliquid.config import HyperliquidFeedHealthConfig
 from adapters.hyperliquid.data import HyperliquidDataClient
-from adapters.hyperliquid.data import HyperliquidFrameHandler
 from adapters.hyperliquid.data_types import FeedCounters
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import HyperliquidTrade
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.websocket import subscription_stream_key
 from jarvis.testkit import VENUE_CAPTURES
 from jarvis.testkit import CapturingLogger
+from simulator.app import SimConfig
+from simulator.app import SimServer
 
 FIXTURES = VENUE_CAPTURES
 MS = 1_000_000
@@ -335,7 +337,7 @@ def test_trade_check_off_or_a_complete_minute_raises_no_gap() -> None:
 
 def test_trade_count_check_is_on_by_default_and_can_be_turned_off() -> None:
     assert HyperliquidDataClientConfig().health.check_trade_counts is True
-    off = HyperliquidFeedHealthConfig(check_trade_counts=False)
+    off = HyperliquidFeedHealthConfig(check_trade_counts=False, loosen=("check_trade_counts",))
     assert HyperliquidDataClientConfig(health=off).health.check_trade_counts is False
 
 
@@ -516,3 +518,21 @@ async def test_gaps_and_decode_errors_are_published_as_feed_counters_when_they_g
     assert [(c.instrument, c.gaps, c.decode_errors) for c in counters] == [
         ("BTC-USD-PERP.HYPERLIQUID", 1, 2)
     ]
+
+
+async def test_a_configured_coin_the_venue_does_not_list_fails_the_connect_naming_it() -> None:
+    async with SimServer(SimConfig(stepped=True, seed=4, coins=("BTC", "ETH"))) as sim:
+        clock = LiveClock()
+        client = HyperliquidDataClient(
+            asyncio.get_running_loop(),
+            MessageBus(TraderId("TEST-001"), clock),
+            Cache(),
+            clock,
+            HyperliquidDataClientConfig(http_url=sim.base_url, coins=("BTC", "NOPE")),
+        )
+        try:
+            with pytest.raises(ValueError, match=r"coins: \['NOPE'\] not listed by the venue"):
+                await client._connect()
+            assert not client.ws_client.is_running  # never went on to subscribe
+        finally:
+            await client._disconnect()

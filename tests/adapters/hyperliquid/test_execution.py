@@ -25,6 +25,7 @@ from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.execution import HyperliquidExecutionClient
 from adapters.hyperliquid.execution import KeyNotApprovedError
 from adapters.hyperliquid.execution import external_client_order_id
+from adapters.hyperliquid.factories import build_exec_client
 from adapters.hyperliquid.numbers import cloid_from_client_order_id
 from adapters.hyperliquid.reports import venue_cancel_reason
 from adapters.hyperliquid.schemas.exchange import NoopAction
@@ -43,8 +44,10 @@ _LAST_NONCE = [0]  # nonces of the master's actions strictly increase
 def make_client(base_url: str, key: str, **overrides: Any) -> HyperliquidExecutionClient:
     """A client outside a node: real clock, bus and cache, the key passed directly."""
     clock = LiveClock()
-    config = HyperliquidExecClientConfig(http_url=base_url, dead_man_switch_secs=0, **overrides)
-    return HyperliquidExecutionClient(
+    config = HyperliquidExecClientConfig(
+        http_url=base_url, dead_man_switch_secs=0, dead_man_switch_required=False, **overrides
+    )
+    return build_exec_client(
         asyncio.get_running_loop(),
         MessageBus(TraderId("TEST-001"), clock),
         Cache(),
@@ -143,7 +146,7 @@ async def test_agent_of_another_account_fails_naming_its_master() -> None:
 async def test_key_check_leaves_an_existing_dead_man_switch_alone() -> None:
     cancel_at = time.time_ns() // 1_000_000 + 120_000
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(MASTER, 1_000)
+        sim.fund(MASTER, 1_000, volume_usd=1_000_000)  # the venue's dead-man switch volume gate
         await approve_agent(sim, address_from_private_key(AGENT_KEY))
         answer = sim.venue.exchange(signed_by_master({"type": "scheduleCancel", "time": cancel_at}))
         assert answer["status"] == "ok", answer
@@ -215,8 +218,8 @@ def test_missing_key_names_the_environment_variable_only(
     loop = asyncio.new_event_loop()
     try:
         with pytest.raises(ValueError, match="JARVIS_ABSENT_KEY"):
-            HyperliquidExecutionClient(
-                loop, MessageBus(TraderId("TEST-001"), clock), Cache(), clock, config
+            build_exec_client(
+                loop, MessageBus(TraderId("TEST-001"), clock), Cache(), clock, config, environ={}
             )
     finally:
         loop.close()
@@ -265,7 +268,7 @@ class Streamed:
         self.order = TestExecStubs.limit_order(client_order_id=ClientOrderId("O-1"))
         self.client._cache.add_order(self.order)
         now = self.client._clock.timestamp_ns()
-        self.client._track(self.order, now)
+        self.client.tracked_orders.track(self.order, now)
         self.client._accept(self.order.client_order_id, self.OID, now)
         self.cloid = cloid_from_client_order_id(self.order.client_order_id)
 
@@ -336,8 +339,8 @@ async def test_user_cancel_is_order_canceled_without_a_venue_reason() -> None:
 
 async def test_non_user_cancel_of_a_replaced_modify_leg_leaves_the_order_open() -> None:
     streamed = Streamed()
-    tracked = streamed.client._tracked[streamed.order.client_order_id]
-    streamed.client._bind(tracked, Streamed.OID + 1)  # the modify's new leg
+    tracked = streamed.client.tracked_orders.tracked[streamed.order.client_order_id]
+    streamed.client.tracked_orders.bind(tracked, Streamed.OID + 1)  # the modify's new leg
     tracked.old_oids.add(Streamed.OID)
 
     streamed.push("user", {"nonUserCancel": [{"coin": "BTC", "oid": Streamed.OID}]})

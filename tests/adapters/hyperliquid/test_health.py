@@ -428,3 +428,38 @@ def test_the_newest_first_snapshot_after_a_subscribe_is_published_oldest_first_w
     assert change is not None and change.status == "OK"
     assert monitor.status(TRADES) == "GAP"  # after the snapshot, an older print is a GAP
     assert [t.tid for t in live] == [5]
+
+
+def test_a_named_condition_holds_reducing_with_its_reason_until_lifted_and_recovered(
+    risk_engine: RiskEngine,
+) -> None:
+    messages: list[str] = []
+    gate = HealthGate(risk_engine, recovery_ns=2 * SEC, publish=messages.append)
+    gate.on_health(health(BOOK, FeedHealthStatus.OK, 0))
+    gate.set_required_streams([BOOK], 0)
+
+    gate.set_condition("dead-man switch", "refused by the venue: X", 1 * SEC)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    gate.set_condition("account view", "last refreshed 70 s ago", 2 * SEC)
+    gate.set_condition("dead-man switch", None, 3 * SEC)
+    gate.check(10 * SEC)
+    assert risk_engine.trading_state == TradingState.REDUCING  # the account view still holds
+    gate.set_condition("account view", None, 11 * SEC)
+    gate.check(12 * SEC)
+    assert risk_engine.trading_state == TradingState.REDUCING  # recovering
+    gate.check(13 * SEC)
+
+    assert risk_engine.trading_state == TradingState.ACTIVE
+    assert "dead-man switch (refused by the venue: X)" in messages[0]
+    assert gate.conditions == {}
+
+
+def test_a_condition_and_an_unhealthy_stream_are_both_named(risk_engine: RiskEngine) -> None:
+    messages: list[str] = []
+    gate = HealthGate(risk_engine, recovery_ns=0, publish=messages.append)
+    gate.set_condition("account view", "stale", 0)
+    gate.set_required_streams([BOOK], 0)
+    gate.set_condition("account view", None, 1)
+
+    assert risk_engine.trading_state == TradingState.REDUCING  # the book is still UNKNOWN
+    assert messages[0].endswith("account view (stale)")

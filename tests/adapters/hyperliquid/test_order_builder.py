@@ -700,6 +700,7 @@ def test_empty_cancel_is_refused() -> None:
 def test_schedule_cancel_sets_and_clears_the_dead_man_switch_and_cancels_on_expiry(
     venue: Venue, builder: HyperliquidOrderBuilder, factory: OrderFactory, btc: InstrumentId
 ) -> None:
+    venue.engine.credit_volume(venue.user, 1_000_000.0)  # the venue's dead-man switch gate
     order = factory.limit(btc, OrderSide.BUY, qty("0.01000"), px("79000.0"))
     placed = builder.submit_action(order)
     assert isinstance(placed, OrderAction)

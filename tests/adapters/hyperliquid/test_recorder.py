@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -130,6 +132,32 @@ def test_torn_last_block_is_skipped_with_a_warning(
 
     assert [r.seq for r in records] == [0, 1, 2, 3]
     assert "torn last block" in log.text
+
+
+def test_outside_any_node_a_damaged_recording_is_still_reported_on_stderr(
+    tmp_path: Path,
+) -> None:
+    record_all(FrameRecorder(tmp_path, compression="none", block_max_frames=1), 3)
+    (path,) = recording_files(tmp_path)
+    path.write_bytes(path.read_bytes()[:-40])
+    # A fresh interpreter: no NautilusTrader logging runs there (a script reading a recording).
+    script = (
+        "import sys; from adapters.hyperliquid.recorder import iter_records; "
+        "print(len(list(iter_records(sys.argv[1]))))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert result.stdout.strip() == "2"
+    assert "[WARN] HyperliquidRecording: recording " in result.stderr
+    assert "torn last block" in result.stderr
 
 
 def test_a_torn_block_is_skipped_as_a_whole_and_earlier_blocks_survive(

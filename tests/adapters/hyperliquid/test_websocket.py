@@ -87,12 +87,21 @@ class Recorder:
         return [name for name, _, _ in self.events]
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until `condition()` holds (the feed is asynchronous); fail after `timeout`."""
+async def eventually(
+    condition: Callable[[], bool],
+    timeout: float = 15.0,
+    what: str = "condition",
+    step: Callable[[], object] | None = None,
+) -> None:
+    """Poll until `condition()` holds (the feed is asynchronous); fail after `timeout` (generous:
+    a loaded machine is slow, and a poll costs nothing when things are fast). `step` runs before
+    each poll, e.g. to move a stepped simulator's market on until the frames wanted arrive."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"{what} not met within {timeout} s")
+        if step is not None:
+            step()
         await asyncio.sleep(0.01)
 
 
@@ -129,11 +138,13 @@ async def test_frames_reach_the_handler_raw_in_order_with_seq_conn_id_time_and_s
         assert await client.wait_connected(5)
         book_key = await client.subscribe(L2BookSubscription(coin="BTC"))
         trades_key = await client.subscribe({"type": "trades", "coin": "ETH"})
-        for _ in range(6):
-            sim.step(4)
-            await asyncio.sleep(0.02)
-        await eventually(lambda: recorder.stream_keys().count(book_key) >= 3)
-        await eventually(lambda: trades_key in recorder.stream_keys())
+        await eventually(
+            lambda: (
+                recorder.stream_keys().count(book_key) >= 3 and trades_key in recorder.stream_keys()
+            ),
+            what="three BTC books and an ETH trade",
+            step=lambda: sim.step(4),
+        )
         conn_id = client.conn_id
     finally:
         await client.stop()
@@ -172,10 +183,11 @@ async def test_a_failing_handler_is_logged_and_the_feed_carries_on(sim: SimServe
     try:
         await client.wait_connected(5)
         await client.subscribe(L2BookSubscription(coin="SOL"))
-        for _ in range(4):
-            sim.step(4)
-            await asyncio.sleep(0.02)
-        await eventually(lambda: seen.count("l2Book:SOL") >= 3)
+        await eventually(
+            lambda: seen.count("l2Book:SOL") >= 3,
+            what="three SOL books",
+            step=lambda: sim.step(4),
+        )
         assert client.is_connected
     finally:
         await client.stop()
@@ -294,18 +306,25 @@ async def test_pings_keep_a_silent_socket_alive_past_the_idle_timeout_and_no_pin
         try:
             await pinging_client.wait_connected(5)
             await lazy_client.wait_connected(5)
-            await asyncio.sleep(1.6)
+            # The silent socket being closed shows the idle timeout has run out; pongs after
+            # that show the pinging socket is still alive past it.
+            await eventually(lambda: "disconnected" in lazy.names(), what="the idle cut")
+            pongs_at_cut = pinging.stream_keys().count("pong")
+            await eventually(
+                lambda: pinging.stream_keys().count("pong") >= pongs_at_cut + 2,
+                what="two pongs after the idle cut",
+            )
+            await eventually(lambda: lazy_client.stats.connects >= 2, what="the reconnect")
+            alive_after_cut = pinging.names()
         finally:
             await pinging_client.stop()
             await lazy_client.stop()
 
+    assert alive_after_cut == ["connected"]
     assert pinging.names() == ["connected", "disconnected"]  # the second one is the stop
     assert pinging_client.stats.connects == 1
-    assert pinging_client.stats.pings_sent >= 6
-    assert pinging.stream_keys().count("pong") >= 5
     # Same venue, same time, no ping before the idle timeout: the venue closed it.
     assert lazy.names()[:2] == ["connected", "disconnected"]
-    assert lazy_client.stats.connects >= 2
 
 
 class MuteServer:

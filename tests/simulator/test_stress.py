@@ -1,0 +1,122 @@
+"""The stress mode (a firehose of book frames for load tests) and what it must leave alone.
+
+`test_a_normal_seeded_scenario_still_serves_the_same_frames` pins the SHA-256 of every frame a
+client receives from a stepped, seeded `quiet` scenario (books, trades, bbo, mids, contexts),
+recorded before the stress mode existed: the stress machinery must not change a normal run.
+An intended change of what the simulator serves (a new field, a different market) changes
+this hash; re-record it then, and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect
+
+from simulator.app import SimConfig
+from simulator.app import SimThread
+
+PINNED_QUIET_SEED7_FRAMES_SHA256 = (
+    "896e647d24cdf1474e7d7717e1bf00133e5760b0bbcec47e15128f7812e9735d"
+)
+PIN_SUBSCRIPTIONS: list[dict[str, Any]] = [
+    {"type": "l2Book", "coin": "BTC"},
+    {"type": "l2Book", "coin": "ETH", "nSigFigs": 4},
+    {"type": "trades", "coin": "BTC"},
+    {"type": "bbo", "coin": "SOL"},
+    {"type": "allMids"},
+    {"type": "activeAssetCtx", "coin": "ETH"},
+    {"type": "candle", "coin": "BTC", "interval": "1m"},
+]
+
+
+def _until_pong(ws: ClientConnection) -> list[str]:
+    """Every frame queued for this socket so far (our ping's pong marks the end)."""
+    ws.send('{"method":"ping"}')
+    out: list[str] = []
+    while True:
+        text = str(ws.recv(timeout=30))
+        if text == '{"channel":"pong"}':
+            return out
+        out.append(text)
+
+
+def normal_run_frames(steps: int = 240) -> list[str]:
+    """The frames one client receives from `quiet`, seed 7, stepped, over `steps` steps."""
+    config = SimConfig(stepped=True, scenario="quiet", seed=7)
+    with SimThread(config) as sim, connect(sim.ws_url) as ws:
+        frames = [str(ws.recv(timeout=30))]
+        for sub in PIN_SUBSCRIPTIONS:
+            ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
+        frames += _until_pong(ws)
+        for _ in range(steps):
+            sim.step(1)
+            frames += _until_pong(ws)
+    return frames
+
+
+def test_a_normal_seeded_scenario_still_serves_the_same_frames() -> None:
+    frames = normal_run_frames()
+    digest = hashlib.sha256("\n".join(frames).encode()).hexdigest()
+
+    assert sum(1 for f in frames if f.startswith('{"channel":"l2Book"')) > 100
+    assert digest == PINNED_QUIET_SEED7_FRAMES_SHA256
+
+
+def _post_json(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_stress_mode_serves_the_venue_book_with_one_level_varied_per_frame() -> None:
+    config = SimConfig(stepped=True, scenario="quiet", seed=7, stress_book_fps=2_000.0)
+    with SimThread(config) as sim, connect(sim.ws_url) as ws:
+        sim.step(4)
+        truth = _post_json(sim.base_url + "/info", {"type": "l2Book", "coin": "BTC"})
+        ws.recv(timeout=30)
+        sub = {"type": "l2Book", "coin": "BTC"}
+        ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
+        books: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 60
+        while len(books) < 400 and time.monotonic() < deadline:
+            msg = json.loads(ws.recv(timeout=30))
+            if msg["channel"] == "l2Book":
+                books.append(msg["data"])
+        assert sim.server is not None and sim.server.stress is not None
+        published = sim.server.stress.frames_published
+
+    assert len(books) == 400
+    assert published >= 399  # the snapshot plus stress frames
+    venue_levels = truth["levels"]
+    assert [len(side) for side in venue_levels] == [20, 20]  # 20 maker levels per side
+    varied = 0
+    for book in books:
+        assert book["coin"] == "BTC" and book["time"] == truth["time"]
+        differences = 0
+        for side, venue_side in zip(book["levels"], venue_levels, strict=True):
+            assert [lvl["px"] for lvl in side] == [lvl["px"] for lvl in venue_side]
+            for level, venue_level in zip(side, venue_side, strict=True):
+                if level["sz"] != venue_level["sz"]:
+                    differences += 1
+                    lot = 10**-5  # BTC szDecimals 5
+                    assert float(level["sz"]) - float(venue_level["sz"]) == pytest.approx(lot)
+        assert differences <= 1
+        varied += differences
+    assert varied > 100  # the firehose really changes the book, frame after frame
+
+
+def test_stress_mode_is_off_by_default_and_refuses_a_negative_rate() -> None:
+    assert SimConfig().stress_book_fps == 0.0
+    with SimThread(SimConfig(stepped=True, market=False)) as sim:
+        assert sim.server is not None and sim.server.stress is None
+    with pytest.raises(ValueError, match="stress_book_fps"):
+        SimConfig(stress_book_fps=-1.0)
