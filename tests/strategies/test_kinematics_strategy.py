@@ -32,7 +32,7 @@ AT_TARGET = (49_930.0, 49_930.2)  # the short's target is 50,000 - 1.5 x 40 = 49
 ABOVE_STOP = (50_100.0, 50_100.2)  # the short's stop is 50,000 + 8 bps = 50,040
 
 # Aggressive buying absorbed: 200k bought vs 20k sold in 5 s, the mid moved 1 bp.
-ABSORBED: dict[str, float] = {
+ABSORBED: dict[str, Any] = {
     "mid": 50_000.0,
     "aggr_buy_usd_5s": 200_000.0,
     "aggr_sell_usd_5s": 20_000.0,
@@ -43,7 +43,7 @@ ABSORBED: dict[str, float] = {
 }
 
 
-def absorbed(d: Driver, **fields: float) -> None:
+def absorbed(d: Driver, **fields: Any) -> None:
     d.state(**{**ABSORBED, **fields})
 
 
