@@ -124,7 +124,13 @@ def plan(schedule: list[tuple[str, int]], seed: int) -> list[Second]:
             }
             event = None
             if rng.random() < 0.3:
-                kinds = ("ABSORPTION", "BOOK_REFILL", "OI_DROP", "OI_SURGE", "DEPTH_THINNING")
+                kinds: tuple[str, ...] = (
+                    "ABSORPTION",
+                    "BOOK_REFILL",
+                    "OI_DROP",
+                    "OI_SURGE",
+                    "DEPTH_THINNING",
+                )
                 if regime == "EXPANSION":  # cascades: drops and refills
                     kinds = ("OI_DROP", "BOOK_REFILL", "BOOK_REFILL", "OI_SURGE")
                 kind = rng.choice(kinds)
