@@ -227,7 +227,7 @@ def bench_geometry_entry() -> dict[str, Any]:
         client = build_exec_client(
             loop, signer_bus, Cache(), clock, config, private_key=GEOMETRY_KEY
         )
-        loop.run_until_complete(client._provider.load_all_async())
+        loop.run_until_complete(client.instrument_provider.load_once())
         instrument = client._provider.find(btc)
         assert instrument is not None
         client._builder.add_instrument(instrument)

@@ -53,15 +53,15 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_node_arguments(p_node, config_required=False)
     p_node.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
-    )
-    p_node.add_argument(
         "--check-config",
         metavar="FILE",
         help="validate FILE (tables, fields, environment variables, coins and instruments "
         "against the venue when reachable) without starting anything; exit 0 valid, 2 not",
+    )
+    p_node.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
     )
     p_node.set_defaults(handler=_cmd_node)
 

@@ -16,6 +16,7 @@ from simulator.order_actions import err
 from simulator.order_actions import ok_default
 from simulator.orders import fmt_usd
 from simulator.orders import parse_units
+from simulator.spot import spot_holds
 from simulator.state import VenueState
 from simulator.state import hash_hex
 
@@ -156,7 +157,8 @@ def act_usd_class_transfer(
         return err(errors.DESERIALIZE)
     amount = amount_units / 1_000_000
     if to_perp:
-        if target.spot_usdc + 1e-9 < amount:
+        held = spot_holds(state, target).get(0, 0.0)  # USDC that open spot bids hold
+        if target.spot_usdc - held + 1e-9 < amount:
             return err(errors.INSUFFICIENT_TRANSFER)
         target.spot_usdc = round(target.spot_usdc - amount, 6)
         target.usdc = round(target.usdc + amount, 6)
@@ -203,6 +205,7 @@ def act_create_sub_account(
         return err(errors.DESERIALIZE)
     address = "0x" + hashlib.sha256(f"sub:{account.address}:{name}".encode()).hexdigest()[:40]
     state.add_sub_account(account.address, address)
+    state.accounts[address].name = name
     return {"status": "ok", "response": {"type": "createSubAccount", "data": address}}
 
 

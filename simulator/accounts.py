@@ -58,6 +58,8 @@ class SimAccount:
     address: str
     usdc: float = 0.0
     spot_usdc: float = 0.0
+    spot_tokens: dict[int, float] = field(default_factory=dict)  # spot balances but USDC
+    spot_entry_ntl: dict[int, float] = field(default_factory=dict)  # USD cost of each token
     deposited: bool = False
     positions: dict[str, SimPosition] = field(default_factory=dict)
     leverage: dict[str, tuple[bool, int]] = field(default_factory=dict)
@@ -77,6 +79,9 @@ class SimAccount:
     schedule_cancel_count: int = 0
     sub_accounts: list[str] = field(default_factory=list)
     master: str | None = None
+    name: str = ""  # a sub-account's or vault's name (subAccounts, vaultDetails)
+    # The most each approved builder may charge, in tenths of a basis point (maxBuilderFee).
+    builder_fees: dict[str, int] = field(default_factory=dict)
     # Per coin, resting non-reduce-only size and notional: [buy_sz, buy_ntl, sell_sz, sell_ntl].
     resting: dict[str, list[float]] = field(default_factory=dict)
     fee_taker: float = 0.00045

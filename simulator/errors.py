@@ -15,6 +15,9 @@ class InfoRequestError(Exception):
 # Per-order texts (the engine appends " asset=<id>" where the venue does).
 TICK = "Price must be divisible by tick size."
 MIN_TRADE_NTL = "Order must have minimum value of $10."
+MIN_TRADE_SPOT_NTL = "Order must have minimum value of 10 {quote_token}."
+# The documented text, "(Spot-only)" included (no live capture shows whether it is sent).
+INSUFFICIENT_SPOT_BALANCE = "(Spot-only) Order has insufficient spot balance to trade"
 PERP_MARGIN = "Insufficient margin to place order."
 REDUCE_ONLY = "Reduce only order would increase position."
 BAD_ALO_PX = "Post only order would have immediately matched, bbo was {bbo}."

@@ -19,6 +19,8 @@ from simulator.account_actions import act_update_isolated_margin
 from simulator.account_actions import act_update_leverage
 from simulator.account_actions import act_usd_class_transfer
 from simulator.accounts import SimAccount
+from simulator.builders import act_approve_builder_fee
+from simulator.builders import act_withdraw3
 from simulator.order_actions import act_batch_modify
 from simulator.order_actions import act_cancel
 from simulator.order_actions import act_modify
@@ -52,6 +54,8 @@ HANDLERS: dict[str, ActionHandler] = {
     "noop": act_noop,
     "createSubAccount": act_create_sub_account,
     "subAccountTransfer": act_sub_account_transfer,
+    "approveBuilderFee": act_approve_builder_fee,
+    "withdraw3": act_withdraw3,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from simulator.accounts import SimAccount
 from simulator.accounts import SimPosition
 from simulator.accounts import reserve
+from simulator.builders import builder_fee
 from simulator.events import TradePrint
 from simulator.events import UserFill
 from simulator.lifecycle import after_position_change
@@ -22,10 +23,9 @@ from simulator.lifecycle import on_parent_filled
 from simulator.lifecycle import reducible
 from simulator.orders import SimOrder
 from simulator.orders import fmt_usd
+from simulator.spot import spot_fill_side
 from simulator.state import CANDLES_KEPT
 from simulator.state import DAY_MS
-from simulator.state import MAKER_FEE
-from simulator.state import TAKER_FEE
 from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.state import candle_bounds
@@ -122,8 +122,7 @@ def trade(
 ) -> None:
     """Book one trade of `qty` at `px` between a taker and a maker."""
     now = state.now
-    ntl_micro = px * qty
-    ntl = ntl_micro / 1_000_000
+    ntl = px * qty / market.ntl_scale
     tid = trade_id(maker.oid, taker.oid)
     taker.sz -= qty
     maker.sz -= qty
@@ -148,8 +147,16 @@ def trade(
     state.emit(TradePrint(market.coin, print_))
     record_volume(market, now, px, qty, ntl)
     backstop = liquidation is not None and liquidation["method"] == "backstop"
-    fee_rate_taker = 0.0 if backstop else TAKER_FEE
-    fee_rate_maker = 0.0 if backstop else MAKER_FEE
+    fee_rate_taker = 0.0 if backstop else market.taker_fee
+    fee_rate_maker = 0.0 if backstop else market.maker_fee
+    if market.is_spot:
+        spot_fill_side(state, taker_account, taker, market, px, qty, ntl, True, tid,
+                       action_hash, fee_rate_taker)  # fmt: skip
+        spot_fill_side(state, maker_account, maker, market, px, qty, ntl, False, tid,
+                       action_hash, fee_rate_maker)  # fmt: skip
+        key = str(now // DAY_MS)
+        state.exchange_volume[key] = state.exchange_volume.get(key, 0.0) + ntl
+        return
     fill_side(
         state, taker_account, taker, market, px, qty, ntl, True, tid, action_hash,
         fee_rate_taker, liquidation,
@@ -182,7 +189,12 @@ def fill_side(
     px_f = market.px_float(px)
     closed_pnl = apply_fill(account, pos, order.is_buy, qty, px_f, ntl)
     fee = round(ntl * fee_rate, 6)
-    account.usdc = round(account.usdc - fee, 6)
+    paid_builder = 0.0
+    if order.builder is not None:
+        paid_builder = round(builder_fee(ntl, order.builder[1]), 6)
+        builder = state.account(order.builder[0])
+        builder.usdc = round(builder.usdc + paid_builder, 6)
+    account.usdc = round(account.usdc - fee - paid_builder, 6)
     account.cum_vlm += ntl
     fill: dict[str, Any] = {
         "coin": market.coin,
@@ -196,12 +208,14 @@ def fill_side(
         "hash": action_hash,
         "oid": order.oid,
         "crossed": crossed,
-        "fee": fmt_usd(fee),
+        "fee": fmt_usd(fee + paid_builder),  # the total fee, the builder's included
         "tid": tid,
     }
     if order.cloid is not None:
         fill["cloid"] = order.cloid
     fill["feeToken"] = "USDC"
+    if paid_builder:
+        fill["builderFee"] = fmt_usd(paid_builder)
     fill["twapId"] = None
     if liquidation is not None:
         fill["liquidation"] = dict(liquidation)

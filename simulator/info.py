@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from adapters.hyperliquid.numbers import is_valid_address
 from simulator.accounts import SimAccount
 from simulator.accounts import cross_account_value
 from simulator.accounts import cross_maintenance
@@ -18,13 +19,19 @@ from simulator.accounts import liquidation_px
 from simulator.accounts import open_order_margin
 from simulator.errors import DESERIALIZE
 from simulator.errors import InfoRequestError
+from simulator.funding import predicted_fundings
+from simulator.info_unmodelled import UNMODELLED_HANDLERS
 from simulator.orders import fmt_usd
+from simulator.spot import spot_balances
+from simulator.state import DAY_MS
+from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.views import all_mids
 from simulator.views import asset_ctx
 from simulator.views import candles
 from simulator.views import l2_book
 from simulator.views import open_orders_of
+from simulator.views import spot_mid
 
 MAX_FILLS = 2000
 MAX_TIME_RANGE_ITEMS = 500
@@ -49,11 +56,14 @@ def _int_param(body: dict[str, Any], key: str, required: bool = True) -> int | N
     return value
 
 
-def _time_window(body: dict[str, Any], now_ms: int) -> tuple[int, int]:
-    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive)."""
-    start = _int_param(body, "startTime")
+def _time_window(body: dict[str, Any], now_ms: int, start_required: bool = True) -> tuple[int, int]:
+    """[startTime, endTime] of a time-range query; endTime defaults to now (inclusive).
+
+    The user ledgers (userFunding, userNonFundingLedgerUpdates) are asked without startTime by
+    ccxt's fetchFundingHistory / fetchLedger, which work on the venue: there it defaults to 0
+    [inferred from ccxt]."""
+    start = _int_param(body, "startTime", required=start_required) or 0
     end = _int_param(body, "endTime", required=False)
-    assert start is not None
     return start, end if end is not None else now_ms
 
 
@@ -66,6 +76,14 @@ def _rows_in(rows: Any, window: tuple[int, int]) -> list[dict[str, Any]]:
 def _coin(state: VenueState, body: dict[str, Any]) -> str:
     coin = body.get("coin")
     if not isinstance(coin, str) or coin not in state.markets:
+        raise InfoRequestError(DESERIALIZE)
+    return coin
+
+
+def _book_coin(state: VenueState, body: dict[str, Any]) -> str:
+    """A perp coin or a spot pair name (books, candles and trades exist for both)."""
+    coin = body.get("coin")
+    if not isinstance(coin, str) or (coin not in state.markets and coin not in state.spot_markets):
         raise InfoRequestError(DESERIALIZE)
     return coin
 
@@ -126,24 +144,26 @@ def spot_meta(state: VenueState) -> dict[str, Any]:
     return {"tokens": tokens, "universe": universe}
 
 
+def spot_ctx(market: MarketState) -> dict[str, Any]:
+    """The spot asset context of one pair (spotMetaAndAssetCtxs / activeSpotAssetCtx).
+
+    Supplies are not modelled: the listed token is given a fixed supply of one billion."""
+    mid = spot_mid(market)
+    return {
+        "prevDayPx": fmt_usd(market.prev_day_px, 8),
+        "dayNtlVlm": fmt_usd(market.day_ntl, 8),
+        "markPx": fmt_usd(mid, 8),
+        "midPx": fmt_usd(mid, 8),
+        "circulatingSupply": "1000000000.0",
+        "coin": market.coin,
+        "totalSupply": "1000000000.0",
+        "dayBaseVlm": market.sz_str(market.day_base),
+    }
+
+
 def spot_ctxs(state: VenueState) -> list[dict[str, Any]]:
-    """Spot asset contexts (static: the simulator runs no spot market)."""
-    out = []
-    for pair in state.spot_pairs:
-        px = fmt_usd(pair.initial_px, 8)
-        out.append(
-            {
-                "dayNtlVlm": "0.0",
-                "markPx": px,
-                "midPx": px,
-                "prevDayPx": px,
-                "circulatingSupply": "1000000000.0",
-                "coin": pair.name,
-                "totalSupply": "1000000000.0",
-                "dayBaseVlm": "0.0",
-            }
-        )
-    return out
+    """Spot asset contexts, one per pair in `spotMeta.universe` order."""
+    return [spot_ctx(state.spot_markets[pair.name]) for pair in state.spot_pairs]
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -240,20 +260,8 @@ def clearinghouse_state(state: VenueState, user: str, now_ms: int) -> dict[str, 
 
 
 def spot_clearinghouse_state(state: VenueState, user: str) -> dict[str, Any]:
-    """`spotClearinghouseState`: the spot USDC balance when there is one."""
-    account = state.accounts.get(user)
-    balances = []
-    if account is not None and account.spot_usdc:
-        balances.append(
-            {
-                "coin": "USDC",
-                "token": 0,
-                "total": fmt_usd(account.spot_usdc, 8),
-                "hold": "0.0",
-                "entryNtl": "0.0",
-            }
-        )
-    return {"balances": balances}
+    """`spotClearinghouseState`: every token balance with what open orders hold."""
+    return {"balances": spot_balances(state, state.accounts.get(user))}
 
 
 def _aggregate(fills: list[dict[str, Any]], sz_decimals: dict[str, int]) -> list[dict[str, Any]]:
@@ -300,7 +308,7 @@ def _h_all_mids(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
 
 
 def _h_l2_book(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(state, body)
+    coin = _book_coin(state, body)
     n_sig = body.get("nSigFigs")
     mantissa = body.get("mantissa")
     if n_sig is not None and (not isinstance(n_sig, int) or not 2 <= n_sig <= 5):
@@ -314,7 +322,7 @@ def _h_candles(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     req = body.get("req")
     if not isinstance(req, dict):
         raise InfoRequestError(DESERIALIZE)
-    coin = _coin(state, req)
+    coin = _book_coin(state, req)
     interval = req.get("interval")
     start = _int_param(req, "startTime")
     end = _int_param(req, "endTime", required=False)
@@ -401,7 +409,7 @@ def _h_user_fills_by_time(state: VenueState, body: dict[str, Any], now_ms: int) 
 
 def _h_user_funding(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(state, body)
-    window = _time_window(body, now_ms)
+    window = _time_window(body, now_ms, start_required=False)
     if account is None:
         return []
     return _rows_in(account.fundings, window)[:MAX_TIME_RANGE_ITEMS]
@@ -409,7 +417,7 @@ def _h_user_funding(state: VenueState, body: dict[str, Any], now_ms: int) -> Any
 
 def _h_ledger(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
     account = _account(state, body)
-    window = _time_window(body, now_ms)
+    window = _time_window(body, now_ms, start_required=False)
     if account is None:
         return []
     return _rows_in(account.ledger, window)[:MAX_TIME_RANGE_ITEMS]
@@ -510,8 +518,239 @@ def _h_user_role(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
 
 
 def _h_recent_trades(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
-    coin = _coin(state, body)
-    return list(state.markets[coin].trades)[-100:][::-1]
+    coin = _book_coin(state, body)
+    return list(state.market(coin).trades)[-100:][::-1]
+
+
+# --- frontend and account summaries (answered so clients that ask for them do not stall) ------
+#
+# Where no venue capture exists, the shape follows the venue's documentation (GitBook "Info
+# endpoint" pages); each handler says which. Values the simulator does not model (other venues'
+# funding, staking, referral rewards, vault followers) are the neutral values a fresh account
+# sees on the venue.
+
+PORTFOLIO_PERIODS = (
+    ("day", DAY_MS),
+    ("week", 7 * DAY_MS),
+    ("month", 30 * DAY_MS),
+    ("allTime", None),
+    ("perpDay", DAY_MS),
+    ("perpWeek", 7 * DAY_MS),
+    ("perpMonth", 30 * DAY_MS),
+    ("perpAllTime", None),
+)
+"""The periods of `portfolio` / `vaultDetails.portfolio`, in the documented order."""
+
+
+def _address_param(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not is_valid_address(value):
+        raise InfoRequestError(DESERIALIZE)
+    return str(value).lower()
+
+
+def _h_perp_dexs(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`perpDexs`: `[null]`: only the first (default) perp dex; no builder-deployed dexs.
+    Shape: GitBook perpetuals page (index 0 is null for the default dex)."""
+    return [None]
+
+
+def _h_all_perp_metas(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`allPerpMetas`: one `meta` per perp dex, the default dex only (capture: allPerpMetas)."""
+    return [meta(state)]
+
+
+def _h_exchange_status(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`exchangeStatus`: `{specialStatuses, time}`. Not in the GitBook and no capture: the shape is
+    the one ccxt's fetchStatus/fetchTime parse (`specialStatuses` null when the venue runs
+    normally; `time` in ms) [?]."""
+    return {"specialStatuses": None, "time": now_ms}
+
+
+def _h_predicted_fundings(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`predictedFundings`: the venue's own (`HlPerp`) rate per coin (see `funding`); other
+    venues' rates (BinPerp, BybitPerp) are not simulated."""
+    return predicted_fundings(state, now_ms)
+
+
+def active_asset_data(state: VenueState, user: str, coin: str) -> dict[str, Any]:
+    """`activeAssetData` (perps): leverage, what can still be traded per side, and the mark.
+
+    Capture: ws_activeAssetData. `availableToTrade` is the free cross collateral in USD (the
+    venue's own split per side is not documented); `maxTradeSzs` is what that buys at the
+    leverage, plus, on the side that reduces a position, the position itself [approximation]."""
+    market = state.market(coin)
+    account = state.accounts.get(user)
+    mark = market.mark
+    if account is None:
+        is_cross, lev = (not market.spec.only_isolated, min(20, market.spec.max_leverage))
+        free = 0.0
+        szi = 0
+    else:
+        is_cross, lev = state.leverage_of(account, coin)
+        marks = state.marks()
+        free = max(
+            0.0,
+            cross_account_value(account, marks)
+            - cross_margin_used(account, marks)
+            - open_order_margin(account),
+        )
+        pos = account.positions.get(coin)
+        szi = pos.szi if pos is not None else 0
+    leverage: dict[str, Any] = {"type": "cross" if is_cross else "isolated", "value": lev}
+    if not is_cross:
+        pos = account.positions.get(coin) if account is not None else None
+        raw = pos.iso_margin - pos.size * pos.entry_px() if pos is not None and pos.szi else 0.0
+        leverage["rawUsd"] = fmt_usd(raw)
+    scale = 10**market.sz_decimals
+    base_units = int(free * lev / mark * scale) if mark > 0 else 0
+    buy_units = base_units + (-szi if szi < 0 else 0)
+    sell_units = base_units + (szi if szi > 0 else 0)
+    return {
+        "user": user,
+        "coin": coin,
+        "leverage": leverage,
+        "maxTradeSzs": [market.sz_str(buy_units), market.sz_str(sell_units)],
+        "availableToTrade": [fmt_usd(free), fmt_usd(free)],
+        "markPx": market.fmt_px(mark),
+    }
+
+
+def _h_active_asset_data(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return active_asset_data(state, _user(body), _coin(state, body))
+
+
+def _h_max_builder_fee(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`maxBuilderFee`: the user's approval for a builder, a bare integer in tenths of a basis
+    point (GitBook info endpoint); 0 when never approved."""
+    account = _account(state, body)
+    builder = _address_param(body, "builder")
+    return account.builder_fees.get(builder, 0) if account is not None else 0
+
+
+def net_deposits(account: SimAccount | None) -> float:
+    """USDC that came into the account from outside: deposits less withdrawals (`cumLedger`)."""
+    if account is None:
+        return 0.0
+    total = 0.0
+    for row in account.ledger:
+        delta = row.get("delta")
+        if isinstance(delta, dict) and delta.get("type") in ("deposit", "withdraw"):
+            sign = 1.0 if delta["type"] == "deposit" else -1.0
+            total += sign * float(delta.get("usdc", 0.0))
+    return total
+
+
+def portfolio(state: VenueState, user: str, now_ms: int) -> list[Any]:
+    """`portfolio`: account value, PnL and volume per period (GitBook info endpoint).
+
+    The simulator keeps no value history: each period's histories hold one point, now
+    [difference: the venue samples the whole period]."""
+    account = state.accounts.get(user)
+    perp_value = 0.0
+    spot_value = 0.0
+    pnl = 0.0
+    if account is not None:
+        summary = clearinghouse_state(state, user, now_ms)["marginSummary"]
+        perp_value = float(summary["accountValue"])
+        spot_value = account.spot_usdc
+        pnl = perp_value + spot_value - net_deposits(account)
+    out: list[Any] = []
+    for name, span in PORTFOLIO_PERIODS:
+        since = 0 if span is None else now_ms - span
+        fills = account.fills if account is not None else []
+        vlm = 0.0
+        for fill in fills:
+            if int(str(fill["time"])) < since:
+                continue
+            if name.startswith("perp") and str(fill["coin"]) not in state.markets:
+                continue  # a spot fill
+            vlm += float(str(fill["px"])) * float(str(fill["sz"]))
+        value = perp_value if name.startswith("perp") else perp_value + spot_value
+        entry = {
+            "accountValueHistory": [[now_ms, fmt_usd(value)]],
+            "pnlHistory": [[now_ms, fmt_usd(pnl)]],
+            "vlm": fmt_usd(vlm),
+        }
+        out.append([name, entry])
+    return out
+
+
+def _h_portfolio(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    return portfolio(state, _user(body), now_ms)
+
+
+def _h_sub_accounts(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`subAccounts`: name, address, master and both states of each sub-account (GitBook info
+    endpoint). An account without sub-accounts gets `[]` [? the venue may send null]."""
+    account = _account(state, body)
+    if account is None:
+        return []
+    out = []
+    for address in account.sub_accounts:
+        if address in state.vaults:
+            continue  # a vault it leads, not a sub-account
+        sub = state.accounts[address]
+        out.append(
+            {
+                "name": sub.name or address,
+                "subAccountUser": address,
+                "master": account.address,
+                "clearinghouseState": clearinghouse_state(state, address, now_ms),
+                "spotState": spot_clearinghouse_state(state, address),
+            }
+        )
+    return out
+
+
+def _h_referral(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`referral`: referral state of a user (GitBook info endpoint). Referral codes are not
+    simulated: nobody was referred, nobody refers, no rewards; `cumVlm` is the user's volume."""
+    account = _account(state, body)
+    vlm = fmt_usd(account.cum_vlm if account is not None else 0.0)
+    rewards = {"cumVlm": vlm, "unclaimedRewards": "0.0", "claimedRewards": "0.0"}
+    rewards["builderRewards"] = "0.0"
+    return {
+        "referredBy": None,
+        **rewards,
+        "tokenToState": [[0, dict(rewards)]],
+        "referrerState": {"stage": "needToTrade", "data": {"required": "10000.0"}},
+        "rewardHistory": [],
+    }
+
+
+def _h_vault_details(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
+    """`vaultDetails`: a vault's description, portfolio and followers (GitBook info endpoint).
+
+    Vaults here are accounts registered as vaults (no deposits by followers): the leader owns
+    everything, and the vault's own value is its portfolio. `null` for an address that is not a
+    vault [? the venue's answer for that case is not documented]."""
+    vault = _address_param(body, "vaultAddress")
+    if body.get("user") is not None:
+        _user(body)
+    account = state.accounts.get(vault)
+    if vault not in state.vaults or account is None:
+        return None
+    leader = account.master or vault
+    withdrawable = state.withdrawable(account)
+    return {
+        "name": account.name or vault,
+        "vaultAddress": vault,
+        "leader": leader,
+        "description": "",
+        "portfolio": portfolio(state, vault, now_ms),
+        "apr": 0.0,
+        "followerState": None,
+        "leaderFraction": 1.0,
+        "leaderCommission": 0,
+        "followers": [],
+        "maxDistributable": withdrawable,
+        "maxWithdrawable": withdrawable,
+        "isClosed": False,
+        "relationship": {"type": "normal"},
+        "allowDeposits": False,
+        "alwaysCloseOnWithdraw": False,
+    }
 
 
 _HANDLERS: dict[str, InfoHandler] = {
@@ -538,6 +777,17 @@ _HANDLERS: dict[str, InfoHandler] = {
     "recentTrades": _h_recent_trades,
     "extraAgents": _h_extra_agents,
     "userRole": _h_user_role,
+    "perpDexs": _h_perp_dexs,
+    "allPerpMetas": _h_all_perp_metas,
+    "exchangeStatus": _h_exchange_status,
+    "predictedFundings": _h_predicted_fundings,
+    "activeAssetData": _h_active_asset_data,
+    "maxBuilderFee": _h_max_builder_fee,
+    "portfolio": _h_portfolio,
+    "subAccounts": _h_sub_accounts,
+    "referral": _h_referral,
+    "vaultDetails": _h_vault_details,
+    **UNMODELLED_HANDLERS,
 }
 
 SUPPORTED_INFO_TYPES: tuple[str, ...] = tuple(_HANDLERS)
@@ -559,9 +809,16 @@ def handle_info(state: VenueState, body: dict[str, Any], now_ms: int) -> Any:
 
 __all__ = [
     "NO_EXPIRY_MS",
+    "PORTFOLIO_PERIODS",
     "SUPPORTED_INFO_TYPES",
+    "active_asset_data",
     "clearinghouse_state",
     "handle_info",
     "meta",
+    "net_deposits",
+    "portfolio",
+    "spot_clearinghouse_state",
+    "spot_ctx",
+    "spot_ctxs",
     "spot_meta",
 ]

@@ -24,7 +24,7 @@ def finish(state: VenueState, order: SimOrder, status: str) -> None:
     account = state.accounts[order.user]
     account.orders.pop(order.oid, None)
     account.position_bound.pop(order.oid, None)
-    state.markets[order.coin].triggers.pop(order.oid, None)
+    state.market(order.coin).triggers.pop(order.oid, None)
     if order.reserved:
         reserve(account, order, -order.reserved)
     order.status = status
@@ -42,7 +42,7 @@ def finish_resting(state: VenueState, order: SimOrder, status: str, market: Mark
 
 def cancel_order(state: VenueState, order: SimOrder, status: str) -> None:
     """Cancel an open order (book, trigger list, waiting children) with `status`."""
-    market = state.markets[order.coin]
+    market = state.market(order.coin)
     if order.on_book and market.book.remove(order):
         state.book_changed(market.coin)
     finish(state, order, status)
@@ -53,7 +53,7 @@ def cancel_order(state: VenueState, order: SimOrder, status: str) -> None:
 
 def cancel_order_quiet(state: VenueState, order: SimOrder, status: str) -> None:
     """Cancel without a per-order nonUserCancel event (the caller batches them)."""
-    market = state.markets[order.coin]
+    market = state.market(order.coin)
     if order.on_book and market.book.remove(order):
         state.book_changed(market.coin)
     finish(state, order, status)
@@ -82,7 +82,7 @@ def on_parent_filled(state: VenueState, order: SimOrder) -> None:
 
 def activate_child(state: VenueState, child: SimOrder) -> None:
     account = state.accounts[child.user]
-    market = state.markets[child.coin]
+    market = state.market(child.coin)
     child.active = True
     account.orders[child.oid] = child
     bind(account, child)

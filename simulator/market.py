@@ -18,12 +18,13 @@ own timeline (build-up, sell-off, recovery) from the start of the phase.
 
 Everything is driven by one seeded `random.Random` and by venue time passed in by the server, so
 the same seed with the same client actions gives the same market. The market only talks to the
-engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `set_oracle_px`,
-`set_mark_px`, `credit_usdc`) under its own deterministic addresses.
+engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `resting_size`,
+`set_oracle_px`, `set_mark_px`, `credit_usdc`) under its own deterministic addresses.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -136,6 +137,7 @@ def sim_address(seed: int, role: str, index: int) -> str:
     return "0x" + digest[:40]
 
 
+@functools.lru_cache(maxsize=8192)  # the ladders revisit the same prices step after step
 def valid_px(px: float, sz_decimals: int) -> float:
     """Round `px` to a valid perp price: 5 significant figures, at most 6 - szDecimals decimals."""
     if px >= 100_000:
@@ -402,9 +404,8 @@ class LivingMarket:
                 sz = valid_sz(cond.level_usd * CASCADE_DEEP_MULT / px, coin.sz_decimals)
                 wanted[(True, px)] = sz
         quotes = self._quotes[name]
-        if touched:
-            open_orders = self.engine.open_orders_of(maker, name)
-            open_sz = {o["oid"]: float(o["sz"]) for o in open_orders}
+        if touched:  # what is left of each quote (None: filled away)
+            open_sz = {q.oid: self.engine.resting_size(maker, q.oid) for q in quotes.values()}
         else:
             open_sz = {q.oid: q.sz for q in quotes.values()}
         for key, quote in list(quotes.items()):

@@ -11,6 +11,7 @@ from typing import Any
 from adapters.hyperliquid.numbers import is_valid_cloid
 from simulator import errors
 from simulator.accounts import SimAccount
+from simulator.builders import parse_builder
 from simulator.lifecycle import cancel_order
 from simulator.orders import SimOrder
 from simulator.placement import parse_wire
@@ -50,13 +51,20 @@ def act_order(
         or grouping not in ("na", "normalTpsl", "positionTpsl")
     ):
         return err(errors.DESERIALIZE)
+    builder = parse_builder(account, action.get("builder"))
+    if isinstance(builder, str):
+        return err(builder)
     action_hash = hash_hex("action", signer, nonce)
     statuses: list[Any] = []
-    if grouping == "normalTpsl":
-        statuses = place_normal_tpsl(state, account, wires, action_hash)
-    else:
-        for wire in wires:
-            statuses.append(place_wire(state, account, wire, grouping, action_hash)[0])
+    state.action_builder = builder
+    try:
+        if grouping == "normalTpsl":
+            statuses = place_normal_tpsl(state, account, wires, action_hash)
+        else:
+            for wire in wires:
+                statuses.append(place_wire(state, account, wire, grouping, action_hash)[0])
+    finally:
+        state.action_builder = None
     return {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
 
 

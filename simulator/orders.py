@@ -102,6 +102,7 @@ class SimOrder:
     __slots__ = (
         "active",
         "asset",
+        "builder",
         "children",
         "cloid",
         "coin",
@@ -172,6 +173,8 @@ class SimOrder:
         self.tpsl = tpsl
         self.is_market = is_market
         self.is_position_tpsl = is_position_tpsl
+        # (builder address, fee in tenths of a basis point) when the action named a builder.
+        self.builder: tuple[str, int] | None = None
         self.children: list[SimOrder] = []
         self.parent: SimOrder | None = None
         self.active = True

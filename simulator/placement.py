@@ -33,6 +33,7 @@ from simulator.orders import fmt_plain
 from simulator.orders import fmt_usd
 from simulator.orders import parse_units
 from simulator.orders import price_has_valid_sig_figs
+from simulator.spot import has_spot_balance_for
 from simulator.state import MarketState
 from simulator.state import VenueState
 
@@ -200,6 +201,7 @@ def new_order(
     if trigger is not None:
         order.is_trigger = True
         order.is_market, order.trigger_px, order.tpsl = trigger
+    order.builder = state.action_builder
     return order
 
 
@@ -244,6 +246,8 @@ def place(
         if trigger[1] > 0:
             text, status = errors.TICK, "tickRejected"
         return reject(state, order, account, text, status), None
+    if market.is_spot:
+        return place_spot(state, order, account, market, trigger, action_hash)
     if trigger is None and too_far_from_oracle(market, px_units):
         return reject(state, order, account, errors.ORACLE, "oracleRejected"), None
     ref_px = trigger[1] if trigger is not None else px_units
@@ -261,21 +265,56 @@ def place(
         return rest_trigger(state, order, account, market), order
     if reduce_only and (szi == 0 or (szi > 0) == is_buy):
         return reject(state, order, account, errors.REDUCE_ONLY, "reduceOnlyRejected"), None
-    book = market.book
     if tif == "Alo":
-        best = book.best_ask() if is_buy else book.best_bid()
-        if best is not None and (px_units >= best if is_buy else px_units <= best):
-            bid = book.best_bid()
-            ask = book.best_ask()
-            bbo = (
-                f"{fmt_plain(bid, market.px_decimals) if bid is not None else '0'}@"
-                f"{fmt_plain(ask, market.px_decimals) if ask is not None else '0'}"
-            )
-            text = errors.BAD_ALO_PX.format(bbo=bbo)
-            return reject(state, order, account, text, "badAloPxRejected"), None
+        rejected = refuse_crossing_alo(state, order, account, market)
+        if rejected is not None:
+            return rejected, None
     if not reduce_only and not has_margin_for(state, account, market, order):
         return reject(state, order, account, errors.PERP_MARGIN, "perpMarginRejected"), None
     return execute(state, order, account, market, action_hash), order
+
+
+def place_spot(
+    state: VenueState,
+    order: SimOrder,
+    account: SimAccount,
+    market: MarketState,
+    trigger: Trigger | None,
+    action_hash: str,
+) -> tuple[Any, SimOrder | None]:
+    """The spot rules: no reduce-only or trigger orders here, the $10 minimum in the quote
+    token, post-only, and the free balance of the token the order spends."""
+    if order.reduce_only or trigger is not None:
+        return reject(state, order, account, errors.REDUCE_ONLY, "reduceOnlyRejected"), None
+    if order.limit_px * order.sz < 10 * market.ntl_scale:
+        quote = state.tokens[market.quote_token].name
+        text = errors.MIN_TRADE_SPOT_NTL.format(quote_token=quote)
+        return reject(state, order, account, text, "minTradeSpotNtlRejected"), None
+    if order.tif == "Alo":
+        rejected = refuse_crossing_alo(state, order, account, market)
+        if rejected is not None:
+            return rejected, None
+    if not has_spot_balance_for(state, account, market, order):
+        text = errors.INSUFFICIENT_SPOT_BALANCE
+        return reject(state, order, account, text, "insufficientSpotBalanceRejected"), None
+    return execute(state, order, account, market, action_hash), order
+
+
+def refuse_crossing_alo(
+    state: VenueState, order: SimOrder, account: SimAccount, market: MarketState
+) -> Any:
+    """The badAloPx rejection of a post-only order that would cross, or None."""
+    book = market.book
+    best = book.best_ask() if order.is_buy else book.best_bid()
+    if best is None or (order.limit_px < best if order.is_buy else order.limit_px > best):
+        return None
+    bid = book.best_bid()
+    ask = book.best_ask()
+    bbo = (
+        f"{fmt_plain(bid, market.px_decimals) if bid is not None else '0'}@"
+        f"{fmt_plain(ask, market.px_decimals) if ask is not None else '0'}"
+    )
+    return reject(state, order, account, errors.BAD_ALO_PX.format(bbo=bbo), "badAloPxRejected")
 
 
 def too_far_from_oracle(market: MarketState, px_units: int) -> bool:
@@ -361,7 +400,7 @@ def execute(
         return filled_status(order, market)
     if order.tif in ("Gtc", "Alo") and order.status == "open":
         book.add(order)
-        if not order.reduce_only:
+        if not order.reduce_only and not market.is_spot:  # spot holds: `spot.spot_holds`
             reserve(account, order, order.sz)
         state.book_changed(market.coin)
         account.orders[order.oid] = order

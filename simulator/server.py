@@ -30,6 +30,7 @@ from simulator.faults import FaultRequestError
 from simulator.faults import FaultState
 from simulator.faults import parse_kind
 from simulator.latency import LatencyModel
+from simulator.spot import SpotMaker
 from simulator.ws import FeedPublisher
 from simulator.ws import SubscriptionError
 from simulator.ws import UnknownCoinError
@@ -88,7 +89,8 @@ class SimVenue:
         self.latency = latency if latency is not None else LatencyModel()
         self.hub = WsHub(self.faults, self.latency)
         self.feeds = FeedPublisher(engine, self.hub)
-        self.coins = frozenset(c.name for c in engine.coins)
+        self.spot_maker = SpotMaker()  # quotes the spot pairs whenever the market runs
+        self.coins = frozenset(c.name for c in engine.coins) | frozenset(engine.spot_markets)
         self.steps = 0
 
     # --- engine access (always followed by a drain) ------------------------------------------
@@ -121,6 +123,8 @@ class SimVenue:
         now = self.clock.now_ms() if now_ms is None else now_ms
         if self.market is not None and not self.faults.market_paused:
             self.market.step(now)
+            self._drain(now)
+            self.spot_maker.step(self.engine, now)
             self._drain(now)
         self.engine.tick(now)
         self._drain(now)
@@ -403,7 +407,7 @@ class _Handlers:
             return web.json_response({"status": "err", "error": str(exc)}, status=400)
         coin = params.get("coin")
         px = params.get("px")
-        if coin not in self.venue.coins or not isinstance(px, (int, float)) or px <= 0:
+        if coin not in self.venue.engine.markets or not isinstance(px, (int, float)) or px <= 0:
             return web.json_response({"status": "err", "error": "need coin and px"}, status=400)
         self.venue.set_oracle(str(coin), float(px))
         return web.json_response({"status": "ok"})

@@ -32,17 +32,24 @@ from simulator.orders import px_decimals_of
 from simulator.orders import round_px_sig
 from simulator.specs import DEFAULT_SPOT_PAIRS
 from simulator.specs import DEFAULT_SPOT_TOKENS
+from simulator.specs import MAX_DECIMALS_SPOT
+from simulator.specs import SPOT_ASSET_OFFSET
 from simulator.specs import CoinSpec
+from simulator.specs import SpotPairSpec
+from simulator.specs import SpotTokenSpec
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 TAKER_FEE = 0.00045
 MAKER_FEE = 0.00015
+SPOT_TAKER_FEE = 0.0007  # spot base tier (GitBook "Fees"): 0.070% taker, 0.040% maker
+SPOT_MAKER_FEE = 0.0004
 MARKET_SLIPPAGE = 0.10
 LIQUIDATOR_ADDRESS = "0x" + "0" * 38 + "11"
 FIRST_OID = 10_000_000_000
 DEFAULT_LEVERAGE = 20
 CANDLES_KEPT = 5000
+PX_TEXT_CACHE = 4096
 # Lifetime traded volume (USD) an account needs before the venue accepts scheduleCancel. The
 # venue's error text has no number; live refusals seen by third-party clients add "Required:
 # $1000000." [observed], and both setting and clearing are refused below it [observed].
@@ -101,9 +108,24 @@ class MarketState:
         self.premium_sum = 0.0
         self.premium_samples = 0
         self.triggers: dict[int, SimOrder] = {}
+        # Spot pairs (see `spot_market`): the tokens traded and their own fee schedule.
+        self.is_spot = False
+        self.base_token = -1
+        self.quote_token = -1
+        self.taker_fee = TAKER_FEE
+        self.maker_fee = MAKER_FEE
+        # px_units * sz_units per USD (1e6 for perps: px and sz decimals add up to 6).
+        self.ntl_scale = 10 ** (self.px_decimals + self.sz_decimals)
+        self._px_text: dict[int, str] = {}
 
     def px_str(self, units: int) -> str:
-        return fmt_units(units, self.px_decimals)
+        """The venue string of a price; memoised (book pushes format the same levels often)."""
+        text = self._px_text.get(units)
+        if text is None:
+            if len(self._px_text) >= PX_TEXT_CACHE:
+                self._px_text.clear()
+            text = self._px_text[units] = fmt_units(units, self.px_decimals)
+        return text
 
     def sz_str(self, units: int) -> str:
         return fmt_units(units, self.sz_decimals)
@@ -119,6 +141,23 @@ class MarketState:
     def fmt_px(self, px: float) -> str:
         """A float price with this market's price decimals (venue string)."""
         return fmt_usd(px, self.px_decimals)
+
+
+def spot_market(pair: SpotPairSpec, base: SpotTokenSpec) -> MarketState:
+    """The book of one spot pair: asset 10000 + index, prices with up to 8 - szDecimals
+    decimals (of the base token), the spot fee schedule (GitBook "Fees", base tier)."""
+    spec = CoinSpec(name=pair.name, sz_decimals=base.sz_decimals, max_leverage=1,
+                    initial_px=pair.initial_px)  # fmt: skip
+    market = MarketState(spec, SPOT_ASSET_OFFSET + pair.index)
+    market.is_spot = True
+    market.px_decimals = MAX_DECIMALS_SPOT - base.sz_decimals
+    market.px_scale = 10**market.px_decimals
+    market.ntl_scale = 10 ** (market.px_decimals + market.sz_decimals)
+    market.base_token = pair.base
+    market.quote_token = pair.quote
+    market.taker_fee = SPOT_TAKER_FEE
+    market.maker_fee = SPOT_MAKER_FEE
+    return market
 
 
 class VenueState:
@@ -167,6 +206,16 @@ class VenueState:
         self.exchange_volume: dict[str, float] = {}
         self.spot_tokens = DEFAULT_SPOT_TOKENS
         self.spot_pairs = DEFAULT_SPOT_PAIRS
+        # The builder (address, fee in tenths of a bp) of the order action being placed, like
+        # `now` a context of the current call: every order the action creates carries it.
+        self.action_builder: tuple[str, int] | None = None
+        self.tokens: dict[int, SpotTokenSpec] = {t.index: t for t in self.spot_tokens}
+        # Spot books by pair name; kept apart from `markets`, which is the perp universe.
+        self.spot_markets: dict[str, MarketState] = {}
+        for pair in self.spot_pairs:
+            spot = spot_market(pair, self.tokens[pair.base])
+            self.spot_markets[pair.name] = spot
+            self.by_asset[spot.asset] = spot
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -216,7 +265,8 @@ class VenueState:
         return account
 
     def market(self, coin: str) -> MarketState:
-        market = self.markets.get(coin)
+        """The perp market or spot pair named `coin`."""
+        market = self.markets.get(coin) or self.spot_markets.get(coin)
         if market is None:
             raise KeyError(f"unknown coin {coin!r}")
         return market

@@ -49,16 +49,13 @@ def side_levels(
     """Up to `n_levels` levels of one side, best first, optionally bucketed by sig figs."""
     out: list[dict[str, Any]] = []
     if n_sig_figs is None:
+        px_str = market.px_str
+        sz_str = market.sz_str
         for px, queue in market.book.levels(is_bid):
             if len(out) >= n_levels:
                 break
-            out.append(
-                {
-                    "px": market.px_str(px),
-                    "sz": market.sz_str(sum(o.sz for o in queue)),
-                    "n": len(queue),
-                }
-            )
+            sz = queue[0].sz if len(queue) == 1 else sum(o.sz for o in queue)
+            out.append({"px": px_str(px), "sz": sz_str(sz), "n": len(queue)})
         return out
     buckets: dict[int, list[int]] = {}
     for px, queue in market.book.levels(is_bid):
@@ -166,8 +163,19 @@ def all_mids(state: VenueState) -> dict[str, str]:
         else:
             mids[market.coin] = market.fmt_px(market.mark)
     for pair in state.spot_pairs:
-        mids[pair.name] = fmt_usd(pair.initial_px, 8)
+        mids[pair.name] = fmt_usd(spot_mid(state.spot_markets[pair.name]), 8)
     return mids
+
+
+def spot_mid(market: MarketState) -> float:
+    """A spot pair's mid: the book's, else the last trade, else the listed price."""
+    bid = market.book.best_bid()
+    ask = market.book.best_ask()
+    if bid is not None and ask is not None:
+        return (market.px_float(bid) + market.px_float(ask)) / 2
+    if market.last_trade_px is not None:
+        return market.last_trade_px
+    return market.spec.initial_px
 
 
 def candles(

@@ -41,7 +41,11 @@ from simulator.events import UserFill
 from simulator.events import UserFunding
 from simulator.events import UserLiquidation
 from simulator.faults import FaultState
+from simulator.info import spot_ctx
 from simulator.latency import LatencyModel
+from simulator.state_feeds import LEDGER_CHANNEL
+from simulator.state_feeds import STATE_CHANNELS
+from simulator.state_feeds import StateFeeds
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
 
 COIN_CHANNELS = ("l2Book", "trades", "bbo", "candle", "activeAssetCtx")
 USER_CHANNELS = ("orderUpdates", "userEvents", "userFills", "userFundings", "notification")
+DEX_CHANNELS = ("clearinghouseState", "openOrders")  # take `dex`; only "" (the first dex) here
+STATE_PUSH_INTERVAL_MS = 1000
 L2_PUSH_INTERVAL_MS = 500
 CTX_PUSH_INTERVAL_MS = 1000
 
@@ -117,6 +123,22 @@ def parse_subscription(raw: Any, coins: Iterable[str]) -> Sub:
                 raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
             return Sub(f"candle|{coin}|{interval}", kind, echo, coin=coin, interval=interval)
         return Sub(f"{kind}|{coin}", kind, echo, coin=coin)
+    if kind == "activeAssetData":
+        user = raw.get("user")
+        coin = raw.get("coin")
+        spot = isinstance(coin, str) and ("/" in coin or coin.startswith("@"))
+        if not is_valid_address(user) or not isinstance(coin, str) or spot:  # perps only
+            raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
+        if coin not in coins:
+            raise UnknownCoinError(f"Unknown coin {coin}")
+        user = str(user).lower()
+        return Sub(f"activeAssetData|{user}|{coin}", kind, echo, coin=coin, user=user)
+    if kind in STATE_CHANNELS or kind == LEDGER_CHANNEL:
+        user = raw.get("user")
+        if not is_valid_address(user) or (kind in DEX_CHANNELS and raw.get("dex", "") != ""):
+            raise SubscriptionError(f"Invalid subscription {compact_json(raw)}")
+        user = str(user).lower()
+        return Sub(f"{kind}|{user}", kind, echo, user=user)
     if kind in USER_CHANNELS:
         user = raw.get("user")
         if not is_valid_address(user):
@@ -356,6 +378,8 @@ class FeedPublisher:
         self._last_bbo: dict[str, Any] = {}
         self._last_mids: dict[str, str] | None = None
         self._ctx_last_push_ms = -(10**15)
+        self.states = StateFeeds(engine)
+        self._state_last_push_ms = -(10**15)
 
     # --- snapshots on subscribe --------------------------------------------------------------
 
@@ -364,7 +388,10 @@ class FeedPublisher:
         engine = self.engine
         kind = sub.type
         coin = sub.coin
-        if kind == "l2Book" and coin is not None:
+        if (kind in STATE_CHANNELS or kind == LEDGER_CHANNEL) and sub.user is not None:
+            data = self.states.snapshot(sub.key, kind, sub.user, coin, now_ms)
+            conn.send(encode_frame(kind, data))
+        elif kind == "l2Book" and coin is not None:
             conn.send(encode_frame("l2Book", self._l2_payload(sub)))
         elif kind == "bbo" and coin is not None:
             conn.send(encode_frame("bbo", engine.bbo(coin)))
@@ -379,7 +406,7 @@ class FeedPublisher:
         elif kind == "allMids":
             conn.send(encode_frame("allMids", {"mids": engine.all_mids()}))
         elif kind == "activeAssetCtx" and coin is not None:
-            conn.send(encode_frame("activeAssetCtx", {"coin": coin, "ctx": engine.asset_ctx(coin)}))
+            conn.send(encode_frame(*self._ctx_frame(coin)))
         elif kind == "userFills" and sub.user is not None:
             body: dict[str, Any] = {"type": "userFills", "user": sub.user}
             if sub.aggregate:
@@ -442,6 +469,9 @@ class FeedPublisher:
             hub.publish(f"userFundings|{user}", "userFundings", None, data)
         if self._book_dirty:
             self._push_bbos()
+        touched = {*order_updates, *fills, *fundings, *(user for user, _ in user_msgs)}
+        if touched:
+            self._push_states(now_ms, touched)
 
     # --- periodic pushes (called from the market step) ---------------------------------------
 
@@ -456,13 +486,36 @@ class FeedPublisher:
             if mids != self._last_mids:
                 self._last_mids = mids
                 hub.publish("allMids", "allMids", None, {"mids": mids})
+        if now_ms - self._state_last_push_ms >= STATE_PUSH_INTERVAL_MS:
+            self._state_last_push_ms = now_ms
+            self._push_states(now_ms, None)
+            self.states.retain(set(self.hub.subs_by_key))
         if now_ms - self._ctx_last_push_ms >= self.ctx_interval_ms:
             self._ctx_last_push_ms = now_ms
             for sub in self.hub.keys_of_type("activeAssetCtx|"):
                 coin = sub.coin
                 if coin is not None:
-                    data = {"coin": coin, "ctx": engine.asset_ctx(coin)}
-                    hub.publish(sub.key, "activeAssetCtx", coin, data)
+                    channel, data = self._ctx_frame(coin)
+                    hub.publish(sub.key, channel, coin, data)
+
+    def _ctx_frame(self, coin: str) -> tuple[str, dict[str, Any]]:
+        """activeAssetCtx data; a spot pair's arrives on channel activeSpotAssetCtx."""
+        spot = self.engine.spot_markets.get(coin)
+        if spot is not None:
+            return "activeSpotAssetCtx", {"coin": coin, "ctx": spot_ctx(spot)}
+        return "activeAssetCtx", {"coin": coin, "ctx": self.engine.asset_ctx(coin)}
+
+    def _push_states(self, now_ms: int, users: set[str] | None) -> None:
+        """Push each per-user state stream (of `users`, or all) whose content changed."""
+        for key, sub in list(self.hub.subs_by_key.items()):
+            kind = sub.type
+            if sub.user is None or (kind not in STATE_CHANNELS and kind != LEDGER_CHANNEL):
+                continue
+            if users is not None and sub.user not in users:
+                continue
+            data = self.states.changed(key, kind, sub.user, sub.coin, now_ms)
+            if data is not None:
+                self.hub.publish(key, kind, sub.coin, data)
 
     def _push_books(self, now_ms: int) -> None:
         pushed: list[str] = []

@@ -38,6 +38,7 @@ from enum import unique
 from typing import Any
 
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import OrderAccepted
 from nautilus_trader.model.events import OrderCanceled
@@ -188,6 +189,35 @@ class IntentExecutor:
         )
         self._strategy.submit_order(order)
         return None
+
+    def adopt(self, stop_price: float, target_price: float) -> None:
+        """Manage an open position again after a restart: its stop and target are the
+        strategy's open STOP_MARKET / MARKET_IF_TOUCHED orders (reconciled from the venue).
+        Without a resting stop the position is closed at once: never left unprotected."""
+        qty = self.position_qty()
+        if qty == 0:
+            return
+        direction = Direction.LONG if qty > 0 else Direction.SHORT
+        self.plan = IntentPlan(
+            direction=direction,
+            quantity=abs(qty),
+            stop_price=Decimal(str(stop_price)),
+            target_price=Decimal(str(target_price)),
+            reference_price=Decimal(0),
+            notional_usd=Decimal(0),
+        )
+        self._intent_seq += 1
+        self._tag = f"{INTENT_TAG_PREFIX}{self._strategy.id}-restored-{self._intent_seq}"
+        self.phase = ExecutorPhase.PROTECTED
+        for order in self._strategy.cache.orders_open(
+            instrument_id=self._instrument.id, strategy_id=self._strategy.id
+        ):
+            if order.order_type == OrderType.STOP_MARKET and order.is_reduce_only:
+                self._stop = order.client_order_id
+            elif order.order_type == OrderType.MARKET_IF_TOUCHED and order.is_reduce_only:
+                self._target = order.client_order_id
+        if self._stop is None:
+            self.emergency_exit("restarted with a position but no resting stop")
 
     def emergency_exit(self, reason: str) -> None:
         """Cancel every order of the strategy on the instrument, then close at market."""

@@ -243,6 +243,7 @@ class RulebookStrategy(Strategy):
             self._entered_at_ns = int(saved.get("entered_at_ns", 0))
             self.reason = "restarted while ENTERED: venue stop and target still protect"
             self._publish(_S.ENTERED, _S.ENTERED, self.reason)
+            self.executor.adopt(self.levels.stop, self.levels.target)
             return
         self._publish(_S.DISABLED, _S.DISABLED, f"restarted (was {was.value})")
 

@@ -38,6 +38,7 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_data_client
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
@@ -144,7 +145,7 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
     ahead_ms = 10 * 60_000  # far beyond the window: a local-clock schedule is refused
     start = time.time_ns() // 1_000_000 + ahead_ms
     with SimThread(SimConfig(coins=("BTC",), seed=3, start_ms=start)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node = build_node(sim.base_url, tmp_path, "clock_ahead")
         seen: dict[str, Any] = {}
 
@@ -190,7 +191,7 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
 
 def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=4)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node = build_node(sim.base_url, tmp_path, "exchange_500")
         seen: dict[str, Any] = {}
 
@@ -230,7 +231,7 @@ def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: P
 
 def test_info_slower_than_the_timeout_means_reducing_until_fresh(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=5)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node = build_node(
             sim.base_url,
             tmp_path,
@@ -299,7 +300,7 @@ def test_kill_9_after_a_refused_switch_leaves_no_order_once_it_is_armed_again(
 ) -> None:
     log_path = tmp_path / "node.log"
     with SimThread(SimConfig(seed=6)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         server = sim.server
         assert server is not None
         engine = server.venue.engine
@@ -387,7 +388,7 @@ def _rest_order(base_url: str, px: int, index: int) -> int:
 
 def test_user_stream_lost_means_reducing_until_reconnected_and_resynced(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=12)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)
         node = build_node(
             sim.base_url,
             tmp_path,

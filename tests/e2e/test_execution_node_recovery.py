@@ -283,7 +283,7 @@ def test_node_restarted_from_a_redis_cache_keeps_tracking_its_own_resting_orders
     )
     try:
         with SimThread(SimConfig(coins=("BTC",), seed=8)) as sim:
-            sim.fund(ADDRESS, 100_000)
+            fund_test_account(sim, ADDRESS, 100_000)
             sim.fund(address_from_private_key(TAKER_KEY), 100_000)
             admin_pause(sim)
             node, driver = build_node(

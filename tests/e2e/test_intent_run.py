@@ -17,6 +17,7 @@ from config.loading import CONFIG_DIR
 from jarvis.cli import main
 from jarvis.intent_cli import EXIT_REFUSED
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import venue_info
 from jarvis.testkit import venue_position
 from simulator.app import SimConfig
@@ -68,7 +69,7 @@ def test_run_starts_the_strategy_through_the_controller_and_it_trades(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], controller: str, name: str
 ) -> None:
     with SimThread(SimConfig(coins=("ETH",), seed=31)) as sim:
-        sim.fund(ADDRESS, 100_000)
+        fund_test_account(sim, ADDRESS, 100_000)  # sim_trading.toml arms the dead-man switch
         cfg = node_file(tmp_path, sim.base_url, controller=controller)
         code = main(["intent", "--config", str(cfg), "--run", "--duration-secs", "25",
                      "buy 0.01 ETH"])  # fmt: skip

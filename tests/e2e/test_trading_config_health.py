@@ -27,6 +27,7 @@ from jarvis.node import build_node
 from jarvis.node import load_for_run
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
+from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_data_client
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
@@ -61,7 +62,7 @@ def test_a_stalled_book_under_the_trading_config_moves_the_node_to_reducing_and_
     seen: dict[str, object] = {}
     # A lively market (as in the data node test): a quiet book can fall silent for 5 s on its own.
     with fresh_rate_limiter(), SimThread(SimConfig(seed=17, activity=3.0)) as sim:
-        sim.fund(address_from_private_key(KEY).lower(), 100_000)
+        fund_test_account(sim, address_from_private_key(KEY).lower(), 100_000)
         loaded = load_for_run(SIM_TRADING_TOML, NodeOverrides(http_url=sim.base_url))
         node = build_node(replace_node(loaded, logging=file_logging(tmp_path)), new_event_loop())
         client = hyperliquid_data_client(node)

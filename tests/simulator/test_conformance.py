@@ -24,6 +24,8 @@ from jarvis.testkit import VENUE_CAPTURES
 from simulator.app import SimConfig
 from simulator.app import SimThread
 from simulator.conformance import CLOID_OPTIONAL
+from simulator.conformance import FRONTEND_ORDER_NULLABLE_KEYS
+from simulator.conformance import NULLABLE_KEYS
 from simulator.conformance import Shape
 from simulator.conformance import shape_errors
 from simulator.conformance import shape_of
@@ -78,6 +80,7 @@ class Session:
         self.user = exchange.wallet.address.lower()
         self.frames: dict[str, list[dict[str, Any]]] = {}
         self.responses: dict[str, list[Any]] = {}
+        self.notes: dict[str, Any] = {}
 
     def collect(self) -> None:
         """Read every frame queued so far (a ping's pong marks the end)."""
@@ -116,8 +119,13 @@ def session() -> Iterator[Session]:
         sim.fund(other, 1_000.0)
         sim.step(8)
         exchange = Exchange(wallet, sim.base_url)
+        vault = "0x" + "9a" * 20
+        sim.call(lambda: sim.server.venue.engine.add_vault(user, vault))  # type: ignore[union-attr]
         with connect(sim.ws_url) as ws:
             s = Session(sim, ws, exchange)
+            s.notes["vault"] = vault
+            sub = exchange.create_sub_account("shapes")["response"]["data"]
+            exchange.sub_account_transfer(sub, True, 50_000_000)
             for sub in (
                 {"type": "allMids"},
                 {"type": "l2Book", "coin": "BTC"},
@@ -133,6 +141,14 @@ def session() -> Iterator[Session]:
                 {"type": "userFundings", "user": user},
                 {"type": "notification", "user": user},
                 {"type": "userEvents", "user": other},
+                {"type": "webData2", "user": user},
+                {"type": "webData3", "user": user},
+                {"type": "clearinghouseState", "user": user},
+                {"type": "openOrders", "user": user, "dex": ""},
+                {"type": "activeAssetData", "user": user, "coin": "BTC"},
+                {"type": "spotState", "user": user},
+                {"type": "userNonFundingLedgerUpdates", "user": user},
+                {"type": "activeAssetCtx", "coin": "PURR/USDC"},
             ):
                 ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
             ws.send(
@@ -158,6 +174,8 @@ def _trade(s: Session) -> None:
     r.append(ex.cancel("BTC", resting))
     r.append(ex.cancel("BTC", resting))
     r.append(ex.update_leverage(10, "BTC"))
+    r.append(ex.usd_class_transfer(25.0, False))  # a ledger row (userNonFundingLedgerUpdates)
+    s.notes["spot_buy"] = ex.market_open("PURR/USDC", True, 60.0)  # a spot fill, 12 USDC
     s.collect()
     _notify_and_liquidate(s)
     s.sim.step(8)
@@ -189,6 +207,18 @@ def _trade(s: Session) -> None:
         {"type": "userRateLimit", "user": s.user},
         {"type": "userFees", "user": s.user},
         {"type": "recentTrades", "coin": "BTC"},
+        {"type": "perpDexs"},
+        {"type": "allPerpMetas"},
+        {"type": "exchangeStatus"},
+        {"type": "predictedFundings"},
+        {"type": "activeAssetData", "user": s.user, "coin": "BTC"},
+        {"type": "activeAssetData", "user": s.user, "coin": "ETH"},
+        {"type": "maxBuilderFee", "user": s.user, "builder": "0x" + "12" * 20},
+        {"type": "portfolio", "user": s.user},
+        {"type": "subAccounts", "user": s.user},
+        {"type": "referral", "user": s.user},
+        {"type": "vaultDetails", "vaultAddress": s.notes["vault"]},
+        {"type": "delegatorSummary", "user": s.user},
     ):
         s.info(body)
 
@@ -210,11 +240,15 @@ def _notify_and_liquidate(s: Session) -> None:
 
 
 def _check(
-    values: list[Any], shape: Shape, what: str, optional: frozenset[str] = frozenset()
+    values: list[Any],
+    shape: Shape,
+    what: str,
+    optional: frozenset[str] = frozenset(),
+    nullable: frozenset[str] = NULLABLE_KEYS,
 ) -> None:
     assert values, f"the simulator produced no {what} to compare"
     for value in values:
-        errors = shape_errors(value, shape, optional=optional)
+        errors = shape_errors(value, shape, optional=optional, nullable=nullable)
         assert not errors, f"{what} differs from the venue: {errors[:5]} in {str(value)[:400]}"
 
 
@@ -413,3 +447,311 @@ def test_exchange_responses_match_venue_captures(session: Session) -> None:
     _check(responses, expected, "/exchange")
     kinds = [next(iter(r["response"]["data"]["statuses"][0])) for r in responses[:4]]
     assert kinds[:3] == ["resting", "filled", "error"]
+
+
+# --- the aggregate user channels and the frontend /info types ----------------------------------
+
+# Where the venue has no capture, the expected sample below is the GitBook's own example
+# (docs/for-developers/api/info-endpoint*.md), marked DOCS, or a client's parser, marked so.
+DOCS_PERP_DEXS = [
+    None,
+    {
+        "name": "test",
+        "fullName": "test dex",
+        "deployer": "0x5e89b26d8d66da9888c835c9bfcc2aa51813e152",
+        "oracleUpdater": None,
+        "feeRecipient": None,
+        "assetToStreamingOiCap": [["COIN1", "100000.0"]],
+        "assetToFundingMultiplier": [["COIN1", "1.0"]],
+    },
+]
+# Not in the GitBook and no capture: the fields ccxt's fetchStatus / fetchTime read.
+CCXT_EXCHANGE_STATUS = {"specialStatuses": None, "time": 1764617438643}
+# DOCS: activeAssetData of a cross position (the capture shows an isolated one, with rawUsd).
+DOCS_ACTIVE_ASSET_DATA_CROSS = {
+    "user": "0xb65822a30bbaaa68942d6f4c43d78704faeabbbb",
+    "coin": "APT",
+    "leverage": {"type": "cross", "value": 3},
+    "maxTradeSzs": ["24836370.4400000013", "24836370.4400000013"],
+    "availableToTrade": ["37019438.0284740031", "37019438.0284740031"],
+    "markPx": "4.4716",
+}
+DOCS_DELEGATOR_SUMMARY = {
+    "delegated": "12060.16529862",
+    "undelegated": "0.0",
+    "totalPendingWithdrawal": "0.0",
+    "nPendingWithdrawals": 0,
+}
+DOCS_PORTFOLIO_PERIOD = {
+    "accountValueHistory": [[1741886630493, "0.0"]],
+    "pnlHistory": [[1741886630493, "0.0"]],
+    "vlm": "0.0",
+}
+DOCS_PORTFOLIO = [
+    [name, DOCS_PORTFOLIO_PERIOD]
+    for name in (
+        "day",
+        "week",
+        "month",
+        "allTime",
+        "perpDay",
+        "perpWeek",
+        "perpMonth",
+        "perpAllTime",
+    )
+]
+DOCS_SUMMARY = {
+    "accountValue": "29.78001",
+    "totalNtlPos": "0.0",
+    "totalRawUsd": "29.78001",
+    "totalMarginUsed": "0.0",
+}
+DOCS_SUB_ACCOUNTS = [
+    {
+        "name": "Test",
+        "subAccountUser": "0x035605fc2f24d65300227189025e90a0d947f16c",
+        "master": "0x8c967e73e6b15087c42a10d344cff4c96d877f1d",
+        "clearinghouseState": {
+            "marginSummary": DOCS_SUMMARY,
+            "crossMarginSummary": DOCS_SUMMARY,
+            "crossMaintenanceMarginUsed": "0.0",
+            "withdrawable": "29.78001",
+            "assetPositions": [],
+            "time": 1733968369395,
+        },
+        "spotState": {
+            "balances": [
+                {"coin": "USDC", "token": 0, "total": "0.22", "hold": "0.0", "entryNtl": "0.0"}
+            ]
+        },
+    }
+]
+DOCS_REFERRAL_STATE = {
+    "cumVlm": "149428030.6628420055",
+    "unclaimedRewards": "11.047361",
+    "claimedRewards": "22.743781",
+    "builderRewards": "0.027802",
+}
+# The GitBook prints `tokenToState` as one flat [token, state] pair; every other token map of
+# the venue (e.g. spotState's tokenToAvailableAfterMaintenance capture) is a list of pairs, as
+# here. `referrerState.data` depends on the stage (docs: "ready" with a code; a user who has not
+# traded enough is in another stage), so only its envelope is compared.
+DOCS_REFERRAL = {
+    "referredBy": {"referrer": "0x5ac99df645f3414876c816caa18b2d234024b487", "code": "TESTNET"},
+    **DOCS_REFERRAL_STATE,
+    "tokenToState": [[0, DOCS_REFERRAL_STATE]],
+    "referrerState": {"stage": "ready", "data": {}},
+    "rewardHistory": [],
+}
+DOCS_VAULT_DETAILS = {
+    "name": "Test",
+    "vaultAddress": "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303",
+    "leader": "0x677d831aef5328190852e24f13c46cac05f984e7",
+    "description": "This community-owned vault provides liquidity.",
+    "portfolio": DOCS_PORTFOLIO,
+    "apr": 0.36387129259090006,
+    "followerState": None,
+    "leaderFraction": 0.0007904828725729887,
+    "leaderCommission": 0,
+    "followers": [],
+    "maxDistributable": 94856870.164485,
+    "maxWithdrawable": 742557.680863,
+    "isClosed": False,
+    "relationship": {"type": "parent", "data": {"childAddresses": []}},
+    "allowDeposits": True,
+    "alwaysCloseOnWithdraw": False,
+}
+
+
+def _referral_envelope(value: Any) -> Any:
+    out = dict(value)
+    out["referrerState"] = {**value["referrerState"], "data": {}}
+    out["referredBy"] = value["referredBy"] or DOCS_REFERRAL["referredBy"]
+    return out
+
+
+def _frame_data(name: str) -> list[Any]:
+    return [f["data"] for f in frames(name)]
+
+
+FRONTEND_INFO_CASES = [
+    ("perpDexs", lambda: shape_of(DOCS_PERP_DEXS)),
+    (
+        "allPerpMetas",
+        lambda: shape_of(
+            fixture("info_allPerpMetas.json"), [fixture("info_metaAndAssetCtxs.json")[0]]
+        ),
+    ),
+    ("exchangeStatus", lambda: shape_of(CCXT_EXCHANGE_STATUS)),
+    ("predictedFundings", lambda: shape_of(fixture("info_predictedFundings_excerpt.json"))),
+    (
+        "activeAssetData",
+        lambda: shape_of(*_frame_data("ws_activeAssetData.json"), DOCS_ACTIVE_ASSET_DATA_CROSS),
+    ),
+    ("maxBuilderFee", lambda: shape_of(1)),  # DOCS: a bare integer
+    ("delegatorSummary", lambda: shape_of(DOCS_DELEGATOR_SUMMARY)),
+    ("portfolio", lambda: shape_of(DOCS_PORTFOLIO)),
+    ("subAccounts", lambda: shape_of(DOCS_SUB_ACCOUNTS)),
+    # DOCS shows a parent vault; a vault without child vaults has relationship {"type":"normal"}
+    # (nktkas/hyperliquid VaultDetailsResponse: normal | child | parent).
+    (
+        "vaultDetails",
+        lambda: shape_of(
+            DOCS_VAULT_DETAILS, {**DOCS_VAULT_DETAILS, "relationship": {"type": "normal"}}
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("info_type", "expected"), FRONTEND_INFO_CASES)
+def test_frontend_info_type_matches_venue_shape(
+    session: Session, info_type: str, expected: Any
+) -> None:
+    values = session.responses.get(info_type, [])
+    _check(values, expected(), f"/info {info_type}")
+
+
+def test_sub_accounts_list_the_created_sub_account(session: Session) -> None:
+    (sub,) = session.responses["subAccounts"][0]
+    assert sub["name"] == "shapes"
+    assert sub["master"] == session.user
+    assert sub["clearinghouseState"]["marginSummary"]["accountValue"] == "50.0"
+
+
+def test_referral_matches_the_documented_envelope(session: Session) -> None:
+    values = [_referral_envelope(v) for v in session.responses["referral"]]
+    _check(values, shape_of(DOCS_REFERRAL), "/info referral")
+
+
+def test_vault_details_answer_a_vault_and_null_otherwise(session: Session) -> None:
+    (details,) = session.responses["vaultDetails"]
+    assert details["vaultAddress"] == session.notes["vault"]
+    assert details["leader"] == session.user
+    assert session.info({"type": "vaultDetails", "vaultAddress": session.user}) is None
+
+
+def _web_data2_sample() -> dict[str, Any]:
+    """webData2 has no capture and left the GitBook: its fields (nktkas/hyperliquid
+    WebData2Response) filled with captured parts of the same objects."""
+    state = frames("ws_clearinghouseState.json")[0]["data"]["clearinghouseState"]
+    meta_and_ctxs = fixture("info_metaAndAssetCtxs.json")
+    spot = frames("ws_spotState.json")[0]["data"]["spotState"]
+    return {
+        "clearinghouseState": state,
+        "leadingVaults": [],
+        "totalVaultEquity": "0.0",
+        "openOrders": _frontend_orders(),
+        "agentAddress": None,
+        "agentValidUntil": None,
+        "cumLedger": "-2686.97",
+        "meta": meta_and_ctxs[0],
+        "assetCtxs": meta_and_ctxs[1],
+        "serverTime": 1791280777681,
+        "isVault": False,
+        "user": "0x0000000000000000000000000000000000000003",
+        "twapStates": [],
+        "spotState": {"balances": spot["balances"]},
+        "spotAssetCtxs": [f["data"]["ctx"] for f in frames("ws_activeSpotAssetCtx.json")],
+    }
+
+
+def _ledger_frames() -> list[Any]:
+    snapshot = frames("ws_userNonFundingLedgerUpdates.json")
+    update = {
+        "channel": "userNonFundingLedgerUpdates",
+        "data": {
+            "user": snapshot[0]["data"]["user"],
+            "nonFundingLedgerUpdates": fixture("info_userNonFundingLedgerUpdates_transfers.json"),
+        },
+    }
+    return [*snapshot, update]
+
+
+STATE_WS_CASES = [
+    ("webData2", lambda: [{"channel": "webData2", "data": _web_data2_sample()}]),
+    ("webData3", lambda: frames("ws_webData3.json")),
+    ("clearinghouseState", lambda: frames("ws_clearinghouseState.json")),
+    ("openOrders", lambda: [*frames("ws_openOrders.json"), _open_orders_frame_docs()]),
+    (
+        "activeAssetData",
+        lambda: [
+            *frames("ws_activeAssetData.json"),
+            {"channel": "activeAssetData", "data": DOCS_ACTIVE_ASSET_DATA_CROSS},
+        ],
+    ),
+    ("spotState", lambda: frames("ws_spotState.json")),
+    ("userNonFundingLedgerUpdates", _ledger_frames),
+]
+
+
+def _open_orders_frame_docs() -> dict[str, Any]:
+    """The openOrders capture shows trigger orders only with `cloid`; plain ones may carry null."""
+    return {
+        "channel": "openOrders",
+        "data": {"dex": "", "user": "0x0", "orders": _frontend_orders()},
+    }
+
+
+@pytest.mark.parametrize(("channel", "expected"), STATE_WS_CASES)
+def test_state_channel_matches_venue_capture(session: Session, channel: str, expected: Any) -> None:
+    optional = frozenset({"isSnapshot"}) if channel == "userNonFundingLedgerUpdates" else None
+    _check(
+        session.frames.get(channel, []),
+        shape_of(*expected()),
+        channel,
+        optional or frozenset(),
+        nullable=FRONTEND_ORDER_NULLABLE_KEYS,
+    )
+
+
+def test_ledger_channel_sends_a_snapshot_then_the_new_rows(session: Session) -> None:
+    ledger = session.frames["userNonFundingLedgerUpdates"]
+    assert ledger[0]["data"]["isSnapshot"] is True
+    later = [row for f in ledger[1:] for row in f["data"]["nonFundingLedgerUpdates"]]
+    assert {"type": "accountClassTransfer", "usdc": "25.0", "toPerp": False} in [
+        row["delta"] for row in later
+    ]
+
+
+# --- spot --------------------------------------------------------------------------------------
+
+
+def _spot_fill_shape() -> Shape:
+    """A spot fill: the captured PURR/USDC fill merged with the newest fill fields (twapId)."""
+    perp_fills = [fill for f in frames("ws_userFills.json") for fill in f["data"]["fills"]]
+    return shape_of([*fixture("info_userFills_spot.json"), *perp_fills])
+
+
+def test_spot_fill_reaches_user_fills_in_the_venue_shape(session: Session) -> None:
+    assert "filled" in session.notes["spot_buy"]["response"]["data"]["statuses"][0]
+    spot = [
+        fill
+        for frame in session.frames["userFills"]
+        for fill in frame["data"]["fills"]
+        if fill["coin"] == "PURR/USDC"
+    ]
+    assert spot and all(f["dir"] == "Buy" and f["feeToken"] == "PURR" for f in spot)
+    _check([spot], _spot_fill_shape(), "spot userFills", CLOID_OPTIONAL)
+
+
+def test_spot_state_shows_the_bought_token(session: Session) -> None:
+    last = session.frames["spotState"][-1]["data"]["spotState"]["balances"]
+    purr = next(b for b in last if b["coin"] == "PURR")
+    assert float(purr["total"]) == pytest.approx(60 * (1 - 0.0007))
+
+
+def test_spot_asset_ctx_matches_venue_capture(session: Session) -> None:
+    captured = frames("ws_activeSpotAssetCtx.json")
+    _check(session.frames.get("activeSpotAssetCtx", []), shape_of(*captured), "activeSpotAssetCtx")
+    ctx_shape = shape_of([f["data"]["ctx"] for f in captured])
+    ctxs = [response[1] for response in session.responses["spotMetaAndAssetCtxs"]]
+    _check(ctxs, ctx_shape, "spotMetaAndAssetCtxs contexts")
+
+
+def test_spot_clearinghouse_state_matches_venue_capture(session: Session) -> None:
+    spot = frames("ws_spotState.json")[0]["data"]["spotState"]
+    expected = shape_of({"balances": spot["balances"]})  # /info carries no token map
+    values = session.responses["spotClearinghouseState"]
+    _check(values, expected, "/info spotClearinghouseState")
+    coins = {b["coin"] for v in values for b in v["balances"]}
+    assert coins == {"USDC", "PURR"}

@@ -36,3 +36,19 @@ def test_same_actions_give_byte_identical_outputs_and_events(kit: Any) -> None:
 
     assert first == second
     assert len(first[1]) > 5
+
+
+def test_resting_size_is_what_is_left_of_an_open_order(kit: Any, engine: SimEngine) -> None:
+    maker = "0x" + "4d" * 20
+    taker = "0x" + "5e" * 20
+    engine.credit_usdc(maker, 1_000_000.0)
+    engine.credit_usdc(taker, 1_000_000.0)
+    oid = engine.place_internal_order(maker, "ETH", False, 2500.0, 2.0, now_ms=kit.T0)["resting"][
+        "oid"
+    ]
+    engine.place_internal_order(taker, "ETH", True, 2500.0, 0.75, "Ioc", now_ms=kit.T0)
+
+    assert engine.resting_size(maker, oid) == 1.25
+    assert engine.resting_size(taker, oid) is None  # not the taker's order
+    engine.cancel_internal(maker, "ETH", oid, kit.T0)
+    assert engine.resting_size(maker, oid) is None

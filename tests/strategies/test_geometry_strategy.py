@@ -433,3 +433,39 @@ def test_entry_is_checked_against_the_live_quote_not_the_decision_mid() -> None:
         "50300.2, target 50250"
     )
     assert engine.kernel.cache.orders() == []
+
+
+def test_restarted_while_entered_resumes_entered_with_its_levels() -> None:
+    engine, g, driver = run(ENTRY, [NEAR_LOW] * 6)
+    assert g.state == S.ENTERED
+    saved = g.on_save()
+    # What a restart does to the strategy: a fresh component, its saved state loaded, started
+    # against a cache that (after reconciliation) still holds the position.
+    g.reset()
+    assert g.state == S.DISABLED
+    g.load(saved)
+    g.start()
+    assert g.state == S.ENTERED
+    assert (g.levels.stop, g.levels.target) == (49_950.0, 50_250.0)
+    report = driver.reports[-1]
+    assert (report.previous, report.state) == ("ENTERED", "ENTERED")
+    assert report.reason == "restarted while ENTERED: venue stop and target still protect"
+    assert str(engine.kernel.portfolio.net_position(BTC.id)) == "0.199"
+    # The executor manages the resting stop and target again.
+    assert g.executor is not None
+    assert g.executor.phase.value == "PROTECTED"
+    stop = next(
+        o for o in engine.kernel.cache.orders_open() if o.order_type == OrderType.STOP_MARKET
+    )
+    assert g.executor._stop == stop.client_order_id
+
+
+def test_restarted_in_any_other_state_waits_disabled_for_the_gate() -> None:
+    _, g, driver = run({0: enable, 1: at_low_edge}, [NEAR_LOW] * 3)
+    assert g.state == S.ARMED
+    saved = g.on_save()
+    g.reset()
+    g.load(saved)
+    g.start()
+    assert g.state == S.DISABLED
+    assert driver.reports[-1].reason == "restarted (was ARMED)"

@@ -378,3 +378,32 @@ def test_dry_run_refuses_every_order_when_a_live_venue_client_is_configured(
         node.dispose()
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def test_execution_algorithm_child_orders_pass_the_guard_too() -> None:
+    from nautilus_trader.examples.algorithms.twap import TWAPExecAlgorithm
+    from nautilus_trader.model.identifiers import ExecAlgorithmId
+
+    def twap(s: Scripted) -> None:
+        order = s.order_factory.market(
+            BTC.id,
+            OrderSide.BUY,
+            Quantity.from_str("0.400"),
+            exec_algorithm_id=ExecAlgorithmId("TWAP"),
+            exec_algorithm_params={"horizon_secs": 4.0, "interval_secs": 1.0},
+        )
+        s.submit_order(order)
+
+    def add_twap(engine: BacktestEngine) -> None:
+        engine.add_exec_algorithm(TWAPExecAlgorithm())
+
+    cfg = RiskGuardConfig(allowed_instruments=["ETHUSDT-PERP.BINANCE"])
+    _, guard, s = run({"S-A": [twap]}, cfg, between=add_twap)
+    # The algorithm's first child is refused by the guard (the algorithm sends its children to
+    # RiskEngine.execute, where the guard sits); nothing fills.
+    denied = [d for d in guard.denials if "allowed_instruments" in d]
+    assert denied
+    assert denied[0] == (
+        "RiskGuard: BTCUSDT-PERP.BINANCE is not in allowed_instruments (ETHUSDT-PERP.BINANCE)"
+    )
+    assert s["S-A"].fills() == []

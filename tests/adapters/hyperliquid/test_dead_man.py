@@ -34,6 +34,7 @@ ADDRESS = address_from_private_key(KEY)
 SEC = 1_000_000_000
 WINDOW_SECS = 10.0
 REFRESH_SECS = 4.0
+TRADED_USD = 1_000_000.0  # the venue refuses scheduleCancel to accounts that traded less
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ async def test_switch_is_armed_from_venue_time_when_the_venue_clock_is_ahead(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000)
+        sim.fund(ADDRESS, 10_000, volume_usd=TRADED_USD)  # past the switch's volume gate
         ahead_ms = 120_000  # far more than the window: a local-clock schedule is in the past
         await sim_admin_async(sim.base_url, "fault/jump-clock", {"ms": ahead_ms})
         client = make_client(sim.base_url)
@@ -135,7 +136,7 @@ async def test_exchange_failures_longer_than_half_the_window_mean_reducing(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000)
+        sim.fund(ADDRESS, 10_000, volume_usd=TRADED_USD)  # past the switch's volume gate
         client = make_client(sim.base_url)
         client.attach_health_gate(risk_engine, None)
         assert await client.dead_man.arm()

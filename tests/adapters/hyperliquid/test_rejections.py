@@ -85,6 +85,8 @@ OBSERVED: dict[str, R] = {
 SIM_TEXTS: dict[str, R] = {
     "TICK": R.INVALID_PRICE,
     "MIN_TRADE_NTL": R.MIN_VALUE,
+    "MIN_TRADE_SPOT_NTL": R.MIN_VALUE,
+    "INSUFFICIENT_SPOT_BALANCE": R.INSUFFICIENT_SPOT_BALANCE,
     "PERP_MARGIN": R.INSUFFICIENT_MARGIN,
     "REDUCE_ONLY": R.REDUCE_ONLY,
     "BAD_ALO_PX": R.POST_ONLY_WOULD_CROSS,
@@ -124,6 +126,7 @@ SIM_TEXTS: dict[str, R] = {
 # Example values for the simulator's templates.
 TEMPLATE_VALUES = {
     "bbo": "79990@80010",
+    "quote_token": "USDC",
     "address": "0x" + "ab" * 20,
     "nonce": T0,
     "expires_after": T0 - 1,
