@@ -218,6 +218,7 @@ class LivingMarket:
             SCENARIOS,
             conditions_of,
             blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
+            inherit_ms={"cascade": CASCADE_BUILD_END_MS},
         )
         self.engine = engine
         self.coins = list(coins)

@@ -14,7 +14,9 @@ Hand-overs are smooth because nothing the regime controller reads is set directl
   taker rate and size, buy bias) move linearly from the previous phase's values at its end to the
   new phase's over ``blend_ms`` (``BLEND_MS``, at most a quarter of the new phase), so depth and
   premium never jump. A cascade's own sell-off is the exception by design: it is the event the
-  phase exists for, and its blend ends before the sell-off starts.
+  phase exists for. A cascade after another phase keeps that phase's market until its sell-off
+  (its leveraged longs build up in the expansion before it: ``trend`` then ``cascade`` is one
+  expansion that ends in liquidations, not an expansion, a calm book, then a crash).
 
 Why our own and not a library: the conditions are this simulator's own model parameters.
 """
@@ -132,10 +134,12 @@ class ScenarioSchedule:
         *,
         blend_ms: int = BLEND_MS,
         blend_cap_ms: Mapping[str, int] | None = None,
+        inherit_ms: Mapping[str, int] | None = None,
     ) -> None:
         """``conditions_of(scenario, ms_into_phase)`` is the market model's own rule;
-        ``blend_cap_ms`` caps the hand-over into a scenario (a cascade's sell-off is not
-        blended)."""
+        ``blend_cap_ms`` caps the hand-over into a scenario; ``inherit_ms`` keeps the previous
+        phase's market for the first ms of a scenario (a cascade's crowded side builds up in
+        the expansion before it, which goes on until the sell-off)."""
         phases: list[Phase] = []
         start = 0
         for name, secs in parse_schedule(text):
@@ -152,6 +156,7 @@ class ScenarioSchedule:
         self.blend_ms = blend_ms
         self._conditions_of = conditions_of
         self._caps = dict(blend_cap_ms or {})
+        self._inherit = dict(inherit_ms or {})
 
     @property
     def names(self) -> list[str]:
@@ -180,6 +185,8 @@ class ScenarioSchedule:
         if into >= window:
             return index, into, now
         before = conditions_of(previous.scenario, previous.duration_ms)
+        if into < self._inherit.get(phase.scenario.name, 0):
+            return index, into, before
         return index, into, blend(before, now, into / window)
 
     def _blend_window(self, phase: Phase) -> int:

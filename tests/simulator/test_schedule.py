@@ -126,6 +126,22 @@ def test_conditions_move_smoothly_from_one_phase_to_the_next() -> None:
     assert quiet.bid_mult < middle.bid_mult < trend.bid_mult
 
 
+def test_a_cascade_after_a_trend_keeps_the_trend_market_until_its_sell_off() -> None:
+    schedule = ScenarioSchedule(
+        "trend:120,cascade:120",
+        SCENARIOS,
+        conditions_of,
+        blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
+        inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+    )
+    trend_end = conditions_of(SCENARIOS["trend"], 120_000)
+    for into in (0, 5_000, CASCADE_BUILD_END_MS - 1):
+        index, _, cond = schedule.at(120_000 + into)
+        assert index == 1 and cond == trend_end
+    _, _, selloff = schedule.at(120_000 + CASCADE_BUILD_END_MS)
+    assert selloff.selloff and selloff.drift_bps < 0
+
+
 def test_the_hand_over_into_a_cascade_ends_before_its_sell_off() -> None:
     schedule = _schedule("trend:120,cascade:120")
     _, into, cond = schedule.at(120_000 + CASCADE_BUILD_END_MS)
