@@ -73,10 +73,10 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         assert market is not None
 
         async def until_last_phase_is_under_way() -> None:
-            await wait_for(lambda: market.phase_index >= LAST_PHASE, 200, "the cascade phase")
+            await wait_for(lambda: market.phase_index >= LAST_PHASE, 300, "the cascade phase")
             await wait_for(lambda: market.phase_ms >= 40_000, 60, "the cascade's sell-off")
 
-        run_node(node, until_last_phase_is_under_way, timeout_secs=300)
+        run_node(node, until_last_phase_is_under_way, timeout_secs=420)
     yield folder
 
 
