@@ -36,6 +36,7 @@ from typing import Any
 from simulator.events import SimEvent
 from simulator.events import UserFill
 from simulator.events import UserLiquidation
+from simulator.hunter import Hunter
 from simulator.schedule import Conditions
 from simulator.schedule import ScenarioSchedule
 from simulator.specs import CoinSpec
@@ -212,6 +213,8 @@ class LivingMarket:
         scenario: str = "quiet",
         seed: int = 7,
         activity: float = 1.0,
+        hunter: bool = False,
+        ground_truth_path: str | None = None,
     ) -> None:
         self.schedule = ScenarioSchedule(
             scenario,
@@ -220,6 +223,8 @@ class LivingMarket:
             blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
             inherit_ms={"cascade": CASCADE_BUILD_END_MS},
         )
+        if (hunter or ground_truth_path) and "cascade" not in self.schedule.names:
+            raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")
         self.engine = engine
         self.coins = list(coins)
         self.phase_index = 0
@@ -252,6 +257,14 @@ class LivingMarket:
         self._maker_touched: dict[str, None] = {}
         self._maker_coins: dict[str, str] = {m: c for c, m in self.makers.items()}
         self._quotes: dict[str, dict[tuple[bool, float], _Quote]] = {c.name: {} for c in self.coins}
+        self.hunter: Hunter | None = None
+        if hunter or ground_truth_path:
+            self.hunter = Hunter(
+                self,
+                {c.name: sim_address(seed, "hunter", i) for i, c in enumerate(self.coins)},
+                build_end_ms=CASCADE_BUILD_END_MS,
+                ground_truth_path=ground_truth_path,
+            )
 
     @property
     def scenario(self) -> Scenario:
@@ -266,6 +279,8 @@ class LivingMarket:
             out.extend(pair)
         for users in self.leveraged.values():
             out.extend(users)
+        if self.hunter is not None:
+            out.extend(plan.address for plan in self.hunter.plans.values())
         return out
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -282,6 +297,10 @@ class LivingMarket:
         for users in self.leveraged.values():
             for user in users:
                 engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+        for user in self.participants:  # most of the volume; nobody reads their history
+            engine.account(user).keep_short_history()
+        if self.hunter is not None:
+            self.hunter.start()
         for coin in self.coins:
             self._set_prices(coin, now_ms)
             self._open_base_interest(coin, now_ms)
@@ -314,6 +333,9 @@ class LivingMarket:
             self._set_prices(coin, now_ms)
             self._requote(coin, now_ms)
             self._run_takers(coin, dt_s, now_ms)
+            if self.hunter is not None and self.scenario.name == "cascade":
+                # The hunter works on the cascade's own timeline (ms into the cascade phase).
+                self.hunter.step(coin, self.phase_ms, now_ms)
 
     def _enter_phase(self, elapsed_ms: int) -> None:
         """The schedule's conditions now; a later cascade phase re-funds its leveraged traders

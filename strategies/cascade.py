@@ -281,6 +281,10 @@ class Cascade(RulebookStrategy):
         """The inputs and thresholds that armed it."""
         return self._why
 
+    def setup_direction(self, levels: Levels) -> str | None:
+        """Against the cascade: LONG after a long squeeze, SHORT after a short squeeze."""
+        return CascadeMove.from_levels(levels).direction.value
+
     def _refill_seen(self) -> bool:
         return self.levels.get("refill_seen") == 1.0
 

@@ -260,6 +260,10 @@ class Kinematics(RulebookStrategy):
         """The inputs and thresholds that armed it."""
         return self._why
 
+    def setup_direction(self, levels: Levels) -> str | None:
+        """Against the aggressor: SHORT after absorbed buying, LONG after absorbed selling."""
+        return Absorption.from_levels(levels).direction.value
+
     def on_armed_state(self, state: MarketState) -> Intent | str | None:
         """Invalidation first; ARMED: track the extreme, then the exhaustion trigger."""
         absorption = Absorption.from_levels(self.levels)

@@ -15,6 +15,8 @@ from controllers.protocol import Regime
 from controllers.protocol import StrategyStatus
 from strategies.cascade import Cascade
 from strategies.cascade import CascadeConfig
+from strategies.cascade import CascadeMove
+from strategies.intents import Direction
 from strategies.state_machine import InvalidStrategyTransition
 from tests.strategies.rulebook_driver import BTC
 from tests.strategies.rulebook_driver import Driver
@@ -268,3 +270,9 @@ def test_forced_reset_while_armed_disables_with_nothing_sent() -> None:
     engine, c, _ = run(steps, [NEAR] * 7)
     assert moves(c)[-1] == ("ARMED", "DISABLED")
     assert engine.kernel.cache.orders() == []
+
+
+def test_setup_direction_is_against_the_cascade() -> None:
+    c = Cascade(CascadeConfig(**base_config(strategy_id="Cascade", order_id_tag="C")))
+    assert c.setup_direction(CascadeMove(Direction.LONG, 100.0, 95.0).to_levels()) == "LONG"
+    assert c.setup_direction(CascadeMove(Direction.SHORT, 100.0, 105.0).to_levels()) == "SHORT"

@@ -14,6 +14,8 @@ from nautilus_trader.model.enums import OrderType
 
 from controllers.protocol import Regime
 from controllers.protocol import StrategyStatus
+from strategies.intents import Direction
+from strategies.kinematics import Absorption
 from strategies.kinematics import Kinematics
 from strategies.kinematics import KinematicsConfig
 from strategies.state_machine import InvalidStrategyTransition
@@ -263,3 +265,9 @@ def test_stale_state_disables() -> None:
     _, k, _ = run(steps, [NEAR] * 3)
     assert moves(k)[-1] == ("SCANNING", "DISABLED")
     assert reasons(k)[-1].startswith("stale state")
+
+
+def test_setup_direction_is_against_the_aggressor() -> None:
+    k = Kinematics(KinematicsConfig(**base_config(strategy_id="Kinematics", order_id_tag="K")))
+    assert k.setup_direction(Absorption(Direction.SHORT, 1.0, 1.0).to_levels()) == "SHORT"
+    assert k.setup_direction(Absorption(Direction.LONG, 1.0, 1.0).to_levels()) == "LONG"
