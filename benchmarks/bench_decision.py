@@ -16,7 +16,12 @@ Parts (each a function returning its figures; ``main`` merges them):
    bytes. Add it as ``bench_geometry_entry()`` returning its figures, and merge it in ``main``
    (see the marked place).
 
-Targets: controller p50 <= 20 us; decision to signed order p99 <= 1 ms.
+3. ``ceiling_*`` (kinematics engineer): the node's book-frame ingest ceiling (frames/s into four
+   state builders) with only market state vs with the controller and Geometry, Kinematics and
+   Cascade on all four instruments (``bench_ingest_ceiling``).
+
+Targets: controller p50 <= 20 us; decision to signed order p99 <= 1 ms; strategies cost <= 25 %
+of the ingest ceiling.
 
 Run: ``.venv/bin/python benchmarks/bench_decision.py`` (about 10 s).
 """
@@ -383,6 +388,210 @@ def bench_geometry_entry() -> dict[str, Any]:
         engine.dispose()
 
 
+# -- Ingest ceiling: book frames/s into the state builders, strategies on vs off ---------------
+
+CEILING_INSTRUMENTS = 4
+CEILING_SECS = 60  # of data time; the regime is SIDEWAYS after the 20 s "1 h" window
+CEILING_FRAMES_PER_SEC = 200  # per instrument
+CEILING_TARGET_COST = 0.25
+
+
+def _ceiling_instruments() -> list[Any]:
+    """Four perpetuals (copies of the test kit's BTCUSDT perp under other symbols)."""
+    from nautilus_trader.model.instruments import CryptoPerpetual
+    from nautilus_trader.test_kit.providers import TestInstrumentProvider
+
+    base = CryptoPerpetual.to_dict(TestInstrumentProvider.btcusdt_perp_binance())
+    out = []
+    for coin in ("BTC", "ETH", "SOL", "HYPE")[:CEILING_INSTRUMENTS]:
+        values = {**base, "id": f"{coin}USDT-PERP.BINANCE", "raw_symbol": f"{coin}USDT"}
+        out.append(CryptoPerpetual.from_dict(values))
+    return out
+
+
+def _ceiling_data(instruments: list[Any]) -> tuple[list[Any], int]:
+    """Book frames (level churn, top moves, 5 Hz snapshots, symmetric sizes) per instrument,
+    open interest and funding once a second: a sideways market. Returns (data, book frames)."""
+    import random
+
+    from nautilus_trader.model.data import BookOrder
+    from nautilus_trader.model.data import CustomData
+    from nautilus_trader.model.data import FundingRateUpdate
+    from nautilus_trader.model.data import OrderBookDelta
+    from nautilus_trader.model.data import OrderBookDeltas
+    from nautilus_trader.model.enums import BookAction
+    from nautilus_trader.model.enums import OrderSide
+    from nautilus_trader.model.enums import RecordFlag
+    from nautilus_trader.model.objects import Price
+    from nautilus_trader.model.objects import Quantity
+
+    from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
+    from adapters.hyperliquid.data_types import new_open_interest_update
+
+    rng = random.Random(7)
+    interval = 1_000_000_000 // CEILING_FRAMES_PER_SEC
+    data: list[Any] = []
+    frames = 0
+    for n, instrument in enumerate(instruments):
+        iid = instrument.id
+        mid = 50_000.0
+        for i in range(CEILING_SECS * CEILING_FRAMES_PER_SEC):
+            ts = T0 + i * interval + n
+            if i % CEILING_FRAMES_PER_SEC == 0:
+                second = i // CEILING_FRAMES_PER_SEC
+                oi = new_open_interest_update(iid, 1_000.0 + (second % 3), ts, ts)
+                data.append(CustomData(OPEN_INTEREST_DATA_TYPE, oi))
+                data.append(FundingRateUpdate(iid, Decimal("0.00001"), ts, ts))
+            if i % (CEILING_FRAMES_PER_SEC // 5) == 0:
+                mid = round(mid * (1.0 + rng.gauss(0.0, 0.0002)) * 2) / 2
+                best_bid = mid - 2.5
+                items = [OrderBookDelta.clear(iid, 0, ts, ts)]
+                for k in range(20):
+                    for side, px in (
+                        (OrderSide.BUY, best_bid - 5.0 * k),
+                        (OrderSide.SELL, best_bid + 5.0 + 5.0 * k),
+                    ):
+                        order = BookOrder(side, Price(px, 1), Quantity(rng.uniform(1, 3), 3), 0)
+                        last = side == OrderSide.SELL and k == 19
+                        flags = RecordFlag.F_LAST if last else 0
+                        items.append(OrderBookDelta(iid, BookAction.ADD, order, flags, 0, ts, ts))
+                data.append(OrderBookDeltas(iid, items))
+            else:
+                best_bid = mid - 2.5
+                is_bid = rng.random() < 0.5
+                level = 0 if rng.random() < 0.1 else rng.randrange(1, 20)
+                px = best_bid - 5.0 * level if is_bid else best_bid + 5.0 + 5.0 * level
+                side = OrderSide.BUY if is_bid else OrderSide.SELL
+                order = BookOrder(side, Price(px, 1), Quantity(rng.uniform(1, 3), 3), 0)
+                delta = OrderBookDelta(iid, BookAction.UPDATE, order, RecordFlag.F_LAST, 0, ts, ts)
+                data.append(OrderBookDeltas(iid, [delta]))
+            frames += 1
+    data.sort(key=lambda d: d.ts_init)
+    return data, frames
+
+
+def _ceiling_run(with_strategies: bool) -> dict[str, Any]:
+    """One BacktestEngine over the same data: builders only, or builders + controller + the
+    three strategies on every instrument (+ risk guard). Returns frames/s and what ran."""
+    from nautilus_trader.config import ImportableStrategyConfig
+    from nautilus_trader.model.currencies import USDT
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.identifiers import ClientId
+    from nautilus_trader.model.identifiers import Venue
+    from nautilus_trader.model.objects import Money
+
+    from actors.state_builder import MarketStateBuilder
+    from actors.state_builder import MarketStateBuilderConfig
+    from strategies.risk_guard import RiskGuardConfig
+    from strategies.risk_guard import install_risk_guard
+
+    instruments = _ceiling_instruments()
+    data, frames = _ceiling_data(instruments)
+    controller = None
+    if with_strategies:
+        strategies = [
+            {
+                "side": side,
+                "strategy": ImportableStrategyConfig(
+                    strategy_path=f"strategies.{module}:{name}",
+                    config_path=f"strategies.{module}:{name}Config",
+                    config={
+                        "instrument_id": str(instrument.id),
+                        "order_id_tag": f"{name[0]}{n}",
+                        "size_pct_equity": 1.0,
+                    },
+                ),
+            }
+            for n, instrument in enumerate(instruments)
+            for module, name, side in (
+                ("geometry", "Geometry", "SIDEWAYS"),
+                ("kinematics", "Kinematics", "SIDEWAYS"),
+                ("cascade", "Cascade", "EXPANSION"),
+            )
+        ]
+        controller = ImportableControllerConfig(
+            controller_path="controllers.regime:RegimeController",
+            config_path="controllers.regime:RegimeControllerConfig",
+            config={"enter_confirm_secs": 0.0, "strategies": strategies},
+        )
+    engine = BacktestEngine(
+        BacktestEngineConfig(
+            trader_id="BENCH-003",
+            logging=LoggingConfig(log_level="ERROR", bypass_logging=True),
+            controller=controller,
+        )
+    )
+    try:
+        engine.add_venue(
+            Venue("BINANCE"),
+            OmsType.NETTING,
+            AccountType.MARGIN,
+            starting_balances=[Money(1_000_000, USDT)],
+            base_currency=USDT,
+        )
+        for instrument in instruments:
+            engine.add_instrument(instrument)
+            engine.add_actor(
+                MarketStateBuilder(
+                    MarketStateBuilderConfig(
+                        component_id=f"MarketStateBuilder-{instrument.id.symbol}",
+                        instrument_id=instrument.id,
+                        windows_secs=(1.0, 5.0, 10.0, 20.0),
+                    )
+                )
+            )
+        engine.add_data(data, client_id=ClientId("BINANCE"), validate=False, sort=True)
+        if with_strategies:
+            install_risk_guard(engine.kernel, RiskGuardConfig())
+        # CPU time of this thread's process: the ceiling of one core, less disturbed by other
+        # processes on a shared machine than wall time.
+        start = time.process_time()
+        engine.run()
+        wall = time.process_time() - start
+        states = {}
+        for strategy in engine.kernel.trader.strategies():
+            states[strategy.id.value] = getattr(strategy, "state", None)
+        ctl: Any = engine.kernel._controller
+        scanning = sum(1 for v in states.values() if v is not None and v.value != "DISABLED")
+        return {
+            "frames": frames,
+            "frames_per_s": frames / wall,
+            "regimes": (
+                sorted({ctl.regime(i.id).value for i in instruments}) if ctl is not None else []
+            ),
+            "strategies": len(states),
+            "strategies_enabled_at_end": scanning,
+        }
+    finally:
+        engine.dispose()
+
+
+def bench_ingest_ceiling() -> dict[str, Any]:
+    """
+    The node's book-frame ingest ceiling: book frames/s through the DataEngine into four
+    ``MarketStateBuilder``s (and the simulated venue's own books) as fast as one thread runs
+    them, with only market state vs with the regime controller and Geometry, Kinematics and
+    Cascade on all four instruments (twelve strategies, risk guard installed). Same data, same
+    engine; the strategies' cost is the share of the ceiling they take. Runs alternate (off, on,
+    off, on, ...) and the best of three of each counts.
+    """
+    runs = [_ceiling_run(with_strategies) for _ in range(3) for with_strategies in (False, True)]
+    base = max(runs[0::2], key=lambda r: r["frames_per_s"])
+    full = max(runs[1::2], key=lambda r: r["frames_per_s"])
+    cost = 1.0 - full["frames_per_s"] / base["frames_per_s"]
+    return {
+        "ceiling_instruments": CEILING_INSTRUMENTS,
+        "ceiling_book_frames": base["frames"],
+        "ceiling_market_state_only_frames_per_s": round(base["frames_per_s"]),
+        "ceiling_with_strategies_frames_per_s": round(full["frames_per_s"]),
+        "ceiling_strategies_cost_share": round(cost, 3),
+        "ceiling_strategies": full["strategies"],
+        "ceiling_strategies_enabled_at_end": full["strategies_enabled_at_end"],
+        "ceiling_regimes_at_end": full["regimes"],
+    }
+
+
 def main() -> None:
     """Run every part and print the one-line JSON result."""
     result: dict[str, Any] = {
@@ -395,6 +604,9 @@ def main() -> None:
     # -- strategies engineer: MarketState -> Geometry's signed entry order -----------------
     result.update(bench_geometry_entry())
     targets.append(result["geometry_entry_us_p99"] <= 1_000.0)
+    # -- kinematics engineer: ingest ceiling with all three strategies on four instruments ----
+    result.update(bench_ingest_ceiling())
+    targets.append(result["ceiling_strategies_cost_share"] <= CEILING_TARGET_COST)
     result["targets_met"] = all(targets)
     print(json.dumps(result))
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from typing import Final
 
-from simulator.cli import SCENARIO_NAMES
+from simulator.cli import SCENARIO_HELP
+from simulator.cli import scenario_schedule
 
 __all__ = ["add_cli_commands"]
 
@@ -95,7 +96,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p_demo.add_argument("--config", default=str(_DEFAULT_CONFIG), help="node config file")
     p_demo.add_argument("--port", type=int, default=0, help="simulator port (0: a free one)")
-    p_demo.add_argument("--scenario", choices=SCENARIO_NAMES, default="quiet")
+    p_demo.add_argument("--scenario", type=scenario_schedule, default="quiet", help=SCENARIO_HELP)
     p_demo.add_argument("--seed", type=int, default=7)
     p_demo.add_argument(
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"

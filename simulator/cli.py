@@ -11,6 +11,10 @@ import json
 from typing import Any
 
 SCENARIO_NAMES = ("quiet", "trend", "cascade", "thin")
+SCENARIO_HELP = (
+    "a scenario (quiet, trend, cascade, thin) or a schedule of them over venue time, "
+    "name:seconds,... e.g. quiet:600,trend:900,cascade:120,quiet:600 (the last phase goes on)"
+)
 LATENCY_NAMES = ("none", "mainnet-like")
 FAULT_HELP = """\
 faults:
@@ -34,6 +38,22 @@ faults:
 """
 
 
+def scenario_schedule(text: str) -> str:
+    """argparse type of ``--scenario``: a scenario name or a schedule, refused naming the part."""
+    from simulator.schedule import parse_schedule
+
+    try:
+        phases = parse_schedule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    unknown = [name for name, _ in phases if name not in SCENARIO_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {unknown[0]!r} in {text!r}; valid: {', '.join(SCENARIO_NAMES)}"
+        )
+    return text
+
+
 def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `sim` and `sim-fault` on the `jarvis` command line."""
     p_sim = subparsers.add_parser(
@@ -44,7 +64,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p_sim.add_argument("--host", default="127.0.0.1")
     p_sim.add_argument("--port", type=int, default=3001, help="0 picks a free port")
-    p_sim.add_argument("--scenario", choices=SCENARIO_NAMES, default="quiet")
+    p_sim.add_argument("--scenario", type=scenario_schedule, default="quiet", help=SCENARIO_HELP)
     p_sim.add_argument("--seed", type=int, default=7)
     p_sim.add_argument("--coins", default="BTC,ETH,SOL", help="comma separated")
     p_sim.add_argument("--speed", type=float, default=1.0, help="venue seconds per wall second")

@@ -12,6 +12,10 @@ against this market. Each scenario produces the signature the regime controller 
             refill and the price stabilises.
 * `thin`    the makers' depth and number of levels decay over time.
 
+A schedule of them (`quiet:600,trend:900,cascade:120,quiet:600`, seconds of venue time) changes
+the regime during a run, with smooth hand-overs (`simulator.schedule`); a cascade phase runs its
+own timeline (build-up, sell-off, recovery) from the start of the phase.
+
 Everything is driven by one seeded `random.Random` and by venue time passed in by the server, so
 the same seed with the same client actions gives the same market. The market only talks to the
 engine through its trusted plumbing (`place_internal_order`, `cancel_internal`, `resting_size`,
@@ -33,6 +37,8 @@ from simulator.events import SimEvent
 from simulator.events import UserFill
 from simulator.events import UserLiquidation
 from simulator.hunter import Hunter
+from simulator.schedule import Conditions
+from simulator.schedule import ScenarioSchedule
 from simulator.specs import CoinSpec
 
 if TYPE_CHECKING:
@@ -155,6 +161,40 @@ def valid_sz(sz: float, sz_decimals: int) -> float:
     return math.floor(sz * factor + 1e-9) / factor
 
 
+def conditions_of(scenario: Scenario, phase_ms: int) -> Conditions:
+    """What `scenario` does `phase_ms` into its phase: its parameters, with the cascade's
+    sell-off and the thin book's decay applied."""
+    s = scenario
+    drift = s.drift_bps
+    bid_mult, ask_mult, levels = s.bid_mult, s.ask_mult, s.levels
+    selloff = False
+    if s.name == "cascade":
+        selloff = CASCADE_BUILD_END_MS <= phase_ms < CASCADE_SELLOFF_END_MS
+        if selloff:
+            drift = CASCADE_SELLOFF_BPS_PER_S
+            levels = min(s.levels, CASCADE_SELLOFF_LEVELS)
+            bid_mult, ask_mult = CASCADE_BID_MULT, 1.0
+        else:
+            bid_mult, ask_mult = 1.0, 1.0
+    elif s.name == "thin":
+        decay = round(max(THIN_FLOOR, 0.5 ** (phase_ms / THIN_HALF_LIFE_MS)), 2)
+        bid_mult, ask_mult, levels = decay, decay, max(3, round(s.levels * decay))
+    return Conditions(
+        vol_bps=s.vol_bps,
+        drift_bps=drift,
+        premium_bps=s.premium_bps,
+        level_usd=s.level_usd,
+        bid_mult=bid_mult,
+        ask_mult=ask_mult,
+        taker_rate=s.taker_rate,
+        taker_usd=s.taker_usd,
+        buy_bias=s.buy_bias,
+        levels=levels,
+        mean_revert=s.mean_revert,
+        selloff=selloff,
+    )
+
+
 @dataclass
 class _Quote:
     oid: int
@@ -176,13 +216,20 @@ class LivingMarket:
         hunter: bool = False,
         ground_truth_path: str | None = None,
     ) -> None:
-        if scenario not in SCENARIOS:
-            raise ValueError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
-        if (hunter or ground_truth_path) and scenario != "cascade":
+        self.schedule = ScenarioSchedule(
+            scenario,
+            SCENARIOS,
+            conditions_of,
+            blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
+            inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+        )
+        if (hunter or ground_truth_path) and "cascade" not in self.schedule.names:
             raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")
         self.engine = engine
         self.coins = list(coins)
-        self.scenario = SCENARIOS[scenario]
+        self.phase_index = 0
+        self.phase_ms = 0
+        self.cond = conditions_of(self.schedule.phases[0].scenario, 0)
         self.seed = seed
         self.activity = activity
         self.rng = random.Random(seed)
@@ -196,7 +243,7 @@ class LivingMarket:
             for i, c in enumerate(self.coins)
         }
         self.leveraged: dict[str, list[str]] = {}
-        if self.scenario.name == "cascade":
+        if "cascade" in self.schedule.names:
             for i, c in enumerate(self.coins):
                 self.leveraged[c.name] = [
                     sim_address(seed, "leveraged", i * LEVERAGED_PER_COIN + j)
@@ -218,6 +265,11 @@ class LivingMarket:
                 build_end_ms=CASCADE_BUILD_END_MS,
                 ground_truth_path=ground_truth_path,
             )
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario of the phase running now."""
+        return self.schedule.phases[self.phase_index].scenario
 
     @property
     def participants(self) -> list[str]:
@@ -252,7 +304,7 @@ class LivingMarket:
         for coin in self.coins:
             self._set_prices(coin, now_ms)
             self._open_base_interest(coin, now_ms)
-            self._requote(coin, now_ms, 0)
+            self._requote(coin, now_ms)
         for coin in self.coins:  # a few opening trades so books, trades and OI exist at once
             for i in range(len(self.takers)):
                 self._taker_order(coin, self.takers[i], self.rng.random() < 0.5, now_ms)
@@ -260,7 +312,7 @@ class LivingMarket:
     def _open_base_interest(self, coin: CoinSpec, now_ms: int) -> None:
         """The passive holders trade with each other once, on the still empty book."""
         long_user, short_user = self.holders[coin.name]
-        usd = self.scenario.base_oi_usd
+        usd = self.schedule.phases[0].scenario.base_oi_usd  # then OI moves only by trades
         for user in (long_user, short_user):
             self.engine.credit_usdc(user, usd)  # 1x: never near liquidation
         px = valid_px(self.oracle[coin.name], coin.sz_decimals)
@@ -275,14 +327,26 @@ class LivingMarket:
             return
         dt_s = max(0.0, (now_ms - (self.last_ms or now_ms)) / 1000.0)
         self.last_ms = now_ms
-        elapsed = now_ms - self.start_ms
+        self._enter_phase(now_ms - self.start_ms)
         for coin in self.coins:
-            self._move_oracle(coin, dt_s, elapsed)
+            self._move_oracle(coin, dt_s)
             self._set_prices(coin, now_ms)
-            self._requote(coin, now_ms, elapsed)
-            self._run_takers(coin, dt_s, elapsed, now_ms)
-            if self.hunter is not None:
-                self.hunter.step(coin, elapsed, now_ms)
+            self._requote(coin, now_ms)
+            self._run_takers(coin, dt_s, now_ms)
+            if self.hunter is not None and self.scenario.name == "cascade":
+                # The hunter works on the cascade's own timeline (ms into the cascade phase).
+                self.hunter.step(coin, self.phase_ms, now_ms)
+
+    def _enter_phase(self, elapsed_ms: int) -> None:
+        """The schedule's conditions now; a later cascade phase re-funds its leveraged traders
+        (the previous cascade liquidated them)."""
+        index, self.phase_ms, self.cond = self.schedule.at(elapsed_ms)
+        if index != self.phase_index:
+            self.phase_index = index
+            if self.scenario.name == "cascade":
+                for users in self.leveraged.values():
+                    for user in users:
+                        self.engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
 
     def on_events(self, events: list[SimEvent]) -> None:
         """Track the positions of the market's own accounts and count liquidations."""
@@ -306,64 +370,44 @@ class LivingMarket:
         spec = next(c for c in self.coins if c.name == coin)
         self.oracle[coin] = px
         self._set_prices(spec, now_ms)
-        self._requote(spec, now_ms, 0 if self.start_ms is None else now_ms - self.start_ms)
+        self._requote(spec, now_ms)
 
     # --- oracle ------------------------------------------------------------------------------
 
-    def _move_oracle(self, coin: CoinSpec, dt_s: float, elapsed_ms: int) -> None:
-        scenario = self.scenario
-        drift = scenario.drift_bps
-        if self._in_selloff(elapsed_ms):
-            drift = CASCADE_SELLOFF_BPS_PER_S
-        shock = self.rng.gauss(0.0, 1.0) * scenario.vol_bps * math.sqrt(dt_s)
-        ret = (drift * dt_s + shock) / 10_000.0
+    def _move_oracle(self, coin: CoinSpec, dt_s: float) -> None:
+        cond = self.cond
+        shock = self.rng.gauss(0.0, 1.0) * cond.vol_bps * math.sqrt(dt_s)
+        ret = (cond.drift_bps * dt_s + shock) / 10_000.0
         self.oracle[coin.name] *= math.exp(ret)
 
     def _set_prices(self, coin: CoinSpec, now_ms: int) -> None:
         px = valid_px(self.oracle[coin.name], coin.sz_decimals)
         self.engine.set_oracle_px(coin.name, px, now_ms)
-        premium = self.scenario.premium_bps
+        premium = self.cond.premium_bps
         if premium:
             mark = valid_px(px * (1.0 + premium / 10_000.0), coin.sz_decimals)
             self.engine.set_mark_px(coin.name, mark, now_ms)
 
     # --- makers ------------------------------------------------------------------------------
 
-    def _in_selloff(self, elapsed_ms: int) -> bool:
-        return (
-            self.scenario.name == "cascade"
-            and CASCADE_BUILD_END_MS <= elapsed_ms < CASCADE_SELLOFF_END_MS
-        )
-
-    def _depth(self, elapsed_ms: int) -> tuple[float, float, int]:
-        """Bid multiplier, ask multiplier and levels per side right now."""
-        s = self.scenario
-        if s.name == "cascade":
-            if self._in_selloff(elapsed_ms):
-                return CASCADE_BID_MULT, 1.0, min(s.levels, CASCADE_SELLOFF_LEVELS)
-            return 1.0, 1.0, s.levels
-        if s.name == "thin":
-            decay = round(max(THIN_FLOOR, 0.5 ** (elapsed_ms / THIN_HALF_LIFE_MS)), 2)
-            return decay, decay, max(3, round(s.levels * decay))
-        return s.bid_mult, s.ask_mult, s.levels
-
-    def _requote(self, coin: CoinSpec, now_ms: int, elapsed_ms: int) -> None:
+    def _requote(self, coin: CoinSpec, now_ms: int) -> None:
         """Keep the maker's ladder around the fair price, touching only levels that changed."""
         name = coin.name
         maker = self.makers[name]
-        fair = self.oracle[name] * (1.0 + self.scenario.premium_bps / 10_000.0)
+        cond = self.cond
+        fair = self.oracle[name] * (1.0 + cond.premium_bps / 10_000.0)
         tick = tick_of(fair, coin.sz_decimals)
         spacing = max(tick, round(fair * LEVEL_SPACING_BPS / 10_000.0 / tick) * tick)
         center = round(fair / spacing) * spacing
-        bid_mult, ask_mult, levels = self._depth(elapsed_ms)
-        selloff = self._in_selloff(elapsed_ms)
+        bid_mult, ask_mult, levels = cond.bid_mult, cond.ask_mult, cond.levels
+        selloff = cond.selloff
         ladder_key = (center, spacing, bid_mult, ask_mult, levels, selloff)
         touched = name in self._maker_touched
         if ladder_key == self._ladder_keys.get(name) and not touched:
             return  # nothing moved and nobody traded with the maker: the ladder stands
         self._ladder_keys[name] = ladder_key
         self._maker_touched.pop(name, None)
-        level_sz = self.scenario.level_usd / fair
+        level_sz = cond.level_usd / fair
         wanted: dict[tuple[bool, float], float] = {}
         for k in range(1, levels + 1):
             size_factor = 0.6 + 0.1 * k  # deeper levels carry a little more
@@ -380,7 +424,7 @@ class LivingMarket:
             # liquidations sweep into them, which is what makes open interest collapse.
             for k in range(1, CASCADE_DEEP_LEVELS + 1):
                 px = valid_px(fair * (1.0 - k * CASCADE_DEEP_STEP), coin.sz_decimals)
-                sz = valid_sz(self.scenario.level_usd * CASCADE_DEEP_MULT / px, coin.sz_decimals)
+                sz = valid_sz(cond.level_usd * CASCADE_DEEP_MULT / px, coin.sz_decimals)
                 wanted[(True, px)] = sz
         quotes = self._quotes[name]
         if touched:  # what is left of each quote (None: filled away)
@@ -408,20 +452,20 @@ class LivingMarket:
 
     # --- takers ------------------------------------------------------------------------------
 
-    def _run_takers(self, coin: CoinSpec, dt_s: float, elapsed_ms: int, now_ms: int) -> None:
-        s = self.scenario
-        if s.name == "cascade":
-            self._run_cascade(coin, elapsed_ms, now_ms)
-        expected = s.taker_rate * self.activity * dt_s
+    def _run_takers(self, coin: CoinSpec, dt_s: float, now_ms: int) -> None:
+        cond = self.cond
+        if self.scenario.name == "cascade":
+            self._run_cascade(coin, self.phase_ms, now_ms)
+        expected = cond.taker_rate * self.activity * dt_s
         n = int(expected) + (1 if self.rng.random() < expected - int(expected) else 0)
         for _ in range(n):
             taker = self.takers[self.rng.randrange(len(self.takers))]
             pos_usd = self.positions.get(taker, {}).get(coin.name, 0.0) * self.oracle[coin.name]
-            if s.mean_revert or (s.name == "cascade" and elapsed_ms < CASCADE_BUILD_END_MS):
+            if cond.mean_revert:
                 lean = max(-1.0, min(1.0, pos_usd / TAKER_INVENTORY_USD))
                 p_buy = 0.5 - 0.45 * lean
             else:
-                p_buy = s.buy_bias
+                p_buy = cond.buy_bias
             self._taker_order(coin, taker, self.rng.random() < p_buy, now_ms)
 
     def _taker_order(
@@ -434,7 +478,7 @@ class LivingMarket:
         reduce_only: bool = False,
     ) -> dict[str, Any]:
         fair = self.oracle[coin.name]
-        notional = usd if usd is not None else self.scenario.taker_usd * (0.3 + self.rng.random())
+        notional = usd if usd is not None else self.cond.taker_usd * (0.3 + self.rng.random())
         sz = valid_sz(notional / fair, coin.sz_decimals)
         if sz <= 0 or sz * fair < 11.0:
             return {}

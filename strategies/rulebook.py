@@ -159,8 +159,13 @@ class RulebookStrategy(Strategy):
         """SCANNING: the levels to freeze when the setup holds, else None."""
         raise NotImplementedError
 
+    def scan_event(self, event: StructuralEvent) -> Levels | None:
+        """SCANNING: the levels to freeze when a structural event completes the setup (Cascade
+        arms on an OI_DROP); None by default."""
+        return None
+
     def setup_reason(self) -> str:
-        """One line saying why the last ``scan`` armed (inputs and thresholds)."""
+        """One line saying why the last ``scan`` / ``scan_event`` armed (inputs and thresholds)."""
         return "setup holds"
 
     def on_armed_state(self, state: MarketState) -> Intent | str | None:
@@ -411,8 +416,16 @@ class RulebookStrategy(Strategy):
     def _on_structural_event(self, event: StructuralEvent) -> None:
         if event.instrument_id != self.instrument_id:
             return
-        if self.state in (_S.ARMED, _S.ENTERED):
+        state = self.state
+        if state in (_S.ARMED, _S.ENTERED):
             self._guarded(lambda e: self._act(self.on_armed_event(e)), event)
+        elif state == _S.SCANNING:
+            self._guarded(self._scan_event, event)
+
+    def _scan_event(self, event: StructuralEvent) -> None:
+        levels = self.scan_event(event)
+        if levels is not None:
+            self._try_arm(levels, self.setup_reason(), event.ts_init)
 
     def _on_regime_change(self, change: RegimeChange) -> None:
         if change.instrument_id != self.instrument_id:
@@ -446,12 +459,16 @@ class RulebookStrategy(Strategy):
         if action is None:
             return
         if isinstance(action, Intent):
-            if self.state != _S.ARMED:
-                return
+            if self.state != _S.ARMED or not self.entry_idle():
+                return  # one entry at a time: a trigger repeated while it is in flight waits
             assert self.executor is not None
             self.executor.submit(action)
             return
         self._invalidate(action)
+
+    def entry_idle(self) -> bool:
+        """No intent is being executed (an entry trigger may send one)."""
+        return self.executor is not None and self.executor.phase == ExecutorPhase.IDLE
 
     def _invalidate(self, reason: str) -> None:
         assert self.executor is not None
