@@ -26,7 +26,9 @@ def state_dir() -> Path:
 class ApiSettings(BaseSettings):
     """Everything the sidecar is configured with; bad values fail at start-up naming the field."""
 
-    model_config = SettingsConfigDict(env_prefix="JARVIS_API_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="JARVIS_API_", frozen=True, extra="forbid", populate_by_name=True
+    )
 
     database_url: str = Field(
         default="",
