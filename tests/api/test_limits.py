@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
 
 from api.limits import RateLimiter
 from tests.api.conftest import Sidecar
@@ -50,7 +51,7 @@ def test_body_over_the_limit_is_413_naming_the_limit(
 def test_chunked_body_over_the_limit_is_413(sidecar_factory: Callable[..., Sidecar]) -> None:
     sidecar = sidecar_factory(max_body_bytes=1024)
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         for _ in range(10):
             yield b"x" * 500
 
