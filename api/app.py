@@ -43,6 +43,7 @@ def create_app(
     settings: ApiSettings,
     *,
     link: NodeLink | None = None,
+    hub: EventHub | None = None,
     verifier: TokenVerifier | None = None,
     snapshot: Callable[[], VenueSnapshot] | None = None,
 ) -> FastAPI:
@@ -65,7 +66,7 @@ def create_app(
     state = AppState(
         database=database,
         store=Store(database),
-        hub=EventHub(settings.event_history_per_user),
+        hub=hub or EventHub(settings.event_history_per_user),
         link=link or DetachedNodeLink(),
         verifier=verifier,
         limiter=RateLimiter(settings.rate_limit_per_min),

@@ -52,8 +52,11 @@ class NodeLink(Protocol):
         """Whether market data is flowing."""
         ...
 
-    def start(self, config: dict[str, Any], owner_user_id: str) -> str:
-        """Add and start a strategy from an ImportableStrategyConfig dict; its node id."""
+    def start(
+        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+    ) -> str:
+        """Add and start a strategy from an ImportableStrategyConfig dict (or restart the one
+        with ``node_strategy_id``); its node id."""
         ...
 
     def stop(self, node_strategy_id: str) -> None:
@@ -94,7 +97,9 @@ class DetachedNodeLink:
         """No feed without a node."""
         return False
 
-    def start(self, config: dict[str, Any], owner_user_id: str) -> str:
+    def start(
+        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+    ) -> str:
         """Refused: nothing to start it on."""
         raise NodeUnavailable(self._WHY)
 

@@ -95,7 +95,7 @@ def command_strategy(
     if command == "start":
         plan = store.plan(user_id, row.plan_id)
         assert plan is not None
-        node_id = link.start(plan.strategy_config, owner_user_id=user_id)
+        node_id = link.start(plan.strategy_config, user_id, node_id)
     elif command == "stop":
         assert node_id is not None
         link.stop(node_id)
