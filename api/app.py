@@ -17,12 +17,15 @@ from api.limits import BodySizeLimit
 from api.limits import RateLimiter
 from api.node_link import DetachedNodeLink
 from api.node_link import NodeLink
+from api.routers import accounts
 from api.routers import control
 from api.routers import events
 from api.routers import health
 from api.routers import intents
 from api.routers import strategies
+from api.secrets import FernetFileSecretStore
 from api.settings import ApiSettings
+from api.settings import state_dir
 from api.storage.database import Database
 from api.storage.store import Store
 from intents.venue import SHIPPED_SNAPSHOT
@@ -71,6 +74,14 @@ def create_app(
         verifier=verifier,
         limiter=RateLimiter(settings.rate_limit_per_min),
         snapshot=snapshot,
+        secrets=(
+            FernetFileSecretStore(
+                settings.secrets_dir or state_dir() / "secrets", settings.secrets_key
+            )
+            if settings.secrets_key
+            else None
+        ),
+        venue_http_url=settings.venue_http_url,
     )
 
     @asynccontextmanager
@@ -90,7 +101,14 @@ def create_app(
     )
     app.state.jarvis = state
     install_error_handlers(app)
-    for router in (intents.router, strategies.router, events.router, control.router, health.router):
+    for router in (
+        accounts.router,
+        intents.router,
+        strategies.router,
+        events.router,
+        control.router,
+        health.router,
+    ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -19,6 +19,7 @@ from api.identity import AuthError
 from api.identity import TokenVerifier
 from api.limits import RateLimiter
 from api.node_link import NodeLink
+from api.secrets import SecretStore
 from api.storage.database import Database
 from api.storage.store import Store
 from intents.venue import VenueSnapshot
@@ -37,6 +38,8 @@ class AppState:
     verifier: TokenVerifier
     limiter: RateLimiter
     snapshot: Callable[[], VenueSnapshot]
+    secrets: SecretStore | None = None
+    venue_http_url: str | None = None
     clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
 
 

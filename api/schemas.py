@@ -11,9 +11,12 @@ from typing import Literal
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import SecretStr
 from pydantic import model_validator
 
 __all__ = [
+    "AccountRequest",
+    "AccountResponse",
     "ControlRequest",
     "ControlResponse",
     "ErrorResponse",
@@ -170,3 +173,39 @@ class HealthResponse(BaseModel):
     node_connected: bool
     feed_healthy: bool
     database_reachable: bool
+
+
+class AccountRequest(BaseModel):
+    """An agent wallet: your account's address and the API key it approved (never the master)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_address": "0x" + "ab" * 20,
+                    "agent_private_key": "0x" + "00" * 31 + "01",
+                }
+            ]
+        },
+    )
+
+    account_address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    agent_private_key: SecretStr = Field(description="write-only; never returned or logged")
+
+    @model_validator(mode="after")
+    def _key_shape(self) -> AccountRequest:
+        key = self.agent_private_key.get_secret_value()
+        hex_part = key[2:] if key.startswith("0x") else key
+        if len(hex_part) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hex_part):
+            raise ValueError("agent_private_key must be 32 bytes of hex (0x + 64 hex digits)")
+        return self
+
+
+class AccountResponse(BaseModel):
+    """A registered agent wallet (the key is never returned)."""
+
+    wallet_id: str
+    account_address: str
+    agent_address: str
+    created_at_ms: int

@@ -118,6 +118,10 @@ def run_serve(
             public_key_pem=keys.public_path.read_bytes(),
             operator_subjects=settings.operator_subjects,
         )
+    if settings.venue_http_url is None:
+        urls = [getattr(c, "http_url", None) for c in loaded.node.data_clients.values()]
+        url = next((u for u in urls if u), None)
+        settings = settings.model_copy(update={"venue_http_url": url})
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     node = build_node(loaded, loop)

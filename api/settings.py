@@ -49,6 +49,12 @@ class ApiSettings(BaseSettings):
     event_history_per_user: int = Field(
         default=1000, gt=0, description="events kept per user for Last-Event-ID replay"
     )
+    venue_http_url: str | None = Field(
+        default=None, description="venue /info base URL for checking agent wallets"
+    )
+    secrets_dir: Path | None = Field(
+        default=None, description="where encrypted secrets live (default: state dir/secrets)"
+    )
     secrets_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("JARVIS_SECRETS_KEY", "JARVIS_API_SECRETS_KEY"),

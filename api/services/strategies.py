@@ -92,6 +92,13 @@ def command_strategy(
     if target is None:
         raise StrategyConflict(f"cannot {command} a strategy that is {row.state}")
     node_id = row.node_strategy_id
+    if command == "start" and row.account != NODE_ACCOUNT:
+        # Fail closed: the node has one execution client (its own account) so far; starting
+        # this strategy there would trade the wrong account.
+        raise StrategyConflict(
+            f"account {row.account} has no execution client on this node yet (one client per "
+            "user account is not built); only strategies on the node's account can start"
+        )
     if command == "start":
         plan = store.plan(user_id, row.plan_id)
         assert plan is not None
