@@ -42,6 +42,13 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--duration-secs", type=float, default=None, help="stop after this long")
     p.set_defaults(handler=_cmd_serve)
+    d = subparsers.add_parser(
+        "serve-demo",
+        help="start the simulator, a trading node on it and the sidecar; print a token and a curl",
+    )
+    d.add_argument("--port", type=int, default=8700, help="the sidecar's port")
+    d.add_argument("--duration-secs", type=float, default=None, help="stop after this long")
+    d.set_defaults(handler=_cmd_serve_demo)
     t = subparsers.add_parser(
         "token",
         help="mint a bearer token for the local sidecar (local signing key)",
@@ -87,6 +94,59 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs)", flush=True)
 
     run_serve(loaded, settings, args.host, args.port, args.duration_secs, announce)
+    return 0
+
+
+REGIME_CONTROLLER: dict[str, Any] = {
+    "controller_path": "controllers.regime:RegimeController",
+    "config_path": "controllers.regime:RegimeControllerConfig",
+    "config": {},
+}
+
+
+def _cmd_serve_demo(args: argparse.Namespace) -> int:
+    """The newcomer's first minute: simulator + trading node + sidecar, a token and a curl."""
+    import dataclasses
+    import os
+    import secrets
+
+    import msgspec
+    from nautilus_trader.config import ImportableControllerConfig
+
+    from adapters.hyperliquid.signing import address_from_private_key
+    from api.identity import LocalSigningKey
+    from api.settings import ApiSettings
+    from config.loading import CONFIG_DIR
+    from jarvis.node import NodeOverrides
+    from jarvis.node import load_for_run
+    from simulator.app import SimConfig
+    from simulator.app import SimThread
+    from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
+
+    # A throwaway key for the simulator only, made here and never printed or written.
+    key = "0x" + secrets.token_hex(32)
+    os.environ["HYPERLIQUID_SIM_PRIVATE_KEY"] = key
+    with SimThread(SimConfig(port=0)) as sim:
+        sim.fund(address_from_private_key(key).lower(), 100_000,
+                 volume_usd=SCHEDULE_CANCEL_MIN_VOLUME_USD)  # fmt: skip
+        loaded = load_for_run(CONFIG_DIR / "sim_trading.toml", NodeOverrides(http_url=sim.base_url))
+        controller = ImportableControllerConfig(**REGIME_CONTROLLER)
+        loaded = dataclasses.replace(
+            loaded, node=msgspec.structs.replace(loaded.node, controller=controller)
+        )
+        token = LocalSigningKey().mint("demo-trader", ("trader", "operator"), 24 * 3600)
+
+        def announce(url: str, _: FastAPI) -> None:
+            print(
+                f"jarvis serve-demo: simulator at {sim.base_url}; sidecar on {url} "
+                f"(OpenAPI: {url}/docs)\n"
+                f"  export JARVIS_TOKEN={token}\n"
+                f'  curl -s -X POST {url}/intents -H "Authorization: Bearer $JARVIS_TOKEN" '
+                "-H 'Content-Type: application/json' -d '{\"text\": \"buy 0.01 ETH\"}'",
+                flush=True,
+            )
+
+        run_serve(loaded, ApiSettings(), "127.0.0.1", args.port, args.duration_secs, announce)
     return 0
 
 
