@@ -23,7 +23,10 @@ EXIT_BAD_CONFIG: Final[int] = 2
 EXIT_NOT_STARTED: Final[int] = 3
 EXIT_INTERRUPTED: Final[int] = 130
 
-_DEFAULT_CONFIG: Final[Path] = Path(__file__).resolve().parents[1] / "config" / "sim.toml"
+_DEFAULT_CONFIG: Final[Path] = (
+    Path(__file__).resolve().parents[1] / "config" / "sim_strategies.toml"
+)
+_DEMO_FUNDING_USDC: Final[float] = 100_000.0
 
 NODE_EPILOG = """\
 examples:
@@ -54,6 +57,11 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         help="validate FILE (tables, fields, environment variables, coins and instruments "
         "against the venue when reachable) without starting anything; exit 0 valid, 2 not",
     )
+    p_node.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
+    )
     p_node.set_defaults(handler=_cmd_node)
 
     p_record = subparsers.add_parser(
@@ -73,9 +81,12 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
 
     p_demo = subparsers.add_parser(
         "demo",
-        help="start the simulator and a node on it, and show market data flowing",
-        description="Start the local simulator and a node from config/sim.toml pointed at it; "
-        "the node logs one line per instrument (book, trades, mark, funding, OI) periodically.",
+        help="start the simulator and a trading node on it, and show what it decides",
+        description="Start the local simulator and a node from config/sim_strategies.toml "
+        "pointed at it (market state, regime controller, Geometry, risk guard, execution on the "
+        "simulator); every few seconds it prints the regime per instrument, each strategy's "
+        "state, positions and PnL. A throwaway key is made and funded on the simulator when "
+        "the config's key variable is unset.",
     )
     p_demo.add_argument("--config", default=str(_DEFAULT_CONFIG), help="node config file")
     p_demo.add_argument("--port", type=int, default=0, help="simulator port (0: a free one)")
@@ -178,7 +189,8 @@ def _cmd_node(args: argparse.Namespace) -> int:
     if problem:
         return _fail("node", problem)
     try:
-        loaded = load_for_run(args.config, NodeOverrides(http_url=args.http_url))
+        overrides = NodeOverrides(http_url=args.http_url, dry_run=args.dry_run)
+        loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))
     problem = _preflight("node", loaded)
@@ -283,6 +295,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:
         return _fail("demo", f"simulator did not start: {exc}", EXIT_NO_DATA)
     try:
+        _demo_account(args.config, sim)
         loaded = load_for_run(args.config, NodeOverrides(http_url=sim.base_url))
         until = (
             f"for {args.duration_secs:g} s" if args.duration_secs is not None else "until Ctrl-C"
@@ -307,3 +320,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _fail("demo", "no market data arrived from the simulator", EXIT_NO_DATA)
     print(f"jarvis demo: done, {seen} market data messages received", flush=True)
     return 0
+
+
+def _demo_account(config: str, sim: object) -> None:
+    """For a simulator config whose key variable is unset: a throwaway key, funded on the sim.
+
+    The key lives only in this process's environment (where the execution client reads it) and
+    is never printed; only its address is.
+    """
+    import os
+    import secrets
+
+    from adapters.hyperliquid.signing import address_from_private_key
+    from config.loading import read_config_file
+
+    raw = read_config_file(config)
+    jarvis = raw.get("jarvis", {})
+    variable = (jarvis.get("secrets_env") or {}).get("private_key")
+    if jarvis.get("environment") != "sim" or not variable or os.environ.get(variable):
+        return
+    key = "0x" + secrets.token_hex(32)
+    os.environ[variable] = key
+    address = address_from_private_key(key)
+    sim.fund(address, _DEMO_FUNDING_USDC)  # type: ignore[attr-defined]
+    print(
+        f"jarvis demo: throwaway simulator account {address} funded with "
+        f"{_DEMO_FUNDING_USDC:,.0f} USDC ({variable} set for this run only)",
+        flush=True,
+    )

@@ -28,6 +28,8 @@ from config.loading import LoadedNodeConfig
 from config.loading import parse_node_config
 from config.loading import read_config_file
 from jarvis.market_log import MarketDataLogger
+from strategies.risk_guard import RiskGuardConfig
+from strategies.risk_guard import install_risk_guard
 
 __all__ = [
     "HYPERLIQUID_DATA_CONFIG_PATH",
@@ -44,10 +46,16 @@ __all__ = [
     "register_exec_client_factories",
     "run_node",
     "start_deadline_secs",
+    "wire_risk_guard",
 ]
 
 HYPERLIQUID_DATA_CONFIG_PATH: Final[str] = "adapters.hyperliquid.config:HyperliquidDataClientConfig"
 HYPERLIQUID_EXEC_CONFIG_PATH: Final[str] = "adapters.hyperliquid.config:HyperliquidExecClientConfig"
+HYPERLIQUID_PAPER_CONFIG_PATH: Final[str] = (
+    "adapters.hyperliquid.paper:HyperliquidPaperExecClientConfig"
+)
+_PAPER_FACTORY_PATH: Final[str] = "adapters.hyperliquid.paper:HyperliquidPaperExecClientFactory"
+_RISK_GUARD_PATH: Final[str] = "strategies.risk_guard:RiskGuard"
 # Tables of [node] that make a node trade; a data-only node drops them.
 _TRADING_TABLES: Final[tuple[str, ...]] = (
     "exec_clients",
@@ -71,11 +79,16 @@ class NodeOverrides:
         Record every raw frame of every Hyperliquid data client into this folder.
     data_only : bool
         Drop execution clients, strategies, execution algorithms and the controller.
+    dry_run : bool
+        Replace every Hyperliquid execution client by the paper client (same venue, simulated
+        fills, nothing signed or sent) and switch the risk guard's ``dry_run`` on, which refuses
+        every order should a live client remain.
     """
 
     http_url: str | None = None
     record_directory: str | None = None
     data_only: bool = False
+    dry_run: bool = False
 
 
 def _hyperliquid_client_configs(
@@ -119,6 +132,46 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
     if overrides.data_only and isinstance(node, MutableMapping):
         for table in _TRADING_TABLES:
             node.pop(table, None)
+    if overrides.dry_run and isinstance(node, MutableMapping):
+        _to_paper(node)
+
+
+def _to_paper(node: MutableMapping[str, Any]) -> None:
+    """Every Hyperliquid execution client becomes the paper client; the guard goes dry-run."""
+    clients = node.get("exec_clients") or {}
+    for name, client in list(clients.items()):
+        if (
+            isinstance(client, MutableMapping)
+            and client.get("path") == HYPERLIQUID_EXEC_CONFIG_PATH
+        ):
+            clients[name] = {
+                "path": HYPERLIQUID_PAPER_CONFIG_PATH,
+                "factory": {"path": _PAPER_FACTORY_PATH},
+                "config": {},
+            }
+    actors = node.setdefault("actors", [])
+    guards = [
+        a
+        for a in actors
+        if isinstance(a, MutableMapping) and a.get("actor_path") == _RISK_GUARD_PATH
+    ]
+    if not guards:
+        actors.append(
+            {
+                "actor_path": _RISK_GUARD_PATH,
+                "config_path": "strategies.risk_guard:RiskGuardConfig",
+                "config": {},
+            }
+        )
+        guards = [actors[-1]]
+    for guard in guards:
+        guard.setdefault("config", {})["dry_run"] = True
+
+
+def wire_risk_guard(node: TradingNode) -> None:
+    """Put the node-wide risk guard in front of the RiskEngine when the node can trade."""
+    if node.kernel.exec_engine.registered_clients:
+        install_risk_guard(node.kernel, RiskGuardConfig())
 
 
 def load_for_run(
@@ -224,6 +277,7 @@ def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> Tra
     register_exec_client_factories(node, loaded.node)
     node.build()
     wire_health_gates(node)
+    wire_risk_guard(node)
     return node
 
 
@@ -281,6 +335,8 @@ def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> No
         # The feed-health gate needs the RiskEngine, which NautilusTrader does not hand to
         # data clients.
         wire_health_gates(node)
+        # Every order of the node passes the risk guard (strategies/risk_guard.py).
+        wire_risk_guard(node)
         if duration_secs is not None:
             loop.call_later(duration_secs, node.stop)
         watch = loop.create_task(_watch_start(node, start_deadline_secs(loaded.node), failures))

@@ -428,6 +428,100 @@ def unexpected_log_lines(text: str, allowed_warnings: Iterable[str] = ()) -> lis
     ]
 
 
+# --- the strategies node on the simulator ------------------------------------------------------
+
+SIM_STRATEGIES_TOML = Path(__file__).resolve().parents[1] / "config" / "sim_strategies.toml"
+
+
+def geometry_sim_config(
+    base_url: str,
+    log_dir: Path,
+    key_env: str = "HYPERLIQUID_SIM_PRIVATE_KEY",
+    **geometry: Any,
+) -> LoadedNodeConfig:
+    """config/sim_strategies.toml for BTC only, with test windows and times (config, not code).
+
+    The scenarios drive the market with another account's sweeps, which add open interest at
+    every sweep on the simulator's small base: the sideways OI band and OI_SURGE are widened so
+    the regime and the trade survive the driving. ``geometry`` overrides Geometry's config.
+    """
+    from config.loading import parse_node_config
+    from config.loading import read_config_file
+    from jarvis.node import NodeOverrides
+    from jarvis.node import apply_overrides
+
+    raw = read_config_file(SIM_STRATEGIES_TOML, environ={key_env: "unused"})
+    apply_overrides(raw, NodeOverrides(http_url=base_url))
+    node = raw["node"]
+    node["data_clients"]["HYPERLIQUID"]["config"]["coins"] = ["BTC"]
+    node["exec_clients"]["HYPERLIQUID"]["config"]["coins"] = ["BTC"]
+    node["exec_clients"]["HYPERLIQUID"]["config"]["leverage"] = {"BTC": 10}
+    actors = []
+    for actor in node["actors"]:
+        instrument = actor["config"].get("instrument_id")
+        if instrument not in (None, "BTC-USD-PERP.HYPERLIQUID"):
+            continue
+        if actor["actor_path"] == "actors.state_builder:MarketStateBuilder":
+            actor["config"]["windows_secs"] = [1.0, 5.0, 20.0, 60.0]
+            actor["config"]["thresholds"] = {
+                "oi_surge_pct": 90.0,
+                "absorption_min_usd": 80_000.0,
+                "absorption_max_move_bps": 20.0,
+                "thinning_baseline_window_secs": 20.0,
+            }
+        actors.append(actor)
+    node["actors"] = actors
+    controller = node["controller"]["config"]
+    controller["enter_confirm_secs"] = 2.0
+    controller["exit_confirm_secs"] = 2.0
+    controller["thresholds"] = {"sideways_max_abs_oi_change_pct_15m": 80.0}
+    btc = [
+        s
+        for s in controller["strategies"]
+        if s["strategy"]["config"]["instrument_id"] == "BTC-USD-PERP.HYPERLIQUID"
+    ]
+    btc[0]["strategy"]["config"].update(
+        {
+            "size_pct_equity": 10.0,
+            "arm_timeout_secs": 40.0,
+            "max_hold_secs": 600.0,
+            "cooldown_secs": 1.0,
+            "stop_buffer_bps": 15.0,
+            **geometry,
+        }
+    )
+    controller["strategies"] = btc
+    loaded = parse_node_config(raw, source=str(SIM_STRATEGIES_TOML))
+    return replace_node(loaded, logging=file_logging(log_dir, level_file="INFO"))
+
+
+def sim_mid(sim: SimThread, coin: str = "BTC") -> float:
+    """The simulator's mid of ``coin`` (allMids)."""
+    return float(venue_info(sim, {"type": "allMids"})[coin])
+
+
+def sweep_ioc(sim: SimThread, key: str, usd: float, is_buy: bool, nonce_offset_ms: int) -> Any:
+    """Another account takes ``usd`` of BTC liquidity with one IOC order (asset 0)."""
+    mid = sim_mid(sim)
+    price = f"{int(mid * (1.005 if is_buy else 0.995))}"
+    order = {
+        "a": 0,
+        "b": is_buy,
+        "p": price,
+        "s": f"{usd / mid:.5f}",
+        "r": False,
+        "t": {"limit": {"tif": "Ioc"}},
+    }
+    action = {"type": "order", "orders": [order], "grouping": "na"}
+    return post_signed_action(sim.base_url, key, action, nonce_offset_ms)
+
+
+def venue_triggers(sim: SimThread, user: str) -> list[dict[str, Any]]:
+    """``user``'s trigger (stop / take-profit) orders resting on the simulator."""
+    orders = venue_info(sim, {"type": "frontendOpenOrders", "user": user})
+    return [o for o in orders if o.get("isTrigger")]
+
+
 class CapturingLogger(Logger):
     """A NautilusTrader ``Logger`` that also keeps every line it is given, for unit tests.
 

@@ -84,7 +84,11 @@ def build_node(base_url: str, log_dir: Path, name: str, **exec_overrides: Any) -
     values.update(exec_overrides)
     config = sim_node_config(
         data_client_config(
-            base_url, ("BTC",), health=HyperliquidFeedHealthConfig(gate_recovery_secs=0.5)
+            base_url,
+            ("BTC",),
+            health=HyperliquidFeedHealthConfig(
+                gate_recovery_secs=0.5, loosen=("gate_recovery_secs",)
+            ),
         ),
         exec_client=HyperliquidExecClientConfig(**values),
         logging=file_logging(log_dir, name, level_file="INFO"),

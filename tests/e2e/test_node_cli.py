@@ -48,7 +48,7 @@ def _number(text: str) -> float:
 
 
 def test_demo_shows_sane_market_data_per_instrument_and_exits_zero() -> None:
-    result = _jarvis("demo", "--duration-secs", "8")
+    result = _jarvis("demo", "--config", "config/sim.toml", "--duration-secs", "8")
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = [m.groupdict() for m in MARKET_LINE.finditer(result.stdout)]
@@ -73,6 +73,34 @@ def test_demo_shows_sane_market_data_per_instrument_and_exits_zero() -> None:
         assert sum(int(line["quotes"]) for line in mine) > 0
         assert sum(int(line["trades"]) for line in mine) > 0
     assert "jarvis demo: done" in result.stdout
+    assert "[ERROR]" not in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+STATUS_ROW = re.compile(
+    r"^  (?P<coin>BTC|ETH|SOL)\s+(?P<regime>SIDEWAYS|EXPANSION|DISABLED)\s+mid\s+(?P<mid>[\d,.]+|-)"
+    r"\s+Geometry-(?P=coin) (?P<state>DISABLED|SCANNING|ARMED|ENTERED|EXITED|COOLDOWN)",
+    re.MULTILINE,
+)
+
+
+def test_demo_shows_regime_strategy_state_positions_and_pnl_per_instrument() -> None:
+    result = _jarvis("demo", "--duration-secs", "14")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "throwaway simulator account 0x" in result.stdout
+    rows = [m.groupdict() for m in STATUS_ROW.finditer(result.stdout)]
+    for coin in COINS:
+        mine = [row for row in rows if row["coin"] == coin]
+        assert mine, f"no status row for {coin}"
+        mid = float(mine[-1]["mid"].replace(",", ""))
+        assert abs(mid / DEFAULT_COINS[coin].initial_px - 1) < 0.2
+    assert re.search(r"== \d\d:\d\d:\d\d UTC  trading ACTIVE  guard ACTIVE ==", result.stdout)
+    assert re.search(
+        r"positions: flat \| open orders 0 \| realized 0.00 .*equity 100,000.00", result.stdout
+    )
+    # Not the raw NautilusTrader log: no INFO lines on the terminal.
+    assert "[INFO]" not in result.stdout
     assert "[ERROR]" not in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,29 @@ def test_http_url_override_moves_the_execution_client_too() -> None:
     assert config.resolved_ws_url == "ws://127.0.0.1:45679/ws"
     assert config.leverage == {"BTC": 10, "ETH": 5, "SOL": 3}
     assert config.isolated_coins == ("SOL",)
+
+
+STRATEGIES_TOML = REPO_ROOT / "config" / "sim_strategies.toml"
+
+
+def test_dry_run_swaps_the_live_exec_client_for_paper_and_turns_the_guard_dry() -> None:
+    from adapters.hyperliquid.paper import HyperliquidPaperExecClientConfig
+    from strategies.risk_guard import RiskGuardConfig
+
+    loaded = load_for_run(STRATEGIES_TOML, NodeOverrides(dry_run=True), environ={})
+    entry = loaded.node.exec_clients["HYPERLIQUID"]
+    assert isinstance(entry, ImportableConfig)
+    assert isinstance(entry.create(), HyperliquidPaperExecClientConfig)
+    guards = [a for a in loaded.node.actors if a.actor_path == "strategies.risk_guard:RiskGuard"]
+    assert len(guards) == 1
+    config = RiskGuardConfig.parse(json.dumps(guards[0].config))
+    assert config.dry_run is True
+    assert config.max_order_notional_usd == 25_000.0  # the file's caps are kept
+
+
+def test_dry_run_adds_a_dry_guard_to_a_config_without_one() -> None:
+    loaded = load_for_run(
+        REPO_ROOT / "config" / "sim_trading.toml", NodeOverrides(dry_run=True), environ={}
+    )
+    guards = [a for a in loaded.node.actors if a.actor_path == "strategies.risk_guard:RiskGuard"]
+    assert [g.config for g in guards] == [{"dry_run": True}]
