@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.trading.strategy import Strategy
@@ -27,20 +26,19 @@ from api.events import EventHub
 from api.node_link import ControlState
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
+from strategies.control import find_guard
+from strategies.control import halt
+from strategies.control import reduce_only
+from strategies.control import resume
 
 __all__ = ["InProcessNodeLink"]
 
 T = TypeVar("T")
 
-_MODES: dict[str, tuple[TradingState, str]] = {
-    "HALT": (TradingState.HALTED, "HALTED"),
-    "REDUCE_ONLY": (TradingState.REDUCING, "REDUCE_ONLY"),
-    "RESUME": (TradingState.ACTIVE, "ACTIVE"),
-}
-_STATE_NAMES: dict[TradingState, str] = {
-    TradingState.ACTIVE: "ACTIVE",
-    TradingState.HALTED: "HALTED",
-    TradingState.REDUCING: "REDUCE_ONLY",
+_COMMANDS: dict[str, Callable[[Any, str], None]] = {
+    "HALT": halt,
+    "REDUCE_ONLY": reduce_only,
+    "RESUME": resume,
 }
 
 
@@ -288,13 +286,18 @@ class InProcessNodeLink:
             return None
 
     def control(self, mode: str, reason: str) -> ControlState:
-        """Set NautilusTrader's RiskEngine trading state (HALTED, REDUCING, ACTIVE)."""
-        state, name = _MODES[mode]
+        """HALT / REDUCE_ONLY / RESUME through ``strategies.control``: the node's risk guard and
+        NautilusTrader's RiskEngine together."""
+        command = _COMMANDS[mode]
 
-        def apply() -> None:
-            self._node.kernel.risk_engine.set_trading_state(state)
+        def apply() -> str:
+            try:
+                command(self._node.kernel, reason)
+                return str(find_guard(self._node.kernel).mode.value)
+            except RuntimeError as exc:  # no installed risk guard: refuse, never half-apply
+                raise NodeUnavailable(f"control refused: {exc}") from None
 
-        self._call(apply)
+        name = self._call(apply)
         self._reason = reason
         with self._owners_lock:
             users = set(self._owners.values())
@@ -303,12 +306,19 @@ class InProcessNodeLink:
         return ControlState(name, reason)
 
     def control_state(self) -> ControlState:
-        """The RiskEngine's trading state now."""
+        """The risk guard's mode now (the reason is the last operator's, if one was given)."""
+
+        def read() -> str:
+            try:
+                return str(find_guard(self._node.kernel).mode.value)
+            except RuntimeError:
+                return "UNKNOWN"
+
         try:
-            state = self._call(lambda: self._node.kernel.risk_engine.trading_state)
+            name = self._call(read)
         except NodeUnavailable:
             return ControlState("UNKNOWN", "node not connected")
-        return ControlState(_STATE_NAMES.get(state, "UNKNOWN"), self._reason)
+        return ControlState(name, self._reason)
 
     def close(self) -> None:
         """Nothing to release: the node's owner stops it."""

@@ -1,7 +1,8 @@
 """End to end: ``jarvis serve`` (node + sidecar in one process) on the simulator. Over HTTP an
 intent becomes a plan, the plan a strategy started through the regime controller; it fills on
 the venue; the fill arrives on the user's SSE stream; the status shows it; stop stops it; an
-operator HALTs the node; another user sees none of it."""
+operator HALTs the node (risk guard and RiskEngine) and RESUMEs it; another user sees
+none of it."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def node_file(tmp_path: Path, base_url: str) -> Path:
     return path
 
 
-def _scenario(url: str, keys: LocalSigningKey, out: dict[str, Any]) -> None:
+def _scenario(url: str, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]) -> None:
     def client(subject: str, roles: tuple[str, ...] = ("trader",)) -> httpx.Client:
         token = keys.mint(subject, roles)
         return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -94,9 +95,15 @@ def _scenario(url: str, keys: LocalSigningKey, out: dict[str, Any]) -> None:
         out["stop"] = alice.post(f"/strategies/{sid}/stop").json()
         out["halt"] = op.post("/control", json={"mode": "HALT", "reason": "e2e check"}).json()
         out["control"] = alice.get("/control").json()
+        link = app.state.jarvis.link
+        out["risk_engine"] = link._call(lambda: link._node.kernel.risk_engine.trading_state.name)
         out["trader_halt"] = alice.post(
             "/control", json={"mode": "RESUME", "reason": "not mine"}
         ).status_code
+        out["resume"] = op.post("/control", json={"mode": "RESUME", "reason": "e2e done"}).json()
+        out["risk_engine_after"] = link._call(
+            lambda: link._node.kernel.risk_engine.trading_state.name
+        )
 
 
 def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> None:
@@ -117,7 +124,7 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
 
             def run() -> None:
                 try:
-                    _scenario(url, keys, out)
+                    _scenario(url, keys, app, out)
                 except BaseException as exc:
                     errors.append(exc)
                 finally:
@@ -145,5 +152,8 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
     assert out["stop"]["state"] == "stopped"
     assert out["halt"]["mode"] == "HALTED"
     assert out["control"] == {"mode": "HALTED", "reason": "e2e check", "node_connected": True}
+    assert out["risk_engine"] == "HALTED"
     assert out["trader_halt"] == 403
+    assert out["resume"]["mode"] == "ACTIVE"
+    assert out["risk_engine_after"] == "ACTIVE"
     assert position == Decimal("0.01")
