@@ -26,6 +26,9 @@ from api.events import EventHub
 from api.node_link import ControlState
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
+from common.nautilus import custom_data_topic
+from controllers.protocol import STRATEGY_GATE_DATA_TYPE
+from controllers.protocol import STRATEGY_STATE_DATA_TYPE
 from strategies.control import find_guard
 from strategies.control import halt
 from strategies.control import reduce_only
@@ -54,6 +57,7 @@ class InProcessNodeLink:
         self._owners_lock = threading.Lock()
         self._reason: str | None = None
         self._attached = False
+        self._gates: dict[str, str] = {}  # node strategy id -> the controller's last gate
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -83,6 +87,8 @@ class InProcessNodeLink:
             bus = self._node.kernel.msgbus
             bus.subscribe(topic="events.order.*", handler=self._on_order_event)
             bus.subscribe(topic="events.position.*", handler=self._on_position_event)
+            bus.subscribe(topic=custom_data_topic(STRATEGY_GATE_DATA_TYPE), handler=self._on_gate)
+            bus.subscribe(topic=custom_data_topic(STRATEGY_STATE_DATA_TYPE), handler=self._on_state)
 
         self._call(subscribe)
         self._attached = True
@@ -90,6 +96,28 @@ class InProcessNodeLink:
     def _owner(self, strategy_id: Any) -> str | None:
         with self._owners_lock:
             return self._owners.get(str(strategy_id))
+
+    def _on_gate(self, gate: Any) -> None:
+        text = f"{'enabled' if gate.enabled else 'disabled'} ({gate.action}: {gate.reason})"
+        self._gates[gate.strategy_id] = text
+        user = self._owner(gate.strategy_id)
+        if user is not None:
+            self._hub.publish(
+                user,
+                "strategy.gate",
+                {"strategy": gate.strategy_id, "enabled": gate.enabled, "action": gate.action,
+                 "reason": gate.reason},
+            )  # fmt: skip
+
+    def _on_state(self, report: Any) -> None:
+        user = self._owner(report.strategy_id)
+        if user is not None:
+            self._hub.publish(
+                user,
+                "strategy.node_state",
+                {"strategy": report.strategy_id, "previous": report.previous,
+                 "state": report.state, "reason": report.reason},
+            )  # fmt: skip
 
     def _on_order_event(self, event: Any) -> None:
         user = self._owner(event.strategy_id)
@@ -250,7 +278,7 @@ class InProcessNodeLink:
                 (f.last_px.as_decimal() * f.last_qty.as_decimal() for f in fills), Decimal(0)
             )
             return StrategyStatus(
-                regime_gate=None,
+                regime_gate=self._gates.get(node_strategy_id),
                 orders=[
                     {
                         "client_order_id": str(o.client_order_id),

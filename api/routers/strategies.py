@@ -82,7 +82,7 @@ def get_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategyD
     config = plan.strategy_config.get("config", {})
     return StrategyDetail(
         **_summary(row).model_dump(),
-        regime_gate=status.regime_gate if status else config.get("regime_gate"),
+        regime_gate=(status.regime_gate if status else None) or _plan_gate(config),
         orders=status.orders if status else [],
         fills=status.fills if status else [],
         position=status.position if status else None,
@@ -94,6 +94,11 @@ def get_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategyD
         budget_left_usd=left,
         node_connected=state.link.connected(),
     )
+
+
+def _plan_gate(config: dict[str, object]) -> str:
+    gate = config.get("regime_gate")
+    return f"gated on {gate} (not reported by the node)" if gate else "not regime-gated"
 
 
 def _command(

@@ -142,6 +142,7 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
     assert "event: fill" in out["frames"]
     detail = out["detail"]
     assert detail["position"]["quantity"] == "0.0100"
+    assert detail["regime_gate"].startswith("enabled (ENABLE: "), detail["regime_gate"]
     assert len(detail["fills"]) >= 1
     assert Decimal(detail["fees_usd"].split()[0]) > 0
     assert Decimal(detail["budget_used_usd"]) > 0

@@ -29,6 +29,7 @@ def test_confirming_a_plan_creates_a_strategy_that_is_not_started(sidecar: Sidec
     body = detail.json()
     assert body["state"] == "created"
     assert body["budget_usd"] == "600.00"
+    assert body["regime_gate"] == "not regime-gated"
     assert body["orders"] == [] and body["fills"] == [] and body["position"] is None
     assert body["node_connected"] is False
 
