@@ -22,6 +22,8 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.trading.strategy import Strategy
 
+from adapters.hyperliquid.data import HyperliquidDataClient
+from adapters.hyperliquid.data_types import FeedHealthStatus
 from api.events import EventHub
 from api.node_link import ControlState
 from api.node_link import NodeUnavailable
@@ -182,9 +184,23 @@ class InProcessNodeLink:
             return False
 
     def feed_healthy(self) -> bool:
-        """Every data client is connected."""
+        """Every data client is connected and every stream a Hyperliquid data client reports
+        on is OK (its own feed-health verdict: stale, gapped or reconnecting streams are not)."""
+
+        def check() -> bool:
+            engine = self._node.kernel.data_engine
+            if not engine.check_connected():
+                return False
+            clients = engine._clients.values()  # type: ignore[attr-defined]
+            for client in clients:
+                if isinstance(client, HyperliquidDataClient):
+                    health = client.stream_health()
+                    if not health or any(h.status != FeedHealthStatus.OK for h in health.values()):
+                        return False
+            return True
+
         try:
-            return self._call(self._node.kernel.data_engine.check_connected)
+            return self._call(check)
         except NodeUnavailable:
             return False
 

@@ -2,7 +2,7 @@
 intent becomes a plan, the plan a strategy started through the regime controller; it fills on
 the venue; the fill arrives on the user's SSE stream; the status shows it; stop stops it; an
 operator HALTs the node (risk guard and RiskEngine) and RESUMEs it; another user sees
-none of it."""
+none of it; /health turns not-ready while a stream is stalled."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from config.loading import CONFIG_DIR
 from jarvis.node import load_for_run
 from jarvis.testkit import fresh_rate_limiter
 from jarvis.testkit import fund_test_account
+from jarvis.testkit import sim_admin
 from jarvis.testkit import venue_position
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -63,7 +64,9 @@ def node_file(tmp_path: Path, base_url: str) -> Path:
     return path
 
 
-def _scenario(url: str, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]) -> None:
+def _scenario(
+    url: str, sim_url: str, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]
+) -> None:
     def client(subject: str, roles: tuple[str, ...] = ("trader",)) -> httpx.Client:
         token = keys.mint(subject, roles)
         return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -92,6 +95,16 @@ def _scenario(url: str, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]
         out["bob_detail"] = bob.get(f"/strategies/{sid}").status_code
         out["bob_list"] = bob.get("/strategies").json()
         out["health"] = httpx.get(f"{url}/health", timeout=30).json()
+        sim_admin(sim_url, "fault/stall", {"channel": "l2Book", "coin": "ETH"})
+        stalled: dict[str, Any] = {}
+        while time.monotonic() < deadline + 30:
+            answer = httpx.get(f"{url}/health", timeout=30)
+            stalled = {"status": answer.status_code, **answer.json()}
+            if not stalled["feed_healthy"]:
+                break
+            time.sleep(0.2)
+        out["stalled_health"] = stalled
+        sim_admin(sim_url, "fault/clear")
         out["stop"] = alice.post(f"/strategies/{sid}/stop").json()
         out["halt"] = op.post("/control", json={"mode": "HALT", "reason": "e2e check"}).json()
         out["control"] = alice.get("/control").json()
@@ -124,7 +137,7 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
 
             def run() -> None:
                 try:
-                    _scenario(url, keys, app, out)
+                    _scenario(url, sim.base_url, keys, app, out)
                 except BaseException as exc:
                     errors.append(exc)
                 finally:
@@ -148,8 +161,16 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
     assert Decimal(detail["budget_used_usd"]) > 0
     assert out["bob_detail"] == 404
     assert out["bob_list"] == []
-    assert out["health"]["node_connected"] is True
-    assert out["health"]["database_reachable"] is True
+    assert out["health"] == {
+        "alive": True,
+        "ready": True,
+        "node_connected": True,
+        "feed_healthy": True,
+        "database_reachable": True,
+    }
+    assert out["stalled_health"]["status"] == 503
+    assert out["stalled_health"]["feed_healthy"] is False
+    assert out["stalled_health"]["ready"] is False
     assert out["stop"]["state"] == "stopped"
     assert out["halt"]["mode"] == "HALTED"
     assert out["control"] == {"mode": "HALTED", "reason": "e2e check", "node_connected": True}
