@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.deps import AppState
+from api.errors import CatchAll
 from api.errors import install_error_handlers
 from api.events import EventHub
 from api.identity import TokenVerifier
@@ -110,5 +111,6 @@ def create_app(
         health.router,
     ):
         app.include_router(router)
+    app.add_middleware(CatchAll)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -3,7 +3,9 @@ with the field path); a 5xx says only "internal error" and logs no stack trace o
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi import Request
@@ -13,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.node_link import NodeUnavailable
 
-__all__ = ["ProblemError", "install_error_handlers"]
+__all__ = ["CatchAll", "ProblemError", "install_error_handlers"]
 
 log = logging.getLogger("jarvis.api")
 
@@ -60,10 +62,46 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _node(_: Request, exc: NodeUnavailable) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "problems": []}, status_code=503)
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        # The type and the route only: a message or a trace could carry a secret.
-        log.error(
-            "internal error %s on %s %s", type(exc).__name__, request.method, request.url.path
-        )
-        return JSONResponse({"detail": "internal error", "problems": []}, status_code=500)
+
+class CatchAll:
+    """ASGI middleware: an unexpected exception becomes a bare 500 here and goes no further.
+
+    Starlette's own last-resort handler answers 500 but then re-raises, and the server logs the
+    traceback with the exception's message -- which could carry a secret. We log only the type
+    and the route.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error(
+                "internal error %s on %s %s", type(exc).__name__, scope["method"], scope["path"]
+            )
+            if started:
+                return
+            body = json.dumps({"detail": "internal error", "problems": []}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
