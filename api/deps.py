@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Annotated
 
 from fastapi import Depends
@@ -40,6 +41,9 @@ class AppState:
     snapshot: Callable[[], VenueSnapshot]
     secrets: SecretStore | None = None
     venue_http_url: str | None = None
+    # (subject, roles) -> user id, so a known caller costs no database round trip; users are
+    # never deleted and a change of roles is a new key (stored on its first request).
+    known_users: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
 
 
@@ -76,13 +80,19 @@ def _user(
         identity = state.verifier.verify(credentials.credentials)
     except AuthError as exc:
         raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
-    row = state.store.user_for_subject(identity.subject, identity.roles, state.clock_ms())
-    wait = state.limiter.allow(row.id)
+    key = (identity.subject, identity.roles)
+    user_id = state.known_users.get(key)
+    if user_id is None:  # first sight of this subject with these roles: one transaction
+        user_id = state.store.user_for_subject(
+            identity.subject, identity.roles, state.clock_ms()
+        ).id
+        state.known_users[key] = user_id
+    wait = state.limiter.allow(user_id)
     if wait > 0:
         raise HTTPException(
             429, f"rate limit: retry in {wait:.1f} s", {"Retry-After": str(int(wait) + 1)}
         )
-    return User(id=row.id, subject=row.subject, roles=identity.roles)
+    return User(id=user_id, subject=identity.subject, roles=identity.roles)
 
 
 CurrentUser = Annotated[User, Depends(_user)]
