@@ -69,6 +69,7 @@ CLI_MODULES: tuple[str, ...] = (
     "simulator.cli",
     "jarvis.commands",
     "jarvis.intent_cli",
+    "api.serve",
     "jarvis.backtest_cli",
 )
 

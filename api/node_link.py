@@ -1,0 +1,127 @@
+"""What the sidecar asks of the node, behind one interface, so routers and services never touch
+NautilusTrader objects or threads.
+
+``DetachedNodeLink`` is the sidecar without a node: everything is stored and plans compile, but
+starting, stopping and control answer 503 "node not connected" (fail closed: nothing pretends
+to run). The in-process link (``jarvis serve``) implements the same methods on the node's loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from typing import Protocol
+
+__all__ = ["ControlState", "DetachedNodeLink", "NodeLink", "NodeUnavailable", "StrategyStatus"]
+
+
+class NodeUnavailable(Exception):
+    """The node cannot take the command now; the message is safe to show the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlState:
+    """The node's trading mode (ACTIVE, HALTED, REDUCE_ONLY, UNKNOWN) and why."""
+
+    mode: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyStatus:
+    """What the node knows of one strategy."""
+
+    regime_gate: str | None
+    orders: list[dict[str, Any]]
+    fills: list[dict[str, Any]]
+    position: dict[str, Any] | None
+    realized_pnl_usd: str | None
+    unrealized_pnl_usd: str | None
+    fees_usd: str | None
+    notional_used_usd: str | None
+
+
+class NodeLink(Protocol):
+    """Commands to the node and what it reports; every method is safe from any thread."""
+
+    def connected(self) -> bool:
+        """Whether the node is running and answering."""
+        ...
+
+    def feed_healthy(self) -> bool:
+        """Whether market data is flowing."""
+        ...
+
+    def start(
+        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+    ) -> str:
+        """Add and start a strategy from an ImportableStrategyConfig dict (or restart the one
+        with ``node_strategy_id``); its node id."""
+        ...
+
+    def stop(self, node_strategy_id: str) -> None:
+        """Stop a strategy (its on_stop cancels its orders)."""
+        ...
+
+    def cancel(self, node_strategy_id: str, close: bool) -> None:
+        """Stop a strategy, cancel its orders, and close its position reduce-only if asked."""
+        ...
+
+    def status(self, node_strategy_id: str) -> StrategyStatus | None:
+        """The strategy's orders, fills, position and PnL; None if the node does not know it."""
+        ...
+
+    def control(self, mode: str, reason: str) -> ControlState:
+        """HALT, REDUCE_ONLY or RESUME the whole node."""
+        ...
+
+    def control_state(self) -> ControlState:
+        """The node's trading mode now."""
+        ...
+
+    def close(self) -> None:
+        """Release the link (the lifespan calls it at shutdown)."""
+        ...
+
+
+class DetachedNodeLink:
+    """No node: reads answer 'not connected', commands raise NodeUnavailable."""
+
+    _WHY = "node not connected: the sidecar runs without a node (use `jarvis serve`)"
+
+    def connected(self) -> bool:
+        """Never connected."""
+        return False
+
+    def feed_healthy(self) -> bool:
+        """No feed without a node."""
+        return False
+
+    def start(
+        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+    ) -> str:
+        """Refused: nothing to start it on."""
+        raise NodeUnavailable(self._WHY)
+
+    def stop(self, node_strategy_id: str) -> None:
+        """Refused."""
+        raise NodeUnavailable(self._WHY)
+
+    def cancel(self, node_strategy_id: str, close: bool) -> None:
+        """Refused."""
+        raise NodeUnavailable(self._WHY)
+
+    def status(self, node_strategy_id: str) -> StrategyStatus | None:
+        """Unknown."""
+        return None
+
+    def control(self, mode: str, reason: str) -> ControlState:
+        """Refused."""
+        raise NodeUnavailable(self._WHY)
+
+    def control_state(self) -> ControlState:
+        """Unknown."""
+        return ControlState("UNKNOWN", "node not connected")
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,134 @@
+"""Strategies: confirm a plan, start/stop/cancel it on the node, report its status.
+
+The lifecycle is data (``TRANSITIONS``, STYLE §13): a command not allowed from the current state
+is refused naming both. The node is asked first and the row changes only when the node agreed,
+so the database never says "running" for a strategy the node did not start.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+from api.events import EventHub
+from api.node_link import NodeLink
+from api.node_link import StrategyStatus
+from api.storage.models import StrategyRow
+from api.storage.store import Store
+
+__all__ = [
+    "ACTIVE_STATES",
+    "NODE_ACCOUNT",
+    "TRANSITIONS",
+    "StrategyConflict",
+    "StrategyNotFound",
+    "command_strategy",
+    "create_strategy",
+]
+
+NODE_ACCOUNT: Final[str] = "node"
+"""The account of the node's own execution client (used until a user registers an agent wallet
+and the node runs one execution client per account)."""
+
+ACTIVE_STATES: Final[tuple[str, ...]] = ("created", "running")
+
+TRANSITIONS: Final[dict[tuple[str, str], str]] = {
+    ("created", "start"): "running",
+    ("stopped", "start"): "running",
+    ("running", "stop"): "stopped",
+    ("created", "cancel"): "cancelled",
+    ("running", "cancel"): "cancelled",
+    ("stopped", "cancel"): "cancelled",
+}
+
+
+class StrategyNotFound(Exception):
+    """No such strategy or plan for this user (another user's is 'not found' too)."""
+
+
+class StrategyConflict(Exception):
+    """The command is not allowed now; the message says why."""
+
+
+def create_strategy(
+    store: Store, hub: EventHub, user_id: str, plan_id: str, now_ms: int
+) -> StrategyRow:
+    """Confirm the user's plan as a strategy (not started)."""
+    plan = store.plan(user_id, plan_id)
+    if plan is None:
+        raise StrategyNotFound(f"plan {plan_id} not found")
+    wallets = store.wallets(user_id)
+    account = wallets[0].account_address if wallets else NODE_ACCOUNT
+    if store.active_on(account, plan.coin, ACTIVE_STATES):
+        raise StrategyConflict(
+            f"{plan.coin} already has an active strategy on account {account}: the venue keeps "
+            "one net position per coin per account, so a second one would mix positions; "
+            "stop or cancel the other strategy first"
+        )
+    row = store.add_strategy(user_id, plan, account, "created", now_ms)
+    hub.publish(user_id, "strategy.state", {"strategy_id": row.id, "state": "created"})
+    return row
+
+
+def command_strategy(
+    store: Store,
+    hub: EventHub,
+    link: NodeLink,
+    user_id: str,
+    strategy_id: str,
+    command: str,
+    now_ms: int,
+    *,
+    close: bool = False,
+) -> StrategyRow:
+    """Run ``start``, ``stop`` or ``cancel`` on the user's strategy.
+
+    Raises StrategyNotFound, StrategyConflict, or ``NodeUnavailable`` (from the link).
+    """
+    row = store.strategy(user_id, strategy_id)
+    if row is None:
+        raise StrategyNotFound(f"strategy {strategy_id} not found")
+    target = TRANSITIONS.get((row.state, command))
+    if target is None:
+        raise StrategyConflict(f"cannot {command} a strategy that is {row.state}")
+    node_id = row.node_strategy_id
+    if command == "start" and row.account != NODE_ACCOUNT:
+        # Fail closed: the node has one execution client (its own account) so far; starting
+        # this strategy there would trade the wrong account.
+        raise StrategyConflict(
+            f"account {row.account} has no execution client on this node yet (one client per "
+            "user account is not built); only strategies on the node's account can start"
+        )
+    if command == "start":
+        plan = store.plan(user_id, row.plan_id)
+        assert plan is not None
+        node_id = link.start(plan.strategy_config, user_id, node_id)
+    elif command == "stop":
+        assert node_id is not None
+        link.stop(node_id)
+    elif node_id is not None and row.state == "running":
+        link.cancel(node_id, close)
+    updated = store.set_strategy_state(
+        user_id,
+        strategy_id,
+        target,
+        now_ms,
+        action=f"strategy.{command}",
+        node_strategy_id=node_id,
+        reason=f"user {command}" + (" (close position)" if close else ""),
+    )
+    assert updated is not None
+    hub.publish(
+        user_id,
+        "strategy.state",
+        {"strategy_id": strategy_id, "state": target, "node_strategy_id": node_id},
+    )
+    return updated
+
+
+def budget(plan_notional_usd: str, status: StrategyStatus | None) -> tuple[str | None, str | None]:
+    """(used, left) of the plan's notional, when the node reports what was traded."""
+    if status is None or status.notional_used_usd is None:
+        return None, None
+    used = Decimal(status.notional_used_usd)
+    return str(used), str(max(Decimal(0), Decimal(plan_notional_usd) - used))

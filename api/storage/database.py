@@ -1,0 +1,90 @@
+"""The database: an engine for ``DATABASE_URL`` (SQLite or PostgreSQL), Alembic migrations run
+programmatically at start-up, and a session factory.
+
+Sync SQLAlchemy on purpose: FastAPI runs sync endpoints in its thread pool, the queries are
+small, and one code path serves both SQLite (no async driver to install) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+__all__ = ["Database"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _normalise(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (the driver we install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """One engine and its sessions; ``migrate()`` brings the schema to the newest revision."""
+
+    def __init__(self, url: str) -> None:
+        self.url = _normalise(url)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def alembic_config(self) -> Config:
+        """Alembic's config for this database (script location inside the package)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        return config
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision``."""
+        config = self.alembic_config()
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Downgrade the schema to ``revision`` (``"base"``: nothing left)."""
+        config = self.alembic_config()
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+
+    def session(self) -> Session:
+        """A new session (use as a context manager)."""
+        return self.sessions()
+
+    def reachable(self) -> bool:
+        """Whether a trivial query answers (readiness)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a commit survives a crash of the process (not of the machine), without an
+    # fsync per commit; PostgreSQL is the store for deployments that need more.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

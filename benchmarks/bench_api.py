@@ -1,0 +1,146 @@
+"""
+Benchmark of the sidecar; prints ONE JSON object as its last line.
+
+1. ``intents_*``: ``POST /intents`` (natural-language parse + compile + store in SQLite) from 32
+   concurrent clients against a real uvicorn sidecar on a thread: p50/p99 latency (ms) and
+   requests per second.
+2. ``sse_lag_*``: 100 clients hold ``GET /events/stream`` open; an event is published from
+   another thread through ``EventHub.publish`` -- exactly the call the in-process node link makes
+   from the node's loop when a fill arrives -- and each client records when it reads it. The lag
+   is publish -> received per client per event (p50/p99 ms). It does not include the node's own
+   fill processing before the publish.
+
+Targets (issue 13): ``POST /intents`` p99 <= 50 ms; SSE lag p99 <= 100 ms.
+
+Run: ``.venv/bin/python benchmarks/bench_api.py`` (about 30 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+import uvicorn
+
+from api.app import create_app
+from api.deps import AppState
+from api.identity import LocalSigningKey
+from api.identity import TokenVerifier
+from api.settings import ApiSettings
+
+INTENT_CLIENTS = int(__import__("os").environ.get("BENCH_CLIENTS", "32"))
+INTENTS_PER_CLIENT = 25
+SSE_CLIENTS = 100
+SSE_EVENTS = 20
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _intents(url: str, token: str) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    times: list[float] = []
+    texts = ["buy 0.01 BTC at 60000", "DCA $500 into ETH over 10 hours every 30m"]
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as c:
+            for i in range(INTENTS_PER_CLIENT):
+                t0 = time.perf_counter()
+                r = await c.post("/intents", json={"text": texts[(n + i) % 2]})
+                times.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 201, r.text
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(INTENT_CLIENTS)))
+    wall = time.perf_counter() - start
+    return {
+        "intents_p50_ms": round(_pct(times, 0.5), 2),
+        "intents_p99_ms": round(_pct(times, 0.99), 2),
+        "intents_rps": round(len(times) / wall, 1),
+        "intents_clients": INTENT_CLIENTS,
+    }
+
+
+async def _sse(url: str, token: str, state: AppState, user_id: str) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    lags: list[float] = []
+    published: dict[int, float] = {}
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as c:
+            params = {"limit": SSE_EVENTS}
+            async with c.stream("GET", "/events/stream", params=params) as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("id: "):
+                        now = time.perf_counter()
+                        event_id = int(line[4:])
+                        while event_id not in published:
+                            await asyncio.sleep(0)
+                        lags.append((now - published[event_id]) * 1000)
+
+    tasks = [asyncio.create_task(client()) for _ in range(SSE_CLIENTS)]
+    deadline = time.monotonic() + 60
+    while state.hub.subscribers(user_id) < SSE_CLIENTS:
+        assert time.monotonic() < deadline, "SSE clients did not all connect"
+        await asyncio.sleep(0.05)
+
+    def publish() -> None:
+        for n in range(SSE_EVENTS):
+            t = time.perf_counter()
+            event = state.hub.publish(user_id, "fill", {"n": n, "px": "60000"})
+            published[event.id] = t
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=publish)
+    thread.start()
+    await asyncio.gather(*tasks)
+    thread.join()
+    return {
+        "sse_lag_p50_ms": round(_pct(lags, 0.5), 2),
+        "sse_lag_p99_ms": round(_pct(lags, 0.99), 2),
+        "sse_clients": SSE_CLIENTS,
+        "sse_events": len(lags),
+    }
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        keys = LocalSigningKey(Path(tmp) / "keys")
+        keys.ensure()
+        verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+        settings = ApiSettings(
+            database_url=f"sqlite:///{tmp}/bench.db", rate_limit_per_min=10_000_000
+        )
+        app = create_app(settings, verifier=verifier)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        token = keys.mint("bench", ("trader",))
+        state: AppState = app.state.jarvis
+        user_id = state.store.user_for_subject("bench", ("trader",), 0).id
+        try:
+            figures = asyncio.run(_intents(url, token))
+            figures |= asyncio.run(_sse(url, token, state, user_id))
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    print(json.dumps({"bench": "api", **figures}))
+
+
+if __name__ == "__main__":
+    main()

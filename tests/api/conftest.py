@@ -1,0 +1,140 @@
+"""Databases for the sidecar tests: an SQLite file and a real PostgreSQL database created for
+this test session under a unique name and dropped afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.deps import AppState
+from api.identity import LocalSigningKey
+from api.identity import TokenVerifier
+from api.node_link import NodeLink
+from api.settings import ApiSettings
+from api.storage.database import Database
+
+PG_ADMIN_URL = os.environ.get("JARVIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session (dropped at the end)."""
+    name = f"jarvis_sidecar_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database's URL, on SQLite and on PostgreSQL (its own schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/sidecar.db"
+        return
+    pg_url = request.getfixturevalue("pg_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in pg_url else "?"
+    try:
+        yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    """A migrated database, on SQLite and on PostgreSQL."""
+    db = Database(db_url)
+    db.migrate()
+    yield db
+    db.close()
+
+
+class Sidecar:
+    """A real sidecar served by uvicorn on its own thread, and tokens to call it with."""
+
+    def __init__(self, url: str, app: FastAPI, keys: LocalSigningKey) -> None:
+        self.url = url
+        self.app = app
+        self.keys = keys
+
+    @property
+    def state(self) -> AppState:
+        state: AppState = self.app.state.jarvis
+        return state
+
+    def token(self, subject: str, roles: tuple[str, ...] = ("trader",)) -> str:
+        return self.keys.mint(subject, roles)
+
+    def client(self, subject: str | None, roles: tuple[str, ...] = ("trader",)) -> httpx.Client:
+        headers = (
+            {} if subject is None else {"Authorization": f"Bearer {self.token(subject, roles)}"}
+        )
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on a free port on a thread; yields its base URL; stops it afterwards."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="sidecar-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "the sidecar did not start"
+        assert time.monotonic() < deadline, "the sidecar did not start within 60 s"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def make_settings(db_url: str, **overrides: object) -> ApiSettings:
+    """Settings for a test sidecar (no environment read for the database)."""
+    return ApiSettings(database_url=db_url, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sidecar_factory(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Sidecar]]:
+    """Start sidecars with given settings overrides (and node link)."""
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    stack = contextlib.ExitStack()
+
+    def start(link: NodeLink | None = None, **overrides: object) -> Sidecar:
+        verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+        app = create_app(make_settings(db_url, **overrides), link=link, verifier=verifier)
+        url = stack.enter_context(contextlib.contextmanager(serve)(app))
+        return Sidecar(url, app, keys)
+
+    with stack:
+        yield start
+
+
+@pytest.fixture
+def sidecar(sidecar_factory: Callable[..., Sidecar]) -> Sidecar:
+    """A sidecar without a node, on SQLite and on PostgreSQL."""
+    return sidecar_factory()

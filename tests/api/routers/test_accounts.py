@@ -1,0 +1,129 @@
+"""``/accounts``: an agent wallet approved by its account is registered (checked read-only at a
+real simulator), stored encrypted and never returned; a master key or an unapproved key is
+refused; strategies on such an account do not start (no per-account execution client yet)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from adapters.hyperliquid.signing import HyperliquidSigner
+from adapters.hyperliquid.signing import address_from_private_key
+from jarvis.testkit import fund_test_account
+from simulator.app import SimConfig
+from simulator.app import SimThread
+from tests.api.conftest import Sidecar
+
+MASTER_KEY = "0x" + "a7" * 32
+AGENT_KEY = "0x" + "b8" * 32
+STRANGER_KEY = "0x" + "c9" * 32
+MASTER = address_from_private_key(MASTER_KEY).lower()
+
+
+def _approve(base_url: str, agent: str) -> None:
+    signer = HyperliquidSigner(MASTER_KEY, is_mainnet=False)
+    nonce = time.time_ns() // 1_000_000
+    action: dict[str, Any] = {"type": "approveAgent", "agentAddress": agent, "agentName": ""}
+    action["nonce"] = nonce
+    signature = signer.sign_user_signed_action(action)
+    action.pop("agentName")
+    body = {"action": action, "nonce": nonce, "signature": signature, "vaultAddress": None}
+    answer = httpx.post(f"{base_url}/exchange", json=body, timeout=30).json()
+    assert answer["status"] == "ok", answer
+
+
+@pytest.fixture
+def sim() -> Iterator[SimThread]:
+    with SimThread(SimConfig(coins=("BTC",), market=False)) as running:
+        fund_test_account(running, MASTER, 1_000)  # the venue knows only funded accounts
+        yield running
+
+
+@pytest.fixture
+def wallet_sidecar(
+    sidecar_factory: Callable[..., Sidecar], sim: SimThread, tmp_path: Path
+) -> Sidecar:
+    return sidecar_factory(
+        venue_http_url=sim.base_url,
+        secrets_key=Fernet.generate_key().decode(),
+        secrets_dir=tmp_path / "secrets",
+    )
+
+
+def test_approved_agent_is_registered_and_its_key_never_returned(
+    wallet_sidecar: Sidecar, sim: SimThread, tmp_path: Path
+) -> None:
+    _approve(sim.base_url, address_from_private_key(AGENT_KEY))
+    body = {"account_address": MASTER, "agent_private_key": AGENT_KEY}
+    with wallet_sidecar.client("alice") as alice, wallet_sidecar.client("bob") as bob:
+        created = alice.post("/accounts", json=body)
+        listed = alice.get("/accounts")
+        bobs = bob.get("/accounts")
+
+    assert created.status_code == 201, created.text
+    assert created.json()["agent_address"] == address_from_private_key(AGENT_KEY).lower()
+    assert AGENT_KEY[2:] not in created.text + listed.text
+    assert [w["account_address"] for w in listed.json()] == [MASTER]
+    assert bobs.json() == []
+    files = list((tmp_path / "secrets").iterdir())
+    assert len(files) == 1 and AGENT_KEY[2:].encode() not in files[0].read_bytes()
+
+
+def test_master_key_is_refused(wallet_sidecar: Sidecar) -> None:
+    body = {"account_address": MASTER, "agent_private_key": MASTER_KEY}
+    with wallet_sidecar.client("alice") as alice:
+        response = alice.post("/accounts", json=body)
+
+    assert response.status_code == 422
+    assert "master" in response.json()["detail"]
+    assert MASTER_KEY[2:] not in response.text
+
+
+def test_unapproved_key_is_refused_with_the_venue_check_reason(wallet_sidecar: Sidecar) -> None:
+    body = {"account_address": MASTER, "agent_private_key": STRANGER_KEY}
+    with wallet_sidecar.client("alice") as alice:
+        response = alice.post("/accounts", json=body)
+
+    assert response.status_code == 422
+    assert "is not an API wallet approved for account" in response.json()["detail"]
+
+
+def test_malformed_key_is_422_naming_the_field_without_echoing_it(wallet_sidecar: Sidecar) -> None:
+    body = {"account_address": MASTER, "agent_private_key": "0xdeadbeefcafe"}
+    with wallet_sidecar.client("alice") as alice:
+        response = alice.post("/accounts", json=body)
+
+    assert response.status_code == 422
+    assert "deadbeefcafe" not in response.text
+
+
+def test_strategy_on_a_user_account_is_refused_at_start_not_run_on_the_node_account(
+    wallet_sidecar: Sidecar, sim: SimThread
+) -> None:
+    _approve(sim.base_url, address_from_private_key(AGENT_KEY))
+    with wallet_sidecar.client("alice") as alice:
+        alice.post("/accounts", json={"account_address": MASTER, "agent_private_key": AGENT_KEY})
+        plan_id = alice.post("/intents", json={"text": "buy 0.01 BTC at 60000"}).json()["plan_id"]
+        strategy = alice.post("/strategies", json={"plan_id": plan_id}).json()
+        start = alice.post(f"/strategies/{strategy['strategy_id']}/start")
+
+    assert strategy["account"] == MASTER
+    assert start.status_code == 409
+    assert "has no execution client on this node yet" in start.json()["detail"]
+
+
+def test_without_a_secrets_key_registration_is_503(sidecar: Sidecar) -> None:
+    with sidecar.client("alice") as alice:
+        response = alice.post(
+            "/accounts", json={"account_address": MASTER, "agent_private_key": AGENT_KEY}
+        )
+
+    assert response.status_code == 503
+    assert "JARVIS_SECRETS_KEY" in response.json()["detail"]
