@@ -296,8 +296,14 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
         node.stop()
 
     ready_task = loop.create_task(ready())
+    profile_path = os.environ.get("BENCH_PEER_PROFILE")
     try:
-        node.run()
+        if profile_path:  # where the time goes: cProfile of the whole node run
+            import cProfile
+
+            cProfile.runctx("node.run()", globals(), {"node": node}, profile_path)
+        else:
+            node.run()
     finally:
         ready_task.cancel()
         node.dispose()
