@@ -55,7 +55,7 @@ import zlib
 from typing import Final
 
 MAGIC: Final[int] = int.from_bytes(b"JRVSHOT1", "little")
-LAYOUT_VERSION: Final[int] = 2
+LAYOUT_VERSION: Final[int] = 3
 HEADER_SIZE: Final[int] = 128
 DIRECTORY_ENTRY_SIZE: Final[int] = 128
 INSTRUMENT_ID_MAX_BYTES: Final[int] = 120
@@ -156,6 +156,12 @@ FLOAT_FIELDS: Final[tuple[str, ...]] = (
     "mid_low_15m",
     "mid_velocity_bps_s",
     "mid_accel_bps_s2",
+    # Wallet tracker (copied from its newest ManipulatorState; NaN until one arrives):
+    # 1.0 / 0.0, the side as +1 LONG / -1 SHORT / 0 NONE, the largest manipulator's signed
+    # position in USD (the address and behaviours travel in the ManipulatorState event)
+    "is_manipulator_active",
+    "manipulator_direction",
+    "manipulator_position_usd",
 )
 
 N_INT_FIELDS: Final[int] = len(INT_FIELDS)

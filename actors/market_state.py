@@ -93,6 +93,9 @@ class MarketState(Data):
     mid_low_15m: float = _NAN
     mid_velocity_bps_s: float = _NAN
     mid_accel_bps_s2: float = _NAN
+    is_manipulator_active: float = _NAN
+    manipulator_direction: float = _NAN
+    manipulator_position_usd: float = _NAN
 
     def get(self, name: str) -> float | None:
         """A float field by name, ``None`` when unknown (NaN)."""

@@ -64,8 +64,11 @@ from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventDetector
 from actors.structural_events import StructuralEventThresholds
 from actors.structural_events import StructuralMetrics
+from actors.wallets.data import MANIPULATOR_STATE_DATA_TYPE
+from actors.wallets.data import ManipulatorState
 from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.data_types import OpenInterestUpdate
+from common.nautilus import custom_data_topic
 
 __all__ = [
     "BandDepth",
@@ -118,6 +121,10 @@ _MID_MOTION = tuple(
         "mid_accel_bps_s2",
     )
 )
+_MANIP_ACTIVE = FLOAT_INDEX["is_manipulator_active"]
+_MANIP_DIRECTION = FLOAT_INDEX["manipulator_direction"]
+_MANIP_USD = FLOAT_INDEX["manipulator_position_usd"]
+_DIRECTION_SIGN = {"LONG": 1.0, "SHORT": -1.0, "NONE": 0.0}
 # Asymmetry means are taken over this band (bps).
 _ASYM_MEAN_BAND_BPS = 20.0
 # Windows longer than this are fed sampled levels (see `slow_window_sample_ms`).
@@ -476,6 +483,11 @@ class MarketStateBuilder(Actor):
                 instrument_id=instrument_id,
             )
 
+        # The wallet tracker's verdict rides along in MarketState and the hot store (it stays
+        # the one writer of that fact; NaN until it publishes, e.g. when none runs).
+        self.msgbus.subscribe(
+            custom_data_topic(MANIPULATOR_STATE_DATA_TYPE), self.on_manipulator_state
+        )
         if config.publish_interval_ms > 0:
             self.clock.set_timer(
                 self._timer_name("publish"),
@@ -496,6 +508,9 @@ class MarketStateBuilder(Actor):
         for name in (self._timer_name("publish"), self._timer_name("refresh")):
             if name in self.clock.timer_names:
                 self.clock.cancel_timer(name)
+        self.msgbus.unsubscribe(
+            custom_data_topic(MANIPULATOR_STATE_DATA_TYPE), self.on_manipulator_state
+        )
         if self._book is not None:
             client_id = config.client_id
             self.unsubscribe_order_book_deltas(instrument_id, client_id=client_id)
@@ -707,6 +722,20 @@ class MarketStateBuilder(Actor):
         """Custom data: open interest for our instrument."""
         if isinstance(data, OpenInterestUpdate) and data.instrument_id == self._instrument_id:
             self._on_open_interest(data)
+
+    def on_manipulator_state(self, state: ManipulatorState) -> None:
+        """The wallet tracker's newest verdict for our instrument: into the state and store.
+
+        Not a market input: the input time (staleness) does not move.
+        """
+        if state.instrument_id != self._instrument_id:
+            return
+        v = self._values
+        v[_MANIP_ACTIVE] = 1.0 if state.is_manipulator_active else 0.0
+        v[_MANIP_DIRECTION] = _DIRECTION_SIGN.get(state.manipulator_direction, _NAN)
+        v[_MANIP_USD] = state.position_usd
+        if self._input_ts != 0:
+            self._write_hot()
 
     def _on_open_interest(self, update: OpenInterestUpdate) -> None:
         now = self._touch(update.ts_event, update.ts_init)

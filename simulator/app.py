@@ -83,6 +83,11 @@ class SimConfig:
     stress_book_fps : float
         Stress mode (0: off): every subscribed l2Book stream also gets this many varied book
         frames a second (`simulator.stress`; load tests only, not venue truth).
+    hunter : bool
+        `cascade` only: a stop hunter shorts before the sell-off and covers into it
+        (`simulator.hunter`); off by default so the plain cascade market is unchanged.
+    ground_truth_path : str | None
+        Append the hunter's plan and orders to this JSON-lines file (implies `hunter`).
     """
 
     host: str = "127.0.0.1"
@@ -99,6 +104,8 @@ class SimConfig:
     idle_timeout_secs: float = 60.0
     is_mainnet: bool = False
     initial_usdc: float = 0.0
+    hunter: bool = False
+    ground_truth_path: str | None = None
     schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
     latency: LatencyConfig = NO_LATENCY
     stress_book_fps: float = 0.0
@@ -138,7 +145,13 @@ def build_venue(config: SimConfig) -> SimVenue:
     market = None
     if config.market:
         market = LivingMarket(
-            engine, specs, scenario=config.scenario, seed=config.seed, activity=config.activity
+            engine,
+            specs,
+            scenario=config.scenario,
+            seed=config.seed,
+            activity=config.activity,
+            hunter=config.hunter,
+            ground_truth_path=config.ground_truth_path,
         )
     return SimVenue(
         engine,

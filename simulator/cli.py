@@ -75,6 +75,12 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         help="traded volume an account needs before scheduleCancel is accepted "
         "(default: the venue's 1000000; 0 turns the gate off)",
     )
+    p_sim.add_argument(
+        "--hunter", action="store_true", help="cascade only: a stop hunter shorts, then covers"
+    )
+    p_sim.add_argument(
+        "--ground-truth", metavar="PATH", help="append the hunter's plan and orders (JSON lines)"
+    )
     p_sim.set_defaults(handler=_cmd_sim)
 
     p_fault = subparsers.add_parser(
@@ -126,6 +132,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
             is_mainnet=args.mainnet,
             latency=latency_profile(args.latency),
             stress_book_fps=args.stress_book_fps,
+            hunter=args.hunter,
+            ground_truth_path=args.ground_truth,
             **gate,
         )
     except ValueError as exc:

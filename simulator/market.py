@@ -32,6 +32,7 @@ from typing import Any
 from simulator.events import SimEvent
 from simulator.events import UserFill
 from simulator.events import UserLiquidation
+from simulator.hunter import Hunter
 from simulator.specs import CoinSpec
 
 if TYPE_CHECKING:
@@ -172,9 +173,13 @@ class LivingMarket:
         scenario: str = "quiet",
         seed: int = 7,
         activity: float = 1.0,
+        hunter: bool = False,
+        ground_truth_path: str | None = None,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
+        if (hunter or ground_truth_path) and scenario != "cascade":
+            raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")
         self.engine = engine
         self.coins = list(coins)
         self.scenario = SCENARIOS[scenario]
@@ -205,6 +210,14 @@ class LivingMarket:
         self._maker_touched: dict[str, None] = {}
         self._maker_coins: dict[str, str] = {m: c for c, m in self.makers.items()}
         self._quotes: dict[str, dict[tuple[bool, float], _Quote]] = {c.name: {} for c in self.coins}
+        self.hunter: Hunter | None = None
+        if hunter or ground_truth_path:
+            self.hunter = Hunter(
+                self,
+                {c.name: sim_address(seed, "hunter", i) for i, c in enumerate(self.coins)},
+                build_end_ms=CASCADE_BUILD_END_MS,
+                ground_truth_path=ground_truth_path,
+            )
 
     @property
     def participants(self) -> list[str]:
@@ -214,6 +227,8 @@ class LivingMarket:
             out.extend(pair)
         for users in self.leveraged.values():
             out.extend(users)
+        if self.hunter is not None:
+            out.extend(plan.address for plan in self.hunter.plans.values())
         return out
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -230,6 +245,8 @@ class LivingMarket:
         for users in self.leveraged.values():
             for user in users:
                 engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+        if self.hunter is not None:
+            self.hunter.start()
         for coin in self.coins:
             self._set_prices(coin, now_ms)
             self._open_base_interest(coin, now_ms)
@@ -262,6 +279,8 @@ class LivingMarket:
             self._set_prices(coin, now_ms)
             self._requote(coin, now_ms, elapsed)
             self._run_takers(coin, dt_s, elapsed, now_ms)
+            if self.hunter is not None:
+                self.hunter.step(coin, elapsed, now_ms)
 
     def on_events(self, events: list[SimEvent]) -> None:
         """Track the positions of the market's own accounts and count liquidations."""

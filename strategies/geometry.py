@@ -271,6 +271,10 @@ class Geometry(RulebookStrategy):
         """The inputs and thresholds that armed it."""
         return self._why
 
+    def setup_direction(self, levels: Levels) -> str | None:
+        """Long at the low edge, short at the high edge."""
+        return FrozenRange.from_levels(levels).direction.value
+
     def on_armed_state(self, state: MarketState) -> Intent | str | None:
         """The mid beyond the frozen edge invalidates."""
         return state_invalidation(state, self._frozen(), self.gcfg.stop_buffer_bps)

@@ -42,6 +42,9 @@ from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
+from actors.wallets.data import MANIPULATOR_STATE_DATA_TYPE
+from actors.wallets.manipulator_filter import ManipulatorFilterConfig
+from actors.wallets.manipulator_filter import ManipulatorWatch
 from common.nautilus import custom_data_topic
 from controllers.protocol import GRANT_ENDPOINT
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
@@ -88,6 +91,9 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
         A MarketState whose newest input is older than this is stale -> DISABLED.
     exit_slippage_bps : tuple[float, ...]
         Emergency-exit attempts, each priced this far through the best opposite price.
+    manipulator_filter : ManipulatorFilterConfig
+        Off by default. On: no arming while the wallet tracker reports a manipulator active
+        against the setup's direction (or, fail closed, no fresh report at all).
     """
 
     instrument_id: InstrumentId
@@ -97,6 +103,7 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
     cooldown_secs: NonNegativeFloat = 60.0
     max_state_age_ms: PositiveInt = 2_000
     exit_slippage_bps: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0)
+    manipulator_filter: ManipulatorFilterConfig = ManipulatorFilterConfig()
 
     def __post_init__(self) -> None:
         if self.size_pct_equity > 100:
@@ -144,6 +151,7 @@ class RulebookStrategy(Strategy):
         self._restored: dict[str, Any] | None = None
         self._published_flat = True
         self.transitions: list[tuple[str, str, str]] = []  # (from, to, reason), for tests/demo
+        self.manipulators = ManipulatorWatch(config.instrument_id, config.manipulator_filter)
 
     # -- hooks for concrete strategies ----------------------------------------------------------
 
@@ -167,6 +175,10 @@ class RulebookStrategy(Strategy):
         """An invalidation reason when the instrument's regime no longer suits the strategy."""
         return None
 
+    def setup_direction(self, levels: Levels) -> str | None:
+        """LONG or SHORT for the setup ``scan`` returned (the manipulator filter asks)."""
+        return None
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def on_start(self) -> None:
@@ -185,6 +197,9 @@ class RulebookStrategy(Strategy):
         bus.subscribe(custom_data_topic(STRUCTURAL_EVENT_DATA_TYPE), self._on_structural_event)
         bus.subscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime_change)
         bus.subscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
+        if self.cfg.manipulator_filter.enabled:
+            topic = custom_data_topic(MANIPULATOR_STATE_DATA_TYPE)
+            bus.subscribe(topic, self.manipulators.on_state)
         self._resume_restored()
 
     def on_stop(self) -> None:
@@ -194,6 +209,9 @@ class RulebookStrategy(Strategy):
         bus.unsubscribe(custom_data_topic(STRUCTURAL_EVENT_DATA_TYPE), self._on_structural_event)
         bus.unsubscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime_change)
         bus.unsubscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
+        if self.cfg.manipulator_filter.enabled:
+            topic = custom_data_topic(MANIPULATOR_STATE_DATA_TYPE)
+            bus.unsubscribe(topic, self.manipulators.on_state)
 
     def on_reset(self) -> None:
         """Back to a fresh DISABLED machine."""
@@ -405,6 +423,15 @@ class RulebookStrategy(Strategy):
     # -- actions ----------------------------------------------------------------------------------
 
     def _try_arm(self, levels: Levels, reason: str, now_ns: int) -> None:
+        if self.cfg.manipulator_filter.enabled:
+            direction = self.setup_direction(levels)
+            if direction is None:
+                self.log.info(f"{self.id} setup holds but its direction is unknown: not armed")
+                return
+            decision = self.manipulators.allows(direction, now_ns)
+            if not decision.allowed:
+                self.log.info(f"{self.id} setup holds but not armed: {decision.reason}")
+                return
         request = GrantRequest(strategy_id=self.id.value, instrument_id=self.instrument_id)
         self.msgbus.send(GRANT_ENDPOINT, request)
         if request.granted is not True:

@@ -33,6 +33,9 @@ from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
+from actors.wallets.data import MANIPULATOR_STATE_DATA_TYPE
+from actors.wallets.data import new_manipulator_state
+from actors.wallets.manipulator_filter import ManipulatorFilterConfig
 from common.nautilus import custom_data_topic
 from controllers.protocol import GRANT_ENDPOINT
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
@@ -469,3 +472,63 @@ def test_restarted_in_any_other_state_waits_disabled_for_the_gate() -> None:
     g.start()
     assert g.state == S.DISABLED
     assert driver.reports[-1].reason == "restarted (was ARMED)"
+
+
+# -- the manipulator filter (wallet tracker) --------------------------------------------------
+
+
+def manipulator(active: bool, direction: str = "NONE") -> Step:
+    def publish(d: Driver) -> None:
+        state = new_manipulator_state(
+            d.now(),
+            instrument_id=BTC.id,
+            is_manipulator_active=active,
+            manipulator_direction=direction,
+            address="0xhunter" if active else "",
+            position_usd=-600_000.0 if direction == "SHORT" else 0.0,
+            behaviours="PRE_CASCADE_ENTRY" if active else "",
+        )
+        d.publish_data(MANIPULATOR_STATE_DATA_TYPE, state)
+
+    return publish
+
+
+def with_manipulator(active: bool, direction: str = "NONE") -> dict[int, Step]:
+    report = manipulator(active, direction)
+
+    def edge_with_report(d: Driver) -> None:
+        report(d)
+        at_low_edge(d)
+
+    return {0: enable, 1: edge_with_report}
+
+
+FILTER_ON: dict[str, Any] = {"manipulator_filter": ManipulatorFilterConfig(enabled=True)}
+
+
+def test_filter_on_keeps_a_long_setup_scanning_while_a_short_manipulator_is_active() -> None:
+    _, g, driver = run(with_manipulator(True, "SHORT"), [NEAR_LOW] * 3, **FILTER_ON)
+
+    assert g.state == S.SCANNING
+    assert driver.grants == []  # not even asked for the instrument
+
+
+def test_filter_off_by_default_arms_the_same_setup_despite_the_manipulator() -> None:
+    _, g, _ = run(with_manipulator(True, "SHORT"), [NEAR_LOW] * 3)
+
+    assert moves(g)[-1] == ("SCANNING", "ARMED")
+
+
+def test_filter_on_arms_when_no_manipulator_is_active_or_it_is_long_too() -> None:
+    _, quiet, _ = run(with_manipulator(False), [NEAR_LOW] * 3, **FILTER_ON)
+    _, along, _ = run(with_manipulator(True, "LONG"), [NEAR_LOW] * 3, **FILTER_ON)
+
+    assert moves(quiet)[-1] == ("SCANNING", "ARMED")
+    assert moves(along)[-1] == ("SCANNING", "ARMED")
+
+
+def test_filter_on_without_any_manipulator_report_fails_closed() -> None:
+    _, g, driver = run({0: enable, 1: at_low_edge}, [NEAR_LOW] * 3, **FILTER_ON)
+
+    assert g.state == S.SCANNING
+    assert driver.grants == []
