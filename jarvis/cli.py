@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that contribute subcommands through an `add_cli_commands(subparsers)` function.
 # They must import cheaply: heavy imports belong inside their handlers.
-CLI_MODULES: tuple[str, ...] = ("simulator.cli", "jarvis.commands", "jarvis.intent_cli")
+CLI_MODULES: tuple[str, ...] = (
+    "simulator.cli",
+    "jarvis.commands",
+    "jarvis.intent_cli",
+    "jarvis.backtest_cli",
+)
 
 
 def _register_optional_commands(sub: argparse._SubParsersAction) -> None:

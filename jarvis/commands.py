@@ -17,7 +17,9 @@ from simulator.cli import SCENARIO_NAMES
 __all__ = ["add_cli_commands"]
 
 # Exit codes: 0 ok, 1 the run did not do its job (no data), 2 unusable config or arguments,
-# 3 the node never started (clients did not connect in time).
+# 3 the node never started (its clients never connected before it was stopped by
+# --duration-secs, SIGTERM or Ctrl-C, or reconciliation failed; an unreachable venue is retried
+# with backoff for as long as the node runs).
 EXIT_NO_DATA: Final[int] = 1
 EXIT_BAD_CONFIG: Final[int] = 2
 EXIT_NOT_STARTED: Final[int] = 3
@@ -61,6 +63,9 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--dry-run",
         action="store_true",
         help="trade on the paper execution client (simulated fills, nothing sent to the venue)",
+    )
+    p_node.add_argument(
+        "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
     )
     p_node.set_defaults(handler=_cmd_node)
 
@@ -189,7 +194,9 @@ def _cmd_node(args: argparse.Namespace) -> int:
     if problem:
         return _fail("node", problem)
     try:
-        overrides = NodeOverrides(http_url=args.http_url, dry_run=args.dry_run)
+        overrides = NodeOverrides(
+            http_url=args.http_url, dry_run=args.dry_run, run_directory=args.run_dir
+        )
         loaded = load_for_run(args.config, overrides)
     except ConfigError as exc:
         return _fail("node", str(exc))

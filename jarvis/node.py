@@ -34,6 +34,7 @@ from strategies.risk_guard import install_risk_guard
 __all__ = [
     "HYPERLIQUID_DATA_CONFIG_PATH",
     "HYPERLIQUID_EXEC_CONFIG_PATH",
+    "JarvisTradingNode",
     "NodeOverrides",
     "NodeRunResult",
     "apply_overrides",
@@ -45,7 +46,6 @@ __all__ = [
     "recording_directories",
     "register_exec_client_factories",
     "run_node",
-    "start_deadline_secs",
     "wire_risk_guard",
 ]
 
@@ -79,6 +79,9 @@ class NodeOverrides:
         Record every raw frame of every Hyperliquid data client into this folder.
     data_only : bool
         Drop execution clients, strategies, execution algorithms and the controller.
+    run_directory : str, optional
+        Add the run journal (``backtests.journal``): at stop the node writes what
+        ``jarvis report --run`` needs into this folder.
     dry_run : bool
         Replace every Hyperliquid execution client by the paper client (same venue, simulated
         fills, nothing signed or sent) and switch the risk guard's ``dry_run`` on, which refuses
@@ -88,6 +91,7 @@ class NodeOverrides:
     http_url: str | None = None
     record_directory: str | None = None
     data_only: bool = False
+    run_directory: str | None = None
     dry_run: bool = False
 
 
@@ -132,6 +136,14 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
     if overrides.data_only and isinstance(node, MutableMapping):
         for table in _TRADING_TABLES:
             node.pop(table, None)
+    if overrides.run_directory is not None and isinstance(node, MutableMapping):
+        node.setdefault("actors", []).append(
+            {
+                "actor_path": "backtests.journal:RunJournal",
+                "config_path": "backtests.journal:RunJournalConfig",
+                "config": {"directory": overrides.run_directory, "kind": "live"},
+            }
+        )
     if overrides.dry_run and isinstance(node, MutableMapping):
         _to_paper(node)
 
@@ -270,10 +282,161 @@ def register_exec_client_factories(node: TradingNode, config: TradingNodeConfig)
         registered.add(name)
 
 
-def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> TradingNode:
-    """A built (clients created, not started) ``TradingNode`` on ``loop``."""
+@dataclass(frozen=True)
+class NodeRunResult:
+    """What a finished run saw, read before the node was disposed (disposing clears actors).
+
+    ``start_failure`` is set when the node never started trading: its clients never connected
+    before it was stopped (``duration_secs``, SIGTERM, Ctrl-C), or reconciliation / portfolio
+    initialisation failed after they did.
+    """
+
+    market_messages: int | None
+    start_failure: str | None = None
+
+
+# How often the start-up wait looks at the clients (a poll, not the kernel's busy loop).
+_CONNECT_POLL_SECS: Final[float] = 0.1
+
+
+class JarvisTradingNode(TradingNode):
+    """A ``TradingNode`` that waits for its venue and says RUNNING only once it trades.
+
+    Why: NautilusTrader 1.231's kernel waits ``timeout_connection`` seconds for the clients in a
+    busy loop (``asyncio.sleep(0)``), then gives up on the start but logs RUNNING anyway and
+    keeps its engines running with no trader: a node started while the venue is down looks
+    alive, never trades, and never connects when the venue comes back. Here the kernel's wait is
+    replaced (one method of this node's kernel): the clients keep retrying their venue with
+    capped backoff (``adapters.hyperliquid.startup``), the wait polls them with no deadline and
+    logs a WARNING every ``timeout_connection`` seconds naming the clients not yet connected, and
+    ends only when all are connected, the node is stopped, or a client's connect failed for good
+    (an error retrying cannot cure: a wrong URL, a key the account does not accept). RUNNING is
+    logged only when the trader runs; otherwise ``start_failure`` says why and the node stops
+    (fail closed).
+    """
+
+    def __init__(self, config: TradingNodeConfig, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(config=config, loop=loop)
+        self.start_failure: str | None = None
+        self._connect_failures: dict[str, str] = {}
+        self._watched: set[str] = set()
+        self._waiting_report_secs = max(float(config.timeout_connection), 1.0)
+        self.kernel._await_engines_connected = self._await_clients_connected  # type: ignore[method-assign]
+
+    def unconnected_clients(self) -> list[str]:
+        """``"<client id> (data|exec)"`` for every client not connected yet."""
+        return [name for name, client in self._clients() if not client.is_connected]
+
+    def _clients(self) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        for kind, engine in (("data", self.kernel.data_engine), ("exec", self.kernel.exec_engine)):
+            clients: Mapping[Any, Any] = engine._clients  # type: ignore[attr-defined]
+            found.extend((f"{client.id} ({kind})", client) for client in clients.values())
+        return found
+
+    def _watch_connects(self) -> None:
+        """Note a client whose ``_connect`` raised: it will not connect (NautilusTrader runs it
+        once and only logs the error), so waiting for it would hang the start."""
+        for name, client in self._clients():
+            if name in self._watched:
+                continue
+            self._watched.add(name)
+            connect = client._connect
+
+            # Named like the method, so NautilusTrader's task logs read the same.
+            async def _connect(name: str = name, connect: Any = connect) -> None:
+                try:
+                    await connect()
+                except Exception as exc:
+                    self._connect_failures[name] = f"{type(exc).__name__}: {exc}"
+                    raise
+
+            client._connect = _connect
+
+    def _stopping(self) -> bool:
+        kernel = self.kernel
+        return bool(kernel._is_stopping) or not kernel.is_running()  # type: ignore[attr-defined]
+
+    async def _await_clients_connected(self) -> bool:
+        kernel = self.kernel
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        next_report = began + self._waiting_report_secs
+        kernel.logger.info(
+            "Waiting for every client to connect and load its instruments (retried until "
+            "connected or stopped)"
+        )
+        while True:
+            if self._stopping() or self._connect_failures:
+                return False
+            if kernel.data_engine.check_connected() and kernel.exec_engine.check_connected():
+                return True
+            now = loop.time()
+            if now >= next_report:
+                kernel.logger.warning(
+                    f"Not connected after {now - began:.0f} s: still waiting for "
+                    f"{', '.join(self.unconnected_clients())}; not trading until connected"
+                )
+                next_report = now + self._waiting_report_secs
+            await asyncio.sleep(_CONNECT_POLL_SECS)
+
+    async def run_async(self) -> None:
+        """Start; log RUNNING only once the trader runs, else record why and stop."""
+        kernel = self.kernel
+        self._watch_connects()
+        try:
+            await kernel.start_async()
+            if kernel.trader.is_running:
+                kernel.logger.info("RUNNING")
+            else:
+                self._start_failed()
+            tasks: list[asyncio.Task[Any]] = [
+                kernel.data_engine.get_cmd_queue_task(),
+                kernel.data_engine.get_req_queue_task(),
+                kernel.data_engine.get_res_queue_task(),
+                kernel.data_engine.get_data_queue_task(),
+                kernel.risk_engine.get_cmd_queue_task(),
+                kernel.risk_engine.get_evt_queue_task(),
+                kernel.exec_engine.get_cmd_queue_task(),
+                kernel.exec_engine.get_evt_queue_task(),
+            ]
+            streams = self._config.message_bus and self._config.message_bus.external_streams
+            if streams:  # as TradingNode.run_async does
+                kernel.logger.info(f"Listening to streams: {streams}")
+                self._task_streaming = asyncio.ensure_future(
+                    kernel.msgbus_database.stream(self.publish_bus_message),
+                )
+                self._task_streaming.add_done_callback(self._handle_streaming_exception)
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            kernel.logger.debug("Engine queue tasks cancelled during shutdown")
+
+    def _start_failed(self) -> None:
+        kernel = self.kernel
+        unconnected = self.unconnected_clients()
+        failed = "; ".join(f"{name}: {cause}" for name, cause in self._connect_failures.items())
+        if failed:
+            reason = f"the node did not start: a client failed to connect: {failed}"
+        elif unconnected:
+            reason = (
+                f"the node never connected: {', '.join(unconnected)} could not reach the venue "
+                "before the node was stopped (see the log above)"
+            )
+        else:
+            reason = (
+                "the node did not start: execution reconciliation or portfolio initialisation "
+                "failed (see the log above)"
+            )
+        self.start_failure = reason
+        kernel.logger.error(f"NOT RUNNING: {reason}")
+        if not self._stopping():  # a stop already under way (or done) is not repeated
+            self.stop()
+
+
+def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> JarvisTradingNode:
+    """A built (clients created, not started) ``JarvisTradingNode`` on ``loop``."""
     check_client_environment(loaded)
-    node = TradingNode(config=loaded.node, loop=loop)
+    node = JarvisTradingNode(config=loaded.node, loop=loop)
     register_exec_client_factories(node, loaded.node)
     node.build()
     wire_health_gates(node)
@@ -281,54 +444,17 @@ def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> Tra
     return node
 
 
-@dataclass(frozen=True)
-class NodeRunResult:
-    """What a finished run saw, read before the node was disposed (disposing clears actors).
-
-    ``start_failure`` is set when the node never started trading (NautilusTrader then keeps
-    running its engines with no trader, which looks alive but does nothing).
-    """
-
-    market_messages: int | None
-    start_failure: str | None = None
-
-
-def start_deadline_secs(config: TradingNodeConfig) -> float:
-    """How long NautilusTrader may take to start: connection, reconciliation, portfolio."""
-    reconciliation = config.timeout_reconciliation if config.exec_engine.reconciliation else 0.0
-    return config.timeout_connection + reconciliation + config.timeout_portfolio + 1.0
-
-
-async def _watch_start(node: TradingNode, deadline_secs: float, failures: list[str]) -> None:
-    """Stop the node if its trader has not started by the deadline (fail closed, loudly)."""
-    loop = asyncio.get_running_loop()
-    give_up_at = loop.time() + deadline_secs
-    kernel_started = False
-    while not node.trader.is_running:
-        running = node.kernel.is_running()
-        if kernel_started and not running:
-            return  # stopped before it started (Ctrl-C, --duration-secs): not a failure
-        kernel_started = kernel_started or running
-        if loop.time() >= give_up_at:
-            reason = (
-                f"the node did not start within {deadline_secs:g} s (data clients not "
-                "connected, or reconciliation / portfolio not ready): see the log above"
-            )
-            failures.append(reason)
-            node.kernel.logger.error(reason)
-            node.stop()
-            return
-        await asyncio.sleep(0.1)
-
-
 def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> NodeRunResult:
-    """Build, run until Ctrl-C / SIGTERM (or ``duration_secs``), stop and dispose the node."""
+    """Build, run until Ctrl-C / SIGTERM (or ``duration_secs``), stop and dispose the node.
+
+    The node waits for its venue as long as it runs (``JarvisTradingNode``); a run that ends
+    before the node ever traded returns a ``start_failure``.
+    """
     check_client_environment(loaded)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    node = TradingNode(config=loaded.node, loop=loop)
+    node = JarvisTradingNode(config=loaded.node, loop=loop)
     seen: int | None = None
-    failures: list[str] = []
     try:
         register_exec_client_factories(node, loaded.node)
         node.build()
@@ -339,16 +465,12 @@ def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> No
         wire_risk_guard(node)
         if duration_secs is not None:
             loop.call_later(duration_secs, node.stop)
-        watch = loop.create_task(_watch_start(node, start_deadline_secs(loaded.node), failures))
         node.run()
-        if not watch.done():
-            watch.cancel()
-            loop.run_until_complete(asyncio.gather(watch, return_exceptions=True))
         seen = market_messages(node)
         _cache_venue_metadata(node, loaded.source)
     finally:
         node.dispose()
-    return NodeRunResult(market_messages=seen, start_failure=failures[0] if failures else None)
+    return NodeRunResult(market_messages=seen, start_failure=node.start_failure)
 
 
 def _cache_venue_metadata(node: TradingNode, source: str) -> None:

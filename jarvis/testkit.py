@@ -410,11 +410,29 @@ class Driver(Strategy):
 # --- logs ------------------------------------------------------------------------------------
 
 
-def read_logs(log_dir: Path, pattern: str = "*") -> str:
-    """Every node log file under ``log_dir`` (recursively), flushed first, as one text."""
+def read_logs(
+    log_dir: Path, pattern: str = "*", settle_secs: float = 0.2, deadline_secs: float = 3.0
+) -> str:
+    """Every node log file under ``log_dir`` (recursively), flushed first, as one text.
+
+    NautilusTrader writes log files from its own thread, and ``flush_logger`` only asks it to
+    flush: on a loaded machine the text lands a moment later. So this polls until the files
+    hold text that has stopped growing for ``settle_secs`` (or ``deadline_secs`` pass).
+    """
     flush_logger()
-    files = sorted(p for p in log_dir.rglob(pattern) if p.is_file())
-    return "\n".join(p.read_text(errors="replace") for p in files)
+    deadline = time.monotonic() + deadline_secs
+    text, settled_since = "", time.monotonic()
+    while True:
+        files = sorted(p for p in log_dir.rglob(pattern) if p.is_file())
+        current = "\n".join(p.read_text(errors="replace") for p in files)
+        now = time.monotonic()
+        if current != text:
+            text, settled_since = current, now
+        elif text and now - settled_since >= settle_secs:
+            return text
+        if now >= deadline:
+            return text
+        time.sleep(0.05)
 
 
 def unexpected_log_lines(text: str, allowed_warnings: Iterable[str] = ()) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,8 +21,11 @@ COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 
 def _run(args: list[str]) -> tuple[int, dict[str, int]]:
     """Run pytest with args, streaming its output, and return its exit code and final counts."""
+    # Each group gets its own temporary root: pytest prunes old numbered folders under the shared
+    # default root, which would delete a concurrent run's node logs mid-test.
+    basetemp = tempfile.mkdtemp(prefix="jarvis-tests-")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *args],
+        [sys.executable, "-m", "pytest", "--basetemp", basetemp, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -8,10 +8,19 @@ their own margin (`iso_margin`, the venue's rawUsd-style allocation), moved out 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from dataclasses import field
 
 from simulator.orders import SimOrder
+
+# History caps per account (bounded memory, as the venue's own reach): fills as far back as the
+# venue's userFillsByTime reaches (the newest 10000), finished orders as many as historicalOrders
+# reports (the newest 2000). The simulator's own market participants (makers, takers: most of
+# the volume) keep BACKGROUND_HISTORY_KEPT of each: nobody reads their history.
+FILLS_KEPT = 10_000
+ORDERS_KEPT = 2_000
+BACKGROUND_HISTORY_KEPT = 200
 
 
 @dataclass
@@ -68,7 +77,9 @@ class SimAccount:
     position_bound: dict[int, SimOrder] = field(default_factory=dict)
     history: dict[int, SimOrder] = field(default_factory=dict)
     cloids: dict[str, int] = field(default_factory=dict)
-    fills: list[dict[str, object]] = field(default_factory=list)
+    fills: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=FILLS_KEPT))
+    # Finished orders kept in `history` (see lifecycle.prune_order_history).
+    orders_kept: int = field(default_factory=lambda: ORDERS_KEPT)
     fundings: list[dict[str, object]] = field(default_factory=list)
     ledger: list[dict[str, object]] = field(default_factory=list)
     cum_vlm: float = 0.0
@@ -86,6 +97,13 @@ class SimAccount:
     resting: dict[str, list[float]] = field(default_factory=dict)
     fee_taker: float = 0.00045
     fee_maker: float = 0.00015
+
+    def keep_short_history(self, kept: int = BACKGROUND_HISTORY_KEPT) -> None:
+        """Keep only the newest `kept` fills and finished orders (the simulator's own traders)."""
+        if kept < 1:
+            raise ValueError(f"kept must be >= 1, was {kept}")
+        self.fills = deque(self.fills, maxlen=kept)
+        self.orders_kept = kept
 
 
 def cross_account_value(account: SimAccount, marks: dict[str, float]) -> float:

@@ -23,6 +23,7 @@ from simulator.funding import advance_funding
 from simulator.funding import current_funding_rate
 from simulator.info import handle_info
 from simulator.lifecycle import cancel_order
+from simulator.lifecycle import prune_order_history
 from simulator.liquidation import check_liquidations
 from simulator.orders import float_to_units
 from simulator.orders import round_px_sig
@@ -169,6 +170,7 @@ class SimEngine(VenueState):
         check_triggers(self, now_ms)
         check_liquidations(self, now_ms)
         advance_funding(self, now_ms)
+        prune_order_history(self)
         self.flush_books()
 
     def exchange(self, body: dict[str, Any], now_ms: int) -> dict[str, Any]:

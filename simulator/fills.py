@@ -30,6 +30,8 @@ from simulator.state import MarketState
 from simulator.state import VenueState
 from simulator.state import candle_bounds
 
+VOLUME_BUCKET_MS = 60_000
+
 
 def trade_id(maker_oid: int, taker_oid: int) -> int:
     """A 50-bit trade id hashed from the two order ids, as the venue documents."""
@@ -274,7 +276,14 @@ def record_volume(market: MarketState, now: int, px: int, qty: int, ntl: float) 
     px_f = market.px_float(px)
     market.last_trade_px = px_f
     window = market.volume_window
-    window.append((now, ntl, qty, px_f))
+    # Summed per venue minute: at most 1440 entries per coin for the 24 h window (bounded
+    # memory), instead of one per trade.
+    bucket = now - now % VOLUME_BUCKET_MS
+    if window and window[-1][0] == bucket:
+        _, bucket_ntl, bucket_qty, _ = window[-1]
+        window[-1] = (bucket, bucket_ntl + ntl, bucket_qty + qty, px_f)
+    else:
+        window.append((bucket, ntl, qty, px_f))
     market.day_ntl += ntl
     market.day_base += qty
     while window and window[0][0] <= now - DAY_MS:

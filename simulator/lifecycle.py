@@ -6,6 +6,8 @@ through `finish`, so the reservation release and the orderUpdates event cannot b
 
 from __future__ import annotations
 
+import itertools
+
 from simulator.accounts import SimAccount
 from simulator.accounts import SimPosition
 from simulator.accounts import reserve
@@ -17,6 +19,9 @@ from simulator.orders import fmt_plain
 from simulator.orders import fmt_usd
 from simulator.state import MarketState
 from simulator.state import VenueState
+
+# Pruning runs when an account holds this fraction over its cap (amortised cost).
+_PRUNE_SLACK_FRACTION = 10
 
 
 def finish(state: VenueState, order: SimOrder, status: str) -> None:
@@ -132,3 +137,31 @@ def reducible(account: SimAccount, coin: str, is_buy: bool) -> int:
     if pos is None or pos.szi == 0 or (pos.szi > 0) == is_buy:
         return 0
     return abs(pos.szi)
+
+
+def prune_order_history(state: VenueState) -> None:
+    """Forget the oldest finished orders of an account beyond its ``orders_kept`` (bounded memory).
+
+    The cap (``accounts.ORDERS_KEPT``) is what the venue's historicalOrders reports; the venue
+    answers orderStatus for any oid, here an evicted oid answers unknownOid. Live orders (open,
+    triggered, or with an open TP/SL child) are never forgotten. Runs only when an account is a
+    tenth over its cap, so its cost is amortised.
+    """
+    for account in state.accounts.values():
+        history = account.history
+        kept = account.orders_kept
+        excess = len(history) - kept
+        if excess <= kept // _PRUNE_SLACK_FRACTION:
+            continue
+        for oid in list(itertools.islice(history, excess)):
+            order = history[oid]
+            live = order.status in ("open", "triggered") or any(
+                child.status == "open" for child in order.children
+            )
+            if live:
+                continue
+            del history[oid]
+            if state.orders_by_oid.get(oid) is order:
+                del state.orders_by_oid[oid]
+            if order.cloid is not None and account.cloids.get(order.cloid) == oid:
+                del account.cloids[order.cloid]

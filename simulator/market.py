@@ -245,6 +245,8 @@ class LivingMarket:
         for users in self.leveraged.values():
             for user in users:
                 engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+        for user in self.participants:  # most of the volume; nobody reads their history
+            engine.account(user).keep_short_history()
         if self.hunter is not None:
             self.hunter.start()
         for coin in self.coins:

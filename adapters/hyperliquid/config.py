@@ -131,6 +131,8 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
         ``"zstd"`` (via pyarrow, falls back to gzip if unavailable), ``"gzip"`` or ``"none"``.
     queue_max_frames : int
         Bounded hand-off to the writer thread; frames beyond it are dropped and counted.
+    status_log_interval_secs : float
+        Log the durable-frames counter this often while recording (0 disables).
     """
 
     directory: str
@@ -138,6 +140,7 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
     rotate_interval_secs: float = 3_600.0
     compression: str = "zstd"
     queue_max_frames: int = 100_000
+    status_log_interval_secs: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.directory:
@@ -145,6 +148,8 @@ class HyperliquidRecorderConfig(NautilusConfig, frozen=True):
         _require_positive("rotate_max_bytes", self.rotate_max_bytes)
         _require_positive("rotate_interval_secs", self.rotate_interval_secs)
         _require_positive("queue_max_frames", self.queue_max_frames)
+        if self.status_log_interval_secs < 0:
+            _fail("status_log_interval_secs", "must be >= 0 (0 disables)")
         if self.compression not in COMPRESSIONS:
             _fail("compression", f"must be one of {sorted(COMPRESSIONS)}, was {self.compression!r}")
 

@@ -115,12 +115,14 @@ from adapters.hyperliquid.recorder import ControlPayload
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import FrameRecorder
 from adapters.hyperliquid.recorder import encode_control
+from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.schemas.ws import ActiveAssetCtxSubscription
 from adapters.hyperliquid.schemas.ws import BboSubscription
 from adapters.hyperliquid.schemas.ws import CandleSubscription
 from adapters.hyperliquid.schemas.ws import L2BookSubscription
 from adapters.hyperliquid.schemas.ws import Subscription
 from adapters.hyperliquid.schemas.ws import TradesSubscription
+from adapters.hyperliquid.startup import load_instruments_when_reachable
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 from adapters.hyperliquid.websocket import subscription_stream_key
 
@@ -180,7 +182,13 @@ class HyperliquidDataClient(LiveMarketDataClient):
         name: str | None = None,
     ) -> None:
         self._recorder: FrameRecorder | None = None
-        self._seq = itertools.count(1).__next__
+        # Sequence numbers continue those already in the recording folder (a restart after a
+        # crash or a stop must not number frames again from 1: replay keys on them).
+        first_seq = 1
+        if config.recorder is not None:
+            first_seq = last_recorded_seq(config.recorder.directory) + 1
+        self._first_seq = first_seq
+        self._seq = itertools.count(first_seq).__next__
         client_id = ClientId(name or HYPERLIQUID_VENUE.value)
         # The transports log through NautilusTrader under this client's component name.
         component = f"DataClient-{client_id}"
@@ -313,8 +321,14 @@ class HyperliquidDataClient(LiveMarketDataClient):
         if self._recorder is not None:
             self._recorder.start()
             self._record_outputs_snapshot()
-            self._log.info(f"Recording raw frames to {self._config.recorder.directory}")  # type: ignore[union-attr]
-        await self._provider.load_once()
+            self._log.info(
+                f"Recording raw frames to {self._config.recorder.directory}"  # type: ignore[union-attr]
+                f" (sequence numbers from {self._first_seq})"
+            )
+        # A venue that is down at start is waited for (startup.py), never given up on.
+        await load_instruments_when_reachable(
+            self._provider, self._http, self._config, self._log, lambda: self._stopping
+        )
         instruments = self._provider.list_all()
         unlisted = unlisted_coins(self._config.coins or (), instruments)
         if unlisted:
@@ -336,6 +350,32 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._start_background(self._health_loop(), "hl-health")
         if self._config.instrument_refresh_interval_secs > 0:
             self._start_background(self._refresh_loop(), "hl-refresh")
+        recorder = self._config.recorder
+        if recorder is not None and recorder.status_log_interval_secs > 0:
+            self._start_background(
+                self._recorder_status_loop(recorder.status_log_interval_secs), "hl-recorder"
+            )
+
+    async def _recorder_status_loop(self, interval_secs: float) -> None:
+        """Log how many frames are durable (on disk, kill -9 safe) while recording."""
+        try:
+            while True:
+                await asyncio.sleep(interval_secs)
+                if self._recorder is not None:
+                    self._log.info(self.recorder_status_line())
+        except asyncio.CancelledError:
+            return
+
+    def recorder_status_line(self) -> str:
+        """The recorder's counters in one line (``durable``: see ``RecorderStats``)."""
+        if self._recorder is None:
+            return "Recorder: off"
+        stats = self._recorder.stats()
+        return (
+            f"Recorder: {stats.durable} frames durable (last seq {stats.last_durable_seq}), "
+            f"{stats.queue_depth} queued, {stats.dropped} dropped, "
+            f"{stats.write_errors} write errors"
+        )
 
     def _start_background(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = self.create_task(coro, log_msg=name)

@@ -89,6 +89,8 @@ from adapters.hyperliquid.http import HyperliquidHttpError
 from adapters.hyperliquid.http import HyperliquidRateLimitError
 from adapters.hyperliquid.key_check import KeyNotApprovedError
 from adapters.hyperliquid.key_check import check_key_approved
+from adapters.hyperliquid.leverage import set_configured_leverage
+from adapters.hyperliquid.leverage import set_order_leverage
 from adapters.hyperliquid.order_builder import Denied
 from adapters.hyperliquid.order_builder import HyperliquidOrderBuilder
 from adapters.hyperliquid.order_builder import MarketReference
@@ -112,7 +114,6 @@ from adapters.hyperliquid.schemas.exchange import ExchangeErr
 from adapters.hyperliquid.schemas.exchange import ExchangeResponse
 from adapters.hyperliquid.schemas.exchange import OrderResponse
 from adapters.hyperliquid.schemas.exchange import OrderStatusEntry
-from adapters.hyperliquid.schemas.exchange import UpdateLeverageAction
 from adapters.hyperliquid.schemas.exchange import action_to_wire
 from adapters.hyperliquid.schemas.ws import WS_FRAME_DECODER
 from adapters.hyperliquid.schemas.ws import OrderUpdatesFrame
@@ -120,6 +121,7 @@ from adapters.hyperliquid.schemas.ws import OrderUpdatesSubscription
 from adapters.hyperliquid.schemas.ws import UserEventsFrame
 from adapters.hyperliquid.schemas.ws import UserEventsSubscription
 from adapters.hyperliquid.signing import HyperliquidSigner
+from adapters.hyperliquid.startup import load_instruments_when_reachable
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
 
 __all__ = [
@@ -261,9 +263,11 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         self._last_fill_ms = 0
         self._connections = 0
         self._background: list[asyncio.Task[Any]] = []
+        self._stopping = False
         self._account_refresh: asyncio.Task[Any] | None = None
         self._account_dirty = False
         self._gate: HealthGate | None = None
+        self._stopping = False
         self.venue_clock = VenueClock()
         self.dead_man = DeadManSwitch(
             window_secs=config.dead_man_switch_secs,
@@ -345,7 +349,11 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
     # -- connection ------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
-        await self._provider.load_once()
+        self._stopping = False
+        # A venue that is down at start is waited for (startup.py), never given up on.
+        await load_instruments_when_reachable(
+            self._provider, self._http, self._config, self._log, lambda: self._stopping
+        )
         for instrument in self._provider.list_all():
             self._builder.add_instrument(instrument)
             self._instruments[instrument.raw_symbol.value] = instrument
@@ -364,10 +372,10 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         await self._refresh_account()
         await self._ws.subscribe(OrderUpdatesSubscription(user=self._user))
         await self._ws.subscribe(UserEventsSubscription(user=self._user))
-        self._on_ws_disconnected("not connected yet")
         await self._ws.start()
         if not await self._ws.wait_connected(_CONNECT_TIMEOUT_SECS):
             self._log.warning(f"User stream {self._ws.url} not connected yet; retrying")
+            self._on_ws_disconnected(f"not connected after {_CONNECT_TIMEOUT_SECS:g} s")
         await self.dead_man.arm()
         for coro, name in (
             (self._watchdog_loop(), "watchdog"),
@@ -390,6 +398,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             self._log.error(f"Background task {task.get_name()} failed: {exc!r}")
 
     async def _disconnect(self) -> None:
+        self._stopping = True
         for task in self._background:
             task.cancel()
         if self._background:  # failures were logged by _on_background_done
@@ -397,6 +406,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         self._background.clear()
         if self._account_refresh is not None:
             self._account_refresh.cancel()
+        self._stopping = True  # the socket's close is not a lost stream
         await self._ws.stop()
         await self._http.close()
         c = self.counters
@@ -417,51 +427,9 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         )
 
     async def _set_leverage(self) -> None:
-        isolated = set(self._config.isolated_coins)
-        for coin, leverage in sorted((self._config.leverage or {}).items()):
-            instrument = self._instruments.get(coin)
-            if instrument is None:
-                raise ValueError(f"leverage: {coin!r} is not a loaded instrument")
-            spec = self._builder.spec(instrument.id)
-            assert spec is not None
-            action = UpdateLeverageAction(
-                asset=spec.asset, isCross=coin not in isolated, leverage=leverage
-            )
-            response = await self._post(action)
-            mode = "isolated" if coin in isolated else "cross"
-            if isinstance(response, ExchangeErr):
-                raise RuntimeError(
-                    f"cannot set {coin} leverage {leverage}x {mode}: {response.response}"
-                )
-            self._log.info(f"{coin} leverage set to {leverage}x {mode}")
-
-    async def _leverage_for(self, command: SubmitOrder) -> bool:
-        """Set the leverage an order asks for (``params={"leverage": 5, "margin_mode":
-        "isolated"}``) before it is sent; deny the order, saying why, when the venue refuses.
-
-        Why here: only the execution client signs, and a user template (DirectBuy) may ask for
-        a leverage other than the config's per-coin setting for its one order.
-        """
-        order = command.order
-        leverage = command.params["leverage"]
-        isolated = command.params.get("margin_mode") == "isolated"
-        now = self._clock.timestamp_ns()
-        spec = self._builder.spec(order.instrument_id)
-        if spec is None or isinstance(leverage, bool) or not isinstance(leverage, int):
-            self._deny([order], f"cannot set leverage {leverage!r} for {order.instrument_id}", now)
-            return False
-        mode = "isolated" if isolated else "cross"
-        action = UpdateLeverageAction(asset=spec.asset, isCross=not isolated, leverage=leverage)
-        try:
-            response = await self._post(action)
-        except (ExchangeTransportError, HyperliquidRateLimitError, HyperliquidHttpError) as exc:
-            self._deny([order], f"leverage {leverage}x {mode} not set: {exc}", now)
-            return False
-        if isinstance(response, ExchangeErr):
-            self._deny([order], f"leverage {leverage}x {mode} refused: {response.response}", now)
-            return False
-        self._log.info(f"{order.instrument_id} leverage set to {leverage}x {mode} for an order")
-        return True
+        await set_configured_leverage(
+            self._config, self._instruments, self._builder, self._post, self._log
+        )
 
     # -- signing and posting ---------------------------------------------------------------------
 
@@ -502,8 +470,11 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         if order.is_closed:
             self._log.warning(f"Not submitting {order.client_order_id!r}: order is closed")
             return
-        if command.params.get("leverage") is not None and not await self._leverage_for(command):
-            return
+        if command.params.get("leverage") is not None:
+            denied = await set_order_leverage(command, self._builder, self._post, self._log)
+            if denied is not None:
+                self._deny([order], denied, self._clock.timestamp_ns())
+                return
         market = (
             self._market_reference(order.instrument_id)
             if order.order_type == OrderType.MARKET
@@ -553,11 +524,12 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         try:
             response = await self._post(action)
         except ExchangeTransportError as exc:
-            _answered(tracked)
             self.counters.transport_failures += 1
             if not exc.request_sent:
+                _answered(tracked)
                 self._reject_all(orders, f"TRANSPORT: not sent ({exc.reason})", now)
                 return
+            _answered(tracked, _T.ANSWER_LOST)
             self._log.warning(
                 f"Outcome of {[o.client_order_id.value for o in orders]} unknown ({exc.reason});"
                 " looking the orders up by cloid (never resent)"
@@ -1016,8 +988,9 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
         await self._refresh_account()
 
 
-def _answered(tracked: Sequence[TrackedOrder]) -> None:
-    """The submit request returned: orders still in flight wait for a venue fact."""
+def _answered(tracked: Sequence[TrackedOrder], trigger: TrackingTrigger = _T.ANSWERED) -> None:
+    """The submit request returned (or its answer was lost): orders still in flight wait for a
+    venue fact."""
     for item in tracked:
         if item.state == TrackingState.IN_FLIGHT:
-            item.trigger(_T.ANSWERED)
+            item.trigger(trigger)

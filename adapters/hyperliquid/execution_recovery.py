@@ -92,6 +92,7 @@ class RecoveryMixin:
         _last_fill_ms: int
         _account_refresh: asyncio.Task[Any] | None
         _account_dirty: bool
+        _stopping: bool
         counters: ExecClientCounters
         dead_man: DeadManSwitch
         account_freshness: AccountFreshness
@@ -154,7 +155,7 @@ class RecoveryMixin:
                 if found:
                     break
             else:
-                if item.state == TrackingState.SUBMITTED:
+                if item.state in (TrackingState.SUBMITTED, TrackingState.UNKNOWN):
                     self._reject(
                         item.client_order_id,
                         f"TRANSPORT: the venue does not know the order after a failed request "
@@ -239,6 +240,8 @@ class RecoveryMixin:
 
     def _on_ws_disconnected(self, reason: str) -> None:
         """Order updates and fills may be missed from now on: no new risk until resynced."""
+        if self._stopping:
+            return
         reason = f"disconnected ({reason}); order updates and fills unseen until resynced"
         self._set_condition(USER_STREAM_CONDITION, reason, self._clock.timestamp_ns())
 

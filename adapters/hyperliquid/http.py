@@ -24,11 +24,13 @@ Nothing happens at import: the aiohttp session is created on first use and close
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 from typing import Final
@@ -268,6 +270,7 @@ class HyperliquidHttpClient:
         self._recorder_hook = recorder_hook
         self._timeout = aiohttp.ClientTimeout(total=timeout_secs)
         self._max_info_retries = max_info_retries
+        self._retries_suspended = False
         self._backoff_initial = retry_initial_backoff_secs
         self._backoff_max = retry_max_backoff_secs
         self._rng = rng or random.Random()
@@ -277,6 +280,16 @@ class HyperliquidHttpClient:
         self._session: aiohttp.ClientSession | None = None
         self.info_retries = 0
         """Retries of `/info` requests so far (transport errors, 5xx, 429)."""
+
+    @contextlib.contextmanager
+    def own_retries(self) -> Iterator[None]:
+        """Inside this block `/info` requests are tried once: the caller retries them itself
+        (start-up does, with its own backoff and one log line per attempt)."""
+        self._retries_suspended = True
+        try:
+            yield
+        finally:
+            self._retries_suspended = False
 
     @property
     def base_url(self) -> str:
@@ -350,7 +363,7 @@ class HyperliquidHttpClient:
         request = f"info:{info_type}"
         payload = INFO_JSON_ENCODER.encode(body)
         weight = info_weight(info_type)
-        attempts = self._max_info_retries + 1
+        attempts = 1 if self._retries_suspended else self._max_info_retries + 1
         for attempt in range(1, attempts + 1):
             await self._limiter.acquire(weight)
             try:

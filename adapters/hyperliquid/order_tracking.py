@@ -11,8 +11,9 @@ nobody thought of.
 States:
 
 * ``IN_FLIGHT``: the submit request is posted, its answer (with the venue's text) is awaited.
-* ``SUBMITTED``: answered without a venue oid, or outcome unknown (lost answer), or rebuilt after
-  a restart without an acknowledgement; looked up by cloid.
+* ``SUBMITTED``: answered without a venue oid yet; looked up by cloid if it stays so.
+* ``UNKNOWN``: the answer was lost (transport failure after sending): the client is resolving it
+  by cloid lookups right now (the watchdog leaves it to them, so the reason stays TRANSPORT).
 * ``WAITING``: a TP/SL child the venue holds until its parent fills.
 * ``ACCEPTED``: on the venue with a bound oid.
 * ``MODIFYING``: a cancel-replace is in flight (the old oid may be replaced at any moment).
@@ -62,6 +63,7 @@ class TrackingState(IntEnum):
     OLD_LEG_CANCELED = 6
     VENUE_FILLED = 7
     CLOSED = 8
+    UNKNOWN = 9
 
 
 @unique
@@ -77,6 +79,7 @@ class TrackingTrigger(IntEnum):
     MODIFY_FAIL = 7  # the modify was refused or its outcome is unknown
     VENUE_FILL = 8  # the venue says filled
     CLOSE = 9  # rejected, cancelled, or fully filled
+    ANSWER_LOST = 10  # sent, but the answer never came (outcome unknown)
 
 
 _S = TrackingState
@@ -84,9 +87,13 @@ _T = TrackingTrigger
 
 TRANSITIONS: Final[dict[tuple[int, int], int]] = {
     (_S.IN_FLIGHT, _T.ANSWERED): _S.SUBMITTED,
+    (_S.IN_FLIGHT, _T.ANSWER_LOST): _S.UNKNOWN,
     (_S.IN_FLIGHT, _T.WAIT): _S.WAITING,
     (_S.IN_FLIGHT, _T.ACCEPT): _S.ACCEPTED,
     (_S.IN_FLIGHT, _T.CLOSE): _S.CLOSED,
+    (_S.UNKNOWN, _T.WAIT): _S.WAITING,
+    (_S.UNKNOWN, _T.ACCEPT): _S.ACCEPTED,
+    (_S.UNKNOWN, _T.CLOSE): _S.CLOSED,
     (_S.SUBMITTED, _T.WAIT): _S.WAITING,
     (_S.SUBMITTED, _T.ACCEPT): _S.ACCEPTED,
     (_S.SUBMITTED, _T.CLOSE): _S.CLOSED,

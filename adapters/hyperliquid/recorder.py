@@ -89,6 +89,7 @@ __all__ = [
     "encode_control",
     "encode_record",
     "iter_records",
+    "last_recorded_seq",
     "recording_files",
 ]
 
@@ -205,7 +206,13 @@ class RecordedFrame:
 
 @dataclass(frozen=True, slots=True)
 class RecorderStats:
-    """Counters of a recorder (read from any thread; values are a consistent-enough snapshot)."""
+    """Counters of a recorder (read from any thread; values are a consistent-enough snapshot).
+
+    ``durable``: frames written AND flushed to the operating system, so they survive the
+    process being killed (not a power loss: the writer does not fsync). ``written`` may run
+    ahead of it by at most the batch being written. ``last_durable_seq``: the highest sequence
+    number among them (0 before the first).
+    """
 
     appended: int
     dropped: int
@@ -213,6 +220,8 @@ class RecorderStats:
     files_closed: int
     write_errors: int
     queue_depth: int
+    durable: int = 0
+    last_durable_seq: int = 0
 
 
 def encode_record(
@@ -327,6 +336,8 @@ class FrameRecorder:
         self._written = 0
         self._files_closed = 0
         self._write_errors = 0
+        self._durable = 0
+        self._last_durable_seq = 0
         # Writer-thread state.
         self._file: IO[bytes] | None = None
         self._file_path: Path | None = None
@@ -373,6 +384,8 @@ class FrameRecorder:
             files_closed=self._files_closed,
             write_errors=self._write_errors,
             queue_depth=len(self._queue),
+            durable=self._durable,
+            last_durable_seq=self._last_durable_seq,
         )
 
     # -- ingestion side (hot path) -----------------------------------------------------------
@@ -479,6 +492,7 @@ class FrameRecorder:
             self._taken += count
             try:
                 self._write_batch(items)
+                self._flush(items[-1][0])
             except Exception as exc:
                 self._write_errors += 1
                 self._log.exception(f"failed to write {len(items)} frames", exc)
@@ -489,13 +503,20 @@ class FrameRecorder:
                 wait(self._pause_secs)
         self._close_file()
 
+    def _flush(self, last_seq: int) -> None:
+        """Hand what was written to the OS and count it durable (one syscall per batch: batches
+        come at most every ``writer_pause_secs``, so the count is never stale for long)."""
+        if self._file is not None and self._dirty:
+            self._file.flush()
+            self._dirty = False
+        self._durable = self._written
+        self._last_durable_seq = max(self._last_durable_seq, last_seq)
+
     def _idle(self) -> None:
-        if self._file is not None:
-            if self._dirty:
-                self._file.flush()
-                self._dirty = False
-            if self._time_ns() - self._file_first_ns >= self._rotate_interval_ns:
-                self._close_file()
+        # Every batch was flushed when written (``_flush``); idle only rotates by time.
+        file_age_ns = self._time_ns() - self._file_first_ns
+        if self._file is not None and file_age_ns >= self._rotate_interval_ns:
+            self._close_file()
 
     def _write_batch(self, items: list[_Item]) -> None:
         """Write queued frames as blocks, split where the file rotates (writer thread only).
@@ -751,6 +772,27 @@ def _iter_file(path: Path, log: Logger) -> Iterator[RecordedFrame]:
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+
+
+def last_recorded_seq(directory: str | Path) -> int:
+    """The highest readable sequence number in a recording folder (0: none, or no folder).
+
+    Why: a recorder started again in a folder (after a crash or a clean stop) must continue the
+    numbering, or replay, which keys on sequence numbers, sees duplicates. Files are read from
+    the newest back until one holds a readable record, so a torn or empty last file (a crash
+    right after opening it, or mid-block) falls back to what was durably written before it;
+    numbers of frames lost in a torn block are not reused by anything readable.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        return 0
+    for path in reversed(recording_files(root)):
+        highest = 0
+        for frame in _iter_file(path, _READER_LOG):
+            highest = max(highest, frame.seq)
+        if highest:
+            return highest
+    return 0
 
 
 def iter_records(path_or_dir: str | Path, logger: Logger | None = None) -> Iterator[RecordedFrame]:

@@ -38,7 +38,6 @@ from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
-from jarvis.testkit import fund_test_account
 from jarvis.testkit import hyperliquid_data_client
 from jarvis.testkit import hyperliquid_exec_client
 from jarvis.testkit import post_signed_action
@@ -50,6 +49,7 @@ from jarvis.testkit import venue_open_orders
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 
 KEY = "0x" + "8d" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_FAIL_CLOSED"
@@ -58,6 +58,7 @@ BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 WINDOW_SECS = 6.0
 REFRESH_SECS = 1.0
 FAULT_TIMINGS: dict[str, float] = {}
+TRADED_ENOUGH_USD = SCHEDULE_CANCEL_MIN_VOLUME_USD  # the venue's volume gate on scheduleCancel
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +88,8 @@ def build_node(base_url: str, log_dir: Path, name: str, **exec_overrides: Any) -
             base_url,
             ("BTC",),
             health=HyperliquidFeedHealthConfig(
-                gate_recovery_secs=0.5, loosen=("gate_recovery_secs",)
+                gate_recovery_secs=0.5,
+                loosen=("gate_recovery_secs",),  # quick test recovery
             ),
         ),
         exec_client=HyperliquidExecClientConfig(**values),
@@ -149,7 +151,7 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
     ahead_ms = 10 * 60_000  # far beyond the window: a local-clock schedule is refused
     start = time.time_ns() // 1_000_000 + ahead_ms
     with SimThread(SimConfig(coins=("BTC",), seed=3, start_ms=start)) as sim:
-        fund_test_account(sim, ADDRESS, 100_000)
+        sim.fund(ADDRESS, 100_000, volume_usd=TRADED_ENOUGH_USD)
         node = build_node(sim.base_url, tmp_path, "clock_ahead")
         seen: dict[str, Any] = {}
 
@@ -195,7 +197,7 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
 
 def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=4)) as sim:
-        fund_test_account(sim, ADDRESS, 100_000)
+        sim.fund(ADDRESS, 100_000, volume_usd=TRADED_ENOUGH_USD)
         node = build_node(sim.base_url, tmp_path, "exchange_500")
         seen: dict[str, Any] = {}
 
@@ -235,7 +237,7 @@ def test_exchange_failing_longer_than_half_the_window_means_reducing(tmp_path: P
 
 def test_info_slower_than_the_timeout_means_reducing_until_fresh(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=5)) as sim:
-        fund_test_account(sim, ADDRESS, 100_000)
+        sim.fund(ADDRESS, 100_000)
         node = build_node(
             sim.base_url,
             tmp_path,
@@ -304,11 +306,7 @@ def test_kill_9_after_a_refused_switch_leaves_no_order_once_it_is_armed_again(
 ) -> None:
     log_path = tmp_path / "node.log"
     with SimThread(SimConfig(seed=6)) as sim:
-        fund_test_account(sim, ADDRESS, 100_000)
-        server = sim.server
-        assert server is not None
-        engine = server.venue.engine
-        sim.call(lambda: setattr(engine, "schedule_cancel_min_volume_usd", 1e12))  # fresh account
+        sim.fund(ADDRESS, 100_000)  # a fresh account: the venue refuses its dead-man switch
         env = dict(os.environ, HYPERLIQUID_SIM_PRIVATE_KEY=KEY)
         with log_path.open("w") as log_file:
             node = subprocess.Popen(
@@ -337,7 +335,7 @@ def test_kill_9_after_a_refused_switch_leaves_no_order_once_it_is_armed_again(
                     _rest_order(sim.base_url, int(bid * Decimal("0.9")) - i, i) for i in range(2)
                 ]
                 refused_text = log_path.read_text()
-                sim.call(lambda: setattr(engine, "schedule_cancel_min_volume_usd", 0.0))
+                sim.fund(ADDRESS, 0.0, volume_usd=TRADED_ENOUGH_USD)  # it has traded enough
                 _poll(lambda: armed_at_venue(sim), 30)
                 _poll(lambda: "trading state -> ACTIVE" in log_path.read_text(), 30)
                 node.send_signal(signal.SIGKILL)
@@ -392,7 +390,7 @@ def _rest_order(base_url: str, px: int, index: int) -> int:
 
 def test_user_stream_lost_means_reducing_until_reconnected_and_resynced(tmp_path: Path) -> None:
     with SimThread(SimConfig(coins=("BTC",), seed=12)) as sim:
-        fund_test_account(sim, ADDRESS, 100_000)
+        sim.fund(ADDRESS, 100_000)
         node = build_node(
             sim.base_url,
             tmp_path,

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from adapters.hyperliquid.recorder import FrameKind
 from adapters.hyperliquid.recorder import iter_records
+from adapters.hyperliquid.recorder import last_recorded_seq
+from adapters.hyperliquid.signing import HyperliquidSigner
 from simulator.app import SimConfig
 from simulator.app import SimThread
 from simulator.specs import DEFAULT_COINS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIM_TOML = REPO_ROOT / "config" / "sim.toml"
+SIM_TRADING_TOML = REPO_ROOT / "config" / "sim_trading.toml"
 COINS = ("BTC", "ETH", "SOL")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKET_LINE = re.compile(
@@ -159,21 +166,199 @@ def test_node_with_an_invalid_config_names_the_field_and_starts_nothing(tmp_path
     assert "NAUTILUS TRADER" not in result.stdout
 
 
-def test_node_that_cannot_reach_its_venue_exits_non_zero_instead_of_idling(
-    tmp_path: Path,
-) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
+def _free_port() -> int:
+    with socket.socket() as probe:  # a port nobody listens on (yet)
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    text = SIM_TOML.read_text()
-    text = text.replace("timeout_connection = 15.0", "timeout_connection = 2.0", 1)
-    text = text.replace("timeout_portfolio = 5.0", "timeout_portfolio = 1.0", 1)
-    config = tmp_path / "unreachable.toml"
-    config.write_text(text)
+        return int(probe.getsockname()[1])
+
+
+def test_node_whose_venue_never_appears_exits_non_zero_with_a_clear_message() -> None:
+    port = _free_port()
 
     result = _jarvis(
-        "node", "--config", str(config), "--http-url", f"http://127.0.0.1:{port}", timeout_secs=60
+        "node",
+        "--config",
+        str(SIM_TOML),
+        "--http-url",
+        f"http://127.0.0.1:{port}",
+        "--duration-secs",
+        "6",
+        timeout_secs=90,
     )
 
-    assert result.returncode == 3
-    assert "the node did not start within 4 s" in result.stderr
+    assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "jarvis node: the node never connected: HYPERLIQUID (data)" in result.stderr
+    assert "TradingNode: RUNNING" not in result.stdout
+    # It kept trying, one line per attempt with the cause, and no traceback wall.
+    attempts = re.findall(r"venue unreachable \(attempt (\d+): info:meta: ", result.stdout)
+    assert len(attempts) >= 3
+    assert [int(a) for a in attempts] == list(range(1, len(attempts) + 1))
+    assert "info:meta failed" not in result.stdout  # no in-request retry lines on top
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Error on '_connect'" not in result.stdout
+
+
+def test_node_whose_venue_refuses_it_for_good_stops_instead_of_waiting() -> None:
+    """A 404 (a wrong URL) cannot be cured by retrying: no --duration-secs, and still it ends."""
+    with SimThread(SimConfig(seed=17)) as sim:
+        result = _jarvis(
+            "node",
+            "--config",
+            str(SIM_TOML),
+            "--http-url",
+            f"{sim.base_url}/not-the-api",
+            timeout_secs=90,
+        )
+
+    assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "a client failed to connect: HYPERLIQUID (data): HyperliquidHttpError" in result.stderr
+    assert "HTTP 404" in result.stderr
+    assert "TradingNode: RUNNING" not in result.stdout
+
+
+def test_node_stopped_by_its_supervisor_before_connecting_exits_non_zero(tmp_path: Path) -> None:
+    port = _free_port()
+    out = tmp_path / "node.log"
+    with out.open("wb") as sink:
+        node = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jarvis.cli",
+                "node",
+                "--config",
+                str(SIM_TOML),
+                "--http-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_text(out, "venue unreachable (attempt 2:", 60, node)
+            node.send_signal(signal.SIGTERM)  # as systemd or a container runtime stops it
+            node.wait(timeout=60)
+        finally:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+    text = ANSI.sub("", out.read_text())
+    assert node.returncode == 3, text[-3000:]
+    assert "jarvis node: the node never connected: HYPERLIQUID (data)" in text
+    assert "TradingNode: RUNNING" not in text
+
+
+def test_trading_node_started_before_its_venue_connects_when_the_venue_appears(
+    tmp_path: Path,
+) -> None:
+    """The venue appears 25 s after the node started: the node connects, then runs."""
+    port = _free_port()
+    key = "0x" + "3c" * 32
+    out = tmp_path / "node.log"
+    with out.open("wb") as sink:
+        node = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jarvis.cli",
+                "node",
+                "--config",
+                str(SIM_TRADING_TOML),
+                "--http-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HYPERLIQUID_SIM_PRIVATE_KEY": key},
+        )
+        try:
+            _wait_for_text(out, "Loading instruments from", 60, node)
+            started = time.monotonic()
+            _wait_for_text(out, "Not connected after", 60, node)
+            _wait_until(lambda: time.monotonic() - started >= 25.0)  # the venue is late
+            with SimThread(SimConfig(port=port, seed=5)) as sim:
+                sim.fund(HyperliquidSigner(key, is_mainnet=False).address, 10_000.0)
+                _wait_for_text(out, "TradingNode: RUNNING", 90, node)
+                _wait_for_text(out, "MarketDataLogger: BTC-USD-PERP.HYPERLIQUID bid=", 60, node)
+                node.send_signal(signal.SIGINT)
+                node.wait(timeout=60)
+        finally:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+    text = ANSI.sub("", out.read_text())
+    assert node.returncode == 0, text[-3000:]
+    for client in ("DataClient-HYPERLIQUID", "ExecClient-HYPERLIQUID"):
+        assert re.search(rf"{client}: Loading instruments from \S+: venue unreachable", text)
+        assert re.search(rf"{client}: Loading instruments from \S+: venue reached after", text)
+    assert "Not connected after" in text  # the node said it was waiting
+    assert text.index("venue reached after") < text.index("TradingNode: RUNNING")
+    assert "Traceback" not in text
+
+
+def _wait_until(predicate: Callable[[], bool]) -> None:
+    while not predicate():
+        time.sleep(0.2)
+
+
+def _wait_for_text(
+    path: Path, text: str, timeout_secs: float, proc: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + timeout_secs
+    while text not in ANSI.sub("", path.read_text(errors="replace")):
+        if proc.poll() is not None:
+            raise AssertionError(f"the node exited ({proc.returncode}) before {text!r}")
+        if time.monotonic() > deadline:
+            tail = path.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"no {text!r} within {timeout_secs} s:\n{tail}")
+        time.sleep(0.2)
+
+
+def test_recording_again_after_a_crash_continues_the_sequence_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "recording"
+    config = tmp_path / "sim_recorder_status_every_second.toml"
+    config.write_text(
+        SIM_TOML.read_text()
+        + f"""
+[node.data_clients.HYPERLIQUID.config.recorder]
+directory = "{out}"
+status_log_interval_secs = 1.0
+"""
+    )
+    log = tmp_path / "first.log"
+    with SimThread(SimConfig(seed=13)) as sim:
+        args = ["record", "--config", str(config), "--http-url", sim.base_url, "--out", str(out)]
+        with log.open("wb") as sink:
+            first = subprocess.Popen(
+                [sys.executable, "-m", "jarvis.cli", *args],
+                cwd=REPO_ROOT,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                # The durable count is visible while it runs, then the process is killed.
+                _wait_for_text(log, "Recorder: ", 90, first)
+                deadline = time.monotonic() + 60
+                while last_recorded_seq(out) < 200:
+                    assert time.monotonic() < deadline, "fewer than 200 frames recorded"
+                    time.sleep(0.2)
+            finally:
+                first.kill()
+                first.wait()
+        crashed_at = last_recorded_seq(out)
+        second = _jarvis(*args, "--duration-secs", "5")
+
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert f"(sequence numbers from {crashed_at + 1})" in second.stdout
+    seqs = [record.seq for record in iter_records(out)]
+    assert len(seqs) == len(set(seqs))  # no number twice in the folder
+    assert seqs == sorted(seqs)  # and in recording order, as replay reads them
+    assert crashed_at + 1 in seqs
+    assert max(seqs) > crashed_at + 100
+    durable = [
+        int(n) for n in re.findall(r"Recorder: (\d+) frames durable", ANSI.sub("", log.read_text()))
+    ]
+    assert durable and durable[-1] > 0
+    assert durable == sorted(durable)

@@ -89,7 +89,9 @@ def build(
     """A node with the Hyperliquid clients, NautilusTrader's controller and the TWAP algorithm."""
     base = sim_node_config(
         data_client_config(
-            sim.base_url, ("ETH",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("ETH",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(
             http_url=sim.base_url,
@@ -97,6 +99,7 @@ def build(
             private_key_env=KEY_ENV,
             account_refresh_interval_secs=0.5,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             watchdog_interval_secs=0.5,
         ),
         logging=file_logging(log_dir, name, level_file="INFO"),

@@ -91,7 +91,9 @@ def build(
     """A node with the Hyperliquid clients, a Redis cache and the plan's strategy."""
     base: TradingNodeConfig = sim_node_config(
         data_client_config(
-            sim.base_url, ("ETH",), health=HyperliquidFeedHealthConfig(gate_enabled=False)
+            sim.base_url,
+            ("ETH",),
+            health=HyperliquidFeedHealthConfig(gate_enabled=False, loosen=("gate_enabled",)),
         ),
         exec_client=HyperliquidExecClientConfig(
             http_url=sim.base_url,
@@ -99,6 +101,7 @@ def build(
             private_key_env=KEY_ENV,
             account_refresh_interval_secs=0.5,
             dead_man_switch_secs=0.0,
+            dead_man_switch_required=False,
             watchdog_interval_secs=0.5,
         ),
         logging=file_logging(log_dir, name, level_file="INFO"),

@@ -28,13 +28,13 @@ from adapters.hyperliquid.signing import address_from_private_key
 from jarvis.testkit import sim_admin_async
 from simulator.app import SimConfig
 from simulator.app import SimServer
+from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 
 KEY = "0x" + "d7" * 32
 ADDRESS = address_from_private_key(KEY)
 SEC = 1_000_000_000
 WINDOW_SECS = 10.0
 REFRESH_SECS = 4.0
-TRADED_USD = 1_000_000.0  # the venue refuses scheduleCancel to accounts that traded less
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ async def test_switch_is_armed_from_venue_time_when_the_venue_clock_is_ahead(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000, volume_usd=TRADED_USD)  # past the switch's volume gate
+        sim.fund(ADDRESS, 10_000, volume_usd=SCHEDULE_CANCEL_MIN_VOLUME_USD)
         ahead_ms = 120_000  # far more than the window: a local-clock schedule is in the past
         await sim_admin_async(sim.base_url, "fault/jump-clock", {"ms": ahead_ms})
         client = make_client(sim.base_url)
@@ -104,8 +104,7 @@ async def test_a_refused_switch_means_reducing_until_it_is_armed_again(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000)
-        sim.venue.engine.schedule_cancel_min_volume_usd = 1_000_000.0  # a fresh account
+        sim.fund(ADDRESS, 10_000)  # a fresh account: the venue's volume gate refuses it
         client = make_client(sim.base_url)
         client.attach_health_gate(risk_engine, None)
 
@@ -119,7 +118,7 @@ async def test_a_refused_switch_means_reducing_until_it_is_armed_again(
         assert gate is not None
         held = gate.conditions.get(DEAD_MAN_CONDITION)
 
-        sim.venue.engine.schedule_cancel_min_volume_usd = 0.0  # traded enough now
+        sim.fund(ADDRESS, 0.0, volume_usd=SCHEDULE_CANCEL_MIN_VOLUME_USD)  # traded enough now
         assert await client.dead_man.arm()
         await client.http_client.close()
 
@@ -136,7 +135,7 @@ async def test_exchange_failures_longer_than_half_the_window_mean_reducing(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000, volume_usd=TRADED_USD)  # past the switch's volume gate
+        sim.fund(ADDRESS, 10_000, volume_usd=SCHEDULE_CANCEL_MIN_VOLUME_USD)
         client = make_client(sim.base_url)
         client.attach_health_gate(risk_engine, None)
         assert await client.dead_man.arm()
@@ -168,8 +167,7 @@ async def test_an_optional_switch_never_reduces_and_warns_every_minute(
     risk_engine: RiskEngine,
 ) -> None:
     async with SimServer(SimConfig(coins=("BTC",), market=False)) as sim:
-        sim.fund(ADDRESS, 10_000)
-        sim.venue.engine.schedule_cancel_min_volume_usd = 1_000_000.0
+        sim.fund(ADDRESS, 10_000)  # a fresh account: refused
         client = make_client(sim.base_url, dead_man_switch_required=False)
         client.attach_health_gate(risk_engine, None)
         assert not await client.dead_man.arm()

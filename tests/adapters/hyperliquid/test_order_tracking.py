@@ -127,3 +127,12 @@ def test_prune_forgets_closed_orders_the_cache_also_closed() -> None:
     assert orders.get(ClientOrderId("O-1")) is not None  # the cache has not closed it yet
     orders.prune(lambda _: True)
     assert orders.get(ClientOrderId("O-1")) is None and 5 not in orders.by_oid
+
+
+def test_a_lost_answer_is_unknown_until_the_venue_says_what_happened() -> None:
+    order = tracked()
+    order.trigger(T.ANSWER_LOST)
+    assert order.state == S.UNKNOWN and not order.accepted
+    assert not order.can(T.ANSWERED)  # no second answer for one request
+    order.trigger(T.ACCEPT)
+    assert order.state == S.ACCEPTED

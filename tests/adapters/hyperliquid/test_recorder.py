@@ -22,6 +22,7 @@ from adapters.hyperliquid.recorder import FrameRecorder
 from adapters.hyperliquid.recorder import encode_block
 from adapters.hyperliquid.recorder import encode_record
 from adapters.hyperliquid.recorder import iter_records
+from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.recorder import recording_files
 from jarvis.testkit import CapturingLogger
 
@@ -356,3 +357,48 @@ def test_recorder_from_config_uses_the_configured_settings(tmp_path: Path) -> No
     assert len(files) >= 2
     assert all(f.name.endswith(".jrec.gz") for f in files)
     assert recorder.compression == "gzip"
+
+
+def test_last_recorded_seq_is_the_highest_readable_number_in_the_folder(tmp_path: Path) -> None:
+    assert last_recorded_seq(tmp_path / "missing") == 0
+    assert last_recorded_seq(tmp_path) == 0
+    recorder = FrameRecorder(tmp_path, compression="gzip", rotate_max_bytes=2_000)
+    record_all(recorder, 40)
+    assert len(recording_files(tmp_path)) > 2  # several (compressed) files
+
+    assert last_recorded_seq(tmp_path) == 39
+
+
+def test_last_recorded_seq_after_a_torn_last_block_or_an_empty_last_file(tmp_path: Path) -> None:
+    record_all(FrameRecorder(tmp_path, compression="none", block_max_frames=1), 5)
+    (path,) = recording_files(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])  # crash in the middle of the block holding seq 4
+    assert last_recorded_seq(tmp_path) == 3
+
+    # A crash right after a new file was opened leaves it empty: the number comes from before.
+    (tmp_path / "frames-99999999999999999999-000000.jrec").write_bytes(b"")
+    assert last_recorded_seq(tmp_path) == 3
+
+
+def test_durable_counter_counts_frames_readable_from_disk_while_recording(tmp_path: Path) -> None:
+    # Small blocks stay in the file's write buffer unless the recorder flushes them.
+    recorder = FrameRecorder(tmp_path, compression="none", block_max_frames=1)
+    recorder.start()
+    try:
+        for seq in range(1, 251):  # receive times of now: no rotation closes the file
+            assert recorder.append("l2Book:BTC", L2_FRAME, time.time_ns(), seq, "ws-1")
+        deadline = time.monotonic() + 30
+        while recorder.stats().durable < 250:
+            assert time.monotonic() < deadline, recorder.stats()
+            time.sleep(0.01)
+        stats = recorder.stats()
+        # Still running: what it calls durable is already readable by another reader.
+        on_disk = list(iter_records(tmp_path))
+    finally:
+        recorder.stop()
+
+    assert stats.durable == 250
+    assert stats.files_closed == 0
+    assert stats.last_durable_seq == 250
+    assert [r.seq for r in on_disk] == list(range(1, 251))
