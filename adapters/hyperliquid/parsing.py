@@ -136,10 +136,14 @@ def millis_to_nanos(millis: int) -> int:
 class BookDiffer:
     """Turns successive full l2Book snapshots of one instrument into minimal deltas.
 
-    Holds the previous snapshot's levels as ``{price string: size string}`` per side; the venue
-    writes a given price the same way every time, so string keys avoid float work on unchanged
-    levels. Call ``reset()`` whenever continuity is lost (subscribe, reconnect) so the next
-    snapshot is emitted whole.
+    Holds the previous snapshot's levels per side. The common case (a side whose prices are
+    unchanged, only some sizes moved; or nothing moved at all) is found by comparing the level
+    lists position by position (msgspec Struct equality, in C), without building anything; any
+    other change falls back to a diff of ``{price string: size string}`` maps (the venue writes a
+    given price the same way every time, so string keys avoid float work on unchanged levels).
+    Both give the same deltas: DELETEs first, then ADDs/UPDATEs in level order, bids before asks.
+    Call ``reset()`` whenever continuity is lost (subscribe, reconnect) so the next snapshot is
+    emitted whole.
     """
 
     __slots__ = ("_asks", "_bids", "_instrument_id", "_price_precision", "_size_precision")
@@ -148,24 +152,21 @@ class BookDiffer:
         self._instrument_id: InstrumentId = instrument.id
         self._price_precision: int = instrument.price_precision
         self._size_precision: int = instrument.size_precision
-        self._bids: dict[str, str] | None = None
-        self._asks: dict[str, str] = {}
+        self._bids: list[L2Level] | None = None
+        self._asks: list[L2Level] = []
 
     def reset(self) -> None:
         """Forget the previous snapshot: the next one is emitted as CLEAR + ADDs."""
         self._bids = None
-        self._asks = {}
+        self._asks = []
 
     def diff(self, book: L2Book, ts_init: int, sequence: int = 0) -> OrderBookDeltas | None:
         """Deltas taking the previous snapshot to ``book``; ``None`` when nothing changed."""
-        bid_levels, ask_levels = book.levels
-        new_bids = {level.px: level.sz for level in bid_levels}
-        new_asks = {level.px: level.sz for level in ask_levels}
+        new_bids, new_asks = book.levels
         old_bids = self._bids
         old_asks = self._asks
         self._bids = new_bids
         self._asks = new_asks
-        ts_event = book.time * NANOS_PER_MILLI
         if old_bids is None:
             return parse_book_snapshot(
                 book,
@@ -175,7 +176,44 @@ class BookDiffer:
                 price_precision=self._price_precision,
                 size_precision=self._size_precision,
             )
+        if new_bids == old_bids and new_asks == old_asks:
+            return None  # the hot case of a quiet book: one C-level comparison per side
+        bid_changes = _same_prices_changes(old_bids, new_bids)
+        ask_changes = _same_prices_changes(old_asks, new_asks)
+        if bid_changes is None or ask_changes is None:
+            return self._diff_maps(old_bids, old_asks, book, ts_init, sequence)
+        if not bid_changes and not ask_changes:
+            return None  # only order counts moved: the L2 book is the same
+        instrument_id = self._instrument_id
+        pp = self._price_precision
+        sp = self._size_precision
+        ts_event = book.time * NANOS_PER_MILLI
+        deltas: list[OrderBookDelta] = []
+        append = deltas.append
+        for side, changes in ((_BUY, bid_changes), (_SELL, ask_changes)):
+            for level in changes:
+                order = BookOrder(
+                    side, Price(float(level.px), pp), Quantity(float(level.sz), sp), 0
+                )
+                append(
+                    OrderBookDelta(instrument_id, _UPDATE, order, 0, sequence, ts_event, ts_init)
+                )
+        return _seal(instrument_id, deltas, sequence, ts_event, ts_init)
 
+    def _diff_maps(
+        self,
+        old_bid_levels: list[L2Level],
+        old_ask_levels: list[L2Level],
+        book: L2Book,
+        ts_init: int,
+        sequence: int,
+    ) -> OrderBookDeltas | None:
+        """The general diff (levels added, removed or moved) on price -> size maps."""
+        old_bids = {level.px: level.sz for level in old_bid_levels}
+        old_asks = {level.px: level.sz for level in old_ask_levels}
+        new_bids = {level.px: level.sz for level in book.levels[0]}
+        new_asks = {level.px: level.sz for level in book.levels[1]}
+        ts_event = book.time * NANOS_PER_MILLI
         instrument_id = self._instrument_id
         pp = self._price_precision
         sp = self._size_precision
@@ -196,13 +234,40 @@ class BookDiffer:
                 action = _ADD if previous is None else _UPDATE
                 order = BookOrder(side, Price(float(px), pp), Quantity(float(sz), sp), 0)
                 append(OrderBookDelta(instrument_id, action, order, 0, sequence, ts_event, ts_init))
-        if not deltas:
+        return _seal(instrument_id, deltas, sequence, ts_event, ts_init)
+
+
+def _same_prices_changes(old: list[L2Level], new: list[L2Level]) -> list[L2Level] | None:
+    """The levels whose size changed when both sides list the same prices in the same order;
+    ``None`` when the prices differ (the caller then diffs maps)."""
+    if old == new:
+        return []
+    if len(old) != len(new):
+        return None
+    changes = []
+    for before, after in zip(old, new, strict=True):
+        if before.px != after.px:
             return None
-        last = deltas[-1]
-        deltas[-1] = OrderBookDelta(
-            instrument_id, last.action, last.order, _F_LAST, sequence, ts_event, ts_init
-        )
-        return OrderBookDeltas(instrument_id, deltas)
+        if before.sz != after.sz:
+            changes.append(after)
+    return changes
+
+
+def _seal(
+    instrument_id: InstrumentId,
+    deltas: list[OrderBookDelta],
+    sequence: int,
+    ts_event: int,
+    ts_init: int,
+) -> OrderBookDeltas | None:
+    """The deltas with ``F_LAST`` on the last one; ``None`` when there are none."""
+    if not deltas:
+        return None
+    last = deltas[-1]
+    deltas[-1] = OrderBookDelta(
+        instrument_id, last.action, last.order, _F_LAST, sequence, ts_event, ts_init
+    )
+    return OrderBookDeltas(instrument_id, deltas)
 
 
 def _levels_to_orders(

@@ -269,6 +269,59 @@ def test_applying_diffs_reproduces_every_snapshot_exactly_and_minimally(
         previous = snapshot
 
 
+@settings(max_examples=200, deadline=None)
+@given(_snapshots(), st.lists(st.lists(st.tuples(st.booleans(), st.integers(0, 19), _SIZES))))
+def test_size_only_changes_become_updates_in_level_order_bids_first(
+    first: L2Book, edits: list[list[tuple[bool, int, str]]]
+) -> None:
+    # The fast path (same prices on both sides): exactly one UPDATE per level whose size moved.
+    btc = perp("BTC")
+    differ = BookDiffer(btc)
+    book = OrderBook(btc.id, BookType.L2_MBP)
+    book.apply_deltas(differ.diff(first, TS_INIT))
+    previous = first
+    for step in edits:
+        sides = [list(previous.levels[0]), list(previous.levels[1])]
+        for is_ask, index, size in step:
+            levels = sides[int(is_ask)]
+            if levels:
+                old = levels[index % len(levels)]
+                levels[index % len(levels)] = L2Level(px=old.px, sz=size, n=old.n + 1)
+        snapshot = L2Book(coin="BTC", time=previous.time + 1, levels=(sides[0], sides[1]))
+
+        deltas = differ.diff(snapshot, TS_INIT)
+
+        want = [
+            (side, new.px, new.sz)
+            for side, olds, news in (
+                (OrderSide.BUY, previous.levels[0], sides[0]),
+                (OrderSide.SELL, previous.levels[1], sides[1]),
+            )
+            for old, new in zip(olds, news, strict=True)
+            if old.sz != new.sz
+        ]
+        got = (
+            []
+            if deltas is None
+            else [(d.order.side, d.order.price, d.order.size, d.action) for d in deltas.deltas]
+        )
+        assert [(side, Decimal(px), Decimal(sz), BookAction.UPDATE) for side, px, sz in want] == [
+            (side, price.as_decimal(), size.as_decimal(), action)
+            for side, price, size, action in got
+        ]
+        if deltas is not None:
+            assert [d.flags for d in deltas.deltas][-1] == F_LAST
+            book.apply_deltas(deltas)
+        bids, asks = levels_of(book)
+        assert [(Decimal(p), Decimal(s)) for p, s in bids] == [
+            (Decimal(lvl.px), Decimal(lvl.sz)) for lvl in sides[0]
+        ]
+        assert [(Decimal(p), Decimal(s)) for p, s in asks] == [
+            (Decimal(lvl.px), Decimal(lvl.sz)) for lvl in sides[1]
+        ]
+        previous = snapshot
+
+
 # --- bbo --------------------------------------------------------------------------------
 
 
