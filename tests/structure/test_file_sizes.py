@@ -1,4 +1,4 @@
-"""No source file grows past 1,000 lines: past that a module does more than one job (STYLE.md §14)."""
+"""No source file grows past 1,000 lines: past that a module does more than one job."""
 
 from __future__ import annotations
 
