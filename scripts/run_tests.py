@@ -1,17 +1,24 @@
-"""Run the whole test suite: the unit/integration tests in one pytest process, then each
-end-to-end file in its own process.
+"""Run the whole test suite: the unit/integration tests in one pytest process and each
+end-to-end file in its own process, ``JARVIS_TEST_JOBS`` groups at a time (default 3).
 
 Why separate processes: NautilusTrader's logger is process-global and initialised once, by the
 first kernel built. End-to-end tests start real TradingNodes and inspect their log files, so each
-needs to be the first kernel of its interpreter. The last line is one combined summary.
+needs to be the first kernel of its interpreter. Why several at a time: the end-to-end files spend
+most of their time waiting on the simulator's clock, not on a core, so other groups use the
+machine's other core. Each group's output is printed whole when it ends, with its duration; the
+last line is one combined summary.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,30 +26,38 @@ E2E_DIR = REPO / "tests" / "e2e"
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 
 
+_PRINT_LOCK = threading.Lock()
+
+
 def _run(args: list[str]) -> tuple[int, dict[str, int]]:
-    """Run pytest with args, streaming its output, and return its exit code and final counts."""
+    """Run pytest with args, print its whole output when it ends, return its exit code and final
+    counts."""
     # Each group gets its own temporary root: pytest prunes old numbered folders under the shared
     # default root, which would delete a concurrent run's node logs mid-test.
     basetemp = tempfile.mkdtemp(prefix="jarvis-tests-")
-    proc = subprocess.Popen(
+    started = time.monotonic()
+    proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--basetemp", basetemp, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        check=False,
     )
-    assert proc.stdout is not None
+    elapsed = time.monotonic() - started
     last_summary = ""
-    for line in proc.stdout:
-        sys.stdout.write(line)
+    for line in proc.stdout.splitlines():
         if COUNT.search(line) and (" in " in line or line.startswith("=")):
             last_summary = line
-    code = proc.wait()
+    with _PRINT_LOCK:
+        sys.stdout.write(f"== {' '.join(args)} (exit {proc.returncode}, {elapsed:.0f} s)\n")
+        sys.stdout.write(proc.stdout)
+        sys.stdout.flush()
     counts: dict[str, int] = {}
     for number, word in COUNT.findall(last_summary):
         key = "errors" if word.startswith("error") else word
         counts[key] = counts.get(key, 0) + int(number)
-    return code, counts
+    return proc.returncode, counts
 
 
 def main() -> int:
@@ -51,11 +66,13 @@ def main() -> int:
     groups += [[str(path.relative_to(REPO))] for path in sorted(E2E_DIR.glob("test_*.py"))]
     totals: dict[str, int] = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
     failed_groups: list[str] = []
-    for args in groups:
-        code, counts = _run(args)
+    jobs = max(1, int(os.environ.get("JARVIS_TEST_JOBS", "3")))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        outcomes = list(pool.map(_run, groups))
+    for args, (code, counts) in zip(groups, outcomes, strict=True):
         for key, value in counts.items():
             totals[key] += value
-        if code != 0:
+        if code != 0 or not counts.get("passed"):
             failed_groups.append(" ".join(args))
     if failed_groups:
         print("failed groups: " + "; ".join(failed_groups))
