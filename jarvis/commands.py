@@ -314,6 +314,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"on it, running {until}",
             flush=True,
         )
+        if loaded.node.controller is not None:
+            print(
+                "jarvis demo: trading is held (REDUCING) until every feed has sent data, and "
+                "each coin shows DISABLED until its regime inputs have filled the config's "
+                "windows and the regime is confirmed. To watch the strategies take turns within "
+                "a few minutes: jarvis demo --config config/sim_demo_schedule.toml --scenario "
+                "quiet:150,trend:210,cascade:60,quiet:150",
+                flush=True,
+            )
         result = run_node(loaded, args.duration_secs)
     except ConfigError as exc:
         return _fail("demo", str(exc))
