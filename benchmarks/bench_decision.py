@@ -51,6 +51,8 @@ from nautilus_trader.model.identifiers import InstrumentId  # noqa: E402
 from actors.market_state import MARKET_STATE_DATA_TYPE  # noqa: E402
 from actors.market_state import MarketState  # noqa: E402
 from common.nautilus import custom_data_topic  # noqa: E402
+from jarvis.testkit import EXPANSION_INPUTS  # noqa: E402
+from jarvis.testkit import SIDEWAYS_INPUTS  # noqa: E402
 
 N_STATES = 50_000
 WARMUP_STATES = 2_000
@@ -60,20 +62,8 @@ INSTRUMENTS = (
     InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID"),
     InstrumentId.from_str("ETH-USD-PERP.HYPERLIQUID"),
 )
-SIDEWAYS = {
-    "oi_change_pct_15m": 0.2,
-    "oi_change_pct_1h": 0.5,
-    "funding": 0.00001,
-    "funding_drift_15m": 0.0,
-    "depth_asymmetry_mean_15m": 0.05,
-}
-EXPANSION = {
-    "oi_change_pct_15m": 1.8,
-    "oi_change_pct_1h": 2.5,
-    "funding": 0.00008,
-    "funding_drift_15m": 0.00001,
-    "depth_asymmetry_mean_15m": -0.4,
-}
+SIDEWAYS = SIDEWAYS_INPUTS
+EXPANSION = EXPANSION_INPUTS
 WARMING = {**SIDEWAYS, "oi_change_pct_15m": float("nan")}
 AMBIGUOUS = {**SIDEWAYS, "funding": 0.00004}  # neither row holds
 PHASES = (SIDEWAYS, EXPANSION, WARMING, SIDEWAYS, AMBIGUOUS)

@@ -86,6 +86,23 @@ __all__ = [
 # --- the simulator ---------------------------------------------------------------------------
 
 
+# Regime-controller inputs well inside each regime under STRATEGIES.md's default thresholds,
+# shared by the controller tests and the decision benchmark.
+SIDEWAYS_INPUTS: dict[str, float] = {
+    "oi_change_pct_15m": 0.2,
+    "oi_change_pct_1h": 0.5,
+    "funding": 0.00001,
+    "funding_drift_15m": 0.0,
+    "depth_asymmetry_mean_15m": 0.05,
+}
+EXPANSION_INPUTS: dict[str, float] = {
+    "oi_change_pct_15m": 1.8,
+    "oi_change_pct_1h": 2.5,
+    "funding": 0.00008,
+    "funding_drift_15m": 0.00001,
+    "depth_asymmetry_mean_15m": -0.4,
+}
+
 # The real venue captures tests and benchmarks use, copied into the repository with their
 # sources (tests/resources/hyperliquid/SOURCES.md), so a clone of the project alone runs its suite.
 VENUE_CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "resources" / "hyperliquid"

@@ -15,6 +15,8 @@ from controllers.classification import RegimeThresholds
 from controllers.classification import RegimeTracker
 from controllers.classification import coin_of
 from controllers.protocol import Regime
+from jarvis.testkit import EXPANSION_INPUTS
+from jarvis.testkit import SIDEWAYS_INPUTS
 
 IID = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 SEC = 1_000_000_000
@@ -22,20 +24,8 @@ MS = 1_000_000
 T0 = 1_700_000_000 * SEC
 
 # Inputs well inside each regime (defaults: STRATEGIES.md).
-SIDEWAYS = {
-    "oi_change_pct_15m": 0.2,
-    "oi_change_pct_1h": 0.5,
-    "funding": 0.00001,
-    "funding_drift_15m": 0.0,
-    "depth_asymmetry_mean_15m": 0.05,
-}
-EXPANSION = {
-    "oi_change_pct_15m": 1.8,
-    "oi_change_pct_1h": 2.5,
-    "funding": 0.00008,
-    "funding_drift_15m": 0.00001,
-    "depth_asymmetry_mean_15m": -0.4,
-}
+SIDEWAYS = SIDEWAYS_INPUTS
+EXPANSION = EXPANSION_INPUTS
 
 
 def _state(ts: int, fields: dict[str, float], input_age_ms: int = 100) -> MarketState:

@@ -42,6 +42,8 @@ from controllers.protocol import StrategyStatus
 from controllers.regime import RegimeController
 from controllers.regime import RegimeControllerConfig
 from controllers.regime import _concerns
+from jarvis.testkit import EXPANSION_INPUTS
+from jarvis.testkit import SIDEWAYS_INPUTS
 
 INSTRUMENT = TestInstrumentProvider.btcusdt_perp_binance()
 IID = INSTRUMENT.id
@@ -51,20 +53,8 @@ T0 = 1_700_000_000 * SEC
 STRATEGY_PATH = "tests.controllers.protocol_strategy:ProtocolStrategy"
 STRATEGY_CONFIG_PATH = "tests.controllers.protocol_strategy:ProtocolStrategyConfig"
 
-SIDEWAYS = {
-    "oi_change_pct_15m": 0.2,
-    "oi_change_pct_1h": 0.5,
-    "funding": 0.00001,
-    "funding_drift_15m": 0.0,
-    "depth_asymmetry_mean_15m": 0.05,
-}
-EXPANSION = {
-    "oi_change_pct_15m": 1.8,
-    "oi_change_pct_1h": 2.5,
-    "funding": 0.00008,
-    "funding_drift_15m": 0.00001,
-    "depth_asymmetry_mean_15m": -0.4,
-}
+SIDEWAYS = SIDEWAYS_INPUTS
+EXPANSION = EXPANSION_INPUTS
 Phases = Callable[[int], dict[str, float] | None]
 
 
