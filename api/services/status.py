@@ -9,6 +9,7 @@ the trading state concern everyone and are shown to every caller.
 
 from __future__ import annotations
 
+from typing import Any
 from typing import Final
 
 from api.node_link import NodeLink
@@ -40,7 +41,7 @@ def status_snapshot(
     """The caller's view of the node now."""
     rows = store.strategies(user_id)
     scope = None if operator else frozenset(r.node_strategy_id for r in rows if r.node_strategy_id)
-    overview: NodeOverview = link.overview(scope, RECENT)
+    overview = _scoped(link.overview(scope, RECENT), scope)
     control = link.control_state()
     connected = link.connected()
     on_node = {s["node_strategy_id"]: s for s in overview.strategies}
@@ -75,6 +76,30 @@ def status_snapshot(
         positions=[PositionView(**p) for p in overview.positions],
         orders=[OrderView(**o) for o in overview.orders],
         fills=[FillView(**f) for f in overview.fills],
+    )
+
+
+def _scoped(overview: NodeOverview, scope: frozenset[str] | None) -> NodeOverview:
+    """Drop anything outside ``scope`` again: a link that ignored it must not leak another
+    user's strategies, and never more than ``RECENT`` orders or fills."""
+    if scope is None:
+        return NodeOverview(
+            overview.instruments,
+            overview.strategies,
+            overview.positions,
+            overview.orders[:RECENT],
+            overview.fills[:RECENT],
+        )
+
+    def keep(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [i for i in items if i.get("node_strategy_id") in scope]
+
+    return NodeOverview(
+        overview.instruments,
+        keep(overview.strategies),
+        keep(overview.positions),
+        keep(overview.orders)[:RECENT],
+        keep(overview.fills)[:RECENT],
     )
 
 
