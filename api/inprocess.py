@@ -505,6 +505,7 @@ def _read_overview(
             }
             for f in fills[:recent]
         ],
+        risk_engine=node.kernel.risk_engine.trading_state.name,
     )
 
 

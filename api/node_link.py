@@ -68,6 +68,8 @@ class NodeOverview:
       ``status``, ``quantity``, ``filled_qty``, ``ts_last``; fills ``node_strategy_id``,
       ``client_order_id``, ``instrument_id``, ``side``, ``px``, ``qty``, ``commission``,
       ``ts_event``
+    - ``risk_engine``: NautilusTrader's RiskEngine trading state (ACTIVE, REDUCING, HALTED),
+      which the feed-health gate moves too, not only operators; None when unknown
     """
 
     instruments: list[dict[str, Any]]
@@ -75,6 +77,7 @@ class NodeOverview:
     positions: list[dict[str, Any]]
     orders: list[dict[str, Any]]
     fills: list[dict[str, Any]]
+    risk_engine: str | None = None
 
 
 EMPTY_OVERVIEW = NodeOverview([], [], [], [], [])

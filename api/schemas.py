@@ -298,6 +298,10 @@ class StatusResponse(BaseModel):
     operator: bool
     node_connected: bool
     trading: ControlResponse
+    risk_engine: str | None = Field(
+        description="NautilusTrader's RiskEngine state (ACTIVE, REDUCING, HALTED): operators "
+        "set it, and the feed-health gate holds it REDUCING while a needed stream is unhealthy"
+    )
     instruments: list[InstrumentView]
     strategies: list[StrategyStatusView]
     positions: list[PositionView]

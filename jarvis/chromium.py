@@ -9,6 +9,7 @@ a condition and take a screenshot in the Debian ``chromium`` the machine already
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -76,10 +77,13 @@ class Chromium:
             stderr=subprocess.DEVNULL,
         )
         self._ids = itertools.count(1)
+        self._session = contextlib.ExitStack()
         self.events: list[dict[str, Any]] = []
         try:
             port = self._port(start_timeout_secs)
-            self._ws: ClientConnection = connect(self._page_ws(port), max_size=None)
+            self._ws: ClientConnection = self._session.enter_context(
+                connect(self._page_ws(port), max_size=None)
+            )
             self.send("Page.enable")
             self.send("Runtime.enable")
         except BaseException:
@@ -166,9 +170,7 @@ class Chromium:
 
     def close(self) -> None:
         """Close the session and stop the browser."""
-        ws = getattr(self, "_ws", None)
-        if ws is not None:
-            ws.close()
+        self._session.close()
         if self._process.poll() is None:
             self._process.terminate()
             try:

@@ -61,6 +61,7 @@ def status_snapshot(
             reason=control.reason,
             node_connected=connected,
         ),
+        risk_engine=overview.risk_engine,
         instruments=[
             InstrumentView(
                 instrument_id=i["instrument_id"],
@@ -89,6 +90,7 @@ def _scoped(overview: NodeOverview, scope: frozenset[str] | None) -> NodeOvervie
             overview.positions,
             overview.orders[:RECENT],
             overview.fills[:RECENT],
+            overview.risk_engine,
         )
 
     def keep(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -100,6 +102,7 @@ def _scoped(overview: NodeOverview, scope: frozenset[str] | None) -> NodeOvervie
         keep(overview.positions),
         keep(overview.orders)[:RECENT],
         keep(overview.fills)[:RECENT],
+        overview.risk_engine,
     )
 
 

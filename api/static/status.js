@@ -75,6 +75,11 @@ function render(status) {
   trading.textContent = mode;
   document.body.dataset.trading = mode;
   $("trading-reason").textContent = status.trading.reason || "";
+  const engine = status.risk_engine || "UNKNOWN";
+  const engineKind = { ACTIVE: "ok", REDUCING: "warn", HALTED: "bad" }[engine] || "unknown";
+  $("risk-engine").className = "badge " + engineKind;
+  $("risk-engine").textContent = `engine ${engine}`;
+  document.body.dataset.riskEngine = engine;
   $("who").textContent = `${status.subject}${status.operator ? " (operator)" : ""}`;
   $("operator").hidden = !status.operator;
   $("updated").textContent = new Date(status.at_ms).toLocaleTimeString();
@@ -89,7 +94,7 @@ function render(status) {
     row.dataset.feedHealthy = String(i.feed_healthy);
   });
   fillRows("strategies", status.strategies, [
-    (s) => s.strategy_id ?? "(node)",
+    (s) => s.strategy_id ?? "—",
     (s) => s.node_strategy_id,
     (s) => s.coin,
     (s) => s.state,

@@ -115,6 +115,7 @@ class NodeDouble:
                 }
                 for sid in every
             ],
+            risk_engine="REDUCING",
         )
 
     def control(self, mode: str, reason: str) -> ControlState:

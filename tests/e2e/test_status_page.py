@@ -4,8 +4,9 @@ over the DevTools protocol: ``jarvis.chromium``) on the simulator.
 One run, in order: an operator opens ``/`` and enters a token; the page lists the simulator's
 instruments with mids near the venue's; alice's strategy fills on the venue and the fill and
 position appear on the open page without a reload; a stalled book stream turns that instrument's
-feed red; the page's HALT button halts the node (risk guard and RiskEngine) and ``jarvis ctl
-resume`` brings it back, both seen live on the page; bob's ``/status`` shows none of alice's.
+feed red and shows the RiskEngine held REDUCING; the page's HALT button halts the node (risk
+guard and RiskEngine) and ``jarvis ctl resume`` brings it back, both seen live on the page;
+bob's ``/status`` shows none of alice's.
 Screenshots of each step go to the test's temporary directory (printed).
 """
 
@@ -132,6 +133,7 @@ def _scenario(
         sim_admin(sim.base_url, "fault/stall", {"channel": "l2Book", "coin": "ETH"})
         browser.wait_for(f"{ETH_ROW}.dataset.feedHealthy === 'false'", timeout_secs=30)
         out["stale_feed_cell"] = browser.evaluate(f"{ETH_ROW}.cells[3].textContent")
+        out["stale_engine"] = browser.evaluate("document.body.dataset.riskEngine")
         shot("stale_feed")
         sim_admin(sim.base_url, "fault/clear")
         browser.wait_for(f"{ETH_ROW}.dataset.feedHealthy === 'true'", timeout_secs=30)
@@ -221,6 +223,8 @@ def test_a_stalled_stream_shows_on_its_instrument(run: dict[str, Any]) -> None:
     assert "l2Book:ETH" in run["stale_feed_cell"]
     assert run["stale_feed_cell"].split()[0] in ("STALE", "RECONNECTING", "GAP")
     assert run["shots"]["stale_feed"].exists()
+    # the feed-health gate holds NautilusTrader's RiskEngine REDUCING meanwhile, and says so
+    assert run["stale_engine"] == "REDUCING"
 
 
 def test_the_halt_button_halts_the_node_and_jarvis_ctl_resumes_it(run: dict[str, Any]) -> None:

@@ -103,6 +103,7 @@ def test_instruments_trading_state_and_feed_health_are_shown_to_every_caller(
 
     assert status["node_connected"] is True
     assert status["trading"] == {"mode": "ACTIVE", "reason": None, "node_connected": True}
+    assert status["risk_engine"] == "REDUCING"
     (eth,) = status["instruments"]
     assert eth["instrument_id"] == "ETH-USD-PERP.HYPERLIQUID"
     assert eth["regime"] == "SIDEWAYS"
@@ -117,6 +118,7 @@ def test_without_a_node_the_status_says_so_and_shows_nothing(sidecar: Sidecar) -
 
     assert status["node_connected"] is False
     assert status["trading"]["mode"] == "UNKNOWN"
+    assert status["risk_engine"] is None
     assert [status[k] for k in ("instruments", "strategies", "positions", "orders", "fills")] == [
         [], [], [], [], []
     ]  # fmt: skip
