@@ -336,12 +336,12 @@ class InProcessNodeLink:
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """One read on the node's loop of everything the status page shows (``NodeOverview``)."""
-        self.attach()
 
         def read() -> NodeOverview:
             return _read_overview(self._node, self._gates, self._states, strategy_ids, recent)
 
         try:
+            self.attach()  # gates and rulebook states arrive from then on
             return self._call(read)
         except NodeUnavailable:
             return EMPTY_OVERVIEW
