@@ -241,6 +241,7 @@ class StrategyStatusView(BaseModel):
     """One strategy: the caller's (with its sidecar id) or, for operators, any on the node."""
 
     strategy_id: str | None = Field(description="the sidecar's id; None for the node's own")
+    owner: str | None = Field(description="the token subject that owns it; None: the node's own")
     node_strategy_id: str | None
     coin: str | None
     state: str | None = Field(description="the sidecar's lifecycle state (created, running...)")

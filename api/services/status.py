@@ -22,6 +22,7 @@ from api.schemas import OrderView
 from api.schemas import PositionView
 from api.schemas import StatusResponse
 from api.schemas import StrategyStatusView
+from api.storage.models import StrategyRow
 from api.storage.store import Store
 
 __all__ = ["RECENT", "status_snapshot"]
@@ -48,9 +49,12 @@ def status_snapshot(
     strategies: list[StrategyStatusView] = []
     for row in rows:
         node = on_node.pop(row.node_strategy_id, None) if row.node_strategy_id else None
-        strategies.append(_strategy(row.id, row.coin, row.state, row.node_strategy_id, node))
-    for sid, node in on_node.items():  # operators only: the node's own and other users'
-        strategies.append(_strategy(None, None, None, sid, node))
+        strategies.append(_strategy(row, subject, row.node_strategy_id, node))
+    # operators only: other users' strategies (with their owner) and the node's own (none)
+    others = {row.node_strategy_id: (row, owner) for row, owner in store.on_node(list(on_node))}
+    for sid, node in on_node.items():
+        row, owner = others.get(sid, (None, None))
+        strategies.append(_strategy(row, owner, sid, node))
     return StatusResponse(
         at_ms=now_ms,
         subject=subject,
@@ -107,9 +111,8 @@ def _scoped(overview: NodeOverview, scope: frozenset[str] | None) -> NodeOvervie
 
 
 def _strategy(
-    strategy_id: str | None,
-    coin: str | None,
-    state: str | None,
+    row: StrategyRow | None,
+    owner: str | None,
     node_strategy_id: str | None,
     node: dict[str, object] | None,
 ) -> StrategyStatusView:
@@ -118,10 +121,11 @@ def _strategy(
         return None if value is None else str(value)
 
     return StrategyStatusView(
-        strategy_id=strategy_id,
+        strategy_id=row.id if row is not None else None,
+        owner=owner,
         node_strategy_id=node_strategy_id,
-        coin=coin,
-        state=state,
+        coin=row.coin if row is not None else None,
+        state=row.state if row is not None else None,
         component_state=field("component_state"),
         rulebook_state=field("state"),
         gate=field("gate"),

@@ -95,6 +95,7 @@ function render(status) {
   });
   fillRows("strategies", status.strategies, [
     (s) => s.strategy_id ?? "—",
+    (s) => s.owner ?? "node",
     (s) => s.node_strategy_id,
     (s) => s.coin,
     (s) => s.state,
@@ -103,7 +104,7 @@ function render(status) {
     (s) => s.gate,
     (s) => s.realized_pnl_usd,
     (s) => s.unrealized_pnl_usd,
-  ], 9, "no strategies", (row, s) => { row.dataset.strategy = s.node_strategy_id ?? s.strategy_id; });
+  ], 10, "no strategies", (row, s) => { row.dataset.strategy = s.node_strategy_id ?? s.strategy_id; });
   fillRows("positions", status.positions, [
     (p) => p.instrument_id, (p) => p.side, (p) => p.quantity, (p) => p.avg_px_open,
     (p) => p.unrealized_pnl_usd, (p) => p.node_strategy_id,

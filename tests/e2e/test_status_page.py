@@ -126,6 +126,7 @@ def _scenario(
             "[...r.cells].map(c => c.textContent))"
         )
         out["same_document"] = browser.evaluate("window.__sameDocument === true")
+        out["strategy_rows"] = browser.evaluate(ROWS.format(table="strategies", key="strategy"))
         out["alice_detail"] = alice.get(f"/strategies/{sid}").json()
         out["bob_status"] = bob.get("/status").json()
         shot("fill")
@@ -216,6 +217,16 @@ def test_a_fill_appears_on_the_open_page_without_a_reload(run: dict[str, Any]) -
     assert position[1:3] == ["LONG", run["alice_detail"]["position"]["quantity"]]
     assert position[5] == node_id
     assert run["same_document"] is True
+    (strategy,) = run["strategy_rows"]
+    # sidecar id, owner, node id, coin, state, NautilusTrader's state
+    assert strategy[:6] == [
+        run["start"]["strategy_id"],
+        "alice",
+        node_id,
+        "ETH",
+        "running",
+        "RUNNING",
+    ]
     assert run["shots"]["fill"].exists()
 
 

@@ -65,10 +65,9 @@ def test_a_trader_sees_only_their_own_strategies_positions_orders_and_fills(
     assert node.scopes == [frozenset({alice_btc})]
     assert status["subject"] == "alice"
     assert status["operator"] is False
-    assert sorted((s["coin"], s["state"], s["node_strategy_id"]) for s in status["strategies"]) == [
-        ("BTC", "running", alice_btc),
-        ("ETH", "created", None),
-    ]
+    assert sorted(
+        (s["coin"], s["state"], s["node_strategy_id"], s["owner"]) for s in status["strategies"]
+    ) == [("BTC", "running", alice_btc, "alice"), ("ETH", "created", None, "alice")]
     btc = next(s for s in status["strategies"] if s["coin"] == "BTC")
     assert btc["component_state"] == "RUNNING"
     assert btc["unrealized_pnl_usd"] == "1.5"
@@ -90,7 +89,14 @@ def test_an_operator_sees_every_strategy_on_the_node(running: Sidecar, node: Nod
     assert status["operator"] is True
     on_node = {s["node_strategy_id"]: s for s in status["strategies"]}
     assert set(on_node) == {alice_btc, bob_sol, "Geometry-000"}
-    assert all(s["strategy_id"] is None and s["state"] is None for s in on_node.values())
+    seen = {sid: (s["owner"], s["coin"], s["state"]) for sid, s in on_node.items()}
+    assert seen == {
+        alice_btc: ("alice", "BTC", "running"),
+        bob_sol: ("bob", "SOL", "running"),
+        "Geometry-000": (None, None, None),  # the node's own: nobody's in the store
+    }
+    assert on_node["Geometry-000"]["strategy_id"] is None
+    assert on_node[bob_sol]["strategy_id"] is not None
     assert {p["node_strategy_id"] for p in status["positions"]} == set(on_node)
     assert {f["node_strategy_id"] for f in status["fills"]} == set(on_node)
 
