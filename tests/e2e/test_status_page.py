@@ -51,7 +51,7 @@ controller_path = "controllers.regime:RegimeController"
 config_path = "controllers.regime:RegimeControllerConfig"
 [node.controller.config]
 """
-DEADLINE_SECS = 75.0
+DEADLINE_SECS = 85.0
 
 ROWS = """[...document.querySelectorAll('#{table} tr[data-{key}]')]
     .map(r => [...r.cells].map(c => c.textContent))"""
