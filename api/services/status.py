@@ -51,10 +51,10 @@ def status_snapshot(
         node = on_node.pop(row.node_strategy_id, None) if row.node_strategy_id else None
         strategies.append(_strategy(row, subject, row.node_strategy_id, node))
     # operators only: other users' strategies (with their owner) and the node's own (none)
-    others = {row.node_strategy_id: (row, owner) for row, owner in store.on_node(list(on_node))}
+    others = {r.node_strategy_id: (r, owner) for r, owner in store.on_node(list(on_node))}
     for sid, node in on_node.items():
-        row, owner = others.get(sid, (None, None))
-        strategies.append(_strategy(row, owner, sid, node))
+        other, owner = others.get(sid, (None, None))
+        strategies.append(_strategy(other, owner, sid, node))
     return StatusResponse(
         at_ms=now_ms,
         subject=subject,
