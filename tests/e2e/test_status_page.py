@@ -157,7 +157,9 @@ def _scenario(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def run(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
     tmp_path = tmp_path_factory.mktemp("status_page")
     keys = LocalSigningKey(tmp_path / "keys")
     keys.ensure()
@@ -189,7 +191,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             run_serve(loaded, settings, "127.0.0.1", 0, DEADLINE_SECS, on_ready, verifier)
             out["secs"] = time.monotonic() - started
     assert not errors, errors
-    print(f"\nstatus page screenshots: {sorted(str(p) for p in out['shots'].values())}")
+    # Written past pytest's capture, so a passing run's output names the screenshots too.
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        for name, path in sorted(out["shots"].items()):
+            print(f"\nstatus page screenshot ({name}): {path}", flush=True)
     yield out
 
 
