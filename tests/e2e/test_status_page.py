@@ -193,6 +193,7 @@ def run(
     assert not errors, errors
     # Written past pytest's capture, so a passing run's output names the screenshots too.
     capture = request.config.pluginmanager.get_plugin("capturemanager")
+    assert capture is not None
     with capture.global_and_fixture_disabled():
         for name, path in sorted(out["shots"].items()):
             print(f"\nstatus page screenshot ({name}): {path}", flush=True)
