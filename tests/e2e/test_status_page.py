@@ -92,6 +92,16 @@ def _scenario(
         browser.navigate(f"{url}/")
         out["login_shown"] = browser.evaluate("!document.getElementById('login').hidden")
         browser.evaluate(
+            "document.getElementById('token').value = 'not-a-jwt';"
+            "document.getElementById('token-form').requestSubmit(); true"
+        )
+        out["bad_token_error"] = browser.wait_for(
+            "!document.getElementById('error').hidden && "
+            "document.getElementById('error').textContent",
+            timeout_secs=15,
+        )
+        out["bad_token_kept"] = browser.evaluate("sessionStorage.getItem('jarvis.token')")
+        browser.evaluate(
             f"document.getElementById('token').value = {json.dumps(op_token)};"
             "document.getElementById('token-form').requestSubmit(); true"
         )
@@ -202,6 +212,8 @@ def run(
 
 def test_the_page_loads_and_lists_the_simulators_instruments(run: dict[str, Any]) -> None:
     assert run["login_shown"] is True
+    assert run["bad_token_error"] == "token refused: the bearer token is not a JWT"
+    assert run["bad_token_kept"] is None
     assert run["token_kept"] is True
     shown = {row[0]: row for row in run["instruments"]}
     assert sorted(shown) == sorted(f"{coin}-USD-PERP.HYPERLIQUID" for coin in run["venue_coins"])
