@@ -129,6 +129,8 @@ _DIRECTION_SIGN = {"LONG": 1.0, "SHORT": -1.0, "NONE": 0.0}
 _ASYM_MEAN_BAND_BPS = 20.0
 # Windows longer than this are fed sampled levels (see `slow_window_sample_ms`).
 _FAST_WINDOW_MAX_NS = 5 * _NS_PER_SEC
+# The groups of time-decaying windows the refresh timer re-evaluates (see `_on_refresh_timer`).
+_G_FLOWS, _G_OI, _G_FUNDING, _G_ASYM, _G_MOTION = range(5)
 
 
 class BandDepth:
@@ -436,6 +438,10 @@ class MarketStateBuilder(Actor):
         self._motion_mid = _NAN
         self._slow_bucket = -1
         self._thin_bucket = -1
+        # Lazy refresh: the newest refresh-timer time whose evaluation is deferred, and per
+        # window group the display time it was last evaluated at.
+        self._tick_ns = 0
+        self._evaluated = [0] * 5
 
     def on_start(self) -> None:
         """Check the instrument, open the hot store, subscribe, start timers."""
@@ -598,6 +604,7 @@ class MarketStateBuilder(Actor):
         bucket = now // self._slow_sample_ns
         new_bucket = bucket != self._slow_bucket
         self._slow_bucket = bucket
+        self._catch_up(_G_ASYM)
         for w, window in enumerate(self._asym_means):
             if new_bucket or not self._asym_is_slow[w]:
                 window.update(now, asym)
@@ -673,6 +680,7 @@ class MarketStateBuilder(Actor):
         px = tick.price.as_double()
         size = tick.size.as_double()
         side = tick.aggressor_side
+        self._catch_up(_G_FLOWS)
         for flow in self._flows:
             flow.update(now, px, size, side)
         self._refresh_flows(now)
@@ -710,6 +718,7 @@ class MarketStateBuilder(Actor):
         now = self._touch(funding_rate.ts_event, funding_rate.ts_init)
         rate = float(funding_rate.rate)
         self._values[_FUNDING] = rate
+        self._catch_up(_G_FUNDING)
         for window in self._funding_changes:
             window.update(now, rate)
         self._refresh_funding(now)
@@ -741,6 +750,7 @@ class MarketStateBuilder(Actor):
         now = self._touch(update.ts_event, update.ts_init)
         oi = update.value
         self._values[_OI] = oi
+        self._catch_up(_G_OI)
         for window in self._oi_changes:
             window.update(now, oi)
         self._refresh_oi(now)
@@ -756,7 +766,22 @@ class MarketStateBuilder(Actor):
         self._publish_state()
 
     def _on_refresh_timer(self, event: TimeEvent) -> None:
-        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+        """
+        Re-evaluate the decaying windows: at once for the hot store, else when next needed.
+
+        Without a hot store nothing reads the values between two publications, so the timer
+        only records its time; a window group is evaluated at that time just before its next
+        input (keeping the order of additions and evictions in its running sums, so every
+        number stays bit for bit what an eager refresh gives) or before the next snapshot.
+        Evaluating once at the newest deferred time equals evaluating at every one before it:
+        a window's query only evicts what lies before the cutoff, in the same order.
+        """
+        now = self._advance(self.clock.timestamp_ns())
+        if self._writer is not None:
+            self._refresh_windows(now)
+        elif self._input_ts != 0:
+            self._tick_ns = now
+            self._write_hot()  # no store: counts the update (local_seq) as an eager one does
 
     def _refresh_windows(self, now: int) -> None:
         """Re-evaluate the time-decaying display windows at ``now`` and rewrite the store."""
@@ -800,7 +825,30 @@ class MarketStateBuilder(Actor):
             self._now = ts_ns
         return self._now
 
+    def _catch_up(self, group: int) -> None:
+        """Evaluate one window group at the deferred refresh time, if it lags behind it."""
+        tick = self._tick_ns
+        if tick > self._evaluated[group]:
+            if group == _G_FLOWS:
+                self._refresh_flows(tick)
+            elif group == _G_OI:
+                self._refresh_oi(tick)
+            elif group == _G_FUNDING:
+                self._refresh_funding(tick)
+            elif group == _G_ASYM:
+                self._refresh_asym_means(tick)
+            else:
+                self._read_mid_motion(tick)  # the deferred time, not the display clock's now
+
+    def _catch_up_all(self) -> None:
+        tick = self._tick_ns
+        evaluated = self._evaluated
+        for group in range(len(evaluated)):
+            if tick > evaluated[group]:
+                self._catch_up(group)
+
     def _refresh_flows(self, now: int) -> None:
+        self._evaluated[_G_FLOWS] = now
         v = self._values
         for w, flow in enumerate(self._flows):
             reading = flow.value(now)
@@ -817,27 +865,35 @@ class MarketStateBuilder(Actor):
             return
         self._motion_mid = mid
         now = self._advance(now)
+        self._catch_up(_G_MOTION)
         self._mid_motion.update(now, mid)
         self._refresh_mid_motion(now)
 
     def _refresh_mid_motion(self, now: int) -> None:
-        if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
-            return
         # Never query the motion windows back in time: a live node once raised "query out of
         # order" here (a book frame stamped before a refresh that already ran), which stopped
         # the builder. The display clock is monotonic, so a late input reads at "now".
-        now = self._advance(now)
+        self._read_mid_motion(self._advance(now))
+
+    def _read_mid_motion(self, now: int) -> None:
+        """The motion readings at ``now`` (never before the group's last evaluation)."""
+        self._evaluated[_G_MOTION] = now
+        if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
+            return
         v = self._values
         for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
             v[slot] = _NAN if reading is None else reading
 
     def _refresh_asym_means(self, now: int) -> None:
+        self._evaluated[_G_ASYM] = now
         self._write_readings(self._asym_means, _ASYM_MEAN, now, _window_value)
 
     def _refresh_oi(self, now: int) -> None:
+        self._evaluated[_G_OI] = now
         self._write_readings(self._oi_changes, _OI_CHG, now, _window_pct)
 
     def _refresh_funding(self, now: int) -> None:
+        self._evaluated[_G_FUNDING] = now
         self._write_readings(self._funding_changes, _FUND_DRIFT, now, _window_value)
 
     def _write_readings(
@@ -873,6 +929,7 @@ class MarketStateBuilder(Actor):
 
     def snapshot(self) -> MarketState:
         """The current state as a ``MarketState`` (what the bus and the hot store carry)."""
+        self._catch_up_all()
         return new_market_state(
             self._instrument_id,
             self._local_seq,
