@@ -35,13 +35,11 @@ from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide
-from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.enums import BookType
-from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.objects import Price
 
+from actors.band_depth import BandDepth
 from actors.book_metrics import DEPTH_BANDS_BPS
 from actors.book_metrics import AbsorptionTracker
 from actors.book_metrics import AggressorFlow
@@ -71,17 +69,11 @@ from adapters.hyperliquid.data_types import OpenInterestUpdate
 from common.nautilus import custom_data_topic
 
 __all__ = [
-    "BandDepth",
     "MarketStateBuilder",
     "MarketStateBuilderConfig",
 ]
 
 _NAN = math.nan
-_BPS = 1e-4
-# Same edge rule as book_metrics: a level exactly on a band edge counts despite float rounding.
-_EDGE_TOLERANCE = 1e-12
-# Book messages with at most this many deltas (and an unchanged mid) update depth in place.
-_SMALL_UPDATE_MAX_DELTAS = 8
 _NS_PER_MS = 1_000_000
 _NS_PER_SEC = 1_000_000_000
 
@@ -131,142 +123,6 @@ _ASYM_MEAN_BAND_BPS = 20.0
 _FAST_WINDOW_MAX_NS = 5 * _NS_PER_SEC
 # The groups of time-decaying windows the refresh timer re-evaluates (see `_on_refresh_timer`).
 _G_FLOWS, _G_OI, _G_FUNDING, _G_ASYM, _G_MOTION = range(5)
-
-
-class BandDepth:
-    """
-    USD depth per band on both book sides, kept current cheaply.
-
-    Reading levels back out of the Rust book costs ~15 us per side per message (it builds a
-    Price and Quantity per level). Most book messages change one or two levels without moving
-    the mid, so for those the few deltas are applied to a shadow of the levels inside the
-    widest band and the band sums are adjusted in place (O(deltas)). A snapshot, a clear, a
-    larger batch or a new mid rebuilds from the book with the same band edges as
-    ``book_metrics.depth_usd_bands`` (a property test holds the two equal).
-    """
-
-    __slots__ = (
-        "_ask_bounds",
-        "_ask_levels",
-        "_bid_bounds",
-        "_bid_levels",
-        "_mid",
-        "_n",
-        "_valid",
-        "ask_usd",
-        "bands_bps",
-        "bid_usd",
-    )
-
-    def __init__(self, bands_bps: tuple[float, ...]) -> None:
-        if list(bands_bps) != sorted(bands_bps):
-            raise ValueError(f"bands_bps must be ascending, was {bands_bps}")
-        self.bands_bps = bands_bps
-        self._n = len(bands_bps)
-        self.bid_usd: list[float] = [0.0] * self._n
-        self.ask_usd: list[float] = [0.0] * self._n
-        self._bid_levels: dict[float, float] = {}
-        self._ask_levels: dict[float, float] = {}
-        self._bid_bounds: list[float] = [0.0] * self._n
-        self._ask_bounds: list[float] = [0.0] * self._n
-        self._mid = _NAN
-        self._valid = False
-
-    def invalidate(self) -> None:
-        """Force the next update to rebuild from the book."""
-        self._valid = False
-
-    def rebuild(self, book: OrderBook, mid: float, price_precision: int) -> None:
-        """Recompute both sides from the book for ``mid``."""
-        self._mid = mid
-        tick = 10.0**-price_precision
-        for k, bps in enumerate(self.bands_bps):
-            self._bid_bounds[k] = mid * (1.0 - bps * _BPS) * (1.0 - _EDGE_TOLERANCE)
-            self._ask_bounds[k] = mid * (1.0 + bps * _BPS) * (1.0 + _EDGE_TOLERANCE)
-        size_precision = 0
-        best_bid_size = book.best_bid_size()
-        if best_bid_size is not None:
-            size_precision = best_bid_size.precision
-        # A SELL at one tick beyond the widest bid edge crosses every bid inside it, and vice
-        # versa; the exact edge filter is then done in floats.
-        widest = self._bid_bounds[-1]
-        query = Price(max(widest - tick, 0.0), price_precision)
-        levels = self._bid_levels
-        levels.clear()
-        for p, q in book.get_all_crossed_levels(OrderSide.SELL, query, size_precision):
-            px = p.as_double()
-            if px >= widest:
-                levels[px] = q.as_double()
-        widest = self._ask_bounds[-1]
-        query = Price(widest + tick, price_precision)
-        levels = self._ask_levels
-        levels.clear()
-        for p, q in book.get_all_crossed_levels(OrderSide.BUY, query, size_precision):
-            px = p.as_double()
-            if px <= widest:
-                levels[px] = q.as_double()
-        self._resum()
-        self._valid = True
-
-    def apply_small_update(self, deltas: OrderBookDeltas, mid: float) -> bool:
-        """
-        Apply a small batch in place; False when the caller must ``rebuild`` instead.
-
-        Only valid after the same deltas were applied to the book (the data engine does that
-        before the actor sees them) and while the mid is the one the shadow was built for.
-        """
-        if not self._valid or mid != self._mid:
-            return False
-        items = deltas.deltas
-        if len(items) > _SMALL_UPDATE_MAX_DELTAS:
-            return False
-        for delta in items:
-            if delta.action == BookAction.CLEAR:
-                return False
-        n = self._n
-        for delta in items:
-            order = delta.order
-            px = order.price.as_double()
-            size = 0.0 if delta.action == BookAction.DELETE else order.size.as_double()
-            if order.side == OrderSide.BUY:
-                bounds = self._bid_bounds
-                if px < bounds[-1]:
-                    continue
-                levels = self._bid_levels
-                sums = self.bid_usd
-                inside = [px >= bounds[k] for k in range(n)]
-            else:
-                bounds = self._ask_bounds
-                if px > bounds[-1]:
-                    continue
-                levels = self._ask_levels
-                sums = self.ask_usd
-                inside = [px <= bounds[k] for k in range(n)]
-            old = levels.pop(px, 0.0)
-            if size > 0.0:
-                levels[px] = size
-            change = px * size - px * old
-            for k in range(n):
-                if inside[k]:
-                    sums[k] += change
-        return True
-
-    def _resum(self) -> None:
-        # Best-first accumulation, the same float operations as book_metrics' band pass.
-        n = self._n
-        for levels, bounds, sums, is_bid in (
-            (self._bid_levels, self._bid_bounds, self.bid_usd, True),
-            (self._ask_levels, self._ask_bounds, self.ask_usd, False),
-        ):
-            ordered = sorted(levels.items(), reverse=is_bid)
-            for k in range(n):
-                total = 0.0
-                bound = bounds[k]
-                for px, qty in ordered:
-                    if (px < bound) if is_bid else (px > bound):
-                        break
-                    total += px * qty
-                sums[k] = total
 
 
 class MarketStateBuilderConfig(ActorConfig, frozen=True):

@@ -45,12 +45,12 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 
+from actors.band_depth import BandDepth
 from actors.book_metrics import depth_usd_bands
 from actors.hot_state import HotStateReader
 from actors.hot_state_layout import FLOAT_FIELDS
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
-from actors.state_builder import BandDepth
 from actors.state_builder import MarketStateBuilder
 from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
