@@ -536,8 +536,14 @@ class MarketStateBuilder(Actor):
         px = tick.price.as_double()
         size = tick.size.as_double()
         side = tick.aggressor_side
-        self._catch_up(_G_FLOWS)
-        for flow in self._flows:
+        flows = self._flows
+        tick_ns = self._tick_ns
+        if tick_ns > self._evaluated[_G_FLOWS]:
+            # The deferred refresh's evictions first (their order in the running sums counts);
+            # its readings are overwritten just below.
+            for flow in flows:
+                flow.value(tick_ns)
+        for flow in flows:
             flow.update(now, px, size, side)
         self._refresh_flows(now)
         absorption = self._absorption
@@ -574,7 +580,6 @@ class MarketStateBuilder(Actor):
         now = self._touch(funding_rate.ts_event, funding_rate.ts_init)
         rate = float(funding_rate.rate)
         self._values[_FUNDING] = rate
-        self._catch_up(_G_FUNDING)
         for window in self._funding_changes:
             window.update(now, rate)
         self._refresh_funding(now)
@@ -606,7 +611,6 @@ class MarketStateBuilder(Actor):
         now = self._touch(update.ts_event, update.ts_init)
         oi = update.value
         self._values[_OI] = oi
-        self._catch_up(_G_OI)
         for window in self._oi_changes:
             window.update(now, oi)
         self._refresh_oi(now)
@@ -682,7 +686,14 @@ class MarketStateBuilder(Actor):
         return self._now
 
     def _catch_up(self, group: int) -> None:
-        """Evaluate one window group at the deferred refresh time, if it lags behind it."""
+        """
+        Evaluate one window group at the deferred refresh time, if it lags behind it.
+
+        Before an input updates a group with running sums (flows, asymmetry means), and before
+        a snapshot. Groups whose windows only drop old levels (open interest, funding, mid
+        motion) need no catch-up before an update: dropping before or after appending a newer
+        level leaves the same window, and they are re-read right after the update anyway.
+        """
         tick = self._tick_ns
         if tick > self._evaluated[group]:
             if group == _G_FLOWS:
@@ -721,7 +732,6 @@ class MarketStateBuilder(Actor):
             return
         self._motion_mid = mid
         now = self._advance(now)
-        self._catch_up(_G_MOTION)
         self._mid_motion.update(now, mid)
         self._refresh_mid_motion(now)
 
