@@ -42,10 +42,10 @@ from nautilus_trader.model.identifiers import InstrumentId
 from actors.band_depth import BandDepth
 from actors.book_metrics import DEPTH_BANDS_BPS
 from actors.book_metrics import AbsorptionTracker
-from actors.book_metrics import AggressorFlow
 from actors.book_metrics import BookRefillTracker
 from actors.book_metrics import DepthThinningTracker
 from actors.book_metrics import depth_asymmetry
+from actors.flow_windows import FlowWindows
 from actors.hot_state import HotStateWriter
 from actors.hot_state_layout import DEFAULT_N_SLOTS
 from actors.hot_state_layout import FLOAT_INDEX
@@ -256,7 +256,7 @@ class MarketStateBuilder(Actor):
         t = self._thresholds
         self._depth.invalidate()
         windows = self._windows_ns
-        self._flows = tuple(AggressorFlow(w) for w in windows)
+        self._flows = FlowWindows(windows)
         self._oi_changes = tuple(RollingChange(w) for w in windows)
         self._funding_changes = tuple(RollingChange(w) for w in windows)
         self._asym_means = tuple(RollingTimeWeightedMean(w) for w in windows)
@@ -541,10 +541,8 @@ class MarketStateBuilder(Actor):
         if tick_ns > self._evaluated[_G_FLOWS]:
             # The deferred refresh's evictions first (their order in the running sums counts);
             # its readings are overwritten just below.
-            for flow in flows:
-                flow.value(tick_ns)
-        for flow in flows:
-            flow.update(now, px, size, side)
+            flows.evict(tick_ns)
+        flows.update(now, px, size, side)
         self._refresh_flows(now)
         absorption = self._absorption
         absorption.on_trade(event_now, px, size, side)
@@ -677,8 +675,7 @@ class MarketStateBuilder(Actor):
     def _start_observing(self, ts_ns: int) -> None:
         # Flow windows are observed from the first input on, not from the first trade: after
         # a quiet second the 1 s flow is 0.0, not "warming up". A zero-size trade marks it.
-        for flow in self._flows:
-            flow.update(ts_ns, 0.0, 0.0, AggressorSide.BUYER)
+        self._flows.update(ts_ns, 0.0, 0.0, AggressorSide.BUYER)
 
     def _advance(self, ts_ns: int) -> int:
         if ts_ns > self._now:
@@ -716,15 +713,7 @@ class MarketStateBuilder(Actor):
 
     def _refresh_flows(self, now: int) -> None:
         self._evaluated[_G_FLOWS] = now
-        v = self._values
-        for w, flow in enumerate(self._flows):
-            reading = flow.value(now)
-            if reading is None:
-                v[_AGGR_BUY[w]] = _NAN
-                v[_AGGR_SELL[w]] = _NAN
-            else:
-                v[_AGGR_BUY[w]] = reading.buy_usd
-                v[_AGGR_SELL[w]] = reading.sell_usd
+        self._flows.read_into(now, self._values, _AGGR_BUY, _AGGR_SELL)
 
     def _on_mid(self, now: int, mid: float) -> None:
         """The mid from the book (or quotes while the book is one-sided): motion windows."""
