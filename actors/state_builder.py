@@ -144,9 +144,12 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
         ``MarketState`` is published on this timer (and after every structural event).
         0 disables the timer.
     refresh_interval_ms : int, default 100
-        Timer that re-evaluates the time-decaying windows (flows, OI change, funding drift,
-        asymmetry means) and rewrites the hot store, so a quiet market still decays them.
-        0 disables it (windows then update on their own inputs only).
+        Interval at which the time-decaying windows (flows, OI change, funding drift,
+        asymmetry means, mid motion) are re-evaluated, so a quiet market still decays them: a
+        timer that rewrites the hot store when there is one; without one, the same instants
+        are counted from the start and each window is evaluated at the latest of them only
+        when next needed (see ``_sync_refresh``). 0 disables it (windows then update on their
+        own inputs only).
     slow_window_sample_ms : int, default 100
         The 15 min / 1 h asymmetry means and the depth-thinning baseline take at most one
         book sample per this interval (bounded memory at thousands of book updates per second).
@@ -298,6 +301,9 @@ class MarketStateBuilder(Actor):
         # window group the display time it was last evaluated at.
         self._tick_ns = 0
         self._evaluated = [0] * 5
+        self._refresh_start = 0
+        self._refresh_every = 0  # 0: no deferred refresh (a timer, or none at all)
+        self._refreshes = 0  # refresh instants passed so far
 
     def on_start(self) -> None:
         """Check the instrument, open the hot store, subscribe, start timers."""
@@ -356,12 +362,16 @@ class MarketStateBuilder(Actor):
                 timedelta(milliseconds=config.publish_interval_ms),
                 callback=self._on_publish_timer,
             )
-        if config.refresh_interval_ms > 0:
+        if config.refresh_interval_ms > 0 and self._writer is not None:
             self.clock.set_timer(
                 self._timer_name("refresh"),
                 timedelta(milliseconds=config.refresh_interval_ms),
                 callback=self._on_refresh_timer,
             )
+        elif config.refresh_interval_ms > 0:
+            # The instants such a timer would fire at: start + k * interval, k >= 1.
+            self._refresh_start = self.clock.timestamp_ns()
+            self._refresh_every = config.refresh_interval_ms * _NS_PER_MS
 
     def on_stop(self) -> None:
         """Mirror of ``on_start``: timers, subscriptions, hot store."""
@@ -620,26 +630,41 @@ class MarketStateBuilder(Actor):
     # -- timers ------------------------------------------------------------------------------
 
     def _on_publish_timer(self, event: TimeEvent) -> None:
-        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+        now = self.clock.timestamp_ns()
+        # A refresh timer due at the same instant fires after this one (it was set later).
+        self._sync_refresh(now - 1)
+        self._refresh_windows(self._advance(now))
         self._publish_state()
 
     def _on_refresh_timer(self, event: TimeEvent) -> None:
-        """
-        Re-evaluate the decaying windows: at once for the hot store, else when next needed.
+        """Re-evaluate the decaying windows and rewrite the hot store (only with a store)."""
+        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
 
-        Without a hot store nothing reads the values between two publications, so the timer
-        only records its time; a window group is evaluated at that time just before its next
-        input (keeping the order of additions and evictions in its running sums, so every
-        number stays bit for bit what an eager refresh gives) or before the next snapshot.
-        Evaluating once at the newest deferred time equals evaluating at every one before it:
-        a window's query only evicts what lies before the cutoff, in the same order.
+    def _sync_refresh(self, clock_ns: int) -> None:
         """
-        now = self._advance(self.clock.timestamp_ns())
-        if self._writer is not None:
-            self._refresh_windows(now)
-        elif self._input_ts != 0:
-            self._tick_ns = now
-            self._write_hot()  # no store: counts the update (local_seq) as an eager one does
+        Account for the refresh instants up to ``clock_ns`` (no hot store: no timer).
+
+        Without a hot store nothing reads the values between two publications, so a refresh
+        needs no timer event (ten a second per instrument, a good part of a backtest's time):
+        its instant is only recorded, and each window group is evaluated at the latest one
+        just before its next input (keeping the order of additions and evictions in its
+        running sums, so every number stays bit for bit what an eager refresh gives) or before
+        the next snapshot. Evaluating once at the latest instant equals evaluating at each one
+        before it: a window's query only evicts what lies before its cutoff, in the same order.
+        Called first by every input (a timer due at the input's time fires before it) and by
+        every publication; refreshes before the first input did nothing and count for nothing.
+        """
+        every = self._refresh_every
+        if every == 0:
+            return
+        passed = (clock_ns - self._refresh_start) // every
+        if passed <= self._refreshes:
+            return
+        if self._input_ts != 0:
+            # Each refresh counted as one store update (local_seq), as an eager one does.
+            self._local_seq += passed - self._refreshes
+            self._tick_ns = self._advance(self._refresh_start + passed * every)
+        self._refreshes = passed
 
     def _refresh_windows(self, now: int) -> None:
         """Re-evaluate the time-decaying display windows at ``now`` and rewrite the store."""
@@ -661,6 +686,7 @@ class MarketStateBuilder(Actor):
 
     def _touch(self, ts_event: int, ts_init: int) -> int:
         """Register one input: venue/input times, both monotonic clocks; returns display now."""
+        self._sync_refresh(self.clock.timestamp_ns())
         self.messages_handled += 1
         if self._input_ts == 0:
             self._start_observing(ts_init)
@@ -779,11 +805,15 @@ class MarketStateBuilder(Actor):
     def _publish_state(self) -> None:
         if self._input_ts == 0:
             return  # nothing observed yet
-        self.publish_data(MARKET_STATE_DATA_TYPE, self.snapshot())
+        self.publish_data(MARKET_STATE_DATA_TYPE, self._snapshot())
         self.states_published += 1
 
     def snapshot(self) -> MarketState:
         """The current state as a ``MarketState`` (what the bus and the hot store carry)."""
+        self._sync_refresh(self.clock.timestamp_ns())
+        return self._snapshot()
+
+    def _snapshot(self) -> MarketState:
         self._catch_up_all()
         return new_market_state(
             self._instrument_id,

@@ -64,7 +64,7 @@ SHORT: dict[str, Any] = {
 }
 
 # (corpus, builder config name) -> (MarketStates, StructuralEvents, SHA-256 of both in order),
-# taken from the code before the backtest optimisations (issue 14's benchmark).
+# taken from the code before the backtest optimisations (issue 14's benchmark, commit 776ddf5).
 PINNED: dict[tuple[str, str], tuple[int, int, str]] = {
     ("quiet", "production"): (
         177,
@@ -96,9 +96,52 @@ PINNED: dict[tuple[str, str], tuple[int, int, str]] = {
         93,
         "f0a461a0d5dcfb9a3f7c39459366b70fb54977efa1d74b703e5d0420d6baa27a",
     ),
+    ("quiet", "odd_timers"): (
+        343,
+        94,
+        "b1b6677de64cac3787e40c940664481ecf66aa5fbe3c559925344c4a63f309b0",
+    ),
+    ("quiet", "slow_refresh"): (
+        445,
+        94,
+        "4e0c95eb5c03156f8c8312ff95427dfad850e206428b0ebb123948f7f8aa1311",
+    ),
+    ("trend", "odd_timers"): (
+        300,
+        48,
+        "10858ffb17fa5fd992966f29b59eb72e1e2ef98a292887786cdca565800d6a53",
+    ),
+    ("trend", "slow_refresh"): (
+        402,
+        48,
+        "6750e5b851765fa410bfa813ff689fe1aa68fcd9a3defc1f90e638a3283c4244",
+    ),
+    ("cascade", "odd_timers"): (
+        339,
+        93,
+        "09b104ade300b73e9edebddcffb8135a435b090c972fe4cff70397fe9ab66c7a",
+    ),
+    ("cascade", "slow_refresh"): (
+        441,
+        93,
+        "f616947bcdf3a9b2aee814db8fab5022cc688e172db43cc0fadd3ea137caf83e",
+    ),
 }
 
-CONFIGS = {"production": PRODUCTION, "short": SHORT}
+# Timers that do not divide each other, and one with the refresh slower than publication.
+ODD_TIMERS: dict[str, Any] = {
+    **SHORT,
+    "publish_interval_ms": 700,
+    "refresh_interval_ms": 300,
+    "slow_window_sample_ms": 250,
+}
+SLOW_REFRESH: dict[str, Any] = {**SHORT, "publish_interval_ms": 500, "refresh_interval_ms": 1500}
+CONFIGS = {
+    "production": PRODUCTION,
+    "short": SHORT,
+    "odd_timers": ODD_TIMERS,
+    "slow_refresh": SLOW_REFRESH,
+}
 CORPORA = ("quiet", "trend", "cascade")
 
 
