@@ -145,18 +145,23 @@ class BandDepth:
         return True
 
     def _resum(self) -> None:
-        # Best-first accumulation, the same float operations as book_metrics' band pass.
+        # Best-first accumulation, the same float operations as book_metrics' band pass: one
+        # running sum, read off at each band edge (a band's total is the prefix sum of the
+        # levels inside it, added in the same order as summing that band alone).
         n = self._n
         for levels, bounds, sums, is_bid in (
             (self._bid_levels, self._bid_bounds, self.bid_usd, True),
             (self._ask_levels, self._ask_bounds, self.ask_usd, False),
         ):
-            ordered = sorted(levels.items(), reverse=is_bid)
-            for k in range(n):
-                total = 0.0
-                bound = bounds[k]
-                for px, qty in ordered:
-                    if (px < bound) if is_bid else (px > bound):
-                        break
-                    total += px * qty
-                sums[k] = total
+            k = 0
+            running = 0.0
+            for px, qty in sorted(levels.items(), reverse=is_bid):
+                while k < n and ((px < bounds[k]) if is_bid else (px > bounds[k])):
+                    sums[k] = running
+                    k += 1
+                if k == n:
+                    break
+                running += px * qty
+            while k < n:
+                sums[k] = running
+                k += 1
