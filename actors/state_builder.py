@@ -301,6 +301,8 @@ class MarketStateBuilder(Actor):
         # window group the display time it was last evaluated at.
         self._tick_ns = 0
         self._evaluated = [0] * 5
+        # Per group: its slots do not hold the reading at `_evaluated` yet (read lazily).
+        self._unread = [False] * 5
         self._refresh_start = 0
         self._refresh_every = 0  # 0: no deferred refresh (a timer, or none at all)
         self._refreshes = 0  # refresh instants passed so far
@@ -590,7 +592,7 @@ class MarketStateBuilder(Actor):
         self._values[_FUNDING] = rate
         for window in self._funding_changes:
             window.update(now, rate)
-        self._refresh_funding(now)
+        self._changed(_G_FUNDING, now)
         events = self._detector.on_metrics(self._event_now, StructuralMetrics(funding_rate=rate))
         if events:
             self._publish_events(events)
@@ -621,7 +623,7 @@ class MarketStateBuilder(Actor):
         self._values[_OI] = oi
         for window in self._oi_changes:
             window.update(now, oi)
-        self._refresh_oi(now)
+        self._changed(_G_OI, now)
         events = self._detector.on_metrics(self._event_now, StructuralMetrics(open_interest=oi))
         if events:
             self._publish_events(events)
@@ -731,11 +733,38 @@ class MarketStateBuilder(Actor):
                 self._read_mid_motion(tick)  # the deferred time, not the display clock's now
 
     def _catch_up_all(self) -> None:
+        """Every group's slots as an eager refresh would have left them (before a snapshot)."""
         tick = self._tick_ns
         evaluated = self._evaluated
+        unread = self._unread
         for group in range(len(evaluated)):
             if tick > evaluated[group]:
                 self._catch_up(group)
+            elif unread[group]:
+                self._read_at(group, evaluated[group])
+
+    def _changed(self, group: int, now: int) -> None:
+        """
+        A group that only drops old levels (OI, funding, mid motion) got an input at ``now``.
+
+        With a hot store its slots are read at once (every update is written out). Without
+        one they are read only before the next snapshot, at ``now`` or at a later deferred
+        refresh: skipping the reads in between changes nothing, since such a window's
+        reading depends only on the levels observed and the time it is read at.
+        """
+        if self._writer is not None:
+            self._read_at(group, now)
+        else:
+            self._evaluated[group] = now
+            self._unread[group] = True
+
+    def _read_at(self, group: int, now: int) -> None:
+        if group == _G_OI:
+            self._refresh_oi(now)
+        elif group == _G_FUNDING:
+            self._refresh_funding(now)
+        else:
+            self._read_mid_motion(now)
 
     def _refresh_flows(self, now: int) -> None:
         self._evaluated[_G_FLOWS] = now
@@ -748,7 +777,7 @@ class MarketStateBuilder(Actor):
         self._motion_mid = mid
         now = self._advance(now)
         self._mid_motion.update(now, mid)
-        self._refresh_mid_motion(now)
+        self._changed(_G_MOTION, now)
 
     def _refresh_mid_motion(self, now: int) -> None:
         # Never query the motion windows back in time: a live node once raised "query out of
@@ -759,6 +788,7 @@ class MarketStateBuilder(Actor):
     def _read_mid_motion(self, now: int) -> None:
         """The motion readings at ``now`` (never before the group's last evaluation)."""
         self._evaluated[_G_MOTION] = now
+        self._unread[_G_MOTION] = False
         if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
             return
         v = self._values
@@ -771,10 +801,12 @@ class MarketStateBuilder(Actor):
 
     def _refresh_oi(self, now: int) -> None:
         self._evaluated[_G_OI] = now
+        self._unread[_G_OI] = False
         self._write_readings(self._oi_changes, _OI_CHG, now, _window_pct)
 
     def _refresh_funding(self, now: int) -> None:
         self._evaluated[_G_FUNDING] = now
+        self._unread[_G_FUNDING] = False
         self._write_readings(self._funding_changes, _FUND_DRIFT, now, _window_value)
 
     def _write_readings(
