@@ -120,11 +120,12 @@ class FlowWindows:
             if i == end:
                 # Nothing left: drop any residue so drift cannot accumulate across quiet times.
                 self._buy[k] = self._buy_comp[k] = self._sell[k] = self._sell_comp[k] = 0.0
-        lowest = min(heads)
-        if lowest >= _COMPACT_AFTER:
-            del trades[:lowest]
-            for k in range(len(heads)):
-                heads[k] -= lowest
+        if end >= _COMPACT_AFTER:
+            lowest = min(heads)
+            if lowest >= _COMPACT_AFTER:
+                del trades[:lowest]
+                for k in range(len(heads)):
+                    heads[k] -= lowest
 
     def read_into(
         self, now_ns: int, values: Any, buy_slots: Sequence[int], sell_slots: Sequence[int]
