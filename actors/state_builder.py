@@ -549,13 +549,15 @@ class MarketStateBuilder(Actor):
         size = tick.size.as_double()
         side = tick.aggressor_side
         flows = self._flows
+        # The evictions of the reads deferred since the last trade first (their order in the
+        # running sums counts): evicting once at the latest read time equals evicting at each.
         tick_ns = self._tick_ns
         if tick_ns > self._evaluated[_G_FLOWS]:
-            # The deferred refresh's evictions first (their order in the running sums counts);
-            # its readings are overwritten just below.
             flows.evict(tick_ns)
+        elif self._unread[_G_FLOWS]:
+            flows.evict(self._evaluated[_G_FLOWS])
         flows.update(now, px, size, side)
-        self._refresh_flows(now)
+        self._changed(_G_FLOWS, now)
         absorption = self._absorption
         absorption.on_trade(event_now, px, size, side)
         reading = absorption.value(event_now)
@@ -745,12 +747,14 @@ class MarketStateBuilder(Actor):
 
     def _changed(self, group: int, now: int) -> None:
         """
-        A group that only drops old levels (OI, funding, mid motion) got an input at ``now``.
+        A group other than the asymmetry means got an input at ``now``.
 
         With a hot store its slots are read at once (every update is written out). Without
         one they are read only before the next snapshot, at ``now`` or at a later deferred
-        refresh: skipping the reads in between changes nothing, since such a window's
-        reading depends only on the levels observed and the time it is read at.
+        refresh. For windows that only drop old levels (OI, funding, mid motion) skipping the
+        reads in between changes nothing: the reading depends only on the levels observed and
+        the time it is read at. Trade flow's running sums also depend on when evictions happen
+        relative to additions, so the trade path evicts at the skipped read time first.
         """
         if self._writer is not None:
             self._read_at(group, now)
@@ -759,7 +763,9 @@ class MarketStateBuilder(Actor):
             self._unread[group] = True
 
     def _read_at(self, group: int, now: int) -> None:
-        if group == _G_OI:
+        if group == _G_FLOWS:
+            self._refresh_flows(now)
+        elif group == _G_OI:
             self._refresh_oi(now)
         elif group == _G_FUNDING:
             self._refresh_funding(now)
@@ -768,6 +774,7 @@ class MarketStateBuilder(Actor):
 
     def _refresh_flows(self, now: int) -> None:
         self._evaluated[_G_FLOWS] = now
+        self._unread[_G_FLOWS] = False
         self._flows.read_into(now, self._values, _AGGR_BUY, _AGGR_SELL)
 
     def _on_mid(self, now: int, mid: float) -> None:
