@@ -433,13 +433,15 @@ class MarketStateBuilder(Actor):
         event_now = self._event_now
         book = self._book or self._find_book()
         if book is None:
+            self._depth.invalidate()
             return
         v = self._values
         bid_px = book.best_bid_price()
         ask_px = book.best_ask_price()
         if bid_px is None or ask_px is None:
             # One-sided or empty book: no mid, so no band depth; say so instead of keeping
-            # numbers that no longer hold.
+            # numbers that no longer hold. The depth shadow misses these deltas: read again.
+            self._depth.invalidate()
             for i in (_MID, _SPREAD, *_BID_DEPTH, *_ASK_DEPTH, *_ASYM):
                 v[i] = _NAN
             v[_BEST_BID] = _NAN if bid_px is None else bid_px.as_double()
