@@ -323,7 +323,10 @@ class RulebookStrategy(Strategy):
         if self.executor.position_qty() != 0:
             if self._disable_reason is None:
                 self._disable_reason = reason
-                self.executor.emergency_exit(f"disabling: {reason}")
+                if self.executor.phase != ExecutorPhase.EXITING:
+                    # An invalidation's close already running is joined, not sent again: a
+                    # second reduce-only close would be a double order on one position.
+                    self.executor.emergency_exit(f"disabling: {reason}")
             return
         if self.executor.phase == ExecutorPhase.ENTERING:
             # The entry is in flight: cancel it and decide on its outcome (a fill is closed
@@ -481,9 +484,11 @@ class RulebookStrategy(Strategy):
             self.executor.cancel_entry()
             self.transition(_S.SCANNING, f"invalidated: {reason}")
         elif self.state == _S.ENTERED and self._exit_reason is None:
-            # Invalidation while ENTERED: close at market now, never wait for the stop.
+            # Invalidation while ENTERED: close at market now, never wait for the stop (unless
+            # a close is already running, e.g. the controller's DISABLE came first).
             self._exit_reason = f"invalidated: {reason}"
-            self.executor.emergency_exit(self._exit_reason)
+            if self.executor.phase != ExecutorPhase.EXITING:
+                self.executor.emergency_exit(self._exit_reason)
 
     # -- executor outcomes ------------------------------------------------------------------------
 
