@@ -294,9 +294,7 @@ class LivingMarket:
             engine.credit_usdc(maker, MAKER_USDC)
         for taker in self.takers:
             engine.credit_usdc(taker, TAKER_USDC)
-        for users in self.leveraged.values():
-            for user in users:
-                engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+        self._fund_leveraged()
         for user in self.participants:  # most of the volume; nobody reads their history
             engine.account(user).keep_short_history()
         if self.hunter is not None:
@@ -344,9 +342,17 @@ class LivingMarket:
         if index != self.phase_index:
             self.phase_index = index
             if self.scenario.name == "cascade":
-                for users in self.leveraged.values():
-                    for user in users:
-                        self.engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+                self._fund_leveraged()
+
+    def _fund_leveraged(self) -> None:
+        """Bring each leveraged trader's cash up to ``LEVERAGED_EQUITY_USD``, never beyond:
+        ``start`` funds them already, so crediting the full amount again when a later cascade
+        phase begins would double their equity (and halve their leverage)."""
+        for users in self.leveraged.values():
+            for user in users:
+                missing = LEVERAGED_EQUITY_USD - self.engine.account(user).usdc
+                if missing > 0:
+                    self.engine.credit_usdc(user, missing)
 
     def on_events(self, events: list[SimEvent]) -> None:
         """Track the positions of the market's own accounts and count liquidations."""

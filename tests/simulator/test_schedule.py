@@ -226,6 +226,32 @@ def test_a_cascade_phase_after_a_trend_liquidates_the_leveraged_longs() -> None:
     assert market.scenario.name == "quiet"
 
 
+def _deposits(venue: SimVenue, user: str) -> float:
+    ledger = venue.engine.account(user).ledger
+    return sum(float(e["delta"]["usdc"]) for e in ledger if e["delta"]["type"] == "deposit")
+
+
+@pytest.mark.parametrize(("schedule", "cascade_ms"), [("cascade", 0), ("trend:20,cascade", 20_000)])
+def test_leveraged_traders_start_a_cascade_with_their_equity_once(
+    schedule: str, cascade_ms: int
+) -> None:
+    # LEVERAGED_EQUITY_USD (20,000) each whether the cascade comes first or after a trend:
+    # funding them again when the phase begins would halve their leverage.
+    venue = _venue(schedule)
+    assert venue.market is not None
+    _run_until(venue, cascade_ms + 1_000)
+    users = venue.market.leveraged["BTC"]
+    assert [_deposits(venue, u) for u in users] == [20_000.0] * len(users)
+
+
+def test_a_second_cascade_tops_the_liquidated_traders_up_again() -> None:
+    venue = _venue("cascade:40,quiet:20,cascade")
+    assert venue.market is not None
+    _run_until(venue, 61_000)
+    for user in venue.market.leveraged["BTC"]:
+        assert 19_000 < venue.engine.account(user).usdc <= 20_000.0
+
+
 def _fingerprint(scenario: str, seed: int, until_ms: int) -> str:
     venue = _venue(scenario, seed)
     _run_until(venue, until_ms)
