@@ -74,7 +74,10 @@ __all__ = [
     "run_node",
     "sim_admin",
     "sim_admin_async",
+    "sim_book_shape",
+    "sim_funding",
     "sim_node_config",
+    "sim_open_interest",
     "tune_data_client",
     "unexpected_log_lines",
     "venue_info",
@@ -147,6 +150,23 @@ async def sim_admin_async(base_url: str, path: str, body: Mapping[str, Any] | No
     """``sim_admin`` from a node's loop: the blocking request runs in the default executor."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, sim_admin, base_url, path, body)
+
+
+def sim_book_shape(base_url: str, coin: str, bid_mult: float = 1.0, ask_mult: float = 1.0) -> Any:
+    """Scale the simulator makers' depth of ``coin`` per side (1, 1 restores the scenario's)."""
+    return sim_admin(
+        base_url, "book-shape", {"coin": coin, "bidMult": bid_mult, "askMult": ask_mult}
+    )
+
+
+def sim_open_interest(base_url: str, coin: str, delta_usd: float) -> Any:
+    """Open (> 0) or close (< 0) ``delta_usd`` of open interest on the simulator, by trades."""
+    return sim_admin(base_url, "open-interest", {"coin": coin, "deltaUsd": delta_usd})
+
+
+def sim_funding(base_url: str, coin: str, rate: float | None) -> Any:
+    """Force ``coin``'s current hourly funding rate on the simulator (None: the venue's rule)."""
+    return sim_admin(base_url, "funding", {"coin": coin, "rate": rate})
 
 
 # Lifetime traded volume the kit gives the accounts it funds: the venue (and the simulator by

@@ -257,6 +257,8 @@ class LivingMarket:
         self._maker_touched: dict[str, None] = {}
         self._maker_coins: dict[str, str] = {m: c for c, m in self.makers.items()}
         self._quotes: dict[str, dict[tuple[bool, float], _Quote]] = {c.name: {} for c in self.coins}
+        # Admin book shaping per coin: (bid, ask) depth multipliers on top of the scenario's.
+        self.book_shape: dict[str, tuple[float, float]] = {}
         self.hunter: Hunter | None = None
         if hunter or ground_truth_path:
             self.hunter = Hunter(
@@ -378,6 +380,54 @@ class LivingMarket:
         self._set_prices(spec, now_ms)
         self._requote(spec, now_ms)
 
+    def shape_book(self, coin: str, bid_mult: float, ask_mult: float, now_ms: int) -> None:
+        """Scale the makers' bid and ask depth of ``coin`` (admin; 1, 1 restores the
+        scenario's book); the ladder is requoted on this call."""
+        spec = next(c for c in self.coins if c.name == coin)
+        if bid_mult == 1.0 and ask_mult == 1.0:
+            self.book_shape.pop(coin, None)
+        else:
+            self.book_shape[coin] = (bid_mult, ask_mult)
+        self._requote(spec, now_ms)
+
+    def change_open_interest(self, coin: str, usd: float, now_ms: int) -> None:
+        """Open (``usd`` > 0) or close (< 0) that much open interest on ``coin`` (admin).
+
+        Open interest only changes by trades, so the two passive holders trade with each other
+        at the middle of the makers' spread (inside it: no maker quote is touched), half with
+        the buyer aggressing and half with the seller, so the tape shows no one-sided flow.
+        Closing is capped at what the holders hold.
+        """
+        spec = next(c for c in self.coins if c.name == coin)
+        long_user, short_user = self.holders[coin]
+        engine = self.engine
+        bid, ask = engine.best_bid_ask(coin)
+        if bid is None or ask is None:
+            raise ValueError(f"{coin}: no two-sided book to trade inside")
+        px = valid_px((bid + ask) / 2, spec.sz_decimals)
+        if not bid < px < ask:
+            raise ValueError(f"{coin}: the spread {bid}-{ask} has no price inside it")
+        opening = usd > 0
+        sz = valid_sz(abs(usd) / px / 2, spec.sz_decimals)
+        if not opening:
+            held = self.positions.get(long_user, {}).get(coin, 0.0)
+            sz = min(sz, valid_sz(held / 2, spec.sz_decimals))
+        if sz <= 0:
+            return
+        if opening:
+            for user in (long_user, short_user):
+                engine.credit_usdc(user, sz * 2 * px)  # 1x, as the base interest
+        # (resting side, aggressing side): the long buys, the short sells when opening.
+        for maker_is_long in (False, True):
+            maker, taker = (long_user, short_user) if maker_is_long else (short_user, long_user)
+            maker_buys = maker_is_long == opening
+            engine.place_internal_order(
+                maker, coin, maker_buys, px, sz, "Gtc", reduce_only=not opening, now_ms=now_ms
+            )
+            engine.place_internal_order(
+                taker, coin, not maker_buys, px, sz, "Ioc", reduce_only=not opening, now_ms=now_ms
+            )
+
     # --- oracle ------------------------------------------------------------------------------
 
     def _move_oracle(self, coin: CoinSpec, dt_s: float) -> None:
@@ -406,6 +456,9 @@ class LivingMarket:
         spacing = max(tick, round(fair * LEVEL_SPACING_BPS / 10_000.0 / tick) * tick)
         center = round(fair / spacing) * spacing
         bid_mult, ask_mult, levels = cond.bid_mult, cond.ask_mult, cond.levels
+        shape = self.book_shape.get(name)
+        if shape is not None:
+            bid_mult, ask_mult = bid_mult * shape[0], ask_mult * shape[1]
         selloff = cond.selloff
         ladder_key = (center, spacing, bid_mult, ask_mult, levels, selloff)
         touched = name in self._maker_touched
