@@ -467,7 +467,7 @@ class _Handlers:
             params = await _json_params(request)
             coin = self._coin(params)
             delta = params.get("deltaUsd")
-            if not _is_number(delta) or delta == 0:
+            if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta == 0:
                 raise FaultRequestError("deltaUsd must be a non-zero number of USD")
             try:
                 oi = self.venue.change_open_interest(coin, float(delta))
