@@ -523,11 +523,12 @@ def rulebook_sim_config(
     builder_thresholds: Mapping[str, Any] | None = None,
     controller: Mapping[str, Any] | None = None,
     regime_thresholds: Mapping[str, Any] | None = None,
+    risk_guard: Mapping[str, Any] | None = None,
 ) -> LoadedNodeConfig:
     """config/sim_strategies.toml for BTC only with test windows and times (config, not code):
     Geometry (``geometry``: its overrides; None leaves it out) on the sideways side and, when
     ``cascade`` is given, Cascade on the expansion side. ``builder_thresholds``,
-    ``controller`` and ``regime_thresholds`` override the defaults below."""
+    ``controller``, ``regime_thresholds`` and ``risk_guard`` override the defaults below."""
     from config.loading import parse_node_config
     from config.loading import read_config_file
     from jarvis.node import NodeOverrides
@@ -553,6 +554,8 @@ def rulebook_sim_config(
                 "thinning_baseline_window_secs": 20.0,
                 **(builder_thresholds or {}),
             }
+        if actor["actor_path"] == "strategies.risk_guard:RiskGuard":
+            actor["config"].update(risk_guard or {})
         actors.append(actor)
     node["actors"] = actors
     ctl = node["controller"]["config"]
@@ -725,9 +728,7 @@ class GeometryDriver:
             except AssertionError:
                 if attempt == 2:
                     raise
-                await wait_for(
-                    self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again"
-                )
+                await wait_for(self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again")
         await wait_for(
             lambda: len(venue_triggers(self.sim, address)) == 2,
             10,

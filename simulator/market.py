@@ -222,6 +222,7 @@ class LivingMarket:
             conditions_of,
             blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
             inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+            refill_ms={"cascade": CASCADE_SELLOFF_END_MS},
         )
         if (hunter or ground_truth_path) and "cascade" not in self.schedule.names:
             raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")

@@ -23,7 +23,10 @@ from dataclasses import field
 
 import pytest
 
+from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
+from actors.structural_events import StructuralEvent
 from adapters.hyperliquid.signing import address_from_private_key
+from common.nautilus import custom_data_topic
 from controllers.protocol import Regime
 from controllers.protocol import StrategyStatus
 from jarvis.node import build_node
@@ -62,6 +65,7 @@ class Seen:
 @dataclass
 class Run:
     seen: list[Seen] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
     final_position: float = 1.0
     final_triggers: int = -1
     log_text: str = ""
@@ -107,7 +111,21 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                         done = len(strategy.transitions)
                     await asyncio.sleep(0.02)
 
+            def on_event(event: StructuralEvent) -> None:
+                strategy = cascade()
+                state = None if strategy is None else strategy.last_state
+                flow = (
+                    ""
+                    if state is None
+                    else (f" 1s buy {state.aggr_buy_usd_1s:.0f} sell {state.aggr_sell_usd_1s:.0f}")
+                )
+                status = "" if strategy is None else strategy.state.value
+                result.events.append(f"{event.kind} {event.side} {event.value:.3g} {status}{flow}")
+
             async def scenario() -> None:
+                node.kernel.msgbus.subscribe(
+                    custom_data_topic(STRUCTURAL_EVENT_DATA_TYPE), on_event
+                )
                 poller = asyncio.get_running_loop().create_task(poll())
                 try:
                     await wait_for(
@@ -116,7 +134,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                             and any(b == "EXITED" for _, b, _ in c.transitions)
                         ),
                         150,
-                        "Cascade to trade the cascade and exit",
+                        f"Cascade to trade the cascade and exit: {result.events}",
                     )
                     await wait_for(
                         lambda: (c := cascade()) is not None and c.state == S.SCANNING,

@@ -142,6 +142,34 @@ def test_a_cascade_after_a_trend_keeps_the_trend_market_until_its_sell_off() -> 
     assert selloff.selloff and selloff.drift_bps < 0
 
 
+def test_after_the_sell_off_a_cascade_refills_the_book_it_had_then_hands_over() -> None:
+    schedule = ScenarioSchedule(
+        "trend:120,cascade:120",
+        SCENARIOS,
+        conditions_of,
+        blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
+        inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+        refill_ms={"cascade": CASCADE_SELLOFF_END_MS},
+    )
+    trend_end = conditions_of(SCENARIOS["trend"], 120_000)
+    calm = conditions_of(SCENARIOS["cascade"], CASCADE_SELLOFF_END_MS)
+    _, _, refilled = schedule.at(120_000 + CASCADE_SELLOFF_END_MS)
+    # The depth the trend's makers showed (1.8x bids), the rest the cascade's own (no drift).
+    assert (refilled.bid_mult, refilled.ask_mult) == (trend_end.bid_mult, trend_end.ask_mult)
+    assert refilled.levels == trend_end.levels and not refilled.selloff
+    assert refilled.drift_bps == calm.drift_bps
+    _, _, middle = schedule.at(120_000 + CASCADE_SELLOFF_END_MS + 5_000)
+    assert calm.bid_mult < middle.bid_mult < trend_end.bid_mult
+    _, _, later = schedule.at(120_000 + CASCADE_SELLOFF_END_MS + 60_000)
+    assert later == calm
+
+
+def test_a_cascade_run_alone_is_unchanged_by_the_refill_rule() -> None:
+    schedule = ScenarioSchedule("cascade", SCENARIOS, conditions_of, refill_ms={"cascade": 1})
+    for into in (0, CASCADE_BUILD_END_MS, CASCADE_SELLOFF_END_MS, 90_000):
+        assert schedule.at(into)[2] == conditions_of(SCENARIOS["cascade"], into)
+
+
 def test_the_hand_over_into_a_cascade_ends_before_its_sell_off() -> None:
     schedule = _schedule("trend:120,cascade:120")
     _, into, cond = schedule.at(120_000 + CASCADE_BUILD_END_MS)
