@@ -25,17 +25,28 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.events import OrderEvent
+from nautilus_trader.model.identifiers import InstrumentId
 
+from adapters.hyperliquid.config import HyperliquidExecClientConfig
 from adapters.hyperliquid.signing import address_from_private_key
 from controllers.protocol import StrategyStatus
 from jarvis.node import build_node
+from jarvis.testkit import Driver
+from jarvis.testkit import DriverConfig
 from jarvis.testkit import GeometryDriver
+from jarvis.testkit import build_sim_node
+from jarvis.testkit import data_client_config
+from jarvis.testkit import file_logging
 from jarvis.testkit import geometry_sim_config
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
 from jarvis.testkit import sim_book_shape
+from jarvis.testkit import sim_mid
+from jarvis.testkit import sim_node_config
 from jarvis.testkit import sim_open_interest
 from jarvis.testkit import venue_info
 from jarvis.testkit import venue_position
@@ -43,6 +54,9 @@ from jarvis.testkit import venue_triggers
 from jarvis.testkit import wait_for
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from strategies.executor import IntentExecutor
+from strategies.intents import IntentOutcome
+from strategies.intents import IntentOutcomeKind
 
 KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"
 KEY = "0x" + "7c" * 32
@@ -152,3 +166,122 @@ def test_every_invalidation_exit_is_a_reduce_only_market_close(run: Run) -> None
 def test_the_node_ends_flat_with_nothing_resting(run: Run) -> None:
     assert run.final_position == 0
     assert run.final_triggers == []
+
+
+# --- the emergency exit in a thin book ---------------------------------------------------------
+
+THIN_KEY = "0x" + "5b" * 32
+THIN_ADDRESS = address_from_private_key(THIN_KEY).lower()
+BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
+EXIT_STEPS_BPS = (25.0, 50.0, 100.0, 200.0, 400.0)
+POSITION_USD = 20_000.0
+
+
+class ExitDriver(Driver):
+    """The test kit's hand-driven strategy with the rulebook's intent executor attached."""
+
+    def __init__(self, config: DriverConfig) -> None:
+        super().__init__(config)
+        self.executor: IntentExecutor | None = None
+        self.outcomes: list[IntentOutcome] = []
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        super().on_order_event(event)
+        if self.executor is not None:
+            self.executor.on_order_event(event)
+
+    def on_position_event(self, event: Any) -> None:
+        if self.executor is not None:
+            self.executor.on_position_event(event)
+
+
+@dataclass
+class ThinRun:
+    exit_orders: list[tuple[str, str]] = field(default_factory=list)  # (quantity, filled)
+    outcome: str = ""
+    position_before: Decimal = Decimal(0)
+    final_position: Decimal = Decimal(1)
+
+
+@pytest.fixture(scope="module")
+def thin(tmp_path_factory: pytest.TempPathFactory) -> ThinRun:
+    """A long position on the ``thin`` scenario, the bids then pulled to a few hundred USD a
+    level (``/admin/book-shape``), and the executor's emergency exit run once."""
+    log_dir = tmp_path_factory.mktemp("thin_exit")
+    result = ThinRun()
+    previous_key = os.environ.get(KEY_ENV)
+    os.environ[KEY_ENV] = THIN_KEY
+    try:
+        with SimThread(SimConfig(coins=("BTC",), scenario="thin", seed=12)) as sim:
+            sim.fund(THIN_ADDRESS, 100_000)
+            config = sim_node_config(
+                data_client_config(sim.base_url, ("BTC",)),
+                exec_client=HyperliquidExecClientConfig(
+                    http_url=sim.base_url,
+                    coins=("BTC",),
+                    private_key_env=KEY_ENV,
+                    leverage={"BTC": 10},
+                    dead_man_switch_secs=0.0,
+                    dead_man_switch_required=False,
+                ),
+                logging=file_logging(log_dir),
+            )
+            node = build_sim_node(config)
+            driver = ExitDriver(DriverConfig(strategy_id="EXIT-001", instrument_id=BTC))
+            node.trader.add_strategy(driver)
+
+            async def scenario() -> None:
+                cache = node.kernel.cache
+                instrument = cache.instrument(BTC)
+                assert instrument is not None
+                executor = IntentExecutor(
+                    driver, instrument, driver.outcomes.append, EXIT_STEPS_BPS
+                )
+                driver.executor = executor
+                qty = instrument.make_qty(POSITION_USD / sim_mid(sim))
+                driver.submit_order(driver.order_factory.market(BTC, OrderSide.BUY, qty))
+                await wait_for(lambda: executor.position_qty() > 0, 10, "the long position")
+                result.position_before = venue_position(sim, THIN_ADDRESS, "BTC")
+                sim_book_shape(sim.base_url, "BTC", bid_mult=0.02)
+
+                def bids_thin() -> bool:
+                    quote = cache.quote_tick(BTC)
+                    return (
+                        quote is not None and float(quote.bid_size) * float(quote.bid_price) < 2_000
+                    )
+
+                await wait_for(bids_thin, 5, "the thin bids in the node's quotes")
+                executor.emergency_exit("test: close a position bigger than the bids")
+                await wait_for(
+                    lambda: (
+                        bool(driver.outcomes)
+                        and driver.outcomes[-1].kind
+                        in (IntentOutcomeKind.EXITED, IntentOutcomeKind.EXIT_FAILED)
+                    ),
+                    20,
+                    "the exit's outcome",
+                )
+                result.outcome = driver.outcomes[-1].kind.value
+                exits = [
+                    o for o in cache.orders(strategy_id=driver.id) if o.tags and "exit" in o.tags
+                ]
+                result.exit_orders = [(str(o.quantity), str(o.filled_qty)) for o in exits]
+                result.final_position = venue_position(sim, THIN_ADDRESS, "BTC")
+
+            run_node(node, scenario, quotes_of=BTC, timeout_secs=60)
+    finally:
+        if previous_key is None:
+            os.environ.pop(KEY_ENV, None)
+        else:
+            os.environ[KEY_ENV] = previous_key
+    return result
+
+
+def test_thin_book_emergency_exit_is_flat_within_its_bounded_attempts(thin: ThinRun) -> None:
+    assert thin.position_before > 0
+    first_qty, first_filled = thin.exit_orders[0]
+    # The first reduce-only order only partly filled: the bids held less than the position.
+    assert 0 < Decimal(first_filled) < Decimal(first_qty), thin.exit_orders
+    assert thin.outcome == "EXITED", thin.exit_orders
+    assert thin.final_position == 0
+    assert 2 <= len(thin.exit_orders) <= len(EXIT_STEPS_BPS), thin.exit_orders
