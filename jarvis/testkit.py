@@ -689,6 +689,8 @@ class GeometryDriver:
     async def arm(self, timeout_secs: float = 20.0) -> None:
         from controllers.protocol import StrategyStatus
 
+        if self.strategy().state == StrategyStatus.ARMED:
+            return  # armed at an edge the market made by itself: sweep that one
         self.sim.set_oracle("BTC", sim_mid(self.sim) * 1.006)
         await wait_for(self.state_is(StrategyStatus.ARMED), timeout_secs, "Geometry ARMED")
 

@@ -46,7 +46,7 @@ KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"
 KEY = "0x" + "2e" * 32
 ADDRESS = address_from_private_key(KEY).lower()
 S = StrategyStatus
-TREND_SECS = 40
+TREND_SECS = 30
 SCHEDULE = f"trend:{TREND_SECS},cascade:60,quiet"
 MAX_HOLD_SECS = 4.0
 

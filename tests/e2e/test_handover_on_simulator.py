@@ -125,8 +125,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
             async def scenario() -> None:
                 bus = node.kernel.msgbus
-                bus.subscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), result.stream.append)
-                bus.subscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), result.stream.append)
+                # First in line (priority): each item is recorded when published, before the
+                # handlers it triggers publish their own (the controller enables the incoming
+                # side from inside the outgoing strategy's DISABLED report).
+                for data_type in (STRATEGY_GATE_DATA_TYPE, STRATEGY_STATE_DATA_TYPE):
+                    bus.subscribe(custom_data_topic(data_type), result.stream.append, priority=100)
                 await wait_for(drive.state_is(S.SCANNING), 90, "SIDEWAYS and Geometry SCANNING")
 
                 # SIDEWAYS -> EXPANSION with Geometry holding a position.
