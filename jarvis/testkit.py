@@ -509,6 +509,9 @@ GEOMETRY_TEST_CONFIG: dict[str, Any] = {
     "max_hold_secs": 600.0,
     "cooldown_secs": 1.0,
     "stop_buffer_bps": 15.0,
+    # The quiet market's own 20 s ranges are narrower: Geometry arms where the driver steps the
+    # oracle, not at an edge too narrow for the driver's sweeps to trigger anything.
+    "min_width_bps": 40.0,
 }
 
 

@@ -142,7 +142,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
                 # Back to SIDEWAYS (nothing held), and Geometry into a trade again.
                 sim_funding(url, "BTC", None)
-                await wait_for(drive.state_is(S.SCANNING), 30, "Geometry enabled again")
+                await wait_for(
+                    lambda: drive.strategy().state in (S.SCANNING, S.ARMED),
+                    30,
+                    "Geometry enabled again",
+                )
                 await drive.trade(ADDRESS)
 
                 # The venue refuses every /exchange request: the close cannot be sent.
