@@ -11,15 +11,26 @@ the time stop comes soon after the entry.
 
 A poller on the node's loop records, for every Cascade transition, where the simulator's market
 was (its phase and the ms into it), read on the simulator's thread.
+
+Meanwhile, to keep the file short, a second simulator runs the plain ``quiet:30,cascade`` (a
+sell-off with no expansion before it) for the same node config in a child ``jarvis node``
+process: Cascade must stay disabled there, though the node saw the sell-off (its OI_DROP).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +40,7 @@ from adapters.hyperliquid.signing import address_from_private_key
 from common.nautilus import custom_data_topic
 from controllers.protocol import Regime
 from controllers.protocol import StrategyStatus
+from controllers.regime import RegimeController
 from jarvis.node import build_node
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
@@ -49,6 +61,27 @@ S = StrategyStatus
 TREND_SECS = 30
 SCHEDULE = f"trend:{TREND_SECS},cascade:60,quiet"
 MAX_HOLD_SECS = 4.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLAIN_SCHEDULE = "quiet:30,cascade"
+PLAIN_KEY = "0x" + "6d" * 32
+# The plain run is watched until this long into its cascade phase: the sell-off (10-30 s) and
+# the first seconds of the recovery.
+PLAIN_WATCH_MS = 36_000
+# The node config of both runs (test windows: 15 s "15 min", 30 s "1 h"; 60 s regime exit).
+CONFIG_KWARGS: dict[str, Any] = {
+    "geometry": {},
+    "cascade": {"max_hold_secs": MAX_HOLD_SECS, "arm_timeout_secs": 40.0},
+    "windows_secs": [1.0, 5.0, 15.0, 30.0],
+    "controller": {"exit_confirm_secs": 60.0},
+}
+CHILD = """
+import json
+import sys
+from pathlib import Path
+from jarvis.node import run_node
+from jarvis.testkit import rulebook_sim_config
+run_node(rulebook_sim_config(sys.argv[1], Path(sys.argv[2]), **json.loads(sys.argv[3])))
+"""
 
 
 @dataclass
@@ -69,28 +102,42 @@ class Run:
     final_position: float = 1.0
     final_triggers: int = -1
     log_text: str = ""
+    plain_log: str = ""
+    plain_watched_ms: int = 0
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("cascade_e2e")
+    plain_dir = tmp_path_factory.mktemp("plain_cascade")
     result = Run()
     previous_key = os.environ.get(KEY_ENV)
     os.environ[KEY_ENV] = KEY
+    plain_sim = SimThread(SimConfig(coins=("BTC",), scenario=PLAIN_SCHEDULE, seed=8)).start()
+    plain_sim.fund(address_from_private_key(PLAIN_KEY), 100_000)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            plain_sim.base_url,
+            str(plain_dir),
+            json.dumps(CONFIG_KWARGS),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, KEY_ENV: PLAIN_KEY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with SimThread(SimConfig(coins=("BTC",), scenario=SCHEDULE, seed=7)) as sim:
             sim.fund(ADDRESS, 100_000)
-            config = rulebook_sim_config(
-                sim.base_url,
-                log_dir,
-                geometry={},
-                cascade={"max_hold_secs": MAX_HOLD_SECS, "arm_timeout_secs": 40.0},
-                windows_secs=(1.0, 5.0, 15.0, 30.0),
-                controller={"exit_confirm_secs": 60.0},
-            )
+            config = rulebook_sim_config(sim.base_url, log_dir, **CONFIG_KWARGS)
             node = build_node(config, new_event_loop())
             assert sim.server is not None and sim.server.venue.market is not None
             market = sim.server.venue.market
+            controller = node.kernel._controller  # type: ignore[attr-defined]
+            assert isinstance(controller, RegimeController)
 
             def cascade() -> Cascade | None:
                 found = [s for s in node.trader.strategies() if isinstance(s, Cascade)]
@@ -105,7 +152,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                     strategy = cascade()
                     if strategy is not None and len(strategy.transitions) > done:
                         phase, phase_ms = where()
-                        regime = node.kernel._controller.regime(strategy.instrument_id)  # type: ignore[attr-defined]
+                        regime = controller.regime(strategy.instrument_id)
                         for a, b, reason in strategy.transitions[done:]:
                             result.seen.append(Seen((a, b), reason, phase, phase_ms, regime))
                         done = len(strategy.transitions)
@@ -149,12 +196,32 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 result.final_triggers = len(venue_triggers(sim, ADDRESS))
 
             run_node(node, scenario, timeout_secs=170)
+        plain_market = plain_sim.server.venue.market  # type: ignore[union-attr]
+        assert plain_market is not None
+
+        def plain_watched_ms() -> int:
+            return plain_sim.call(
+                lambda: plain_market.phase_ms if plain_market.scenario.name == "cascade" else 0
+            )
+
+        deadline = time.monotonic() + 60
+        while plain_watched_ms() < PLAIN_WATCH_MS and time.monotonic() < deadline:
+            time.sleep(0.2)
+        result.plain_watched_ms = plain_watched_ms()
     finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(timeout=10)
+        plain_sim.stop()
         if previous_key is None:
             os.environ.pop(KEY_ENV, None)
         else:
             os.environ[KEY_ENV] = previous_key
     result.log_text = read_logs(log_dir)
+    result.plain_log = read_logs(plain_dir)
     yield result
 
 
@@ -194,3 +261,14 @@ def test_the_time_stop_closes_the_trade_at_market(run: Run) -> None:
     assert exited.reason == f"flat: invalidated: time stop: max_hold_secs {MAX_HOLD_SECS:g} passed"
     assert run.final_position == 0.0
     assert run.final_triggers == 0
+
+
+def test_a_plain_cascade_with_no_expansion_before_it_leaves_cascade_disabled(run: Run) -> None:
+    assert run.plain_watched_ms >= PLAIN_WATCH_MS
+    log = run.plain_log
+    # The node was warm and saw the sell-off: its state builder reported the open interest drop.
+    assert "OI_DROP BTC-USD-PERP.HYPERLIQUID" in log, log[-3000:]
+    assert "Regime BTC DISABLED->SIDEWAYS" in log, log[-3000:]
+    assert "->EXPANSION" not in log
+    assert "Gate Cascade-CBTC BTC ENABLE" not in log
+    assert "Cascade-CBTC BTC-USD-PERP DISABLED->SCANNING" not in log
