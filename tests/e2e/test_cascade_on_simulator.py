@@ -6,7 +6,7 @@ enters only after exhaustion; the trade then ends by the time stop, closed at ma
 One node from config/sim_strategies.toml for BTC with Geometry and Cascade (test windows: 15 s
 "15 min", 30 s "1 h"; 2 s regime entry; config, not code). The controller's exit confirmation is
 long (60 s): the sell-off itself must not end the expansion before Cascade has traded it, which
-is what a 10 s confirmation on 15-second windows would do. Cascade's ``max_hold_secs`` is 4 s so
+is what a 10 s confirmation on 15-second windows would do. Cascade's ``max_hold_secs`` is 2 s so
 the time stop comes soon after the entry.
 
 A poller on the node's loop records, for every Cascade transition, where the simulator's market
@@ -60,7 +60,7 @@ ADDRESS = address_from_private_key(KEY).lower()
 S = StrategyStatus
 TREND_SECS = 30
 SCHEDULE = f"trend:{TREND_SECS},cascade:60,quiet"
-MAX_HOLD_SECS = 4.0
+MAX_HOLD_SECS = 2.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAIN_SCHEDULE = "quiet:30,cascade"
 PLAIN_KEY = "0x" + "6d" * 32
