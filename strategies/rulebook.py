@@ -91,6 +91,9 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
         A MarketState whose newest input is older than this is stale -> DISABLED.
     exit_slippage_bps : tuple[float, ...]
         Emergency-exit attempts, each priced this far through the best opposite price.
+    exit_retry_delay_secs : float
+        Pause between two emergency-exit attempts (the last one's fills arrive, a thin book
+        refills).
     manipulator_filter : ManipulatorFilterConfig
         Off by default. On: no arming while the wallet tracker reports a manipulator active
         against the setup's direction (or, fail closed, no fresh report at all).
@@ -103,6 +106,7 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
     cooldown_secs: NonNegativeFloat = 60.0
     max_state_age_ms: PositiveInt = 2_000
     exit_slippage_bps: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0)
+    exit_retry_delay_secs: NonNegativeFloat = 0.25
     manipulator_filter: ManipulatorFilterConfig = ManipulatorFilterConfig()
 
     def __post_init__(self) -> None:
@@ -194,7 +198,11 @@ class RulebookStrategy(Strategy):
             self.stop()
             return
         self.executor = IntentExecutor(
-            self, self.instrument, self._on_intent_outcome, self.cfg.exit_slippage_bps
+            self,
+            self.instrument,
+            self._on_intent_outcome,
+            self.cfg.exit_slippage_bps,
+            self.cfg.exit_retry_delay_secs,
         )
         self.subscribe_quote_ticks(self.instrument_id)
         bus = self.msgbus

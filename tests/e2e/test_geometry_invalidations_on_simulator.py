@@ -197,7 +197,7 @@ class ExitDriver(Driver):
 
 @dataclass
 class ThinRun:
-    exit_orders: list[tuple[str, str]] = field(default_factory=list)  # (quantity, filled)
+    exit_orders: list[tuple[str, str, str]] = field(default_factory=list)  # qty, filled, status
     outcome: str = ""
     position_before: Decimal = Decimal(0)
     final_position: Decimal = Decimal(1)
@@ -265,7 +265,9 @@ def thin(tmp_path_factory: pytest.TempPathFactory) -> ThinRun:
                 exits = [
                     o for o in cache.orders(strategy_id=driver.id) if o.tags and "exit" in o.tags
                 ]
-                result.exit_orders = [(str(o.quantity), str(o.filled_qty)) for o in exits]
+                result.exit_orders = [
+                    (str(o.quantity), str(o.filled_qty), o.status_string()) for o in exits
+                ]
                 result.final_position = venue_position(sim, THIN_ADDRESS, "BTC")
 
             run_node(node, scenario, quotes_of=BTC, timeout_secs=60)
@@ -279,9 +281,12 @@ def thin(tmp_path_factory: pytest.TempPathFactory) -> ThinRun:
 
 def test_thin_book_emergency_exit_is_flat_within_its_bounded_attempts(thin: ThinRun) -> None:
     assert thin.position_before > 0
-    first_qty, first_filled = thin.exit_orders[0]
+    first_qty, first_filled, _ = thin.exit_orders[0]
     # The first reduce-only order only partly filled: the bids held less than the position.
     assert 0 < Decimal(first_filled) < Decimal(first_qty), thin.exit_orders
     assert thin.outcome == "EXITED", thin.exit_orders
     assert thin.final_position == 0
     assert 2 <= len(thin.exit_orders) <= len(EXIT_STEPS_BPS), thin.exit_orders
+    # No attempt was sized from a stale position (the venue refuses a reduce-only order that
+    # would open the other way): each waited for the previous one's fills.
+    assert all(status != "REJECTED" for _, _, status in thin.exit_orders), thin.exit_orders
