@@ -104,6 +104,7 @@ def test_rulebook_sim_config_has_the_strategies_and_overrides_asked_for(tmp_path
         regime_thresholds={"expansion_min_abs_depth_asymmetry_mean_15m": 0.0},
         risk_guard={"max_consecutive_rejections": 0},
     )
+    assert loaded.node.controller is not None
     controller = loaded.node.controller.config
     managed = [(s["side"], s["strategy"]["strategy_path"]) for s in controller["strategies"]]
     assert managed == [

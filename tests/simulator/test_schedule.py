@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import itertools
 import json
+from typing import Any
 
 import pytest
 
@@ -255,8 +256,12 @@ def test_a_cascade_phase_after_a_trend_liquidates_the_leveraged_longs() -> None:
 
 
 def _deposits(venue: SimVenue, user: str) -> float:
-    ledger = venue.engine.account(user).ledger
-    return sum(float(e["delta"]["usdc"]) for e in ledger if e["delta"]["type"] == "deposit")
+    total = 0.0
+    for entry in venue.engine.account(user).ledger:
+        delta: dict[str, Any] = entry["delta"]  # type: ignore[assignment]
+        if delta["type"] == "deposit":
+            total += float(delta["usdc"])
+    return total
 
 
 @pytest.mark.parametrize(("schedule", "cascade_ms"), [("cascade", 0), ("trend:20,cascade", 20_000)])

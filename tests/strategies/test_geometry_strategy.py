@@ -541,8 +541,11 @@ def _exit_orders(engine: BacktestEngine) -> list[Any]:
 def test_regime_change_then_disable_gate_while_entered_sends_one_close_order() -> None:
     # The controller publishes the RegimeChange (an invalidation: close at market) and then the
     # DISABLE gate in the same instant: the second must join the running exit, not start another.
-    both = {**ENTRY, 5: lambda d: (d.regime(Regime.DISABLED), d.gate("DISABLE"))}
-    engine, g, driver = run(both, [NEAR_LOW] * 8)
+    def regime_then_gate(d: Driver) -> None:
+        d.regime(Regime.DISABLED)
+        d.gate("DISABLE")
+
+    engine, g, driver = run({**ENTRY, 5: regime_then_gate}, [NEAR_LOW] * 8)
     assert len(_exit_orders(engine)) == 1
     assert moves(g)[-1] == ("ENTERED", "DISABLED")
     assert engine.kernel.portfolio.is_flat(BTC.id)
@@ -550,8 +553,11 @@ def test_regime_change_then_disable_gate_while_entered_sends_one_close_order() -
 
 
 def test_disable_gate_then_invalidation_while_entered_sends_one_close_order() -> None:
-    both = {**ENTRY, 5: lambda d: (d.gate("DISABLE"), d.event("OI_SURGE", 2.5))}
-    engine, g, _ = run(both, [NEAR_LOW] * 8)
+    def gate_then_surge(d: Driver) -> None:
+        d.gate("DISABLE")
+        d.event("OI_SURGE", 2.5)
+
+    engine, g, _ = run({**ENTRY, 5: gate_then_surge}, [NEAR_LOW] * 8)
     assert len(_exit_orders(engine)) == 1
     assert moves(g)[-1] == ("ENTERED", "DISABLED")
     assert engine.kernel.portfolio.is_flat(BTC.id)
