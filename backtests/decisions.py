@@ -118,7 +118,9 @@ class DecisionLog(Actor):
         self.msgbus.subscribe(
             custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime, priority=10
         )
-        self.msgbus.subscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate, priority=10)
+        self.msgbus.subscribe(
+            custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate, priority=10
+        )
         self.msgbus.subscribe(
             custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_state, priority=10
         )
@@ -230,10 +232,10 @@ class DecisionLog(Actor):
                 },
             )
             return
-        name = self._order_names.get(event.client_order_id.value)
-        if name is None:
+        known = self._order_names.get(event.client_order_id.value)
+        if known is None:
             return  # an order this log did not see created (e.g. reconciled external order)
-        record: dict[str, Any] = {"order": name, "event": type(event).__name__}
+        record: dict[str, Any] = {"order": known, "event": type(event).__name__}
         for field in ("last_qty", "last_px", "commission", "quantity", "price", "trigger_price"):
             value = getattr(event, field, None)
             if value is not None:
