@@ -58,7 +58,9 @@ __all__ = [
     "DIGEST_FILE",
     "DecisionLog",
     "DecisionLogConfig",
+    "compare_decision_logs",
     "load_decision_digest",
+    "read_decision_log",
 ]
 
 DECISIONS_FILE: Final[str] = "decisions.jsonl"
@@ -279,6 +281,75 @@ def load_decision_digest(run_dir: str | Path) -> dict[str, Any]:
         )
     loaded: dict[str, Any] = json.loads(path.read_text())
     return loaded
+
+
+def read_decision_log(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The ``decisions.jsonl`` lines of a finished run, in order."""
+    path = Path(run_dir) / DECISIONS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no decision log; the run had no DecisionLog")
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+# Stream name -> (kinds, the key a sequence is kept per, the fields compared).
+_STREAMS: Final[dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]]] = {
+    "regime_changes": (("RegimeChange",), "instrument_id", ("previous", "regime")),
+    "gates": (("StrategyGate",), "strategy_id", ("action",)),
+    "strategy_states": (("StrategyState",), "strategy_id", ("previous", "state")),
+    "orders": (("Order",), "strategy_id", ("order", "side", "type", "reduce_only")),
+}
+
+
+def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any]:
+    """
+    Compare two runs' decisions as sequences, per instrument (regime changes) or strategy.
+
+    For runs whose time stamps cannot match (a live node against a backtest of its recording:
+    wall clock against recorded receive times, timers at other phases), only what changed from
+    what to what, and in which order per instrument or strategy, is compared; the
+    interleaving across instruments and the stamps are not. ``REFUSE`` gates (a strategy asking
+    for a held instrument) are left out: how often a strategy asks depends on timing. Returns
+    per stream whether the sequences are equal and, when not, the first difference.
+    """
+    a, b = read_decision_log(a_dir), read_decision_log(b_dir)
+    result: dict[str, Any] = {"same": {}, "first_difference": {}, "counts": {}}
+    for stream, (kinds, key, fields) in _STREAMS.items():
+        seq_a, seq_b = _sequences(a, kinds, key, fields), _sequences(b, kinds, key, fields)
+        result["counts"][stream] = [sum(map(len, seq_a.values())), sum(map(len, seq_b.values()))]
+        result["same"][stream] = seq_a == seq_b
+        for name in sorted(set(seq_a) | set(seq_b)):
+            left, right = seq_a.get(name, []), seq_b.get(name, [])
+            if left == right:
+                continue
+            index = next(
+                (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
+                min(len(left), len(right)),
+            )
+            result["first_difference"][stream] = {
+                key: name,
+                "index": index,
+                "a": left[index] if index < len(left) else None,
+                "b": right[index] if index < len(right) else None,
+            }
+            break
+    for side, directory in (("a", a_dir), ("b", b_dir)):
+        digest = load_decision_digest(directory)
+        result[f"digests_{side}"] = {name: digest[name] for name in sorted(digest) if "sha" in name}
+        result[f"input_violations_{side}"] = digest["input_audit"]["violations"]
+    return result
+
+
+def _sequences(
+    lines: list[dict[str, Any]], kinds: tuple[str, ...], key: str, fields: tuple[str, ...]
+) -> dict[str, list[list[Any]]]:
+    sequences: dict[str, list[list[Any]]] = {}
+    for line in lines:
+        if line["kind"] not in kinds or line.get("action") == "REFUSE":
+            continue
+        if line["kind"] == "StrategyState" and line["previous"] == line["state"]:
+            continue  # a re-announcement (start, restart), not a transition
+        sequences.setdefault(str(line.get(key)), []).append([line.get(f) for f in fields])
+    return sequences
 
 
 def _finite(value: float) -> float | None:
