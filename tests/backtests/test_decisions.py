@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.model.identifiers import InstrumentId
@@ -163,3 +164,28 @@ def test_the_audit_counts_a_decision_stamped_before_data_it_had_seen(tmp_path: P
     audit = load_decision_digest(tmp_path)["input_audit"]
     assert audit["violations"] == 1
     assert audit["examples"] == [{"kind": "RegimeChange", "ts_event": 100, "newest_input_ts": 200}]
+
+
+def test_a_run_cut_at_a_decision_reproduces_every_decision_up_to_it(
+    runs: list[Path], tmp_path: Path
+) -> None:
+    """No decision depends on anything stamped after it: replaying only up to a decision's own
+    time (no data, no timer later) gives exactly the decisions and orders up to that time. Cut
+    at the first ARMED and at the first order."""
+    kinds = ("RegimeChange", "StrategyGate", "StrategyState", "Order")
+    full = [line for line in _lines(runs[0]) if line["kind"] in kinds]
+    armed = next(s for s in full if s["kind"] == "StrategyState" and s["state"] == "ARMED")
+    order = next(o for o in full if o["kind"] == "Order")
+    loaded = load_node_config(CONFIG)
+    catalog = runs[0].parent / "cat"
+    for index, cut in enumerate((armed["ts"], order["ts"])):
+        end = pd.Timestamp(cut, unit="ns", tz="UTC").isoformat()
+        settings = BacktestSettings(
+            catalog=str(catalog), run_dir=str(tmp_path / f"cut{index}"), end=end, progress=False
+        )
+        cut_lines = [
+            line
+            for line in _lines(run_recording_in_engine(loaded, RECORDING, settings))
+            if line["kind"] in kinds
+        ]
+        assert cut_lines == [line for line in full if line["ts"] <= cut], cut
