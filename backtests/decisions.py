@@ -26,8 +26,11 @@ their client order id, which embeds the clock's date. Three SHA-256 digests:
 The input audit: every data item published on the bus (``data.*``: market data, market state,
 structural events) raises a watermark of the newest ``ts_init`` seen; a decision stamped before
 that watermark would have been taken with data from its future, and is counted as a violation
-(``input_audit.violations``, the first few kept in ``input_audit.examples``). Bus items of the
-decisions themselves raise it too (a decision can only follow what precedes it).
+(``input_audit.violations``, the first few kept in ``input_audit.examples``). The decisions'
+own bus items do not raise it: the controller stamps every gate of one decision with that
+decision's time, and live the strategy's ``StrategyState`` answering the first gate (stamped a
+moment later by the wall clock) is published before the next gate -- an order of stamping, not a
+use of later data.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ __all__ = [
 DECISIONS_FILE: Final[str] = "decisions.jsonl"
 DIGEST_FILE: Final[str] = "decisions.json"
 _MAX_EXAMPLES: Final[int] = 10
+_DECISION_TYPES: Final[frozenset[type]] = frozenset({RegimeChange, StrategyGate, StrategyState})
 
 
 class DecisionLogConfig(ActorConfig, frozen=True):
@@ -158,6 +162,8 @@ class DecisionLog(Actor):
     # -- bus handlers ---------------------------------------------------------------------------
 
     def _on_input(self, data: Any) -> None:
+        if type(data) in _DECISION_TYPES:
+            return
         ts = getattr(data, "ts_init", 0)
         self.inputs_seen += 1
         if ts > self._newest_input_ns:

@@ -20,11 +20,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.model.data import MarkPriceUpdate
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
 
 from backtests.catalog import build_catalog
 from backtests.decisions import DecisionLog
 from backtests.decisions import DecisionLogConfig
+from backtests.decisions import compare_decision_logs
 from backtests.decisions import load_decision_digest
 from backtests.regime import regime_timeline
 from backtests.run import BacktestSettings
@@ -153,15 +156,22 @@ def test_the_audit_counts_a_decision_stamped_before_data_it_had_seen(tmp_path: P
         log.start()
         btc = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
         sideways, disabled = Regime.SIDEWAYS, Regime.DISABLED
-        newer = new_regime_change(btc, disabled, sideways, "r", "i", ts_event=200, ts_init=200)
-        older = new_regime_change(btc, sideways, disabled, "r", "i", ts_event=100, ts_init=100)
         bus = engine.kernel.msgbus
-        bus.publish("data.some.input", newer)  # an input stamped 200
-        bus.publish(custom_data_topic(REGIME_CHANGE_DATA_TYPE), older)  # a decision stamped 100
+        topic = custom_data_topic(REGIME_CHANGE_DATA_TYPE)
+
+        def change(ts: int) -> object:
+            return new_regime_change(btc, disabled, sideways, "r", "i", ts_event=ts, ts_init=ts)
+
+        mark = MarkPriceUpdate(btc, Price.from_str("80000"), ts_event=190, ts_init=200)
+        bus.publish("data.mark_prices.HYPERLIQUID.BTC-USD-PERP", mark)  # an input stamped 200
+        bus.publish(topic, change(300))  # after it: fine
+        bus.publish(topic, change(250))  # before a decision, not before an input: fine
+        bus.publish(topic, change(100))  # before the input it had seen: a violation
         log.stop()
     finally:
         engine.dispose()
     audit = load_decision_digest(tmp_path)["input_audit"]
+    assert audit["inputs_seen"] == 1
     assert audit["violations"] == 1
     assert audit["examples"] == [{"kind": "RegimeChange", "ts_event": 100, "newest_input_ts": 200}]
 
@@ -189,3 +199,37 @@ def test_a_run_cut_at_a_decision_reproduces_every_decision_up_to_it(
             if line["kind"] in kinds
         ]
         assert cut_lines == [line for line in full if line["ts"] <= cut], cut
+
+
+def _write_log(run_dir: Path, lines: list[dict[str, Any]]) -> Path:
+    run_dir.mkdir()
+    (run_dir / "decisions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    digest = {"decisions_sha256": "x", "orders_sha256": "y", "input_audit": {"violations": 0}}
+    (run_dir / "decisions.json").write_text(json.dumps(digest))
+    return run_dir
+
+
+def test_parity_compares_sequences_per_strategy_not_stamps_or_interleaving(tmp_path: Path) -> None:
+    def state(ts: int, sid: str, previous: str, new: str) -> dict[str, Any]:
+        return {"kind": "StrategyState", "ts": ts, "strategy_id": sid, "previous": previous,
+                "state": new}  # fmt: skip
+
+    live = [state(10, "G", "DISABLED", "SCANNING"), state(11, "C", "DISABLED", "SCANNING"),
+            state(12, "G", "SCANNING", "ARMED")]  # fmt: skip
+    # Other stamps, C before G, a re-announcement and a refused grant in between: the same.
+    backtest = [state(5, "C", "DISABLED", "SCANNING"), state(6, "G", "DISABLED", "SCANNING"),
+                state(6, "G", "SCANNING", "SCANNING"),
+                {"kind": "StrategyGate", "ts": 6, "strategy_id": "G", "action": "REFUSE"},
+                state(7, "G", "SCANNING", "ARMED")]  # fmt: skip
+    a, b = _write_log(tmp_path / "a", live), _write_log(tmp_path / "b", backtest)
+    same = compare_decision_logs(a, b)
+    assert same["same"]["strategy_states"] and same["first_difference"] == {}
+    differs = _write_log(tmp_path / "c", [*backtest[:-1], state(7, "G", "SCANNING", "DISABLED")])
+    result = compare_decision_logs(a, differs)
+    assert not result["same"]["strategy_states"]
+    assert result["first_difference"]["strategy_states"] == {
+        "strategy_id": "G",
+        "index": 1,
+        "a": ["SCANNING", "ARMED"],
+        "b": ["SCANNING", "DISABLED"],
+    }
