@@ -54,6 +54,8 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from backtests.catalog import catalog_is_complete
 from config.loading import LoadedNodeConfig
+from strategies.risk_guard import RiskGuardConfig
+from strategies.risk_guard import install_risk_guard
 
 __all__ = [
     "FILL_MODEL_NOTE",
@@ -370,9 +372,6 @@ def install_backtest_risk_guard(engine: Any) -> None:
     """Every order of a backtest passes the node-wide risk guard, as on a live trading node
     (``jarvis.node.wire_risk_guard``): the node file's ``RiskGuard`` actor when it has one,
     else one with the default limits. Must run after the venue is added, before the run."""
-    from strategies.risk_guard import RiskGuardConfig
-    from strategies.risk_guard import install_risk_guard
-
     install_risk_guard(engine.kernel, RiskGuardConfig())
 
 
@@ -407,12 +406,11 @@ def check_named_instruments_have_data(
     names that has no instrument or no book/quote data in the catalog: such a component would
     wait for data that never comes and the backtest would report nothing, as if it were fine."""
     with_data: set[str] = set()
+    present = set(catalog.list_data_types())
     for instrument in catalog.instruments():
         instrument_id = str(instrument.id)
         for cls_name in ("order_book_deltas", "quote_tick"):
-            if cls_name in catalog.list_data_types() and catalog.get_intervals(
-                _cls(cls_name), instrument_id
-            ):
+            if cls_name in present and catalog.get_intervals(_cls(cls_name), instrument_id):
                 with_data.add(instrument_id)
                 break
     for where, instrument_id in named_instruments(loaded):
