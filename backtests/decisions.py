@@ -20,8 +20,13 @@ their client order id, which embeds the clock's date. Three SHA-256 digests:
 * ``decisions_sha256``: the regime changes, gates and strategy states;
 * ``orders_sha256``: the orders the strategies created (side, type, quantity, prices, flags);
 * ``executions_sha256``: what happened to them (accepted, filled at what, cancelled ...). Fills
-  depend on the venue (a backtest's fill model or the live venue), so parity between a live run
-  and a backtest compares the first two; two backtests of one input compare all three.
+  depend on the venue (a backtest's fill model or the live venue).
+
+Two backtests of one input compare all three. A live run and a backtest of its recording cannot
+share stamps (wall clock against recorded receive times), so ``decisions.json`` also holds
+``sequence_sha256``: per stream (regime changes, gates, strategy states, orders) a digest of what
+changed from what to what, per instrument or strategy, without stamps (``sequence_digests``);
+those are the parity hashes (``jarvis.parity``).
 
 The input audit: every data item published on the bus (``data.*``: market data, market state,
 structural events) raises a watermark of the newest ``ts_init`` seen; a decision stamped before
@@ -64,6 +69,7 @@ __all__ = [
     "compare_decision_logs",
     "load_decision_digest",
     "read_decision_log",
+    "sequence_digests",
 ]
 
 DECISIONS_FILE: Final[str] = "decisions.jsonl"
@@ -143,7 +149,10 @@ class DecisionLog(Actor):
         if self._file is not None:
             self._file.close()
             self._file = None
-        (self._dir / DIGEST_FILE).write_text(json.dumps(self.summary(), indent=1, sort_keys=True))
+        summary = self.summary()
+        # The log is small (decisions, not market data): read back once for the sequences.
+        summary["sequence_sha256"] = sequence_digests(read_decision_log(self._dir))
+        (self._dir / DIGEST_FILE).write_text(json.dumps(summary, indent=1, sort_keys=True))
 
     def summary(self) -> dict[str, Any]:
         """Digests, counts and the input audit (what ``decisions.json`` holds)."""
@@ -318,7 +327,12 @@ def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any
     per stream whether the sequences are equal and, when not, the first difference.
     """
     a, b = read_decision_log(a_dir), read_decision_log(b_dir)
-    result: dict[str, Any] = {"same": {}, "first_difference": {}, "counts": {}}
+    result: dict[str, Any] = {
+        "same": {},
+        "first_difference": {},
+        "counts": {},
+        "sequence_sha256": {"a": sequence_digests(a), "b": sequence_digests(b)},
+    }
     for stream, (kinds, key, fields) in _STREAMS.items():
         seq_a, seq_b = _sequences(a, kinds, key, fields), _sequences(b, kinds, key, fields)
         result["counts"][stream] = [sum(map(len, seq_a.values())), sum(map(len, seq_b.values()))]
@@ -343,6 +357,17 @@ def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any
         result[f"digests_{side}"] = {name: digest[name] for name in sorted(digest) if "sha" in name}
         result[f"input_violations_{side}"] = digest["input_audit"]["violations"]
     return result
+
+
+def sequence_digests(lines: list[dict[str, Any]]) -> dict[str, str]:
+    """SHA-256 per stream of the sequences ``compare_decision_logs`` compares (per instrument
+    or strategy, no stamps): equal digests are parity between a live run and a backtest."""
+    digests: dict[str, str] = {}
+    for stream, (kinds, key, fields) in _STREAMS.items():
+        sequences = _sequences(lines, kinds, key, fields)
+        text = json.dumps(sorted(sequences.items()), separators=(",", ":"))
+        digests[stream] = hashlib.sha256(text.encode()).hexdigest()
+    return digests
 
 
 def _sequences(

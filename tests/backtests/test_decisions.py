@@ -76,6 +76,7 @@ def test_two_backtests_and_two_replays_give_identical_decision_and_order_digests
     for name in DIGESTS:
         assert len({d[name] for d in digests}) == 1, (name, [d[name] for d in digests])
     assert len({json.dumps(d["counts"], sort_keys=True) for d in digests}) == 1
+    assert len({json.dumps(d["sequence_sha256"], sort_keys=True) for d in digests}) == 1
     assert len({(run / "decisions.jsonl").read_text() for run in runs}) == 1
 
 
@@ -224,9 +225,13 @@ def test_parity_compares_sequences_per_strategy_not_stamps_or_interleaving(tmp_p
     a, b = _write_log(tmp_path / "a", live), _write_log(tmp_path / "b", backtest)
     same = compare_decision_logs(a, b)
     assert same["same"]["strategy_states"] and same["first_difference"] == {}
+    assert same["sequence_sha256"]["a"] == same["sequence_sha256"]["b"]
     differs = _write_log(tmp_path / "c", [*backtest[:-1], state(7, "G", "SCANNING", "DISABLED")])
     result = compare_decision_logs(a, differs)
     assert not result["same"]["strategy_states"]
+    a_hashes, c_hashes = result["sequence_sha256"]["a"], result["sequence_sha256"]["b"]
+    assert a_hashes["strategy_states"] != c_hashes["strategy_states"]
+    assert a_hashes["regime_changes"] == c_hashes["regime_changes"]  # none in either
     assert result["first_difference"]["strategy_states"] == {
         "strategy_id": "G",
         "index": 1,
