@@ -29,6 +29,7 @@ from backtests.decisions import DecisionLog
 from backtests.decisions import DecisionLogConfig
 from backtests.decisions import compare_decision_logs
 from backtests.decisions import load_decision_digest
+from backtests.recording import load_recording
 from backtests.regime import regime_timeline
 from backtests.run import BacktestSettings
 from backtests.run import run_backtest
@@ -238,3 +239,14 @@ def test_parity_compares_sequences_per_strategy_not_stamps_or_interleaving(tmp_p
         "a": ["SCANNING", "ARMED"],
         "b": ["SCANNING", "DISABLED"],
     }
+
+
+def test_the_schedule_recording_is_small_and_covers_the_whole_schedule() -> None:
+    """scripts/record_corpus.py --scenario schedule: quiet:90,trend:120,cascade:60,quiet:120 on
+    BTC and ETH, under 1 MB in the repo."""
+    size = sum(f.stat().st_size for f in RECORDING.rglob("*") if f.is_file())
+    assert size < 1_000_000, size
+    recorded = load_recording(RECORDING)
+    coins = {str(getattr(d, "instrument_id", "")) for d in recorded.data} - {""}
+    assert coins == {"BTC-USD-PERP.HYPERLIQUID", "ETH-USD-PERP.HYPERLIQUID"}
+    assert (recorded.end_ns - recorded.start_ns) / 1e9 >= 90 + 120 + 60 + 120
