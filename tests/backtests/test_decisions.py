@@ -40,6 +40,7 @@ from config.loading import load_node_config
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
 from controllers.protocol import Regime
 from controllers.protocol import new_regime_change
+from jarvis.cli import main
 
 RECORDING = Path(__file__).resolve().parents[1] / "resources" / "recordings" / "schedule"
 CONFIG = CONFIG_DIR / "sim_backtest_schedule.toml"
@@ -250,3 +251,18 @@ def test_the_schedule_recording_is_small_and_covers_the_whole_schedule() -> None
     coins = {str(getattr(d, "instrument_id", "")) for d in recorded.data} - {""}
     assert coins == {"BTC-USD-PERP.HYPERLIQUID", "ETH-USD-PERP.HYPERLIQUID"}
     assert (recorded.end_ns - recorded.start_ns) / 1e9 >= 90 + 120 + 60 + 120
+
+
+def test_jarvis_backtest_prints_the_decision_digests_of_its_run(
+    runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "cli"
+    catalog = runs[0].parent / "cat"
+    args = ["backtest", "--catalog", str(catalog), "--config", str(CONFIG)]
+    assert main([*args, "--run-dir", str(run_dir), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    digest = load_decision_digest(run_dir)
+    assert digest["decisions_sha256"] == load_decision_digest(runs[0])["decisions_sha256"]
+    assert f"decisions_sha256 {digest['decisions_sha256']}" in out
+    assert f"orders_sha256 {digest['orders_sha256']}" in out
+    assert "input audit: 0 decision(s) on later data" in out
