@@ -80,8 +80,9 @@ class NodeOverrides:
     data_only : bool
         Drop execution clients, strategies, execution algorithms and the controller.
     run_directory : str, optional
-        Add the run journal (``backtests.journal``): at stop the node writes what
-        ``jarvis report --run`` needs into this folder.
+        Add the run journal (``backtests.journal``) and the decision log
+        (``backtests.decisions``): at stop the node writes what ``jarvis report --run`` needs
+        and the decision digests into this folder.
     dry_run : bool
         Replace every Hyperliquid execution client by the paper client (same venue, simulated
         fills, nothing signed or sent) and switch the risk guard's ``dry_run`` on, which refuses
@@ -142,6 +143,13 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
                 "actor_path": "backtests.journal:RunJournal",
                 "config_path": "backtests.journal:RunJournalConfig",
                 "config": {"directory": overrides.run_directory, "kind": "live"},
+            }
+        )
+        node["actors"].append(
+            {
+                "actor_path": "backtests.decisions:DecisionLog",
+                "config_path": "backtests.decisions:DecisionLogConfig",
+                "config": {"directory": overrides.run_directory},
             }
         )
     if overrides.dry_run and isinstance(node, MutableMapping):
