@@ -1,0 +1,601 @@
+"""Prometheus metrics of a running node: what an operator graphs and alerts on.
+
+Two halves, split by thread:
+
+* ``NodeMetricsActor`` (a NautilusTrader ``Actor``) feeds the metrics on the node's event loop:
+  order events (``events.order.*``), trading-state events (``events.risk``), feed health, regime,
+  strategy state, risk-guard changes and market state from the bus, and once a second
+  (``sample_interval_secs``, scheduled with ``loop.call_later`` so the tick itself measures the
+  event-loop lag) it samples what is not on the bus: the data clients' WebSocket counters and
+  per-stream receive times, the recorder, the shared REST rate limiter, positions, exposure and
+  PnL from the cache and portfolio, the risk guard's daily budget. Every read of a
+  NautilusTrader object happens there, on the loop thread (the cache and bus are not
+  thread-safe: NAUTILUS_FACTS §2).
+* The HTTP side (``prometheus_client``'s server thread, or the sidecar's ``GET /metrics``) only
+  renders the registry: ``prometheus_client`` metric values are guarded by their own locks, so a
+  scrape never touches the node.
+
+Names follow Prometheus conventions (``jarvis_`` prefix, ``_total`` counters, ``_seconds`` and
+``_usd`` units). Labels stay bounded: rejection reasons are the venue's stable codes
+(``HyperliquidRejectReason``) or a fixed few, streams and instruments come from the config,
+states and regimes from their enums; strategy ids are the node's strategies. Nothing is labelled
+by order id or user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from typing import Any
+from typing import Final
+
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.config import ActorConfig
+from nautilus_trader.config import PositiveFloat
+from nautilus_trader.model.enums import TradingState
+from nautilus_trader.model.events import OrderAccepted
+from nautilus_trader.model.events import OrderCanceled
+from nautilus_trader.model.events import OrderCancelRejected
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderModifyRejected
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.events import OrderSubmitted
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter
+from prometheus_client import Gauge
+from prometheus_client import Histogram
+from prometheus_client import generate_latest
+
+from actors.market_state import MARKET_STATE_DATA_TYPE
+from actors.market_state import MarketState
+from adapters.hyperliquid.data_types import FEED_HEALTH_DATA_TYPE
+from adapters.hyperliquid.data_types import FeedHealth
+from adapters.hyperliquid.data_types import FeedHealthStatus
+from adapters.hyperliquid.rate_limit import shared_rate_limiter
+from adapters.hyperliquid.rejections import HyperliquidRejectReason
+from common.nautilus import custom_data_topic
+from controllers.protocol import REGIME_CHANGE_DATA_TYPE
+from controllers.protocol import STRATEGY_STATE_DATA_TYPE
+from controllers.protocol import RegimeChange
+from controllers.protocol import StrategyState
+from strategies.risk_guard import GUARD_DENIAL_PREFIX
+from strategies.risk_guard import RISK_GUARD_CHANGE_DATA_TYPE
+from strategies.risk_guard import GuardMode
+from strategies.risk_guard import RiskGuard
+from strategies.risk_guard import RiskGuardChange
+
+__all__ = [
+    "NodeMetrics",
+    "NodeMetricsActor",
+    "NodeMetricsActorConfig",
+    "install_node_metrics",
+    "process_exposition",
+    "rejection_reason_label",
+]
+
+_NS: Final[float] = 1e9
+_VENUE_CODES: Final[frozenset[str]] = frozenset(r.value for r in HyperliquidRejectReason)
+_CIRCUIT_BREAKER: Final[str] = "circuit breaker"
+_TRADING: Final[tuple[str, ...]] = tuple(s.name for s in TradingState)
+_MODES: Final[tuple[str, ...]] = tuple(m.value for m in GuardMode)
+# Submit-to-ack on the simulator is milliseconds, on the venue tens to hundreds of them.
+_ACK_BUCKETS: Final[tuple[float, ...]] = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+_STATE_BUCKETS: Final[tuple[float, ...]] = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+)  # fmt: skip
+
+
+def rejection_reason_label(reason: str, denied: bool) -> str:
+    """A bounded label for a rejection: the venue's stable code (``"MIN_VALUE: ..."`` ->
+    ``MIN_VALUE``), ``RISK_GUARD`` / ``RISK_ENGINE`` for denials before the venue, else
+    ``OTHER`` (free texts never become labels)."""
+    if denied:
+        return "RISK_GUARD" if reason.startswith(GUARD_DENIAL_PREFIX) else "RISK_ENGINE"
+    code = reason.partition(":")[0].strip()
+    return code if code in _VENUE_CODES else "OTHER"
+
+
+class NodeMetrics:
+    """The metric objects of one node, in a registry of their own (several nodes in one test
+    process never collide in the global one)."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.order_attempts = Counter(
+            "jarvis_order_attempts_total",
+            "Orders a strategy tried to send (submitted to the venue, or denied before it)",
+            registry=r,
+        )
+        self.order_acks = Counter(
+            "jarvis_order_acks_total", "Orders the venue accepted (OrderAccepted)", registry=r
+        )
+        self.order_rejections = Counter(
+            "jarvis_order_rejections_total",
+            "Orders refused, by reason: the venue's code, RISK_GUARD, RISK_ENGINE or OTHER",
+            ["reason"],
+            registry=r,
+        )
+        self.order_fills = Counter("jarvis_order_fills_total", "Fills (OrderFilled)", registry=r)
+        self.order_cancels = Counter(
+            "jarvis_order_cancels_total", "Orders canceled (OrderCanceled)", registry=r
+        )
+        self.orders_terminal = Counter(
+            "jarvis_orders_terminal_total",
+            "Orders that reached a terminal state, by state",
+            ["state"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "jarvis_errors_total",
+            "Things that went wrong, by kind (rejections, denials, cancel/modify rejections, "
+            "WebSocket handler errors)",
+            ["kind"],
+            registry=r,
+        )
+        self.submit_to_ack = Histogram(
+            "jarvis_order_submit_to_ack_seconds",
+            "From OrderSubmitted to OrderAccepted (node clock)",
+            buckets=_ACK_BUCKETS,
+            registry=r,
+        )
+        self.message_to_state = Histogram(
+            "jarvis_message_to_state_seconds",
+            "From the newest market message's receipt to its MarketState on the bus",
+            buckets=_STATE_BUCKETS,
+            registry=r,
+        )
+        self.ws_reconnects = Counter(
+            "jarvis_ws_reconnects_total", "Market-data WebSocket reconnections", registry=r
+        )
+        self.ws_failed_connects = Counter(
+            "jarvis_ws_failed_connects_total",
+            "Market-data WebSocket connection attempts that failed",
+            registry=r,
+        )
+        self.ws_resubscriptions = Counter(
+            "jarvis_ws_resubscriptions_total",
+            "Streams subscribed again after a WebSocket reconnect",
+            registry=r,
+        )
+        self.feed_gaps = Counter(
+            "jarvis_feed_gaps_total", "Times a stream entered GAP", ["stream"], registry=r
+        )
+        self.stream_healthy = Gauge(
+            "jarvis_feed_stream_healthy", "1 while the stream is OK", ["stream"], registry=r
+        )
+        self.stream_staleness = Gauge(
+            "jarvis_feed_stream_staleness_seconds",
+            "Seconds since the stream's latest frame",
+            ["stream"],
+            registry=r,
+        )
+        self.feed_healthy = Gauge(
+            "jarvis_feed_healthy", "1 while every watched stream is OK", registry=r
+        )
+        self.trading_state = Gauge(
+            "jarvis_trading_state",
+            "The RiskEngine's trading state (1 for the current one)",
+            ["state"],
+            registry=r,
+        )
+        self.guard_mode = Gauge(
+            "jarvis_risk_guard_mode",
+            "The risk guard's mode (1 for the current one)",
+            ["mode"],
+            registry=r,
+        )
+        self.circuit_breaker = Gauge(
+            "jarvis_circuit_breaker_tripped",
+            "1 while the risk guard's circuit breaker holds the node close-only",
+            registry=r,
+        )
+        self.circuit_breaker_trips = Counter(
+            "jarvis_circuit_breaker_trips_total", "Times the circuit breaker tripped", registry=r
+        )
+        self.budget_used = Gauge(
+            "jarvis_risk_budget_used_ratio",
+            "Share of the account's daily notional cap used today (risk guard)",
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "jarvis_rest_rate_limited_total", "HTTP 429 answers from the venue", registry=r
+        )
+        self.rate_budget = Gauge(
+            "jarvis_rest_budget_available_ratio",
+            "Share of the per-IP REST weight budget available now",
+            registry=r,
+        )
+        self.regime = Gauge(
+            "jarvis_regime",
+            "The regime per instrument (1 for the current one)",
+            ["instrument", "regime"],
+            registry=r,
+        )
+        self.strategy_state = Gauge(
+            "jarvis_strategy_state",
+            "Each strategy's state (1 for the current one)",
+            ["strategy", "state"],
+            registry=r,
+        )
+        self.state_age = Gauge(
+            "jarvis_market_state_age_seconds",
+            "Seconds since the instrument's latest MarketState",
+            ["instrument"],
+            registry=r,
+        )
+        self.positions_open = Gauge("jarvis_positions_open", "Open positions", registry=r)
+        self.orders_open = Gauge("jarvis_orders_open", "Open orders", registry=r)
+        self.position_qty = Gauge(
+            "jarvis_position_quantity",
+            "Signed position size per instrument (base units)",
+            ["instrument"],
+            registry=r,
+        )
+        self.exposure = Gauge(
+            "jarvis_exposure_usd", "Gross notional of open positions at their last price",
+            registry=r,
+        )  # fmt: skip
+        self.pnl_realized = Gauge(
+            "jarvis_pnl_realized_usd", "Realized PnL of this run's positions", registry=r
+        )
+        self.pnl_unrealized = Gauge(
+            "jarvis_pnl_unrealized_usd", "Unrealized PnL of open positions", registry=r
+        )
+        self.recorder_bytes = Gauge(
+            "jarvis_recorder_bytes", "Bytes in the recording folders", registry=r
+        )
+        self.recorder_lag = Gauge(
+            "jarvis_recorder_lag_frames",
+            "Frames taken by the recorder not yet durable on disk",
+            registry=r,
+        )
+        self.recorder_dropped = Counter(
+            "jarvis_recorder_dropped_frames_total",
+            "Frames the recorder dropped (queue full)",
+            registry=r,
+        )
+        self.loop_lag = Gauge(
+            "jarvis_event_loop_lag_seconds",
+            "How late the latest sampling tick ran on the node's event loop",
+            registry=r,
+        )
+        self.up = Gauge("jarvis_node_up", "1 while the node's metrics actor runs", registry=r)
+        self.started = Gauge(
+            "jarvis_node_start_time_seconds", "When the metrics actor started (Unix time)",
+            registry=r,
+        )  # fmt: skip
+
+    def render(self) -> bytes:
+        """The text exposition of this registry."""
+        return generate_latest(self.registry)
+
+
+# The running nodes' metrics in this process: the sidecar's ``GET /metrics`` renders them (the
+# sidecar and its node share one process in ``jarvis serve``).
+_LIVE: weakref.WeakSet[NodeMetrics] = weakref.WeakSet()
+
+
+def process_exposition() -> bytes:
+    """Every running node's metrics in this process, one exposition (empty without a node)."""
+    return b"".join(metrics.render() for metrics in list(_LIVE))
+
+
+class NodeMetricsActorConfig(ActorConfig, frozen=True):
+    """
+    Configuration of the ``NodeMetricsActor``.
+
+    Parameters
+    ----------
+    port : int, optional
+        Serve ``/metrics`` on this port (0: a free one, see ``bound_port``); ``None``: no server
+        of its own (the sidecar serves the registry).
+    host : str
+        Address the server binds.
+    sample_interval_secs : float
+        Period of the sampling tick (positions, PnL, streams, recorder, loop lag).
+    """
+
+    component_id: str = "NodeMetrics"
+    port: int | None = None
+    host: str = "127.0.0.1"
+    sample_interval_secs: PositiveFloat = 1.0
+
+
+@dataclass
+class _Sources:
+    """What the actor samples that is not on the bus (wired by ``install_node_metrics``)."""
+
+    data_clients: list[Any] = field(default_factory=list)
+    guard: RiskGuard | None = None
+
+
+class NodeMetricsActor(Actor):
+    """Feeds ``NodeMetrics`` from the bus and a sampling tick (module notes)."""
+
+    def __init__(self, config: NodeMetricsActorConfig | None = None) -> None:
+        config = config or NodeMetricsActorConfig()
+        super().__init__(config)
+        self._cfg = config
+        self.metrics = NodeMetrics()
+        self.sources = _Sources()
+        self.bound_port: int | None = None
+        self._server: Any = None
+        self._tick: asyncio.TimerHandle | None = None
+        self._submitted_ns: dict[str, int] = {}
+        self._regimes: dict[str, str] = {}
+        self._strategies: dict[str, str] = {}
+        self._states_ns: dict[str, int] = {}
+        self._ws_seen: dict[int, tuple[int, int]] = {}
+        self._rate_limited_seen = 0
+        self._dropped_seen = 0
+        self._trading_state = "ACTIVE"
+        self._one_hot: dict[tuple[Any, ...], set[str]] = {}
+        self._held: set[str] = set()
+        self._set_one_hot(self.metrics.trading_state, [], TradingState.ACTIVE.name, _TRADING)
+        self._set_one_hot(self.metrics.guard_mode, [], GuardMode.ACTIVE.value, _MODES)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        """Subscribe, start the server (if a port is set) and the sampling tick."""
+        bus = self.msgbus
+        bus.subscribe("events.order.*", self._on_order_event)
+        bus.subscribe("events.risk*", self._on_risk)
+        bus.subscribe(custom_data_topic(FEED_HEALTH_DATA_TYPE), self._on_health)
+        bus.subscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime)
+        bus.subscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_strategy)
+        bus.subscribe(custom_data_topic(RISK_GUARD_CHANGE_DATA_TYPE), self._on_guard)
+        bus.subscribe(custom_data_topic(MARKET_STATE_DATA_TYPE), self._on_state)
+        self.metrics.up.set(1)
+        self.metrics.started.set(time.time())
+        _LIVE.add(self.metrics)
+        if self._cfg.port is not None and self._server is None:
+            self._start_server()
+        loop = asyncio.get_event_loop()
+        interval = self._cfg.sample_interval_secs
+        self._tick = loop.call_later(interval, self._on_tick, loop.time() + interval)
+
+    def on_stop(self) -> None:
+        """Mirror ``on_start``; the server stays up until dispose (a last scrape sees the end)."""
+        bus = self.msgbus
+        bus.unsubscribe("events.order.*", self._on_order_event)
+        bus.unsubscribe("events.risk*", self._on_risk)
+        bus.unsubscribe(custom_data_topic(FEED_HEALTH_DATA_TYPE), self._on_health)
+        bus.unsubscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime)
+        bus.unsubscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_strategy)
+        bus.unsubscribe(custom_data_topic(RISK_GUARD_CHANGE_DATA_TYPE), self._on_guard)
+        bus.unsubscribe(custom_data_topic(MARKET_STATE_DATA_TYPE), self._on_state)
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        self.metrics.up.set(0)
+
+    def on_dispose(self) -> None:
+        """Close the server and leave the process's exposition."""
+        _LIVE.discard(self.metrics)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _start_server(self) -> None:
+        # prometheus_client's own threaded server: it reads only the registry.
+        from prometheus_client import start_http_server
+
+        server, _ = start_http_server(
+            self._cfg.port or 0, addr=self._cfg.host, registry=self.metrics.registry
+        )
+        self._server = server
+        self.bound_port = int(server.server_address[1])
+        self.log.info(f"Prometheus metrics on http://{self._cfg.host}:{self.bound_port}/metrics")
+
+    # -- bus handlers (loop thread) ----------------------------------------------------------------
+
+    def _on_order_event(self, event: Any) -> None:
+        m = self.metrics
+        key = event.client_order_id.value
+        if isinstance(event, OrderSubmitted):
+            m.order_attempts.inc()
+            self._submitted_ns[key] = event.ts_event or self.clock.timestamp_ns()
+        elif isinstance(event, OrderAccepted):
+            m.order_acks.inc()
+            sent = self._submitted_ns.pop(key, None)
+            if sent is not None:
+                now = event.ts_init or self.clock.timestamp_ns()
+                m.submit_to_ack.observe(max(now - sent, 0) / _NS)
+        elif isinstance(event, OrderDenied):
+            m.order_attempts.inc()
+            m.order_rejections.labels(rejection_reason_label(event.reason, denied=True)).inc()
+            m.orders_terminal.labels("DENIED").inc()
+            m.errors.labels("order_denied").inc()
+        elif isinstance(event, OrderRejected):
+            self._submitted_ns.pop(key, None)
+            m.order_rejections.labels(rejection_reason_label(event.reason, denied=False)).inc()
+            m.orders_terminal.labels("REJECTED").inc()
+            m.errors.labels("order_rejected").inc()
+        elif isinstance(event, OrderFilled):
+            m.order_fills.inc()
+            self._submitted_ns.pop(key, None)
+            order = self.cache.order(event.client_order_id)
+            if order is not None and order.is_closed:
+                m.orders_terminal.labels("FILLED").inc()
+        elif isinstance(event, OrderCanceled):
+            self._submitted_ns.pop(key, None)
+            m.order_cancels.inc()
+            m.orders_terminal.labels("CANCELED").inc()
+        elif isinstance(event, OrderExpired):
+            self._submitted_ns.pop(key, None)
+            m.orders_terminal.labels("EXPIRED").inc()
+        elif isinstance(event, OrderCancelRejected):
+            m.errors.labels("cancel_rejected").inc()
+        elif isinstance(event, OrderModifyRejected):
+            m.errors.labels("modify_rejected").inc()
+
+    def _on_risk(self, event: Any) -> None:
+        state = getattr(event, "state", None)
+        if state is not None:
+            self._trading_state = TradingState(state).name
+            self._set_one_hot(self.metrics.trading_state, [], self._trading_state, _TRADING)
+
+    def _on_health(self, health: FeedHealth) -> None:
+        m = self.metrics
+        m.stream_healthy.labels(health.stream).set(1 if health.is_healthy else 0)
+        if health.status == FeedHealthStatus.GAP.value:
+            m.feed_gaps.labels(health.stream).inc()
+
+    def _on_regime(self, change: RegimeChange) -> None:
+        instrument = str(change.instrument_id)
+        self._regimes[instrument] = change.regime
+        self._set_one_hot(self.metrics.regime, [instrument], change.regime, None)
+
+    def _on_strategy(self, report: StrategyState) -> None:
+        self._strategies[report.strategy_id] = report.state
+        self._set_one_hot(self.metrics.strategy_state, [report.strategy_id], report.state, None)
+
+    def _on_guard(self, change: RiskGuardChange) -> None:
+        m = self.metrics
+        self._set_one_hot(m.guard_mode, [], change.mode, _MODES)
+        tripped = change.mode != GuardMode.ACTIVE.value and _CIRCUIT_BREAKER in change.reason
+        if tripped:
+            m.circuit_breaker_trips.inc()
+            m.circuit_breaker.set(1)
+        elif change.mode == GuardMode.ACTIVE.value:
+            m.circuit_breaker.set(0)
+
+    def _on_state(self, state: MarketState) -> None:
+        now = self.clock.timestamp_ns()
+        self._states_ns[str(state.instrument_id)] = now
+        if state.input_ts_ns:
+            self.metrics.message_to_state.observe(max(now - state.input_ts_ns, 0) / _NS)
+
+    def _set_one_hot(
+        self, gauge: Gauge, labels: list[str], current: str, known: Iterable[str] | None
+    ) -> None:
+        """Set ``current`` to 1 and every other value seen for the same labels to 0."""
+        values = self._one_hot.setdefault((id(gauge), *labels), set(known or ()))
+        values.add(current)
+        for value in values:
+            gauge.labels(*labels, value).set(1 if value == current else 0)
+
+    # -- sampling tick (loop thread) ---------------------------------------------------------------
+
+    def _on_tick(self, expected: float) -> None:
+        loop = asyncio.get_event_loop()
+        self.metrics.loop_lag.set(max(loop.time() - expected, 0.0))
+        try:
+            self.sample(self.clock.timestamp_ns())
+        except Exception as exc:  # a sampling bug must not end the metrics for good
+            self.log.exception("Metrics sampling failed; sampling again next tick", exc)
+        interval = self._cfg.sample_interval_secs
+        self._tick = loop.call_later(interval, self._on_tick, loop.time() + interval)
+
+    def sample(self, now_ns: int) -> None:
+        """Read what is not on the bus into the gauges (module notes)."""
+        self._sample_feeds(now_ns)
+        self._sample_limiter()
+        self._sample_portfolio()
+        guard = self.sources.guard
+        if guard is not None:
+            self.metrics.budget_used.set(guard.daily_budget_used())
+        for instrument, at in self._states_ns.items():
+            self.metrics.state_age.labels(instrument).set(max(now_ns - at, 0) / _NS)
+
+    def _sample_feeds(self, now_ns: int) -> None:
+        m = self.metrics
+        healthy = True
+        recorded = 0
+        lag = 0
+        dropped = 0
+        watched = False
+        for client in self.sources.data_clients:
+            for stream, last in client.stream_last_received_ns().items():
+                m.stream_staleness.labels(stream).set(max(now_ns - last, 0) / _NS)
+            for health in client.stream_health().values():
+                watched = True
+                healthy = healthy and health.is_healthy
+            ws = client.ws_client
+            stats = ws.stats
+            connects, failed = self._ws_seen.get(id(client), (0, 0))
+            new = stats.connects - connects
+            if connects and new > 0:  # the first connect is not a reconnect
+                m.ws_reconnects.inc(new)
+                m.ws_resubscriptions.inc(new * len(ws.subscriptions))
+            elif not connects and stats.connects > 1:
+                m.ws_reconnects.inc(stats.connects - 1)
+            if stats.failed_connects > failed:
+                m.ws_failed_connects.inc(stats.failed_connects - failed)
+            self._ws_seen[id(client)] = (stats.connects, stats.failed_connects)
+            recorder = client.recorder
+            if recorder is not None:
+                rec = recorder.stats()
+                lag += max(rec.appended - rec.durable, 0)
+                dropped += rec.dropped
+                recorded += sum(
+                    p.stat().st_size for p in recorder.directory.glob("*") if p.is_file()
+                )
+        m.feed_healthy.set(1 if healthy and watched else 0)
+        m.recorder_bytes.set(recorded)
+        m.recorder_lag.set(lag)
+        if dropped > self._dropped_seen:
+            m.recorder_dropped.inc(dropped - self._dropped_seen)
+            self._dropped_seen = dropped
+
+    def _sample_limiter(self) -> None:
+        limiter = shared_rate_limiter()
+        seen = limiter.metrics.rate_limited
+        if seen > self._rate_limited_seen:
+            self.metrics.rate_limited.inc(seen - self._rate_limited_seen)
+        self._rate_limited_seen = max(seen, self._rate_limited_seen)
+        self.metrics.rate_budget.set(limiter.available / limiter.capacity)
+
+    def _sample_portfolio(self) -> None:
+        m = self.metrics
+        cache = self.cache
+        portfolio = self.portfolio
+        exposure = Decimal(0)
+        unrealized = 0.0
+        held: set[str] = set()
+        for position in cache.positions_open():
+            instrument = str(position.instrument_id)
+            held.add(instrument)
+            m.position_qty.labels(instrument).set(float(position.signed_qty))
+            upnl = portfolio.unrealized_pnl(position.instrument_id)
+            unrealized += float(upnl) if upnl is not None else 0.0
+            net = portfolio.net_exposure(position.instrument_id)
+            if net is not None:
+                exposure += abs(net.as_decimal())
+        for instrument in self._held - held:
+            m.position_qty.labels(instrument).set(0)
+        self._held |= held
+        realized = sum(
+            float(p.realized_pnl) for p in cache.positions() if p.realized_pnl is not None
+        )
+        m.positions_open.set(len(held))
+        m.orders_open.set(len(cache.orders_open()))
+        m.exposure.set(float(exposure))
+        m.pnl_realized.set(realized)
+        m.pnl_unrealized.set(unrealized)
+
+
+def install_node_metrics(
+    node: Any, port: int | None = None, host: str = "127.0.0.1"
+) -> NodeMetricsActor:
+    """Add a ``NodeMetricsActor`` to a built (not yet running) node and wire what it samples:
+    the Hyperliquid data clients and the installed risk guard."""
+    actor = NodeMetricsActor(NodeMetricsActorConfig(port=port, host=host))
+    kernel = node.kernel
+    clients = kernel.data_engine._clients.values()  # NautilusTrader keeps no public list
+    actor.sources.data_clients = [c for c in clients if hasattr(c, "stream_last_received_ns")]
+    guards = [a for a in kernel.trader.actors() if isinstance(a, RiskGuard) and a.installed]
+    actor.sources.guard = guards[0] if guards else None
+    kernel.trader.add_actor(actor)
+    return actor
