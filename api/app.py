@@ -23,6 +23,7 @@ from api.routers import control
 from api.routers import events
 from api.routers import health
 from api.routers import intents
+from api.routers import metrics
 from api.routers import strategies
 from api.secrets import FernetFileSecretStore
 from api.settings import ApiSettings
@@ -109,6 +110,7 @@ def create_app(
         events.router,
         control.router,
         health.router,
+        metrics.router,
     ):
         app.include_router(router)
     app.add_middleware(CatchAll)

@@ -68,6 +68,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_node.add_argument(
         "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
     )
+    _add_metrics_argument(p_node)
     p_node.set_defaults(handler=_cmd_node)
 
     p_record = subparsers.add_parser(
@@ -101,6 +102,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_demo.add_argument(
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
     )
+    _add_metrics_argument(p_demo)
     p_demo.set_defaults(handler=_cmd_demo)
 
     p_regime = subparsers.add_parser(
@@ -128,6 +130,26 @@ def _add_node_arguments(parser: argparse.ArgumentParser, config_required: bool =
     parser.add_argument(
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
     )
+
+
+def _add_metrics_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="N",
+        help="serve Prometheus metrics on http://127.0.0.1:N/metrics (jarvis check reads them)",
+    )
+
+
+def _port(text: str) -> int:
+    """argparse type of a TCP port (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, was {port}")
+    return port
 
 
 def _fail(command: str, message: str, code: int = EXIT_BAD_CONFIG) -> int:
@@ -206,7 +228,7 @@ def _cmd_node(args: argparse.Namespace) -> int:
         return _fail("node", problem)
     print(f"jarvis node: {describe(loaded)}", flush=True)
     try:
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except ConfigError as exc:  # e.g. a client's key variable unset, found before the build
@@ -323,7 +345,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 "quiet:150,trend:210,cascade:60,quiet:150",
                 flush=True,
             )
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except ConfigError as exc:
         return _fail("demo", str(exc))
     except KeyboardInterrupt:

@@ -47,6 +47,7 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.events import OrderSubmitted
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter
 from prometheus_client import Gauge
@@ -72,14 +73,17 @@ from strategies.risk_guard import RiskGuard
 from strategies.risk_guard import RiskGuardChange
 
 __all__ = [
+    "CONTENT_TYPE",
     "NodeMetrics",
     "NodeMetricsActor",
     "NodeMetricsActorConfig",
     "install_node_metrics",
     "process_exposition",
     "rejection_reason_label",
+    "sidecar_exposition",
 ]
 
+CONTENT_TYPE: Final[str] = CONTENT_TYPE_LATEST
 _NS: Final[float] = 1e9
 _VENUE_CODES: Final[frozenset[str]] = frozenset(r.value for r in HyperliquidRejectReason)
 _CIRCUIT_BREAKER: Final[str] = "circuit breaker"
@@ -287,6 +291,24 @@ _LIVE: weakref.WeakSet[NodeMetrics] = weakref.WeakSet()
 def process_exposition() -> bytes:
     """Every running node's metrics in this process, one exposition (empty without a node)."""
     return b"".join(metrics.render() for metrics in list(_LIVE))
+
+
+def sidecar_exposition(node_connected: bool, feed_healthy: bool) -> bytes:
+    """What the sidecar serves at ``/metrics``: its view of the node, then the node's own
+    metrics when the node runs in this process (``jarvis serve``)."""
+    registry = CollectorRegistry()
+    Gauge("jarvis_sidecar_up", "1 while the sidecar answers", registry=registry).set(1)
+    Gauge(
+        "jarvis_sidecar_node_connected",
+        "1 while the sidecar's node link answers",
+        registry=registry,
+    ).set(1 if node_connected else 0)
+    Gauge(
+        "jarvis_sidecar_feed_healthy",
+        "1 while the node link reports market data flowing",
+        registry=registry,
+    ).set(1 if feed_healthy else 0)
+    return generate_latest(registry) + process_exposition()
 
 
 class NodeMetricsActorConfig(ActorConfig, frozen=True):
