@@ -71,6 +71,7 @@ CLI_MODULES: tuple[str, ...] = (
     "jarvis.intent_cli",
     "api.serve",
     "jarvis.backtest_cli",
+    "jarvis.check_cli",
 )
 
 
