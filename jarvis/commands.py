@@ -69,7 +69,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
     )
     _add_metrics_argument(p_node)
-    p_node.set_defaults(handler=_cmd_node)
+    p_node.set_defaults(handler=_with_log_format(_cmd_node))
 
     p_record = subparsers.add_parser(
         "record",
@@ -103,7 +103,7 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
     )
     _add_metrics_argument(p_demo)
-    p_demo.set_defaults(handler=_cmd_demo)
+    p_demo.set_defaults(handler=_with_log_format(_cmd_demo))
 
     p_regime = subparsers.add_parser(
         "regime",
@@ -134,11 +134,47 @@ def _add_node_arguments(parser: argparse.ArgumentParser, config_required: bool =
 
 def _add_metrics_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        default="human",
+        help="json: one JSON object per line (component, instrument, strategy, order ids)",
+    )
+    parser.add_argument(
         "--metrics-port",
         type=_port,
         metavar="N",
         help="serve Prometheus metrics on http://127.0.0.1:N/metrics (jarvis check reads them)",
     )
+
+
+def _with_log_format(handler: Any) -> Any:
+    """``handler`` with its whole output as JSON lines when ``--log-format json`` is given."""
+
+    def run(args: argparse.Namespace) -> int:
+        if args.log_format != "json":
+            return int(handler(args))
+        from config.loading import ConfigError
+        from jarvis.log_format import JsonLines
+        from jarvis.node import load_for_run
+
+        try:
+            loaded = load_for_run(args.config) if args.config else None
+        except ConfigError:
+            loaded = None  # the handler says what is wrong, as JSON
+        with JsonLines(_strategy_ids(loaded)):
+            return int(handler(args))
+
+    return run
+
+
+def _strategy_ids(loaded: Any) -> list[str]:
+    """The strategy ids a config names (their log component is the strategy id)."""
+    strategies: list[str] = []
+    for entry in getattr(getattr(loaded, "node", None), "strategies", None) or ():
+        config = getattr(entry, "config", None)
+        if isinstance(config, dict) and isinstance(config.get("strategy_id"), str):
+            strategies.append(config["strategy_id"])
+    return strategies
 
 
 def _port(text: str) -> int:
