@@ -159,8 +159,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                 "trading ACTIVE",
             )
             await scrape_until(
-                lambda s: s.has("jarvis_market_state_age_seconds")
-                and s.value("jarvis_feed_healthy") == 1,
+                lambda s: (
+                    s.has("jarvis_market_state_age_seconds") and s.value("jarvis_feed_healthy") == 1
+                ),
                 20,
                 "a fresh market state and a healthy feed",
             )
@@ -254,7 +255,8 @@ def test_every_check_passes_on_a_healthy_node(session: Session) -> None:
     for name in ("smoke healthy", "alerts healthy"):
         check = session.checks[name]
         assert check.passed, [item.line() for item in check.items]
-    sidecar = next(i for i in session.checks["smoke healthy"].items if i.name == "sidecar reachable")
+    items = session.checks["smoke healthy"].items
+    sidecar = next(i for i in items if i.name == "sidecar reachable")
     assert "node_connected=True" in sidecar.detail
     code, output = session.exits["smoke healthy"]
     assert code == 0, output
