@@ -223,7 +223,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                     BTC, OrderSide.BUY, qty, instrument.make_price(bid * Decimal("0.1"))
                 )
                 driver.submit_order(far)
-                await wait_for(lambda o=far: o.is_closed, 5, "the rejection")
+                await wait_for(lambda: far.is_closed, 5, "the rejection")  # noqa: B023
             result.scrapes["after rejects"] = await scrape_until(
                 lambda s: s.value("jarvis_circuit_breaker_tripped") == 1, 5, "the breaker"
             )
