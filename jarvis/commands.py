@@ -84,7 +84,8 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         help="recording folder (default: the config's recorder folder, else recordings/<env>)",
     )
-    p_record.set_defaults(handler=_cmd_record)
+    _add_metrics_argument(p_record)
+    p_record.set_defaults(handler=_with_log_format(_cmd_record))
 
     p_demo = subparsers.add_parser(
         "demo",
@@ -304,7 +305,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         return _fail("record", problem)
     print(f"jarvis record: {describe(loaded)}", flush=True)
     try:
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     if result.start_failure is not None:
