@@ -102,7 +102,9 @@ def ingest(mix: list[tuple[bytes, str]], instrument: Any, with_metrics: bool) ->
     if with_metrics:
         actor = NodeMetricsActor(NodeMetricsActorConfig())
         actor.register_base(portfolio, msgbus, cache, clock)
-        actor.sources.data_clients = [_Feed(monitor)]
+        feed = _Feed(monitor)
+        actor.sources.data_clients = [feed]
+        actor.sources.websockets = [("data", feed.ws_client)]
         actor.start()
     handle = handler.handle
     scrapes = 0

@@ -158,16 +158,21 @@ class NodeMetrics:
             registry=r,
         )
         self.ws_reconnects = Counter(
-            "jarvis_ws_reconnects_total", "Market-data WebSocket reconnections", registry=r
+            "jarvis_ws_reconnects_total",
+            "WebSocket reconnections, by client kind (data, exec)",
+            ["client"],
+            registry=r,
         )
         self.ws_failed_connects = Counter(
             "jarvis_ws_failed_connects_total",
-            "Market-data WebSocket connection attempts that failed",
+            "WebSocket connection attempts that failed, by client kind",
+            ["client"],
             registry=r,
         )
         self.ws_resubscriptions = Counter(
             "jarvis_ws_resubscriptions_total",
-            "Streams subscribed again after a WebSocket reconnect",
+            "Subscriptions sent again after a WebSocket reconnect, by client kind",
+            ["client"],
             registry=r,
         )
         self.feed_gaps = Counter(
@@ -337,6 +342,7 @@ class _Sources:
     """What the actor samples that is not on the bus (wired by ``install_node_metrics``)."""
 
     data_clients: list[Any] = field(default_factory=list)
+    websockets: list[tuple[str, Any]] = field(default_factory=list)  # (client kind, ws client)
     guard: RiskGuard | None = None
 
 
@@ -382,7 +388,11 @@ class NodeMetricsActor(Actor):
         _LIVE.add(self.metrics)
         if self._cfg.port is not None and self._server is None:
             self._start_server()
-        loop = asyncio.get_event_loop()
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:  # no event loop (a backtest): bus-fed metrics only
+            self.log.warning("No event loop: metrics are not sampled (positions, streams, lag)")
+            return
         interval = self._cfg.sample_interval_secs
         self._tick = loop.call_later(interval, self._on_tick, loop.time() + interval)
 
@@ -544,18 +554,6 @@ class NodeMetricsActor(Actor):
             for health in client.stream_health().values():
                 watched = True
                 healthy = healthy and health.is_healthy
-            ws = client.ws_client
-            stats = ws.stats
-            connects, failed = self._ws_seen.get(id(client), (0, 0))
-            new = stats.connects - connects
-            if connects and new > 0:  # the first connect is not a reconnect
-                m.ws_reconnects.inc(new)
-                m.ws_resubscriptions.inc(new * len(ws.subscriptions))
-            elif not connects and stats.connects > 1:
-                m.ws_reconnects.inc(stats.connects - 1)
-            if stats.failed_connects > failed:
-                m.ws_failed_connects.inc(stats.failed_connects - failed)
-            self._ws_seen[id(client)] = (stats.connects, stats.failed_connects)
             recorder = client.recorder
             if recorder is not None:
                 rec = recorder.stats()
@@ -564,12 +562,26 @@ class NodeMetricsActor(Actor):
                 recorded += sum(
                     p.stat().st_size for p in recorder.directory.glob("*") if p.is_file()
                 )
+        for kind, ws in self.sources.websockets:
+            self._sample_websocket(kind, ws)
         m.feed_healthy.set(1 if healthy and watched else 0)
         m.recorder_bytes.set(recorded)
         m.recorder_lag.set(lag)
         if dropped > self._dropped_seen:
             m.recorder_dropped.inc(dropped - self._dropped_seen)
             self._dropped_seen = dropped
+
+    def _sample_websocket(self, kind: str, ws: Any) -> None:
+        m = self.metrics
+        stats = ws.stats
+        connects, failed = self._ws_seen.get(id(ws), (0, 0))
+        new = stats.connects - max(connects, 1)  # the first connect is not a reconnect
+        if new > 0:
+            m.ws_reconnects.labels(kind).inc(new)
+            m.ws_resubscriptions.labels(kind).inc(new * len(ws.subscriptions))
+        if stats.failed_connects > failed:
+            m.ws_failed_connects.labels(kind).inc(stats.failed_connects - failed)
+        self._ws_seen[id(ws)] = (max(stats.connects, connects), stats.failed_connects)
 
     def _sample_limiter(self) -> None:
         limiter = shared_rate_limiter()
@@ -615,8 +627,14 @@ def install_node_metrics(
     the Hyperliquid data clients and the installed risk guard."""
     actor = NodeMetricsActor(NodeMetricsActorConfig(port=port, host=host))
     kernel = node.kernel
-    clients = kernel.data_engine._clients.values()  # NautilusTrader keeps no public list
+    # NautilusTrader keeps no public list of an engine's clients.
+    clients = kernel.data_engine._clients.values()
     actor.sources.data_clients = [c for c in clients if hasattr(c, "stream_last_received_ns")]
+    actor.sources.websockets = [("data", c.ws_client) for c in actor.sources.data_clients]
+    for client in kernel.exec_engine._clients.values():
+        ws = getattr(client, "ws_client", None)
+        if ws is not None:
+            actor.sources.websockets.append(("exec", ws))
     guards = [a for a in kernel.trader.actors() if isinstance(a, RiskGuard) and a.installed]
     actor.sources.guard = guards[0] if guards else None
     kernel.trader.add_actor(actor)

@@ -228,7 +228,17 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                 lambda s: s.value("jarvis_circuit_breaker_tripped") == 1, 5, "the breaker"
             )
             result.checks["alerts after rejects"] = await off_loop(alerts, url)
-            # 6) The BTC book stream stalls while its socket stays open.
+            # 6) Every WebSocket dropped: both clients reconnect and subscribe again.
+            await sim_admin_async(sim.base_url, "fault/drop-ws")
+            result.scrapes["after drop"] = await scrape_until(
+                lambda s: (
+                    len(s.by("jarvis_ws_reconnects_total", "client")) == 2
+                    and s.value("jarvis_feed_healthy") == 1
+                ),
+                15,
+                "both clients reconnected and the feed healthy again",
+            )
+            # 7) The BTC book stream stalls while its socket stays open.
             await sim_admin_async(
                 sim.base_url, "fault/stall", {"channel": "l2Book", "coin": "BTC", "secs": 30}
             )
@@ -317,6 +327,19 @@ def test_rejections_fail_the_reject_rate_and_trip_the_breaker(session: Session) 
     problems = _failed(session.checks["alerts after rejects"])
     assert f"TOO_FAR_FROM_ORACLE {BREAKER_AFTER}" in problems["reject rate"]
     assert problems["circuit breaker"] == "tripped: node close-only"
+
+
+def test_dropped_sockets_count_reconnects_and_resubscriptions(session: Session) -> None:
+    before = session.scrapes["after rejects"]
+    after = session.scrapes["after drop"]
+    reconnects = after.by("jarvis_ws_reconnects_total", "client")
+    assert before.total("jarvis_ws_reconnects_total") == 0
+    assert reconnects["data"] >= 1
+    assert reconnects["exec"] >= 1
+    # The data client watches 4 streams per coin (l2Book, bbo, trades, asset context) at least.
+    streams = len(before.by("jarvis_feed_stream_healthy", "stream"))
+    resubscribed = after.by("jarvis_ws_resubscriptions_total", "client")["data"]
+    assert resubscribed >= streams >= 12
 
 
 def test_a_stalled_stream_fails_smoke_and_alerts(session: Session) -> None:
