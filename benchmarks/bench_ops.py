@@ -75,6 +75,9 @@ class _Feed:
     def stream_health(self) -> dict[str, Any]:
         return {}
 
+    def feed_counters(self) -> dict[str, tuple[int, int]]:
+        return {"BTC": (0, 0)}
+
 
 def ingest(mix: list[tuple[bytes, str]], instrument: Any, with_metrics: bool) -> dict[str, float]:
     """PASSES passes over the mix; seconds taken, and the scrape count and time with metrics."""

@@ -140,8 +140,8 @@ class NodeMetrics:
         )
         self.errors = Counter(
             "jarvis_errors_total",
-            "Things that went wrong, by kind (rejections, denials, cancel/modify rejections, "
-            "WebSocket handler errors)",
+            "Things that went wrong, by kind (order rejections and denials, cancel/modify "
+            "rejections, WebSocket handler errors, frames that failed to decode)",
             ["kind"],
             registry=r,
         )
@@ -367,6 +367,7 @@ class NodeMetricsActor(Actor):
         self._dropped_seen = 0
         self._trading_state = "ACTIVE"
         self._one_hot: dict[tuple[Any, ...], set[str]] = {}
+        self._errors_seen: dict[str, int] = {}
         self._held: set[str] = set()
         self._set_one_hot(self.metrics.trading_state, [], TradingState.ACTIVE.name, _TRADING)
         self._set_one_hot(self.metrics.guard_mode, [], GuardMode.ACTIVE.value, _MODES)
@@ -554,6 +555,8 @@ class NodeMetricsActor(Actor):
             for health in client.stream_health().values():
                 watched = True
                 healthy = healthy and health.is_healthy
+            decode_errors = sum(errors for _, errors in client.feed_counters().values())
+            self._count_error(f"decode_error:{id(client)}", "decode_error", decode_errors)
             recorder = client.recorder
             if recorder is not None:
                 rec = recorder.stats()
@@ -571,9 +574,17 @@ class NodeMetricsActor(Actor):
             m.recorder_dropped.inc(dropped - self._dropped_seen)
             self._dropped_seen = dropped
 
+    def _count_error(self, key: str, kind: str, total: int) -> None:
+        """Add what a source's running total of errors grew by since the last sample."""
+        seen = self._errors_seen.get(key, 0)
+        if total > seen:
+            self.metrics.errors.labels(kind).inc(total - seen)
+        self._errors_seen[key] = max(total, seen)
+
     def _sample_websocket(self, kind: str, ws: Any) -> None:
         m = self.metrics
         stats = ws.stats
+        self._count_error(f"ws_handler_error:{id(ws)}", "ws_handler_error", stats.handler_errors)
         connects, failed = self._ws_seen.get(id(ws), (0, 0))
         new = stats.connects - max(connects, 1)  # the first connect is not a reconnect
         if new > 0:

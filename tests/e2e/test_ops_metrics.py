@@ -57,6 +57,7 @@ from jarvis.testkit import file_logging
 from jarvis.testkit import fresh_rate_limiter
 from jarvis.testkit import fund_test_account
 from jarvis.testkit import new_event_loop
+from jarvis.testkit import read_logs
 from jarvis.testkit import replace_node
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
@@ -254,6 +255,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )
 
         run_node(node, scenario, quotes_of=BTC, timeout_secs=120)
+    result.notes["log"] = read_logs(out, "*.log")
     yield result
 
 
@@ -291,6 +293,12 @@ def test_order_counters_move_by_what_the_node_did(session: Session) -> None:
     assert after.value("jarvis_exposure_usd") > 0
     assert after.value("jarvis_message_to_state_seconds_count") > 0
     assert after.value("jarvis_event_loop_lag_seconds") >= 0
+
+
+def test_every_sampling_tick_ran_cleanly(session: Session) -> None:
+    log = session.notes["log"]
+    assert "Prometheus metrics on http://127.0.0.1:" in log
+    assert "Metrics sampling failed" not in log
 
 
 def test_the_sidecar_serves_the_node_metrics(session: Session) -> None:
