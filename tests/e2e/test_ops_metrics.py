@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -91,6 +93,28 @@ def _jarvis(*args: str) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _scrape_until(url: str, ok: Callable[[Scrape], bool], timeout: float) -> Scrape:
+    """Scrape ``url`` (off the loop) until ``ok``; a refused connection is tried again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            scrape: Scrape = await loop.run_in_executor(None, fetch, url)
+            if ok(scrape):
+                return scrape
+        except OSError:
+            pass
+        if loop.time() > deadline:
+            raise AssertionError(f"{url} never showed what was awaited within {timeout} s")
+        await asyncio.sleep(0.25)
+
+
 def _node(base_url: str, log_dir: Path) -> Any:
     loaded = load_for_run(CONFIG_DIR / "sim_trading.toml", NodeOverrides(http_url=base_url))
     guard = ImportableActorConfig(
@@ -134,9 +158,23 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         )
         cache = node.kernel.cache
 
+        # A node-only process, as an operator starts it: metrics on a port, JSON log lines.
+        node_port = _free_port()
+        node_only = subprocess.Popen(
+            [sys.executable, "-m", "jarvis.cli", "node", "--config", str(CONFIG_DIR / "sim.toml"),
+             "--http-url", sim.base_url, "--duration-secs", "10", "--metrics-port", str(node_port),
+             "--log-format", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
         async def scenario() -> None:
             loop = asyncio.get_running_loop()
             url = f"http://127.0.0.1:{actor.bound_port}/metrics"
+            result.scrapes["node only"] = await _scrape_until(
+                f"http://127.0.0.1:{node_port}/metrics",
+                lambda s: s.value("jarvis_feed_healthy") == 1,
+                30,
+            )
             sidecar = stack.enter_context(contextlib.contextmanager(serve)(app))
 
             async def off_loop(fn: Callable[..., Any], *args: Any) -> Any:
@@ -255,6 +293,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             )
 
         run_node(node, scenario, quotes_of=BTC, timeout_secs=120)
+        stdout, stderr = node_only.communicate(timeout=60)
+        result.notes["node_only"] = (node_only.returncode, stdout, stderr)
     result.notes["log"] = read_logs(out, "*.log")
     yield result
 
@@ -293,6 +333,19 @@ def test_order_counters_move_by_what_the_node_did(session: Session) -> None:
     assert after.value("jarvis_exposure_usd") > 0
     assert after.value("jarvis_message_to_state_seconds_count") > 0
     assert after.value("jarvis_event_loop_lag_seconds") >= 0
+
+
+def test_a_node_only_process_serves_metrics_and_logs_json(session: Session) -> None:
+    scrape = session.scrapes["node only"]
+    assert scrape.value("jarvis_node_up") == 1
+    assert len(scrape.by("jarvis_feed_stream_healthy", "stream")) >= 12
+    code, stdout, stderr = session.notes["node_only"]
+    assert code == 0, stderr[-2000:]
+    records = [json.loads(line) for line in (stdout + stderr).splitlines() if line.strip()]
+    components = {r["component"] for r in records}
+    assert {"jarvis", "DataClient-HYPERLIQUID", "NodeMetrics"} <= components
+    assert any(r.get("instrument") == str(BTC) for r in records)
+    assert all({"level", "component", "message"} <= r.keys() for r in records)
 
 
 def test_every_sampling_tick_ran_cleanly(session: Session) -> None:
