@@ -42,8 +42,8 @@ from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
-from jarvis.metrics import NodeMetricsActor
-from jarvis.metrics import NodeMetricsActorConfig
+from jarvis.metrics_actor import NodeMetricsActor
+from jarvis.metrics_actor import NodeMetricsActorConfig
 from jarvis.testkit import VENUE_CAPTURES
 
 try:  # run as a script: its folder is on sys.path

@@ -28,7 +28,7 @@ from config.loading import LoadedNodeConfig
 from config.loading import parse_node_config
 from config.loading import read_config_file
 from jarvis.market_log import MarketDataLogger
-from jarvis.metrics import install_node_metrics
+from jarvis.metrics_actor import install_node_metrics
 from strategies.risk_guard import RiskGuardConfig
 from strategies.risk_guard import install_risk_guard
 

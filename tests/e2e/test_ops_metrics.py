@@ -49,7 +49,7 @@ from jarvis.checks import acceptance
 from jarvis.checks import alerts
 from jarvis.checks import fetch
 from jarvis.checks import smoke
-from jarvis.metrics import NodeMetricsActor
+from jarvis.metrics_actor import NodeMetricsActor
 from jarvis.node import NodeOverrides
 from jarvis.node import build_node
 from jarvis.node import load_for_run
