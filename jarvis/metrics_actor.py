@@ -107,13 +107,10 @@ class NodeMetricsActor(Actor):
         self._server: Any = None
         self._tick: asyncio.TimerHandle | None = None
         self._submitted_ns: dict[str, int] = {}
-        self._regimes: dict[str, str] = {}
-        self._strategies: dict[str, str] = {}
         self._states_ns: dict[str, int] = {}
         self._ws_seen: dict[int, tuple[int, int]] = {}
         self._rate_limited_seen = 0
         self._dropped_seen = 0
-        self._trading_state = "ACTIVE"
         self._one_hot: dict[tuple[Any, ...], set[str]] = {}
         self._errors_seen: dict[str, int] = {}
         self._held: set[str] = set()
@@ -224,8 +221,7 @@ class NodeMetricsActor(Actor):
     def _on_risk(self, event: Any) -> None:
         state = getattr(event, "state", None)
         if state is not None:
-            self._trading_state = TradingState(state).name
-            self._set_one_hot(self.metrics.trading_state, [], self._trading_state, _TRADING)
+            self._set_one_hot(self.metrics.trading_state, [], TradingState(state).name, _TRADING)
 
     def _on_health(self, health: FeedHealth) -> None:
         m = self.metrics
@@ -235,11 +231,9 @@ class NodeMetricsActor(Actor):
 
     def _on_regime(self, change: RegimeChange) -> None:
         instrument = str(change.instrument_id)
-        self._regimes[instrument] = change.regime
         self._set_one_hot(self.metrics.regime, [instrument], change.regime, None)
 
     def _on_strategy(self, report: StrategyState) -> None:
-        self._strategies[report.strategy_id] = report.state
         self._set_one_hot(self.metrics.strategy_state, [report.strategy_id], report.state, None)
 
     def _on_guard(self, change: RiskGuardChange) -> None:
