@@ -17,11 +17,17 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 from typing import Final
 
+from nautilus_trader.common.component import flush_logger
+
 __all__ = ["JsonLines", "to_json_record"]
+
+_QUIET_SECS: Final[float] = 0.2
+_QUIET_DEADLINE_SECS: Final[float] = 2.0
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NAUTILUS = re.compile(
@@ -71,10 +77,18 @@ class JsonLines:
         self._strategies = tuple(strategy_ids)
         self._saved: list[tuple[int, int]] = []
         self._threads: list[threading.Thread] = []
+        self._buffering: list[tuple[Any, bool]] = []
+        self._last_line_at = time.monotonic()
 
     def __enter__(self) -> JsonLines:
         sys.stdout.flush()
         sys.stderr.flush()
+        # One write per line: a block-buffered chunk cut mid-line would interleave with the Rust
+        # logger's lines in the pipe (writes up to PIPE_BUF are atomic, a line at a time).
+        streams = [s for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure")]
+        self._buffering = [(s, bool(s.line_buffering)) for s in streams]
+        for stream, _ in self._buffering:
+            stream.reconfigure(line_buffering=True)
         for fd in (1, 2):
             original = os.dup(fd)
             read_end, write_end = os.pipe()
@@ -91,12 +105,22 @@ class JsonLines:
     def __exit__(self, *exc: object) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        # NautilusTrader's logger writes from its own thread: ask it to flush, then let the pipes
+        # go quiet, so its last lines (the node's disposal) still come out as JSON.
+        flush_logger()
+        deadline = time.monotonic() + _QUIET_DEADLINE_SECS
+        while time.monotonic() < deadline:
+            if time.monotonic() - self._last_line_at >= _QUIET_SECS:
+                break
+            time.sleep(0.02)
         for fd, original in self._saved:
             os.dup2(original, fd)  # closes the pipe's last write end: the pump sees EOF
         for thread in self._threads:
             thread.join(timeout=5)
         for _, original in self._saved:
             os.close(original)
+        for stream, line_buffering in self._buffering:
+            stream.reconfigure(line_buffering=line_buffering)
         self._saved.clear()
         self._threads.clear()
 
@@ -105,5 +129,6 @@ class JsonLines:
             for line in lines:
                 if not line.strip():
                     continue
+                self._last_line_at = time.monotonic()
                 record = to_json_record(line, self._strategies)
                 os.write(out_fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())

@@ -299,6 +299,13 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     yield result
 
 
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def _failed(result: CheckResult) -> dict[str, str]:
     return {item.name: item.detail for item in result.failures()}
 
@@ -341,7 +348,10 @@ def test_a_node_only_process_serves_metrics_and_logs_json(session: Session) -> N
     assert len(scrape.by("jarvis_feed_stream_healthy", "stream")) >= 12
     code, stdout, stderr = session.notes["node_only"]
     assert code == 0, stderr[-2000:]
-    records = [json.loads(line) for line in (stdout + stderr).splitlines() if line.strip()]
+    lines = [line for line in (stdout + stderr).splitlines() if line.strip()]
+    not_json = [line for line in lines if not _is_json_object(line)]
+    assert not not_json, not_json[:5]
+    records = [json.loads(line) for line in lines]
     components = {r["component"] for r in records}
     assert {"jarvis", "DataClient-HYPERLIQUID", "NodeMetrics"} <= components
     assert any(r.get("instrument") == str(BTC) for r in records)
