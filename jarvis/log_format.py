@@ -17,17 +17,18 @@ import os
 import re
 import sys
 import threading
-import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 from typing import Final
 
+from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import flush_logger
+from nautilus_trader.common.component import is_logging_initialized
 
 __all__ = ["JsonLines", "to_json_record"]
 
-_QUIET_SECS: Final[float] = 0.2
-_QUIET_DEADLINE_SECS: Final[float] = 2.0
+_MARKER_WAIT_SECS: Final[float] = 2.0
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NAUTILUS = re.compile(
@@ -78,7 +79,8 @@ class JsonLines:
         self._saved: list[tuple[int, int]] = []
         self._threads: list[threading.Thread] = []
         self._buffering: list[tuple[Any, bool]] = []
-        self._last_line_at = time.monotonic()
+        self._marker = f"jarvis-json-lines-end-{uuid.uuid4().hex}"
+        self._marker_seen = threading.Event()
 
     def __enter__(self) -> JsonLines:
         sys.stdout.flush()
@@ -105,14 +107,13 @@ class JsonLines:
     def __exit__(self, *exc: object) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
-        # NautilusTrader's logger writes from its own thread: ask it to flush, then let the pipes
-        # go quiet, so its last lines (the node's disposal) still come out as JSON.
-        flush_logger()
-        deadline = time.monotonic() + _QUIET_DEADLINE_SECS
-        while time.monotonic() < deadline:
-            if time.monotonic() - self._last_line_at >= _QUIET_SECS:
-                break
-            time.sleep(0.02)
+        # NautilusTrader's logger writes from its own thread, possibly after the node is gone:
+        # log a marker through it and wait until the pump has seen it (the pump drops it), so
+        # its last lines still come out as JSON before the descriptors are restored.
+        if is_logging_initialized():
+            Logger("JsonLines").warning(self._marker)
+            flush_logger()
+            self._marker_seen.wait(_MARKER_WAIT_SECS)
         for fd, original in self._saved:
             os.dup2(original, fd)  # closes the pipe's last write end: the pump sees EOF
         for thread in self._threads:
@@ -129,6 +130,8 @@ class JsonLines:
             for line in lines:
                 if not line.strip():
                     continue
-                self._last_line_at = time.monotonic()
+                if self._marker in line:
+                    self._marker_seen.set()
+                    continue
                 record = to_json_record(line, self._strategies)
                 os.write(out_fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
