@@ -72,6 +72,7 @@ CLI_MODULES: tuple[str, ...] = (
     "api.serve",
     "jarvis.ctl",
     "jarvis.backtest_cli",
+    "jarvis.check_cli",
 )
 
 
