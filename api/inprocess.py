@@ -329,6 +329,10 @@ class InProcessNodeLink:
         except NodeUnavailable:
             return None
 
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Never: the node is this process, so it cannot go away while the sidecar answers."""
+        return None
+
     def control(self, mode: str, reason: str) -> ControlState:
         """HALT / REDUCE_ONLY / RESUME through ``strategies.control``: the node's risk guard and
         NautilusTrader's RiskEngine together."""

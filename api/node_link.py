@@ -71,6 +71,10 @@ class NodeLink(Protocol):
         """The strategy's orders, fills, position and PnL; None if the node does not know it."""
         ...
 
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Why the strategy is not watched now (its node stopped answering), or None."""
+        ...
+
     def control(self, mode: str, reason: str) -> ControlState:
         """HALT, REDUCE_ONLY or RESUME the whole node."""
         ...
@@ -113,6 +117,10 @@ class DetachedNodeLink:
 
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
         """Unknown."""
+        return None
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Nothing runs, so nothing is interrupted."""
         return None
 
     def control(self, mode: str, reason: str) -> ControlState:

@@ -70,6 +70,7 @@ CLI_MODULES: tuple[str, ...] = (
     "jarvis.commands",
     "jarvis.intent_cli",
     "api.serve",
+    "api.multinode",
     "jarvis.backtest_cli",
 )
 

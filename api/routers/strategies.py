@@ -93,6 +93,9 @@ def get_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategyD
         budget_used_usd=used,
         budget_left_usd=left,
         node_connected=state.link.connected(),
+        interrupted=(
+            state.link.interruption(row.node_strategy_id) if row.node_strategy_id else None
+        ),
     )
 
 
