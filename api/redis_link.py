@@ -35,6 +35,8 @@ from api.streams import node_for_user
 
 __all__ = ["NodeView", "RedisNodeLink"]
 
+STATUS_TIMEOUT_SECS = 2.0
+
 
 @dataclass(slots=True)
 class NodeView:
@@ -60,7 +62,8 @@ class RedisNodeLink:
         if nodes < 1:
             raise ValueError(f"nodes must be >= 1, got {nodes}")
         # Any: redis-py's stream stubs are narrower than what it takes and returns.
-        self._redis: Any = redis.Redis.from_url(redis_url)
+        # The socket timeout outlasts the longest wait for an answer (BLPOP blocks on it).
+        self._redis: Any = redis.Redis.from_url(redis_url, socket_timeout=timeout_secs + 5)
         self._redis.ping()
         self._names = StreamNames(namespace)
         self._nodes = nodes
@@ -165,18 +168,24 @@ class RedisNodeLink:
                 return candidate
         return None
 
-    def _command(self, node: int, op: str, args: dict[str, Any]) -> Any:
+    def _command(
+        self, node: int, op: str, args: dict[str, Any], timeout: float | None = None
+    ) -> Any:
         if not self._up(node):
             view = self._views[node]
             why = self._down_reason(node) if view.down_since_ms else "not ready yet"
             raise NodeUnavailable(f"node {node} is not available: {why}")
+        wait = timeout or self._timeout
         command_id = uuid.uuid4().hex
-        expires_ms = int((time.time() + self._timeout) * 1000)
+        expires_ms = int((time.time() + wait) * 1000)
         message = {"id": command_id, "op": op, "args": args, "expires_ms": expires_ms}
-        self._redis.xadd(self._names.commands(node), encode(message))
-        answer = self._redis.blpop([self._names.reply(command_id)], timeout=self._timeout)
+        try:
+            self._redis.xadd(self._names.commands(node), encode(message))
+            answer = self._redis.blpop([self._names.reply(command_id)], timeout=wait)
+        except redis.RedisError as exc:
+            raise NodeUnavailable(f"the broker failed: {type(exc).__name__}") from None
         if answer is None:
-            raise NodeUnavailable(f"node {node} did not answer within {self._timeout:g} s")
+            raise NodeUnavailable(f"node {node} did not answer within {wait:g} s")
         reply = json.loads(answer[1])
         if not reply.get("ok"):
             raise NodeUnavailable(str(reply.get("error")))
@@ -212,11 +221,17 @@ class RedisNodeLink:
         self._where[sid] = node
         return sid
 
-    def _on_its_node(self, node_strategy_id: str, op: str, args: dict[str, Any]) -> Any:
+    def _on_its_node(
+        self,
+        node_strategy_id: str,
+        op: str,
+        args: dict[str, Any],
+        timeout: float | None = None,
+    ) -> Any:
         node = self._node_of(node_strategy_id)
         if node is None:
             raise NodeUnavailable(f"no node knows strategy {node_strategy_id}")
-        return self._command(node, op, {"node_strategy_id": node_strategy_id, **args})
+        return self._command(node, op, {"node_strategy_id": node_strategy_id, **args}, timeout)
 
     def stop(self, node_strategy_id: str) -> None:
         """Stop the strategy on its node."""
@@ -229,7 +244,8 @@ class RedisNodeLink:
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
         """What its node knows of the strategy; None while that node is down."""
         try:
-            result = self._on_its_node(node_strategy_id, "status", {})
+            # A read waits less than a command: a page polling a silent node stays responsive.
+            result = self._on_its_node(node_strategy_id, "status", {}, STATUS_TIMEOUT_SECS)
         except NodeUnavailable:
             return None
         return StrategyStatus(**result) if result is not None else None
