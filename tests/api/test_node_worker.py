@@ -107,8 +107,9 @@ def test_a_command_delivered_twice_runs_once_and_is_answered_twice(
     worker = NodeWorker(client, names, 0, link)  # type: ignore[arg-type]
     worker.start()
     try:
-        command = {"id": "c-1", "op": "start", "expires_ms": int(time.time() * 1000) + 10_000,
-                   "args": {"config": {"tag": "a"}, "owner": "u1", "node_strategy_id": None}}  # fmt: skip
+        args = {"config": {"tag": "a"}, "owner": "u1", "node_strategy_id": None}
+        expires_ms = int(time.time() * 1000) + 10_000
+        command = {"id": "c-1", "op": "start", "expires_ms": expires_ms, "args": args}
         send(client, names, 0, command)
         first = answer(client, names, "c-1")
         send(client, names, 0, command)
