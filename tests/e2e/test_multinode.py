@@ -257,9 +257,9 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                     "alice's order accepted on her node",
                 )  # fmt: skip
                 time.sleep(1.0)
-                registry = redis.Redis.from_url(REDIS_URL)
+                registry = redis.Redis.from_url(REDIS_URL, decode_responses=True)
                 on_node = [
-                    {k.decode() for k in registry.hkeys(f"{namespace}:node:{i}:strategies")}
+                    {str(k) for k in registry.hkeys(f"{namespace}:node:{i}:strategies")}
                     for i in range(2)
                 ]
                 alice_node_sid = alice.get(f"/strategies/{alice_sid}").json()["node_strategy_id"]
