@@ -44,6 +44,7 @@ from api.streams import node_for_user
 from config.loading import CONFIG_DIR
 from intents.venue import snapshot_from_meta_and_ctxs
 from jarvis.testkit import fund_test_account
+from jarvis.testkit import sim_admin
 from jarvis.testkit import venue_info
 from jarvis.testkit import venue_open_orders
 from simulator.app import SimConfig
@@ -309,6 +310,30 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                     15,
                     "alice's order cancelled by her stop",
                 )
+                # The rest of the single-process sidecar's behaviour, over Redis: a fill on the
+                # user's SSE stream and in the status; a stalled stream makes /health not ready.
+                bob.post(f"/strategies/{bob_sid}/stop")
+                buy = bob.post("/intents", json={"text": "buy 0.001 BTC"}).json()
+                market_sid = bob.post("/strategies", json={"plan_id": buy["plan_id"]}).json()[
+                    "strategy_id"
+                ]
+                bob.post(f"/strategies/{market_sid}/start")
+                bob_types = sse_types(bob, "fill", timeout=20)
+                bob_filled = wait_until(
+                    lambda: (d := bob.get(f"/strategies/{market_sid}").json())["position"] and d,
+                    10,
+                    "bob's position",
+                )
+                sim_admin(sim.base_url, "fault/stall", {"channel": "l2Book", "coin": "ETH"})
+                stalled = wait_until(
+                    lambda: (
+                        (h := httpx.get(f"{url}/health", timeout=30)).status_code == 503
+                        and h.json()
+                    ),
+                    20,
+                    "/health not ready on a stalled stream",
+                )
+                sim_admin(sim.base_url, "fault/clear")
         finally:
             for node in nodes:
                 node.stop()
@@ -346,3 +371,6 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
     assert resume.json()["mode"] == "ACTIVE", resume.text
     assert stopped.status_code == 200 and stopped.json()["state"] == "stopped", stopped.text
     assert [o["oid"] for o in venue_end] == [oid_of["BTC"]]
+    assert "fill" in bob_types
+    assert bob_filled["position"]["quantity"] == "0.00100"
+    assert stalled["feed_healthy"] is False and stalled["node_connected"] is True
