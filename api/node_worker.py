@@ -62,6 +62,7 @@ def for_node(loaded: LoadedNodeConfig, redis_url: str, node: int) -> LoadedNodeC
         port=url.port or 6379,
         username=url.username,
         password=url.password,
+        ssl=url.scheme == "rediss",
     )
     cache = loaded.node.cache or CacheConfig()
     cache = msgspec.structs.replace(cache, database=database, flush_on_start=False)

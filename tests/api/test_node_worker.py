@@ -200,3 +200,19 @@ def test_the_sidecar_routes_by_user_and_reports_a_silent_node_until_it_is_back(
     kinds = [e.type for e in hub.since(owner[0], 0)]
     assert kinds == ["strategy.interrupted", "strategy.resumed"]
     assert [e.type for e in hub.since(owner[1], 0)] == []
+
+
+def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts() -> None:
+    from api.node_worker import for_node
+    from config.loading import CONFIG_DIR
+    from jarvis.node import load_for_run
+
+    loaded = load_for_run(CONFIG_DIR / "sim_trading.toml")
+    node = for_node(loaded, "rediss://jarvis:pw@broker.internal:6380/0", 1)
+    assert str(node.node.trader_id) == "JARVIS-N1"
+    assert node.node.cache is not None and node.node.cache.database is not None
+    database = node.node.cache.database
+    assert (database.type, database.host, database.port) == ("redis", "broker.internal", 6380)
+    assert (database.username, database.password, database.ssl) == ("jarvis", "pw", True)
+    assert node.node.cache.flush_on_start is False
+    assert node.node.cache.tick_capacity == loaded.node.cache.tick_capacity  # type: ignore[union-attr]
