@@ -14,8 +14,9 @@ read:
 3. The operator's last control (HALT, REDUCE_ONLY) is applied again.
 
 Only then do heartbeats say ``ready`` and commands run. A command id already answered is
-answered again from ``<ns>:node:<i>:done`` (the consumer group re-delivers unacknowledged ones);
-a command past its deadline is refused (its caller has given up and been told so).
+answered again from its kept answer (the consumer group re-delivers unacknowledged ones); reads
+(``status``) are not kept, they change nothing. A command past its deadline is refused (its caller
+has given up and been told so).
 """
 
 from __future__ import annotations
@@ -191,9 +192,12 @@ class NodeWorker:
 
     def _handle(self, command: dict[str, Any]) -> None:
         command_id = str(command["id"])
-        done = self._names.done(self._node)
-        if not self._redis.hsetnx(done, command_id, _RUNNING):
-            previous = _text(self._redis.hget(done, command_id) or b"")
+        if command.get("op") == "status":
+            self._reply(command_id, self._answer(command))
+            return
+        done = self._names.done(self._node, command_id)
+        if not self._redis.set(done, _RUNNING, nx=True, ex=DONE_TTL_SECS):
+            previous = _text(self._redis.get(done) or b"")
             if previous == _RUNNING:
                 reply = {"ok": False, "error": "the node stopped while running this command; "
                          "read the strategy's status before repeating it"}  # fmt: skip
@@ -201,18 +205,19 @@ class NodeWorker:
                 reply = json.loads(previous)
             self._reply(command_id, reply)
             return
-        self._redis.expire(done, DONE_TTL_SECS)
-        if int(command.get("expires_ms", 0)) < time.time() * 1000:
-            reply = {"ok": False, "error": "the command expired before the node took it"}
-        else:
-            try:
-                reply = {"ok": True, "result": self._run(command["op"], command.get("args", {}))}
-            except NodeUnavailable as exc:
-                reply = {"ok": False, "error": str(exc)}
-            except Exception as exc:  # an answer always goes back; the type, never a secret
-                reply = {"ok": False, "error": f"the node failed: {type(exc).__name__}"}
-        self._redis.hset(done, command_id, json.dumps(reply, default=str))
+        reply = self._answer(command)
+        self._redis.set(done, json.dumps(reply, default=str), ex=DONE_TTL_SECS)
         self._reply(command_id, reply)
+
+    def _answer(self, command: dict[str, Any]) -> dict[str, Any]:
+        if int(command.get("expires_ms", 0)) < time.time() * 1000:
+            return {"ok": False, "error": "the command expired before the node took it"}
+        try:
+            return {"ok": True, "result": self._run(command["op"], command.get("args", {}))}
+        except NodeUnavailable as exc:
+            return {"ok": False, "error": str(exc)}
+        except Exception as exc:  # an answer always goes back; the type, never a secret
+            return {"ok": False, "error": f"the node failed: {type(exc).__name__}"}
 
     def _reply(self, command_id: str, reply: dict[str, Any]) -> None:
         key = self._names.reply(command_id)

@@ -27,6 +27,7 @@ from api.events import EventHub
 from api.node_link import ControlState
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
+from api.streams import COMMANDS_MAXLEN
 from api.streams import NODE_DOWN_AFTER_SECS
 from api.streams import StreamNames
 from api.streams import decode
@@ -45,6 +46,7 @@ class NodeView:
     last_beat: float | None = None  # monotonic
     beat: dict[str, Any] | None = None
     down_since_ms: int | None = None
+    down_reason: str | None = None
 
 
 class RedisNodeLink:
@@ -107,12 +109,26 @@ class RedisNodeLink:
         if message["type"] != "heartbeat":
             return
         view = self._views[node]
+        ready = bool(message.get("ready"))
         with self._lock:
+            # A node that said ready and now says not ready has restarted between two beats:
+            # its strategies were not watched for a while, the same as a silent node's.
+            restarted = view.down_since_ms is None and bool((view.beat or {}).get("ready"))
+            restarted = restarted and not ready
+            if restarted:
+                view.down_since_ms = int(time.time() * 1000)
+                view.down_reason = (
+                    f"node {node} restarted at {_iso(view.down_since_ms)}: its strategies are "
+                    "not watched until it has reconciled its orders with the venue"
+                )
             view.last_beat = time.monotonic()
             view.beat = message
-            back = view.down_since_ms is not None and bool(message.get("ready"))
+            back = view.down_since_ms is not None and ready
             if back:
                 view.down_since_ms = None
+                view.down_reason = None
+        if restarted:
+            self._interrupt(node)
         if back:
             for sid, entry in self._registry(node).items():
                 self._hub.publish(entry["owner"], "strategy.resumed",
@@ -126,12 +142,22 @@ class RedisNodeLink:
                 if view.down_since_ms is not None or now - silent_since < self._down_after:
                     continue
                 view.down_since_ms = int(time.time() * 1000) - int((now - silent_since) * 1000)
-            for sid, entry in self._registry(node).items():
-                self._hub.publish(
-                    entry["owner"],
-                    "strategy.interrupted",
-                    {"node_strategy_id": sid, "node": node, "reason": self._down_reason(node)},
+                view.down_reason = (
+                    f"node {node} has sent no heartbeat since {_iso(view.down_since_ms)}: its "
+                    "strategies are not watched; their orders stay at the venue and are "
+                    "reconciled when the node returns"
                 )
+            self._interrupt(node)
+
+    def _interrupt(self, node: int) -> None:
+        """Tell every owner of a strategy on ``node`` that it is not watched, and why."""
+        reason = self._down_reason(node)
+        for sid, entry in self._registry(node).items():
+            self._hub.publish(
+                entry["owner"],
+                "strategy.interrupted",
+                {"node_strategy_id": sid, "node": node, "reason": reason},
+            )
 
     def _registry(self, node: int) -> dict[str, dict[str, Any]]:
         """The strategies node ``node`` runs, as it recorded them."""
@@ -140,12 +166,7 @@ class RedisNodeLink:
         return {sid: e for sid, e in entries.items() if e.get("running")}
 
     def _down_reason(self, node: int) -> str:
-        since = self._views[node].down_since_ms
-        at = datetime.fromtimestamp((since or 0) / 1000, UTC).isoformat(timespec="seconds")
-        return (
-            f"node {node} has sent no heartbeat since {at}: its strategies are not watched; "
-            "their orders stay at the venue and are reconciled when the node returns"
-        )
+        return self._views[node].down_reason or f"node {node} is down"
 
     def _up(self, node: int) -> bool:
         view = self._views[node]
@@ -180,7 +201,8 @@ class RedisNodeLink:
         expires_ms = int((time.time() + wait) * 1000)
         message = {"id": command_id, "op": op, "args": args, "expires_ms": expires_ms}
         try:
-            self._redis.xadd(self._names.commands(node), encode(message))
+            self._redis.xadd(self._names.commands(node), encode(message),
+                             maxlen=COMMANDS_MAXLEN, approximate=True)  # fmt: skip
             answer = self._redis.blpop([self._names.reply(command_id)], timeout=wait)
         except redis.RedisError as exc:
             raise NodeUnavailable(f"the broker failed: {type(exc).__name__}") from None
@@ -286,6 +308,10 @@ class RedisNodeLink:
         self._stop.set()
         self._thread.join(timeout=5)
         self._redis.close()
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _text(value: bytes | str) -> str:

@@ -7,7 +7,8 @@ several sets (or tests) share one Redis without touching each other's keys.
 * ``<ns>:node:<i>:commands``  stream the sidecar writes, node ``i`` reads with a consumer group
 * ``<ns>:events``             stream every node writes its events and heartbeats to
 * ``<ns>:reply:<command id>`` list holding one command's answer (the sidecar waits on it)
-* ``<ns>:node:<i>:done``      hash: command id -> its answer (a re-delivered command runs once)
+* ``<ns>:node:<i>:done:<id>`` one command's answer, kept a day (a re-delivered command runs
+  once)
 * ``<ns>:node:<i>:strategies`` hash: node strategy id -> {config, owner, running}
 * ``<ns>:control``            the last operator control ({mode, reason}); a node applies it on
   start, before it takes commands
@@ -22,6 +23,7 @@ from typing import Any
 from typing import Final
 
 __all__ = [
+    "COMMANDS_MAXLEN",
     "COMMAND_GROUP",
     "HEARTBEAT_INTERVAL_SECS",
     "NODE_DOWN_AFTER_SECS",
@@ -38,6 +40,7 @@ NODE_DOWN_AFTER_SECS: Final[float] = 5.0
 within seconds that their strategy is not being watched."""
 COMMAND_GROUP: Final[str] = "node"
 EVENTS_MAXLEN: Final[int] = 10_000
+COMMANDS_MAXLEN: Final[int] = 10_000
 REPLY_TTL_SECS: Final[int] = 60
 DONE_TTL_SECS: Final[int] = 24 * 3600
 
@@ -61,9 +64,9 @@ class StreamNames:
         """The list one command's answer is pushed to."""
         return f"{self.namespace}:reply:{command_id}"
 
-    def done(self, node: int) -> str:
-        """Answers of the commands node ``node`` has run, by command id."""
-        return f"{self.namespace}:node:{node}:done"
+    def done(self, node: int, command_id: str) -> str:
+        """The answer of a command node ``node`` has run (or ``__running__`` while it runs)."""
+        return f"{self.namespace}:node:{node}:done:{command_id}"
 
     def strategies(self, node: int) -> str:
         """The strategies node ``node`` runs (restored when it restarts)."""

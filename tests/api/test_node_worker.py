@@ -31,13 +31,14 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 class RecordingLink:
     """Stands in for ``InProcessNodeLink``: records calls, answers like a running node."""
 
-    def __init__(self) -> None:
+    def __init__(self, connects_after_secs: float = 0.0) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.mode = "ACTIVE"
         self._hub = EventHub()
+        self._connects_at = time.monotonic() + connects_after_secs
 
     def connected(self) -> bool:
-        return True
+        return time.monotonic() >= self._connects_at
 
     def feed_healthy(self) -> bool:
         return True
@@ -200,6 +201,29 @@ def test_the_sidecar_routes_by_user_and_reports_a_silent_node_until_it_is_back(
     kinds = [e.type for e in hub.since(owner[0], 0)]
     assert kinds == ["strategy.interrupted", "strategy.resumed"]
     assert [e.type for e in hub.since(owner[1], 0)] == []
+
+
+def test_a_node_restarted_between_two_heartbeats_is_reported_too(
+    client: redis.Redis, names: StreamNames
+) -> None:
+    hub = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5, down_after_secs=30)
+    worker = NodeWorker(client, names, 0, RecordingLink())  # type: ignore[arg-type]
+    worker.start()
+    try:
+        wait_until(link.connected, 10, "the node up")
+        sid = link.start({"tag": "a"}, "u1", None)
+        worker.stop()
+        # Back at once (well within the silence limit), but not ready for 1.5 s.
+        worker = NodeWorker(client, names, 0, RecordingLink(1.5))  # type: ignore[arg-type]
+        worker.start()
+        reason = wait_until(lambda: link.interruption(sid), 5, "the restart reported")
+        wait_until(lambda: link.interruption(sid) is None, 10, "the node ready again")
+    finally:
+        worker.stop()
+        link.close()
+    assert "node 0 restarted" in reason
+    assert [e.type for e in hub.since("u1", 0)] == ["strategy.interrupted", "strategy.resumed"]
 
 
 def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts() -> None:
