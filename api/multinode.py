@@ -15,6 +15,8 @@ import argparse
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -122,7 +124,10 @@ def run_sidecar(
 
     hub = EventHub(settings.event_history_per_user)
     link = RedisNodeLink(redis_url, nodes, hub, namespace)
-    app = create_app(settings, link=link, hub=hub, verifier=local_verifier(settings))
+    snapshot = _venue_snapshot(settings.venue_http_url) if settings.venue_http_url else None
+    app = create_app(
+        settings, link=link, hub=hub, verifier=local_verifier(settings), snapshot=snapshot
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     )
@@ -138,15 +143,52 @@ def run_sidecar(
     server.run()
 
 
-def run_set(args: argparse.Namespace, settings: ApiSettings) -> int:
+def _venue_snapshot(venue_http_url: str) -> Callable[[], Any]:
+    """Plans compile against the venue's own instruments and prices (``metaAndAssetCtxs``,
+    refreshed at most every minute); the shipped snapshot while the venue does not answer. The
+    nodes are other processes here, so the sidecar asks the venue itself."""
+    import httpx
+
+    from api.serve import SNAPSHOT_MAX_AGE_SECS
+    from intents.venue import SHIPPED_SNAPSHOT
+    from intents.venue import load_snapshot
+    from intents.venue import snapshot_from_meta_and_ctxs
+
+    shipped = load_snapshot(SHIPPED_SNAPSHOT)
+    cached: dict[str, Any] = {"at": 0.0, "snapshot": None}
+    lock = threading.Lock()
+
+    def snapshot() -> Any:
+        with lock:
+            if time.monotonic() - cached["at"] > SNAPSHOT_MAX_AGE_SECS:
+                try:
+                    answer = httpx.post(
+                        f"{venue_http_url}/info", json={"type": "metaAndAssetCtxs"}, timeout=5
+                    )
+                    answer.raise_for_status()
+                    cached["snapshot"] = snapshot_from_meta_and_ctxs(
+                        answer.json(), source=venue_http_url, taken_at_ms=int(time.time() * 1000)
+                    )
+                    cached["at"] = time.monotonic()
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                    pass  # the last good snapshot (or the shipped one) until the venue answers
+            return cached["snapshot"] or shipped
+
+    return snapshot
+
+
+def run_set(args: argparse.Namespace, settings: ApiSettings, venue_url: str | None) -> int:
     """``jarvis serve --nodes N``: N ``serve-node`` children and the sidecar here; the children
-    are stopped (SIGTERM, then killed after 20 s) when the sidecar stops."""
+    are stopped (SIGTERM, then killed after 20 s) when the sidecar stops. ``venue_url``: the
+    config's venue, for the sidecar's own reads (plans, accounts)."""
     command = [sys.executable, "-c", "import sys; from jarvis.cli import main; sys.exit(main())"]
     children: list[subprocess.Popen[Any]] = []
     for node in range(args.nodes):
         node_args = ["--config", args.config, "--node", str(node), "--redis", args.redis]
         node_args += ["--namespace", args.namespace]
         children.append(subprocess.Popen([*command, "serve-node", *node_args]))
+    if settings.venue_http_url is None:
+        settings = settings.model_copy(update={"venue_http_url": venue_url})
     stop = threading.Event()
     if args.duration_secs is not None:
         timer = threading.Timer(args.duration_secs, stop.set)

@@ -104,7 +104,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if args.nodes < 1:
             print(f"jarvis serve: --nodes must be >= 1, was {args.nodes}", file=sys.stderr)
             return 2
-        return run_set(args, settings)
+        urls = [getattr(c, "http_url", None) for c in loaded.node.data_clients.values()]
+        return run_set(args, settings, next((u for u in urls if u), None))
 
     def announce(url: str, _: FastAPI) -> None:
         print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs)", flush=True)
