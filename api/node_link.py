@@ -4,6 +4,9 @@ NautilusTrader objects or threads.
 ``DetachedNodeLink`` is the sidecar without a node: everything is stored and plans compile, but
 starting, stopping and control answer 503 "node not connected" (fail closed: nothing pretends
 to run). The in-process link (``jarvis serve``) implements the same methods on the node's loop.
+
+``overview`` (the status page's one read) returns the node-wide picture in one call: plain dicts
+with the keys documented on ``NodeOverview``, so a link over the wire can send it as JSON as is.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
-__all__ = ["ControlState", "DetachedNodeLink", "NodeLink", "NodeUnavailable", "StrategyStatus"]
+__all__ = [
+    "EMPTY_OVERVIEW",
+    "ControlState",
+    "DetachedNodeLink",
+    "NodeLink",
+    "NodeOverview",
+    "NodeUnavailable",
+    "StrategyStatus",
+]
 
 
 class NodeUnavailable(Exception):
@@ -39,6 +50,37 @@ class StrategyStatus:
     unrealized_pnl_usd: str | None
     fees_usd: str | None
     notional_used_usd: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOverview:
+    """The node-wide picture behind ``GET /status``; every value is JSON-ready.
+
+    - ``instruments``: ``instrument_id``, ``coin``, ``regime`` (str or None without a
+      controller), ``mid`` (str or None), ``feed`` (list of ``stream``, ``status``, ``reason``)
+    - ``strategies``: ``node_strategy_id``, ``component_state`` (NautilusTrader's), ``state``
+      (the rulebook's last reported state or None), ``gate`` (the controller's last gate or
+      None), ``realized_pnl_usd``, ``unrealized_pnl_usd``
+    - ``positions`` (open): ``node_strategy_id``, ``instrument_id``, ``side``, ``quantity``,
+      ``avg_px_open``, ``unrealized_pnl_usd``
+    - ``orders`` / ``fills``: the newest first, at most the ``recent`` asked for; orders have
+      ``node_strategy_id``, ``client_order_id``, ``instrument_id``, ``side``, ``type``,
+      ``status``, ``quantity``, ``filled_qty``, ``ts_last``; fills ``node_strategy_id``,
+      ``client_order_id``, ``instrument_id``, ``side``, ``px``, ``qty``, ``commission``,
+      ``ts_event``
+    - ``risk_engine``: NautilusTrader's RiskEngine trading state (ACTIVE, REDUCING, HALTED),
+      which the feed-health gate moves too, not only operators; None when unknown
+    """
+
+    instruments: list[dict[str, Any]]
+    strategies: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    fills: list[dict[str, Any]]
+    risk_engine: str | None = None
+
+
+EMPTY_OVERVIEW = NodeOverview([], [], [], [], [])
 
 
 class NodeLink(Protocol):
@@ -73,6 +115,11 @@ class NodeLink(Protocol):
 
     def interruption(self, node_strategy_id: str) -> str | None:
         """Why the strategy is not watched now (its node stopped answering), or None."""
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Instruments, strategies, positions and the ``recent`` newest orders and fills; only
+        of the node strategies in ``strategy_ids`` (None: all of them). Empty when the node
+        does not answer."""
         ...
 
     def control(self, mode: str, reason: str) -> ControlState:
@@ -122,6 +169,10 @@ class DetachedNodeLink:
     def interruption(self, node_strategy_id: str) -> str | None:
         """Nothing runs, so nothing is interrupted."""
         return None
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Nothing to show."""
+        return EMPTY_OVERVIEW
 
     def control(self, mode: str, reason: str) -> ControlState:
         """Refused."""

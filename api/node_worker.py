@@ -192,7 +192,7 @@ class NodeWorker:
 
     def _handle(self, command: dict[str, Any]) -> None:
         command_id = str(command["id"])
-        if command.get("op") == "status":
+        if command.get("op") in ("status", "overview"):
             self._reply(command_id, self._answer(command))
             return
         done = self._names.done(self._node, command_id)
@@ -247,6 +247,10 @@ class NodeWorker:
         if op == "status":
             status = link.status(args["node_strategy_id"])
             return dataclasses.asdict(status) if status is not None else None
+        if op == "overview":
+            ids = args.get("strategy_ids")
+            scope = frozenset(ids) if ids is not None else None
+            return dataclasses.asdict(link.overview(scope, int(args["recent"])))
         if op == "control":
             state = link.control(args["mode"], args["reason"])
             return {"mode": state.mode, "reason": state.reason}

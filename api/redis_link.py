@@ -24,7 +24,9 @@ from typing import Any
 import redis
 
 from api.events import EventHub
+from api.node_link import EMPTY_OVERVIEW
 from api.node_link import ControlState
+from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
 from api.streams import COMMANDS_MAXLEN
@@ -278,6 +280,43 @@ class RedisNodeLink:
         if node is None or self._views[node].down_since_ms is None:
             return None
         return self._down_reason(node)
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Every node's picture, merged: instruments once, strategies and positions of all, the
+        ``recent`` newest orders and fills across nodes; the strictest RiskEngine state. A node
+        that is down adds nothing (its strategies say so through ``interruption``)."""
+        ids = sorted(strategy_ids) if strategy_ids is not None else None
+        parts: list[dict[str, Any]] = []
+        for node in range(self._nodes):
+            if not self._up(node):
+                continue
+            try:
+                part = self._command(node, "overview", {"strategy_ids": ids, "recent": recent},
+                                     STATUS_TIMEOUT_SECS)  # fmt: skip
+            except NodeUnavailable:
+                continue
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return EMPTY_OVERVIEW
+        instruments: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            for item in part["instruments"]:
+                instruments.setdefault(str(item["instrument_id"]), item)
+        orders = sorted((o for p in parts for o in p["orders"]),
+                        key=lambda o: int(o.get("ts_last") or 0), reverse=True)  # fmt: skip
+        fills = sorted((f for p in parts for f in p["fills"]),
+                       key=lambda f: int(f.get("ts_event") or 0), reverse=True)  # fmt: skip
+        states = {p.get("risk_engine") for p in parts}
+        strictest = next((s for s in ("HALTED", "REDUCING", "ACTIVE") if s in states), None)
+        return NodeOverview(
+            instruments=list(instruments.values()),
+            strategies=[s for p in parts for s in p["strategies"]],
+            positions=[s for p in parts for s in p["positions"]],
+            orders=orders[:recent],
+            fills=fills[:recent],
+            risk_engine=strictest,
+        )
 
     def control(self, mode: str, reason: str) -> ControlState:
         """Apply on every node that is up; a node that is down applies it when it returns

@@ -20,12 +20,19 @@ __all__ = [
     "ControlRequest",
     "ControlResponse",
     "ErrorResponse",
+    "FeedStreamView",
+    "FillView",
     "HealthResponse",
+    "InstrumentView",
     "IntentRequest",
+    "OrderView",
     "PlanResponse",
+    "PositionView",
     "ProblemItem",
+    "StatusResponse",
     "StrategyCreateRequest",
     "StrategyDetail",
+    "StrategyStatusView",
     "StrategySummary",
 ]
 
@@ -214,3 +221,95 @@ class AccountResponse(BaseModel):
     account_address: str
     agent_address: str
     created_at_ms: int
+
+
+class FeedStreamView(BaseModel):
+    """One market-data stream's health as the data client last reported it."""
+
+    stream: str = Field(examples=["l2Book:BTC"])
+    status: str = Field(examples=["OK"], description="OK, STALE, GAP or RECONNECTING")
+    reason: str
+
+
+class InstrumentView(BaseModel):
+    """An instrument the node watches: regime, mid price and feed health."""
+
+    instrument_id: str = Field(examples=["BTC-USD-PERP.HYPERLIQUID"])
+    coin: str
+    regime: str | None = Field(description="the regime controller's verdict; None without one")
+    mid: str | None
+    feed_healthy: bool = Field(description="every stream of this coin is OK")
+    feed: list[FeedStreamView]
+
+
+class StrategyStatusView(BaseModel):
+    """One strategy: the caller's (with its sidecar id) or, for operators, any on the node."""
+
+    strategy_id: str | None = Field(description="the sidecar's id; None for the node's own")
+    owner: str | None = Field(description="the token subject that owns it; None: the node's own")
+    node_strategy_id: str | None
+    coin: str | None
+    state: str | None = Field(description="the sidecar's lifecycle state (created, running...)")
+    component_state: str | None = Field(description="NautilusTrader's (RUNNING, STOPPED...)")
+    rulebook_state: str | None = Field(description="the strategy's own last reported state")
+    gate: str | None = Field(description="the regime controller's last gate")
+    realized_pnl_usd: str | None
+    unrealized_pnl_usd: str | None
+
+
+class PositionView(BaseModel):
+    """An open position on the node."""
+
+    node_strategy_id: str
+    instrument_id: str
+    side: str
+    quantity: str
+    avg_px_open: str
+    unrealized_pnl_usd: str | None
+
+
+class OrderView(BaseModel):
+    """One of the newest orders."""
+
+    node_strategy_id: str
+    client_order_id: str
+    instrument_id: str
+    side: str
+    type: str
+    status: str
+    quantity: str
+    filled_qty: str
+    ts_last: int = Field(description="UNIX nanoseconds of the order's last event")
+
+
+class FillView(BaseModel):
+    """One of the newest fills."""
+
+    node_strategy_id: str
+    client_order_id: str
+    instrument_id: str
+    side: str
+    px: str
+    qty: str
+    commission: str
+    ts_event: int = Field(description="UNIX nanoseconds")
+
+
+class StatusResponse(BaseModel):
+    """Everything the status page shows; traders see only their own strategies, positions,
+    orders and fills, operators everything on the node."""
+
+    at_ms: int
+    subject: str
+    operator: bool
+    node_connected: bool
+    trading: ControlResponse
+    risk_engine: str | None = Field(
+        description="NautilusTrader's RiskEngine state (ACTIVE, REDUCING, HALTED): operators "
+        "set it, and the feed-health gate holds it REDUCING while a needed stream is unhealthy"
+    )
+    instruments: list[InstrumentView]
+    strategies: list[StrategyStatusView]
+    positions: list[PositionView]
+    orders: list[OrderView]
+    fills: list[FillView]

@@ -108,7 +108,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return run_set(args, settings, next((u for u in urls if u), None))
 
     def announce(url: str, _: FastAPI) -> None:
-        print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs)", flush=True)
+        print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs; status page: {url}/)",
+              flush=True)  # fmt: skip
 
     run_serve(loaded, settings, args.host, args.port, args.duration_secs, announce)
     return 0
@@ -156,7 +157,7 @@ def _cmd_serve_demo(args: argparse.Namespace) -> int:
         def announce(url: str, _: FastAPI) -> None:
             print(
                 f"jarvis serve-demo: simulator at {sim.base_url}; sidecar on {url} "
-                f"(OpenAPI: {url}/docs)\n"
+                f"(OpenAPI: {url}/docs; status page: {url}/ with the token below)\n"
                 f"  export JARVIS_TOKEN={token}\n"
                 f'  curl -s -X POST {url}/intents -H "Authorization: Bearer $JARVIS_TOKEN" '
                 "-H 'Content-Type: application/json' -d '{\"text\": \"buy 0.01 ETH\"}'",

@@ -71,6 +71,7 @@ CLI_MODULES: tuple[str, ...] = (
     "jarvis.intent_cli",
     "api.serve",
     "api.multinode",
+    "jarvis.ctl",
     "jarvis.backtest_cli",
 )
 

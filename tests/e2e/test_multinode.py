@@ -265,6 +265,7 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                 ]
                 alice_node_sid = alice.get(f"/strategies/{alice_sid}").json()["node_strategy_id"]
                 bob_node_sid = bob.get(f"/strategies/{bob_sid}").json()["node_strategy_id"]
+                overview = op.get("/status").json()  # the operator's page: both nodes merged
 
                 # -- node 0 (alice's) is killed with its order resting ----------------------
                 nodes[0].kill()
@@ -342,6 +343,9 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
     # Spread: each user's strategy runs on their own node.
     assert alice_node_sid in on_node[0] and alice_node_sid not in on_node[1]
     assert bob_node_sid in on_node[1] and bob_node_sid not in on_node[0]
+    running = {s["node_strategy_id"]: s["component_state"] for s in overview["strategies"]}
+    assert running == {alice_node_sid: "RUNNING", bob_node_sid: "RUNNING"}, running
+    assert {i["coin"] for i in overview["instruments"]} == {"BTC", "ETH"}
     # The kill is noticed within the heartbeat limit (5 s) plus polling, and said.
     assert noticed_after < 12, noticed_after
     assert "node 0" in interrupted and "no heartbeat" in interrupted
