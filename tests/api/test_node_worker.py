@@ -17,6 +17,7 @@ import redis
 
 from api.events import EventHub
 from api.node_link import ControlState
+from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
 from api.node_worker import NodeWorker
@@ -36,6 +37,7 @@ class RecordingLink:
         self.mode = "ACTIVE"
         self._hub = EventHub()
         self._connects_at = time.monotonic() + connects_after_secs
+        self.picture = NodeOverview([], [], [], [], [])
 
     def connected(self) -> bool:
         return time.monotonic() >= self._connects_at
@@ -55,6 +57,10 @@ class RecordingLink:
 
     def status(self, sid: str) -> StrategyStatus | None:
         return None
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        self.calls.append(("overview", (strategy_ids, recent)))
+        return self.picture
 
     def control(self, mode: str, reason: str) -> ControlState:
         self.calls.append(("control", (mode, reason)))
@@ -224,6 +230,35 @@ def test_a_node_restarted_between_two_heartbeats_is_reported_too(
         link.close()
     assert "node 0 restarted" in reason
     assert [e.type for e in hub.since("u1", 0)] == ["strategy.interrupted", "strategy.resumed"]
+
+
+def test_the_overview_merges_every_node(client: redis.Redis, names: StreamNames) -> None:
+    def order(sid: str, ts: int) -> dict[str, Any]:
+        return {"node_strategy_id": sid, "client_order_id": f"O-{sid}-{ts}", "ts_last": ts}
+
+    eth: dict[str, Any] = {"instrument_id": "ETH-USD-PERP.HYPERLIQUID", "coin": "ETH", "regime": None,
+           "mid": "1", "feed": []}  # fmt: skip
+    links = [RecordingLink(), RecordingLink()]
+    links[0].picture = NodeOverview([eth], [{"node_strategy_id": "A"}], [],
+                                    [order("A", 1), order("A", 4)], [], "ACTIVE")  # fmt: skip
+    links[1].picture = NodeOverview([eth], [{"node_strategy_id": "B"}], [],
+                                    [order("B", 3), order("B", 2)], [], "HALTED")  # fmt: skip
+    link = RedisNodeLink(REDIS_URL, 2, EventHub(), names.namespace, timeout_secs=5)
+    workers = [NodeWorker(client, names, i, links[i]) for i in range(2)]  # type: ignore[arg-type]
+    for worker in workers:
+        worker.start()
+    try:
+        wait_until(link.connected, 10, "both nodes up")
+        merged = link.overview(frozenset({"A", "B"}), 3)
+    finally:
+        for worker in workers:
+            worker.stop()
+        link.close()
+    assert merged.instruments == [eth]
+    assert [s["node_strategy_id"] for s in merged.strategies] == ["A", "B"]
+    assert [o["ts_last"] for o in merged.orders] == [4, 3, 2]
+    assert merged.risk_engine == "HALTED"
+    assert links[0].calls == [("overview", (frozenset({"A", "B"}), 3))]
 
 
 def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts() -> None:
