@@ -13,6 +13,7 @@ with the venue and restoring its strategies (``api.node_worker``).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -37,6 +38,8 @@ from api.streams import encode
 from api.streams import node_for_user
 
 __all__ = ["NodeView", "RedisNodeLink"]
+
+log = logging.getLogger("jarvis.api")
 
 STATUS_TIMEOUT_SECS = 2.0
 
@@ -132,6 +135,7 @@ class RedisNodeLink:
         if restarted:
             self._interrupt(node)
         if back:
+            log.warning("node %d is back: reconciled with the venue, taking commands", node)
             for sid, entry in self._registry(node).items():
                 self._hub.publish(entry["owner"], "strategy.resumed",
                                   {"node_strategy_id": sid, "node": node})  # fmt: skip
@@ -154,7 +158,9 @@ class RedisNodeLink:
     def _interrupt(self, node: int) -> None:
         """Tell every owner of a strategy on ``node`` that it is not watched, and why."""
         reason = self._down_reason(node)
-        for sid, entry in self._registry(node).items():
+        registry = self._registry(node)
+        log.warning("node %d down: %s (%d strategies interrupted)", node, reason, len(registry))
+        for sid, entry in registry.items():
             self._hub.publish(
                 entry["owner"],
                 "strategy.interrupted",
