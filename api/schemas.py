@@ -15,6 +15,8 @@ from pydantic import SecretStr
 from pydantic import model_validator
 
 __all__ = [
+    "ID_PATTERN",
+    "PLAIN_TEXT_PATTERN",
     "AccountRequest",
     "AccountResponse",
     "ControlRequest",
@@ -37,6 +39,15 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid")
+
+# Ids the sidecar hands out (uuid4 strings); anything else is refused before it reaches a query.
+ID_PATTERN = r"^[0-9A-Za-z_.:-]{1,64}$"
+
+
+# Free text (intents, reasons) without control characters other than tab and newlines: PostgreSQL
+# text cannot hold NUL, and nothing a trader writes needs them. A pattern, not a validator, so the
+# OpenAPI schema says it too.
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class ProblemItem(BaseModel):
@@ -75,7 +86,9 @@ class IntentRequest(BaseModel):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    text: str | None = Field(
+        default=None, min_length=1, max_length=2000, pattern=PLAIN_TEXT_PATTERN
+    )
     intent: dict[str, Any] | None = Field(default=None)
 
     @model_validator(mode="after")
@@ -112,7 +125,7 @@ class StrategyCreateRequest(BaseModel):
         json_schema_extra={"examples": [{"plan_id": "6f1c7e0e-3a1b-4f7a-9a55-0d3a0c1e2b44"}]},
     )
 
-    plan_id: str = Field(min_length=1, max_length=64)
+    plan_id: str = Field(pattern=ID_PATTERN)
 
 
 class StrategyCancelRequest(BaseModel):
@@ -166,7 +179,7 @@ class ControlRequest(BaseModel):
     )
 
     mode: Literal["HALT", "REDUCE_ONLY", "RESUME"]
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(min_length=3, max_length=500, pattern=PLAIN_TEXT_PATTERN)
 
 
 class ControlResponse(BaseModel):

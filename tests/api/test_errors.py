@@ -14,6 +14,7 @@ import pytest
 from api.app import create_app
 from api.identity import LocalSigningKey
 from api.identity import TokenVerifier
+from tests.api.conftest import Sidecar
 from tests.api.conftest import make_settings
 from tests.api.conftest import serve
 
@@ -73,3 +74,24 @@ def test_a_rejected_token_is_not_echoed(sidecar_factory: Callable[..., object]) 
 
     assert response.status_code == 401
     assert bad not in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/intents", {"text": "buy 0.01 BTC\x00 at 60000"}, "text"),
+        ("POST", "/strategies", {"plan_id": "abc\x00def"}, "plan_id"),
+        ("POST", "/control", {"mode": "HALT", "reason": "venue\x00 incident"}, "reason"),
+        ("GET", "/strategies/abc%00def", None, "strategy_id"),
+        ("POST", "/strategies/abc%00def/start", None, "strategy_id"),
+    ],
+)
+def test_a_nul_character_is_a_422_naming_the_field_not_a_database_error(
+    sidecar: Sidecar, method: str, path: str, body: dict[str, str] | None, field: str
+) -> None:
+    # PostgreSQL text cannot hold NUL: it must be refused at the door, on both databases.
+    with sidecar.client("alice", ("trader", "operator")) as client:
+        response = client.request(method, path, json=body)
+
+    assert response.status_code == 422, response.text
+    assert field in response.text
