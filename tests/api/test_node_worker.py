@@ -236,8 +236,8 @@ def test_the_overview_merges_every_node(client: redis.Redis, names: StreamNames)
     def order(sid: str, ts: int) -> dict[str, Any]:
         return {"node_strategy_id": sid, "client_order_id": f"O-{sid}-{ts}", "ts_last": ts}
 
-    eth: dict[str, Any] = {"instrument_id": "ETH-USD-PERP.HYPERLIQUID", "coin": "ETH", "regime": None,
-           "mid": "1", "feed": []}  # fmt: skip
+    eth: dict[str, Any] = {"instrument_id": "ETH-USD-PERP.HYPERLIQUID", "coin": "ETH"}
+    eth |= {"regime": None, "mid": "1", "feed": []}
     links = [RecordingLink(), RecordingLink()]
     links[0].picture = NodeOverview([eth], [{"node_strategy_id": "A"}], [],
                                     [order("A", 1), order("A", 4)], [], "ACTIVE")  # fmt: skip
