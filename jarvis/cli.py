@@ -70,6 +70,7 @@ CLI_MODULES: tuple[str, ...] = (
     "jarvis.commands",
     "jarvis.intent_cli",
     "api.serve",
+    "api.multinode",
     "jarvis.ctl",
     "jarvis.backtest_cli",
     "jarvis.check_cli",
