@@ -28,6 +28,7 @@ from api.routers import page
 from api.routers import status
 from api.routers import strategies
 from api.secrets import FernetFileSecretStore
+from api.services.strategies import finish_queued
 from api.settings import ApiSettings
 from api.settings import state_dir
 from api.storage.database import Database
@@ -91,6 +92,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         database.migrate()
+        state.link.open(lambda r: finish_queued(state.store, state.hub, r, state.clock_ms()))
         try:
             yield
         finally:

@@ -29,6 +29,7 @@ from api.node_link import EMPTY_OVERVIEW
 from api.node_link import ControlState
 from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
+from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.node_overview import read_overview
 from common.nautilus import custom_data_topic
@@ -384,6 +385,9 @@ class InProcessNodeLink:
         except NodeUnavailable:
             return ControlState("UNKNOWN", "node not connected")
         return ControlState(name, self._reason)
+
+    def open(self, on_result: Callable[[QueuedResult], None]) -> None:
+        """Events are published as they happen; nothing is ever queued (the node is here)."""
 
     def close(self) -> None:
         """Nothing to release: the node's owner stops it."""

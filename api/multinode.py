@@ -123,7 +123,9 @@ def run_sidecar(
     from api.serve import local_verifier
 
     hub = EventHub(settings.event_history_per_user)
-    link = RedisNodeLink(redis_url, nodes, hub, namespace)
+    link = RedisNodeLink(
+        redis_url, nodes, hub, namespace, queue_ttl_secs=settings.queued_command_ttl_secs
+    )
     snapshot = _venue_snapshot(settings.venue_http_url) if settings.venue_http_url else None
     app = create_app(
         settings, link=link, hub=hub, verifier=local_verifier(settings), snapshot=snapshot

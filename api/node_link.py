@@ -5,29 +5,61 @@ NautilusTrader objects or threads.
 starting, stopping and control answer 503 "node not connected" (fail closed: nothing pretends
 to run). The in-process link (``jarvis serve``) implements the same methods on the node's loop.
 
+A link whose node runs elsewhere (``api.redis_link``) may not refuse a risk-reducing command
+(stop, cancel) while that node is down: it raises ``CommandQueued`` instead (the caller is told it
+has not run yet), and reports the outcome later through the ``on_result`` callback given to
+``open`` (a ``QueuedResult``).
+
 ``overview`` (the status page's one read) returns the node-wide picture in one call: plain dicts
 with the keys documented on ``NodeOverview``, so a link over the wire can send it as JSON as is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
 __all__ = [
     "EMPTY_OVERVIEW",
+    "CommandQueued",
     "ControlState",
     "DetachedNodeLink",
     "NodeLink",
     "NodeOverview",
     "NodeUnavailable",
+    "QueuedResult",
     "StrategyStatus",
 ]
 
 
 class NodeUnavailable(Exception):
     """The node cannot take the command now; the message is safe to show the caller."""
+
+
+class CommandQueued(Exception):
+    """The node is down: the command waits for it and has NOT run yet; the message (safe to
+    show) says since when, until when it may still run, and how its result is reported."""
+
+    def __init__(self, message: str, command_id: str, node: int, expires_at_ms: int) -> None:
+        super().__init__(message)
+        self.command_id = command_id
+        self.node = node
+        self.expires_at_ms = expires_at_ms
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedResult:
+    """The outcome of a command that was queued while its node was down."""
+
+    command_id: str
+    user_id: str
+    op: str
+    node_strategy_id: str
+    close: bool
+    ok: bool
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +162,11 @@ class NodeLink(Protocol):
         """The node's trading mode now."""
         ...
 
+    def open(self, on_result: Callable[[QueuedResult], None]) -> None:
+        """Start relaying the node's events (the lifespan calls it once the event history is
+        open); ``on_result`` gets the outcome of every command that was queued."""
+        ...
+
     def close(self) -> None:
         """Release the link (the lifespan calls it at shutdown)."""
         ...
@@ -181,6 +218,9 @@ class DetachedNodeLink:
     def control_state(self) -> ControlState:
         """Unknown."""
         return ControlState("UNKNOWN", "node not connected")
+
+    def open(self, on_result: Callable[[QueuedResult], None]) -> None:
+        """Nothing to relay, nothing is ever queued."""
 
     def close(self) -> None:
         """Nothing to release."""

@@ -15,8 +15,10 @@ read:
 
 Only then do heartbeats say ``ready`` and commands run. A command id already answered is
 answered again from its kept answer (the consumer group re-delivers unacknowledged ones); reads
-(``status``) are not kept, they change nothing. A command past its deadline is refused (its caller
-has given up and been told so).
+(``status``) are not kept, they change nothing. A command past its deadline is refused: a
+synchronous one's caller has given up and been told so; a queued one (sent while this node was
+down, ``queued`` names its owner) is past ``QUEUED_COMMAND_TTL_SECS``. A queued command's outcome,
+run or refused, goes to its owner as a ``command_result`` message on the events stream.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import dataclasses
 import json
 import threading
 import time
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -203,14 +207,21 @@ class NodeWorker:
                          "read the strategy's status before repeating it"}  # fmt: skip
             else:
                 reply = json.loads(previous)
-            self._reply(command_id, reply)
+            self._tell(command, reply)  # again: the first answer may not have gone out
             return
         reply = self._answer(command)
         self._redis.set(done, json.dumps(reply, default=str), ex=DONE_TTL_SECS)
-        self._reply(command_id, reply)
+        self._tell(command, reply)
 
     def _answer(self, command: dict[str, Any]) -> dict[str, Any]:
-        if int(command.get("expires_ms", 0)) < time.time() * 1000:
+        expires_ms = int(command.get("expires_ms", 0))
+        if expires_ms < time.time() * 1000:
+            if command.get("queued"):
+                error = (
+                    f"the {command.get('op')} queued while node {self._node} was down expired "
+                    f"at {_iso(expires_ms)} before the node was back; it did not run"
+                )
+                return {"ok": False, "error": error}
             return {"ok": False, "error": "the command expired before the node took it"}
         try:
             return {"ok": True, "result": self._run(command["op"], command.get("args", {}))}
@@ -218,6 +229,18 @@ class NodeWorker:
             return {"ok": False, "error": str(exc)}
         except Exception as exc:  # an answer always goes back; the type, never a secret
             return {"ok": False, "error": f"the node failed: {type(exc).__name__}"}
+
+    def _tell(self, command: dict[str, Any], reply: dict[str, Any]) -> None:
+        """A queued command's outcome to its owner (events stream), else to the waiting caller."""
+        owner = command.get("queued")
+        if not owner:
+            self._reply(str(command["id"]), reply)
+            return
+        message = {"type": "command_result", "node": self._node, "user": owner,
+                   "id": command["id"], "op": command.get("op"),
+                   "args": command.get("args", {}), "reply": reply}  # fmt: skip
+        self._redis.xadd(self._names.events, encode(message), maxlen=EVENTS_MAXLEN,
+                         approximate=True)  # fmt: skip
 
     def _reply(self, command_id: str, reply: dict[str, Any]) -> None:
         key = self._names.reply(command_id)
@@ -255,6 +278,10 @@ class NodeWorker:
             state = link.control(args["mode"], args["reason"])
             return {"mode": state.mode, "reason": state.reason}
         raise NodeUnavailable(f"unknown command {op!r}")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _text(value: bytes | str) -> str:

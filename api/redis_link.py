@@ -5,9 +5,24 @@ command is an entry on that node's command stream and its answer comes back on a
 list. One listener thread reads the shared events stream: user events go to the ``EventHub``,
 heartbeats keep each node's last known state. A node silent for ``down_after_secs`` is marked
 down: every strategy it ran is reported interrupted (an SSE event to its owner, and
-``interruption()`` for ``GET /strategies/{id}``) and commands to it are refused at once. It is up
-again only when its heartbeat says ``ready``, which the node says after reconciling its orders
-with the venue and restoring its strategies (``api.node_worker``).
+``interruption()`` for ``GET /strategies/{id}``). It is up again only when its heartbeat says
+``ready``, which the node says after reconciling its orders with the venue and restoring its
+strategies (``api.node_worker``).
+
+While a node is down:
+
+* ``stop`` and ``cancel`` (they only take risk off) are queued, not refused: the entry waits in
+  the node's command stream, the caller gets ``CommandQueued`` (HTTP 202, "has not run yet"), and
+  the node runs it once when it is back and has reconciled -- unless it is older than
+  ``queue_ttl_secs`` by then, when it is refused. Either way the owner gets a ``command.result``
+  event and ``open``'s ``on_result`` callback brings the database up to date.
+* ``start`` (new risk), ``control`` and reads are refused at once (503 naming the node): nothing
+  new should be taken on where nothing watches it, and a HALT is kept and applied on return.
+
+The listener resumes after the last events-stream entry it relayed (kept in Redis,
+``StreamNames.events_read``), so what nodes wrote while the sidecar was down still reaches the
+users (at least once: a crash between relaying and saving the position repeats a batch). Events
+the stream has trimmed meanwhile (``EVENTS_MAXLEN``, some tens of minutes of heartbeats) are lost.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -26,12 +42,15 @@ import redis
 
 from api.events import EventHub
 from api.node_link import EMPTY_OVERVIEW
+from api.node_link import CommandQueued
 from api.node_link import ControlState
 from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
+from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.streams import COMMANDS_MAXLEN
 from api.streams import NODE_DOWN_AFTER_SECS
+from api.streams import QUEUED_COMMAND_TTL_SECS
 from api.streams import StreamNames
 from api.streams import decode
 from api.streams import encode
@@ -42,6 +61,7 @@ __all__ = ["NodeView", "RedisNodeLink"]
 log = logging.getLogger("jarvis.api")
 
 STATUS_TIMEOUT_SECS = 2.0
+QUEUEABLE = ("stop", "cancel")
 
 
 @dataclass(slots=True)
@@ -65,6 +85,7 @@ class RedisNodeLink:
         namespace: str = "jarvis",
         timeout_secs: float = 10.0,
         down_after_secs: float = NODE_DOWN_AFTER_SECS,
+        queue_ttl_secs: float = QUEUED_COMMAND_TTL_SECS,
     ) -> None:
         if nodes < 1:
             raise ValueError(f"nodes must be >= 1, got {nodes}")
@@ -80,28 +101,59 @@ class RedisNodeLink:
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._views = [NodeView() for _ in range(nodes)]
+        if queue_ttl_secs <= 0:
+            raise ValueError(f"queue_ttl_secs must be positive, got {queue_ttl_secs}")
+        self._queue_ttl = queue_ttl_secs
         self._where: dict[str, int] = {}  # node strategy id -> node
+        self._on_result: Callable[[QueuedResult], None] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="jarvis-nodes", daemon=True)
-        self._thread.start()
+
+    def open(self, on_result: Callable[[QueuedResult], None]) -> None:
+        """Start relaying node events (after the event history is open: the backlog of a restart
+        is published at once) and report queued commands' outcomes to ``on_result``."""
+        self._on_result = on_result
+        if not self._thread.is_alive():
+            self._started = time.monotonic()
+            self._thread.start()
 
     # -- the listener --------------------------------------------------------------------------
 
+    def _resume_from(self) -> str:
+        """After the last entry relayed; on the very first start, after the stream's newest (the
+        position is saved at once, so a sidecar stopped before any event still resumes there)."""
+        saved = self._redis.get(self._names.events_read)
+        if saved is not None:
+            return _text(saved)
+        newest = self._redis.xrevrange(self._names.events, count=1)
+        last = _text(newest[0][0]) if newest else "0-0"
+        self._redis.set(self._names.events_read, last)
+        return last
+
     def _listen(self) -> None:
-        last = "$"
+        last: str | None = None
         while not self._stop.is_set():
             try:
+                if last is None:
+                    last = self._resume_from()
                 answer = self._redis.xread({self._names.events: last}, count=500, block=200)
             except redis.RedisError:
                 self._stop.wait(0.5)
                 answer = []
+            read = last
             for _, entries in answer or []:
                 for entry_id, fields in entries:
-                    last = entry_id
+                    read = _text(entry_id)
                     try:
                         self._on_message(decode(fields))
                     except (ValueError, KeyError, TypeError):
                         continue  # a malformed entry is skipped, the stream goes on
+            if read != last and read is not None:
+                try:
+                    self._redis.set(self._names.events_read, read)
+                    last = read
+                except redis.RedisError:
+                    last = read  # relayed; a restart before the next save repeats this batch
             self._check_liveness()
 
     def _on_message(self, message: dict[str, Any]) -> None:
@@ -111,8 +163,13 @@ class RedisNodeLink:
         if message["type"] == "event":
             self._hub.publish(str(message["user"]), str(message["kind"]), message["data"])
             return
+        if message["type"] == "command_result":
+            self._on_command_result(node, message)
+            return
         if message["type"] != "heartbeat":
             return
+        if int(message.get("ts_ms", 0)) < (time.time() - self._down_after) * 1000:
+            return  # a beat from before a sidecar restart says nothing about the node now
         view = self._views[node]
         ready = bool(message.get("ready"))
         with self._lock:
@@ -139,6 +196,29 @@ class RedisNodeLink:
             for sid, entry in self._registry(node).items():
                 self._hub.publish(entry["owner"], "strategy.resumed",
                                   {"node_strategy_id": sid, "node": node})  # fmt: skip
+
+    def _on_command_result(self, node: int, message: dict[str, Any]) -> None:
+        reply = message["reply"]
+        args = message.get("args") or {}
+        result = QueuedResult(
+            command_id=str(message["id"]),
+            user_id=str(message["user"]),
+            op=str(message["op"]),
+            node_strategy_id=str(args.get("node_strategy_id")),
+            close=bool(args.get("close")),
+            ok=bool(reply.get("ok")),
+            error=None if reply.get("ok") else str(reply.get("error")),
+        )
+        if self._on_result is not None:
+            try:
+                self._on_result(result)
+            except Exception as exc:  # the listener goes on; the event below still goes out
+                log.error("queued command %s: recording its outcome failed: %s",
+                          result.command_id, type(exc).__name__)  # fmt: skip
+        self._hub.publish(result.user_id, "command.result", {
+            "command_id": result.command_id, "op": result.op, "node": node,
+            "node_strategy_id": result.node_strategy_id, "ok": result.ok, "error": result.error,
+        })  # fmt: skip
 
     def _check_liveness(self) -> None:
         now = time.monotonic()
@@ -203,6 +283,8 @@ class RedisNodeLink:
         if not self._up(node):
             view = self._views[node]
             why = self._down_reason(node) if view.down_since_ms else "not ready yet"
+            if op in QUEUEABLE:
+                self._queue(node, op, args, view.down_since_ms, why)
             raise NodeUnavailable(f"node {node} is not available: {why}")
         wait = timeout or self._timeout
         command_id = uuid.uuid4().hex
@@ -220,6 +302,36 @@ class RedisNodeLink:
         if not reply.get("ok"):
             raise NodeUnavailable(str(reply.get("error")))
         return reply.get("result")
+
+    def _queue(
+        self, node: int, op: str, args: dict[str, Any], down_since_ms: int | None, why: str
+    ) -> None:
+        """Leave the command in the down node's stream for when it returns; raises
+        ``CommandQueued`` (or returns when its owner is unknown: then it is refused)."""
+        raw = self._redis.hget(self._names.strategies(node), str(args.get("node_strategy_id")))
+        if raw is None:
+            return
+        owner = str(json.loads(raw)["owner"])
+        command_id = uuid.uuid4().hex
+        expires_ms = int((time.time() + self._queue_ttl) * 1000)
+        message = {"id": command_id, "op": op, "args": args, "expires_ms": expires_ms,
+                   "queued": owner}  # fmt: skip
+        try:
+            self._redis.xadd(self._names.commands(node), encode(message),
+                             maxlen=COMMANDS_MAXLEN, approximate=True)  # fmt: skip
+        except redis.RedisError as exc:
+            raise NodeUnavailable(f"the broker failed: {type(exc).__name__}") from None
+        since = f"down since {_iso(down_since_ms)}" if down_since_ms else "not ready yet"
+        log.warning("node %d %s: %s %s queued as %s", node, since, op,
+                    args.get("node_strategy_id"), command_id)  # fmt: skip
+        raise CommandQueued(
+            f"queued: node {node} {since}; the {op} has NOT run yet. It runs once when the node "
+            f"is back and has reconciled with the venue, if that is before {_iso(expires_ms)} "
+            f"(else it is dropped); its outcome comes as a command.result event ({why})",
+            command_id,
+            node,
+            expires_ms,
+        )
 
     # -- NodeLink ------------------------------------------------------------------------------
 

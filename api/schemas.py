@@ -149,6 +149,17 @@ class StrategySummary(BaseModel):
     updated_at_ms: int
 
 
+class CommandQueuedResponse(BaseModel):
+    """202: the strategy's node is down; the command waits for it and has NOT run yet."""
+
+    detail: str = Field(examples=["queued: node 1 down since 2026-12-05T08:00:00+00:00; the stop "
+                                  "has NOT run yet. ..."])  # fmt: skip
+    command_id: str
+    node: int
+    expires_at_ms: int = Field(description="past this the node refuses it when it returns")
+    strategy: StrategySummary = Field(description="unchanged until the node reports it ran")
+
+
 class StrategyDetail(StrategySummary):
     """A strategy with what the node knows of it right now."""
 

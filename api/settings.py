@@ -52,6 +52,12 @@ class ApiSettings(BaseSettings):
     venue_http_url: str | None = Field(
         default=None, description="venue /info base URL for checking agent wallets"
     )
+    queued_command_ttl_secs: float = Field(
+        default=600.0,
+        gt=0,
+        description="with --redis: how long a stop/cancel sent while its node is down may still "
+        "run when the node returns (older ones are refused and the user told)",
+    )
     secrets_dir: Path | None = Field(
         default=None, description="where encrypted secrets live (default: state dir/secrets)"
     )

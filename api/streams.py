@@ -12,6 +12,12 @@ several sets (or tests) share one Redis without touching each other's keys.
 * ``<ns>:node:<i>:strategies`` hash: node strategy id -> {config, owner, running}
 * ``<ns>:control``            the last operator control ({mode, reason}); a node applies it on
   start, before it takes commands
+* ``<ns>:sidecar:events_read`` the id of the last events-stream entry the sidecar has relayed;
+  a restarted sidecar resumes after it, so what nodes wrote meanwhile still reaches the users
+
+A command sent while its node is down carries ``queued`` (its owner): it waits in the node's
+command stream and its outcome goes out on the events stream as a ``command_result`` message
+(nobody is waiting on its reply list).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = [
     "COMMAND_GROUP",
     "HEARTBEAT_INTERVAL_SECS",
     "NODE_DOWN_AFTER_SECS",
+    "QUEUED_COMMAND_TTL_SECS",
     "StreamNames",
     "decode",
     "encode",
@@ -38,6 +45,11 @@ HEARTBEAT_INTERVAL_SECS: Final[float] = 0.5
 NODE_DOWN_AFTER_SECS: Final[float] = 5.0
 """Ten missed heartbeats: long enough for a busy 2-core machine, short enough that a user learns
 within seconds that their strategy is not being watched."""
+QUEUED_COMMAND_TTL_SECS: Final[float] = 600.0
+"""How long a stop or cancel sent while its node is down may still run when the node returns.
+Past it the node refuses it and the user is told: a close decided at one price should not fill
+at a much later one the user never saw, and after ten minutes of being told 'interrupted' the
+user may well have acted elsewhere (at the venue directly)."""
 COMMAND_GROUP: Final[str] = "node"
 EVENTS_MAXLEN: Final[int] = 10_000
 COMMANDS_MAXLEN: Final[int] = 10_000
@@ -76,6 +88,11 @@ class StreamNames:
     def control(self) -> str:
         """The last operator control, applied by a node before it takes commands."""
         return f"{self.namespace}:control"
+
+    @property
+    def events_read(self) -> str:
+        """The last events-stream id the sidecar relayed (where a restarted sidecar resumes)."""
+        return f"{self.namespace}:sidecar:events_read"
 
 
 def node_for_user(user_id: str, nodes: int) -> int:

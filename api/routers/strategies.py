@@ -8,10 +8,13 @@ from fastapi import APIRouter
 from fastapi import Body
 from fastapi import HTTPException
 from fastapi import Path
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser
 from api.deps import State
+from api.node_link import CommandQueued
 from api.schemas import ID_PATTERN
+from api.schemas import CommandQueuedResponse
 from api.schemas import ErrorResponse
 from api.schemas import StrategyCancelRequest
 from api.schemas import StrategyCreateRequest
@@ -34,6 +37,15 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "no such strategy or plan of yours"},
     409: {"model": ErrorResponse, "description": "not allowed in the current state"},
     503: {"model": ErrorResponse, "description": "node not connected"},
+}
+_QUEUED: dict[int | str, dict[str, object]] = {
+    202: {
+        "model": CommandQueuedResponse,
+        "description": "the strategy's node is down: the command is queued, NOT run yet; it runs "
+        "once when the node is back (before `expires_at_ms`) and its outcome comes as a "
+        "`command.result` event on /events/stream",
+    },
+    **_ERRORS,
 }
 
 
@@ -112,7 +124,7 @@ def _plan_gate(config: dict[str, object]) -> str:
 
 def _command(
     command: str, strategy_id: str, user_id: str, state: State, close: bool = False
-) -> StrategySummary:
+) -> StrategySummary | JSONResponse:
     try:
         row = command_strategy(
             state.store,
@@ -127,28 +139,44 @@ def _command(
     except (StrategyNotFound, StrategyConflict) as exc:
         _raise(exc)
         raise
+    except CommandQueued as queued:
+        unchanged = state.store.strategy(user_id, strategy_id)
+        assert unchanged is not None
+        body = CommandQueuedResponse(
+            detail=str(queued),
+            command_id=queued.command_id,
+            node=queued.node,
+            expires_at_ms=queued.expires_at_ms,
+            strategy=_summary(unchanged),
+        )
+        return JSONResponse(body.model_dump(), status_code=202)
     return _summary(row)
 
 
 @router.post("/{strategy_id}/start", response_model=StrategySummary, responses=_ERRORS)
-def start_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> StrategySummary:
-    """Start your strategy on the node (through the regime controller)."""
+def start_strategy(
+    strategy_id: StrategyId, user: CurrentUser, state: State
+) -> StrategySummary | JSONResponse:
+    """Start your strategy on the node (through the regime controller). Refused (503 naming the
+    node) while its node is down: no new risk where nothing watches it."""
     return _command("start", strategy_id, user.id, state)
 
 
-@router.post("/{strategy_id}/stop", response_model=StrategySummary, responses=_ERRORS)
-def stop_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> StrategySummary:
+@router.post("/{strategy_id}/stop", response_model=StrategySummary, responses=_QUEUED)
+def stop_strategy(
+    strategy_id: StrategyId, user: CurrentUser, state: State
+) -> StrategySummary | JSONResponse:
     """Stop your running strategy (it cancels its own orders on stop)."""
     return _command("stop", strategy_id, user.id, state)
 
 
-@router.post("/{strategy_id}/cancel", response_model=StrategySummary, responses=_ERRORS)
+@router.post("/{strategy_id}/cancel", response_model=StrategySummary, responses=_QUEUED)
 def cancel_strategy(
     strategy_id: StrategyId,
     user: CurrentUser,
     state: State,
     body: Annotated[StrategyCancelRequest | None, Body()] = None,
-) -> StrategySummary:
+) -> StrategySummary | JSONResponse:
     """Cancel your strategy: stop it, cancel its orders, close its position if ``close``."""
     close = body.close if body is not None else False
     return _command("cancel", strategy_id, user.id, state, close)

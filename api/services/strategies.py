@@ -2,7 +2,9 @@
 
 The lifecycle is data (``TRANSITIONS``, STYLE §13): a command not allowed from the current state
 is refused naming both. The node is asked first and the row changes only when the node agreed,
-so the database never says "running" for a strategy the node did not start.
+so the database never says "running" for a strategy the node did not start. A stop or cancel
+the link queued (its node is down, ``CommandQueued``) changes nothing yet: it is audited and
+announced, and ``finish_queued`` moves the row when the node reports it ran.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from decimal import Decimal
 from typing import Final
 
 from api.events import EventHub
+from api.node_link import CommandQueued
 from api.node_link import NodeLink
+from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.storage.models import StrategyRow
 from api.storage.store import Store
@@ -24,6 +28,7 @@ __all__ = [
     "StrategyNotFound",
     "command_strategy",
     "create_strategy",
+    "finish_queued",
 ]
 
 NODE_ACCOUNT: Final[str] = "node"
@@ -103,11 +108,19 @@ def command_strategy(
         plan = store.plan(user_id, row.plan_id)
         assert plan is not None
         node_id = link.start(plan.strategy_config, user_id, node_id)
-    elif command == "stop":
-        assert node_id is not None
-        link.stop(node_id)
-    elif node_id is not None and row.state == "running":
-        link.cancel(node_id, close)
+    try:
+        if command == "stop":
+            assert node_id is not None
+            link.stop(node_id)
+        elif command == "cancel" and node_id is not None and row.state == "running":
+            link.cancel(node_id, close)
+    except CommandQueued as queued:
+        detail = {"command_id": queued.command_id, "node": queued.node, "close": close,
+                  "expires_at_ms": queued.expires_at_ms, "reason": str(queued)}  # fmt: skip
+        store.audit(now_ms, user_id, f"strategy.{command}.queued", strategy_id, detail)
+        hub.publish(user_id, "command.queued",
+                    {"strategy_id": strategy_id, "op": command, **detail})  # fmt: skip
+        raise
     updated = store.set_strategy_state(
         user_id,
         strategy_id,
@@ -124,6 +137,35 @@ def command_strategy(
         {"strategy_id": strategy_id, "state": target, "node_strategy_id": node_id},
     )
     return updated
+
+
+def finish_queued(store: Store, hub: EventHub, result: QueuedResult, now_ms: int) -> None:
+    """Record what a queued stop or cancel did once its node ran it: the row moves only if it
+    ran (and the move is still allowed); a refusal (expired, failed) leaves it and is audited."""
+    row = next((r for r in store.strategies(result.user_id)
+                if r.node_strategy_id == result.node_strategy_id), None)  # fmt: skip
+    if row is None:
+        return
+    target = TRANSITIONS.get((row.state, result.op))
+    if not result.ok or target is None:
+        why = result.error if not result.ok else f"the strategy is {row.state} now"
+        store.audit(now_ms, result.user_id, f"strategy.{result.op}.not_applied", row.id,
+                    {"command_id": result.command_id, "reason": why})  # fmt: skip
+        return
+    close = " (close position)" if result.close else ""
+    store.set_strategy_state(
+        result.user_id,
+        row.id,
+        target,
+        now_ms,
+        action=f"strategy.{result.op}",
+        reason=f"user {result.op}{close}, queued while its node was down",
+    )
+    hub.publish(
+        result.user_id,
+        "strategy.state",
+        {"strategy_id": row.id, "state": target, "node_strategy_id": row.node_strategy_id},
+    )
 
 
 def budget(plan_notional_usd: str, status: StrategyStatus | None) -> tuple[str | None, str | None]:

@@ -127,5 +127,8 @@ class NodeDouble:
     def control_state(self) -> ControlState:
         return ControlState(self.mode, self.reason)
 
+    def open(self, on_result: Any) -> None:
+        return None
+
     def close(self) -> None:
         return None

@@ -1,7 +1,11 @@
 """The node side and the sidecar side of the Redis link, on the real Redis (127.0.0.1:6379),
 with a recording stand-in for the in-process link (no TradingNode: what is tested here is the
 stream protocol — re-delivery, deadlines, restore order, heartbeats and node-down reporting).
-The whole chain with real nodes is tests/e2e/test_multinode.py."""
+The whole chain with real nodes is tests/e2e/test_multinode.py.
+
+Also here: a stop sent while its node is down is queued (not refused), runs once when the node is
+back, or is refused past its age limit, the user told either way; a start is refused; and a
+restarted sidecar relays what the nodes wrote while it was down."""
 
 from __future__ import annotations
 
@@ -16,11 +20,14 @@ import pytest
 import redis
 
 from api.events import EventHub
+from api.node_link import CommandQueued
 from api.node_link import ControlState
 from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
+from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.node_worker import NodeWorker
+from api.node_worker import RedisEventPublisher
 from api.redis_link import RedisNodeLink
 from api.streams import StreamNames
 from api.streams import encode
@@ -171,11 +178,13 @@ def test_a_restarted_node_restores_its_strategies_and_control_before_taking_comm
     ]
 
 
-def test_the_sidecar_routes_by_user_and_reports_a_silent_node_until_it_is_back(
+def test_the_sidecar_routes_by_user_and_queues_a_stop_for_a_silent_node_until_it_is_back(
     client: redis.Redis, names: StreamNames
 ) -> None:
     hub = EventHub()
     link = RedisNodeLink(REDIS_URL, 2, hub, names.namespace, timeout_secs=5, down_after_secs=1.5)
+    results: list[QueuedResult] = []
+    link.open(results.append)
     links = [RecordingLink(), RecordingLink()]
     workers = [NodeWorker(client, names, i, links[i]) for i in range(2)]  # type: ignore[arg-type]
     for worker in workers:
@@ -187,26 +196,127 @@ def test_the_sidecar_routes_by_user_and_reports_a_silent_node_until_it_is_back(
         sids = [link.start({"tag": f"t{n}"}, owner[n], None) for n in range(2)]
         workers[0].stop()  # node 0 goes silent
         reason = wait_until(lambda: link.interruption(sids[0]), 5, "node 0 reported down")
-        with pytest.raises(NodeUnavailable, match="node 0 is not available"):
+        with pytest.raises(CommandQueued) as queued:
             link.stop(sids[0])
+        with pytest.raises(NodeUnavailable, match="node 0 is not available"):
+            link.start({"tag": "new"}, owner[0], None)  # no new risk on a node that is down
         link.stop(sids[1])  # the other node still takes commands
         survivor = link.interruption(sids[1])
         connected_while_down = link.connected()
+        calls_while_down = list(links[0].calls)
         workers[0] = NodeWorker(client, names, 0, links[0])  # type: ignore[arg-type]
         workers[0].start()
         wait_until(lambda: link.interruption(sids[0]) is None, 10, "node 0 back")
+        wait_until(lambda: results, 10, "the queued stop's outcome")
+        time.sleep(1.0)  # a second run or a second outcome would show by now
     finally:
         for worker in workers:
             worker.stop()
         link.close()
-    assert [c[0] for c in links[0].calls] == ["start", "start"]  # restored on its return
+    assert calls_while_down == [("start", ({"tag": "t0"}, owner[0], None))]
+    # Back: restored first, then the queued stop, once.
+    assert [c[0] for c in links[0].calls] == ["start", "start", "stop"]
+    assert links[0].calls[2] == ("stop", sids[0])
     assert links[1].calls == [("start", ({"tag": "t1"}, owner[1], None)), ("stop", sids[1])]
     assert "node 0" in reason and "reconciled when the node returns" in reason
+    assert str(queued.value).startswith("queued: node 0 down since ")
+    assert "has NOT run yet" in str(queued.value)
+    assert queued.value.node == 0
+    assert queued.value.expires_at_ms > time.time() * 1000 + 500_000  # the 600 s default
+    assert results == [QueuedResult(queued.value.command_id, owner[0], "stop", sids[0],
+                                    False, True, None)]  # fmt: skip
     assert survivor is None
     assert connected_while_down is False
-    kinds = [e.type for e in hub.since(owner[0], 0)]
-    assert kinds == ["strategy.interrupted", "strategy.resumed"]
+    events = hub.since(owner[0], 0)
+    kinds = [e.type for e in events]
+    # "resumed" is said only if the sidecar read the registry before the queued stop ran.
+    assert kinds in (["strategy.interrupted", "strategy.resumed", "command.result"],
+                     ["strategy.interrupted", "command.result"]), kinds  # fmt: skip
+    assert events[-1].data == {"command_id": queued.value.command_id, "op": "stop", "node": 0,
+                              "node_strategy_id": sids[0], "ok": True, "error": None}  # fmt: skip
     assert [e.type for e in hub.since(owner[1], 0)] == []
+
+
+def test_a_queued_stop_older_than_its_limit_is_refused_when_the_node_returns(
+    client: redis.Redis, names: StreamNames
+) -> None:
+    hub = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5,
+                         down_after_secs=1.0, queue_ttl_secs=0.5)  # fmt: skip
+    results: list[QueuedResult] = []
+    link.open(results.append)
+    recording = RecordingLink()
+    worker = NodeWorker(client, names, 0, recording)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        wait_until(link.connected, 10, "the node up")
+        sid = link.start({"tag": "a"}, "u1", None)
+        worker.stop()
+        wait_until(lambda: link.interruption(sid), 5, "the node reported down")
+        with pytest.raises(CommandQueued):
+            link.cancel(sid, True)
+        time.sleep(1.0)  # past the 0.5 s limit before the node returns
+        worker = NodeWorker(client, names, 0, recording)  # type: ignore[arg-type]
+        worker.start()
+        wait_until(lambda: results, 10, "the expired command's outcome")
+    finally:
+        worker.stop()
+        link.close()
+    assert [c[0] for c in recording.calls] == ["start", "start"]  # restored, never cancelled
+    assert len(results) == 1 and results[0].ok is False and results[0].op == "cancel"
+    assert results[0].error is not None
+    assert "cancel queued while node 0 was down expired at" in results[0].error
+    assert "it did not run" in results[0].error
+    told = [e for e in hub.since("u1", 0) if e.type == "command.result"]
+    assert [e.data["error"] for e in told] == [results[0].error]
+
+
+def test_a_restarted_sidecar_relays_what_the_nodes_wrote_while_it_was_down(
+    client: redis.Redis, names: StreamNames
+) -> None:
+    publisher = RedisEventPublisher(client, names, 0)
+    first = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, first, names.namespace, timeout_secs=5)
+    link.open(lambda r: None)
+    try:
+        publisher.publish("u1", "fill", {"n": 1})
+        wait_until(lambda: first.since("u1", 0), 5, "the first fill relayed")
+    finally:
+        link.close()
+    # The sidecar is down: the node goes on writing.
+    publisher.publish("u1", "fill", {"n": 2})
+    publisher.publish("u2", "order", {"n": 3})
+    second = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, second, names.namespace, timeout_secs=5)
+    link.open(lambda r: None)
+    try:
+        wait_until(lambda: second.since("u2", 0), 5, "the backlog relayed")
+        publisher.publish("u1", "fill", {"n": 4})
+        wait_until(lambda: len(second.since("u1", 0)) == 2, 5, "a new fill relayed")
+    finally:
+        link.close()
+    assert [e.data for e in first.since("u1", 0)] == [{"n": 1}]
+    # Once each: what came while it was down, then what came after; nothing before.
+    assert [(e.type, e.data) for e in second.since("u1", 0)] == [("fill", {"n": 2}),
+                                                                 ("fill", {"n": 4})]  # fmt: skip
+    assert [e.data for e in second.since("u2", 0)] == [{"n": 3}]
+
+
+def test_a_sidecar_started_for_the_first_time_does_not_replay_old_entries(
+    client: redis.Redis, names: StreamNames
+) -> None:
+    publisher = RedisEventPublisher(client, names, 0)
+    publisher.publish("u1", "fill", {"n": 0})  # before any sidecar ever ran
+    hub = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5)
+    link.open(lambda r: None)
+    try:
+        time.sleep(0.5)
+        publisher.publish("u1", "fill", {"n": 1})
+        wait_until(lambda: hub.since("u1", 0), 5, "the new fill relayed")
+    finally:
+        link.close()
+    assert [e.data for e in hub.since("u1", 0)] == [{"n": 1}]
 
 
 def test_a_node_restarted_between_two_heartbeats_is_reported_too(
@@ -214,6 +324,7 @@ def test_a_node_restarted_between_two_heartbeats_is_reported_too(
 ) -> None:
     hub = EventHub()
     link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5, down_after_secs=30)
+    link.open(lambda r: None)
     worker = NodeWorker(client, names, 0, RecordingLink())  # type: ignore[arg-type]
     worker.start()
     try:
@@ -244,6 +355,7 @@ def test_the_overview_merges_every_node(client: redis.Redis, names: StreamNames)
     links[1].picture = NodeOverview([eth], [{"node_strategy_id": "B"}], [],
                                     [order("B", 3), order("B", 2)], [], "HALTED")  # fmt: skip
     link = RedisNodeLink(REDIS_URL, 2, EventHub(), names.namespace, timeout_secs=5)
+    link.open(lambda r: None)
     workers = [NodeWorker(client, names, i, links[i]) for i in range(2)]  # type: ignore[arg-type]
     for worker in workers:
         worker.start()
