@@ -9,6 +9,8 @@ restarted sidecar relays what the nodes wrote while it was down."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import time
 import uuid
@@ -16,10 +18,14 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
+from api.app import create_app
 from api.events import EventHub
+from api.identity import LocalSigningKey
+from api.identity import TokenVerifier
 from api.node_link import CommandQueued
 from api.node_link import ControlState
 from api.node_link import NodeOverview
@@ -32,6 +38,8 @@ from api.redis_link import RedisNodeLink
 from api.streams import StreamNames
 from api.streams import encode
 from api.streams import node_for_user
+from tests.api.conftest import make_settings
+from tests.api.conftest import serve
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -387,3 +395,91 @@ def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts
     assert (database.username, database.password, database.ssl) == ("jarvis", "pw", True)
     assert node.node.cache.flush_on_start is False
     assert node.node.cache.tick_capacity == loaded.node.cache.tick_capacity  # type: ignore[union-attr]
+
+
+class PlanLink(RecordingLink):
+    """A recording node that starts the sidecar's compiled plans (numbered ids)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1)
+
+    def start(self, config: dict[str, Any], owner: str, sid: str | None) -> str:
+        self.calls.append(("start", (config, owner, sid)))
+        return sid or f"P-{next(self._ids)}"
+
+
+def _frames(text: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            out.append((fields["event"], json.loads(fields["data"])))
+    return out
+
+
+def test_over_http_a_stop_for_a_down_node_is_202_queued_then_runs_once_when_it_is_back(
+    client: redis.Redis, names: StreamNames, db_url: str, tmp_path: Any
+) -> None:
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    hub = EventHub()
+    link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5, down_after_secs=1.0)
+    verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+    app = create_app(make_settings(db_url), link=link, hub=hub, verifier=verifier)
+    node = PlanLink()
+    worker = NodeWorker(client, names, 0, node)  # type: ignore[arg-type]
+    worker.start()
+    headers = {"Authorization": f"Bearer {keys.mint('alice', ('trader',))}"}
+    with contextlib.contextmanager(serve)(app) as url, httpx.Client(
+        base_url=url, headers=headers, timeout=30
+    ) as alice:  # fmt: skip
+        try:
+            wait_until(link.connected, 10, "the node up")
+
+            def strategy(text: str) -> str:
+                plan = alice.post("/intents", json={"text": text}).json()["plan_id"]
+                return str(alice.post("/strategies", json={"plan_id": plan}).json()["strategy_id"])
+
+            sid, other = strategy("buy 0.01 BTC at 60000"), strategy("buy 0.1 ETH at 2000")
+            started = alice.post(f"/strategies/{sid}/start")
+            worker.stop()
+            wait_until(lambda: alice.get(f"/strategies/{sid}").json()["interrupted"], 5, "down")
+            refused = alice.post(f"/strategies/{other}/start")
+            queued = alice.post(f"/strategies/{sid}/stop")
+            during = alice.get(f"/strategies/{sid}").json()
+            worker = NodeWorker(client, names, 0, node)  # type: ignore[arg-type]
+            worker.start()
+            after = wait_until(
+                lambda: (d := alice.get(f"/strategies/{sid}").json())["state"] == "stopped" and d,
+                10,
+                "the queued stop recorded",
+            )
+            time.sleep(1.0)  # a second run would show by now
+            user = app.state.jarvis.store.user_for_subject("alice", ("trader",), 0)
+            kept = len(hub.since(user.id, 0))  # the stream ends after this many
+            with alice.stream("GET", "/events/stream", params={"limit": kept}) as stream:
+                frames = _frames("".join(stream.iter_text()))
+        finally:
+            worker.stop()
+    assert started.status_code == 200, started.text
+    assert refused.status_code == 503, refused.text
+    assert "node 0" in refused.json()["detail"]
+    assert queued.status_code == 202, queued.text
+    body = queued.json()
+    assert body["detail"].startswith("queued: node 0 down since ")
+    assert body["node"] == 0 and body["strategy"]["state"] == "running"
+    assert during["state"] == "running"  # not run yet, and the API does not pretend it has
+    assert after["state"] == "stopped"
+    node_sid = after["node_strategy_id"]
+    assert [c for c in node.calls if c[0] == "stop"] == [("stop", node_sid)]
+    kinds = [k for k, _ in frames]
+    assert "command.queued" in kinds and kinds.index("command.queued") < kinds.index(
+        "command.result"
+    )
+    result = next(d for k, d in frames if k == "command.result")
+    assert result == {"command_id": body["command_id"], "op": "stop", "node": 0,
+                      "node_strategy_id": node_sid, "ok": True, "error": None}  # fmt: skip
+    stopped = ("strategy.state", {"strategy_id": sid, "state": "stopped",
+                                  "node_strategy_id": node_sid})  # fmt: skip
+    assert stopped in frames and frames.index(stopped) > kinds.index("command.queued")

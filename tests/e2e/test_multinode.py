@@ -4,11 +4,12 @@ real Redis on 127.0.0.1:6379, trading one simulator account.
 Two users land on different nodes (the stable hash of their ids); each starts a resting
 price-limit buy. The first user's node is killed with SIGKILL while its order rests: within
 seconds the sidecar reports that strategy interrupted (SSE event and ``interrupted`` in its
-detail) and refuses commands for it, while the other user's node goes on answering with its order
-untouched. The killed node is started again: it reconciles with the venue, restores its strategy,
-which adopts its own resting order (same venue oid, no second order), and only then takes
-commands (a stop cancels that order). Every venue order is known by client order id (none is
-EXTERNAL or in an unknown state). HALT and RESUME reach both nodes.
+detail) and a stop for it is queued (202, not run yet), while the other user's node goes on
+answering with its order untouched. The killed node is started again: it reconciles with the
+venue, restores its strategy, which adopts its own resting order (same client order id, no second
+order), and only then runs the queued stop, once (it cancels that order). Every venue order is
+known by client order id (none is EXTERNAL or in an unknown state). HALT and RESUME reach both
+nodes.
 """
 
 from __future__ import annotations
@@ -269,7 +270,8 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                     {str(k) for k in registry.hkeys(f"{namespace}:node:{i}:strategies")}
                     for i in range(2)
                 ]
-                alice_node_sid = alice.get(f"/strategies/{alice_sid}").json()["node_strategy_id"]
+                alice_before = alice.get(f"/strategies/{alice_sid}").json()
+                alice_node_sid = alice_before["node_strategy_id"]
                 bob_node_sid = bob.get(f"/strategies/{bob_sid}").json()["node_strategy_id"]
                 overview = op.get("/status").json()  # the operator's page: both nodes merged
 
@@ -283,7 +285,7 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                 )
                 noticed_after = time.monotonic() - killed_at
                 alice_types = sse_types(alice, "strategy.interrupted")
-                refused = alice.post(f"/strategies/{alice_sid}/stop")
+                queued = alice.post(f"/strategies/{alice_sid}/stop")
                 bob_during = bob.get(f"/strategies/{bob_sid}").json()
                 health_during = httpx.get(f"{url}/health", timeout=30).json()
                 venue_during = {o["coin"]: o["oid"] for o in venue_open_orders(sim, ADDRESS)}
@@ -298,11 +300,18 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                     60,
                     "node 0 back and ready",
                 )
-                alice_after = alice.get(f"/strategies/{alice_sid}").json()
+                alice_after = wait_until(
+                    lambda: (
+                        (d := alice.get(f"/strategies/{alice_sid}").json())["state"] == "stopped"
+                        and d
+                    ),
+                    15,
+                    "the queued stop run and recorded",
+                )
                 bob_after = bob.get(f"/strategies/{bob_sid}").json()
                 time.sleep(1.5)  # a restored strategy that would place a second order has by now
                 venue_after = venue_open_orders(sim, ADDRESS)
-                resumed_types = sse_types(alice, "strategy.resumed")
+                resumed_types = sse_types(alice, "command.result")
 
                 halt = op.post("/control", json={"mode": "HALT", "reason": "two-node check"})
                 halted = wait_until(
@@ -311,7 +320,6 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
                     "both nodes report HALTED",
                 )
                 resume = op.post("/control", json={"mode": "RESUME", "reason": "done"})
-                stopped = alice.post(f"/strategies/{alice_sid}/stop")
                 venue_end = wait_until(
                     lambda: (o := venue_open_orders(sim, ADDRESS)) and len(o) == 1 and o,
                     15,
@@ -356,18 +364,21 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
     assert noticed_after < 12, noticed_after
     assert "node 0" in interrupted and "no heartbeat" in interrupted
     assert "strategy.interrupted" in alice_types
-    assert refused.status_code == 503, refused.text
-    assert "node 0" in refused.json()["detail"]
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["detail"].startswith("queued: node 0 ")
     # The survivor is unaffected.
     assert bob_during["interrupted"] is None
     assert [o["status"] for o in bob_during["orders"]] == ["ACCEPTED"]
     assert health_during["node_connected"] is False
     assert venue_during == oid_of  # a killed node's order stays at the venue
     # Back: the same order, adopted, no second one; every venue order known by client id.
-    assert "strategy.resumed" in resumed_types
-    assert [o["status"] for o in alice_after["orders"]] == ["ACCEPTED"], alice_after["orders"]
+    assert "command.result" in resumed_types
+    # The one order she had, adopted (same client order id), then cancelled by the queued stop.
+    before_ids = [o["client_order_id"] for o in alice_before["orders"]]
+    assert [o["client_order_id"] for o in alice_after["orders"]] == before_ids
+    assert [o["status"] for o in alice_after["orders"]] == ["CANCELED"], alice_after["orders"]
     assert [o["status"] for o in bob_after["orders"]] == ["ACCEPTED"]
-    assert {o["coin"]: o["oid"] for o in venue_after} == oid_of
+    assert {o["coin"]: o["oid"] for o in venue_after} == {"BTC": oid_of["BTC"]}
     known = {
         cloid_from_client_order_id(o["client_order_id"])
         for o in alice_after["orders"] + bob_after["orders"]
@@ -379,7 +390,6 @@ def test_two_nodes_one_killed_while_resting_is_interrupted_then_reconciled(
     assert halt.status_code == 200 and halt.json()["mode"] == "HALTED", halt.text
     assert halted["mode"] == "HALTED"
     assert resume.json()["mode"] == "ACTIVE", resume.text
-    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped", stopped.text
     assert [o["oid"] for o in venue_end] == [oid_of["BTC"]]
     assert "fill" in bob_types
     assert bob_filled["position"]["quantity"] == "0.00100"
