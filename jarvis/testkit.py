@@ -720,9 +720,14 @@ class GeometryDriver:
                 await asyncio.sleep(0.05)
         await wait_for(self.state_is(StrategyStatus.ENTERED), 10, "Geometry ENTERED")
 
-    async def trade(self, address: str) -> None:
+    async def trade(self, address: str, *, pause_when_entered: bool = False) -> None:
         """SCANNING -> ARMED -> ENTERED with stop and target resting at the venue (an arm that
-        ends without a trade, e.g. an arm timeout, is retried once)."""
+        ends without a trade, e.g. an arm timeout, is retried once).
+
+        ``pause_when_entered`` pauses the simulator's market as soon as Geometry is ENTERED,
+        before the stop and target are placed: the random walk then cannot carry the mark to
+        the stop while the caller waits for them (on a loaded machine that wait is seconds).
+        """
         from controllers.protocol import StrategyStatus
 
         for attempt in (1, 2):
@@ -734,6 +739,8 @@ class GeometryDriver:
                 if attempt == 2:
                     raise
                 await wait_for(self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again")
+        if pause_when_entered:
+            await sim_admin_async(self.sim.base_url, "fault/pause-market")
         await wait_for(
             lambda: len(venue_triggers(self.sim, address)) == 2,
             10,
