@@ -725,8 +725,11 @@ class GeometryDriver:
         ends without a trade, e.g. an arm timeout, is retried once).
 
         ``pause_when_entered`` pauses the simulator's market as soon as Geometry is ENTERED,
-        before the stop and target are placed: the random walk then cannot carry the mark to
-        the stop while the caller waits for them (on a loaded machine that wait is seconds).
+        before the stop and target are placed (the random walk cannot carry the mark to the
+        stop while the caller waits for them), then refills the makers' ladder at the unchanged
+        oracle: the entry comes right after a sweep, whose consumed touch the paused makers
+        would not requote, and a later oracle jump would take the mark (the median of oracle,
+        bid and ask) to that swept ask, past the stop.
         """
         from controllers.protocol import StrategyStatus
 
@@ -741,6 +744,8 @@ class GeometryDriver:
                 await wait_for(self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again")
         if pause_when_entered:
             await sim_admin_async(self.sim.base_url, "fault/pause-market")
+            ctx = venue_info(self.sim, {"type": "metaAndAssetCtxs"})[1][0]
+            self.sim.set_oracle("BTC", float(ctx["oraclePx"]))
         await wait_for(
             lambda: len(venue_triggers(self.sim, address)) == 2,
             10,

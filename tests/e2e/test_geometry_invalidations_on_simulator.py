@@ -11,8 +11,8 @@ one invalidation per trade:
 2. the mid beyond the frozen edge by more than the buffer (the market is paused from the entry
    on, so its random walk cannot carry the mark to the stop; the oracle then jumps past the stop
    level: the makers requote there, but the mark, the median of oracle, bid and ask, only moves
-   to the touch the book had, so the venue stop has not fired: the node's own invalidation must
-   close it);
+   to the touch the book had (refilled first: the driver's entry sweep had consumed it), so the
+   venue stop has not fired: the node's own invalidation must close it);
 3. OI_SURGE (``/admin/open-interest``: the passive holders double the open interest by trades
    inside the spread; the test config's surge threshold is 90 % in 10 s).
 """
@@ -111,10 +111,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 await closed_by_invalidation()
                 sim_book_shape(url, "BTC", 1.0, 1.0)
 
-                # 2. The mid runs past the frozen edge: paused from the entry on (the market's
-                # random walk cannot reach the stop while the node places it), so the mark (the
-                # venue stop's trigger) stays at the touch the book had when paused; only the
-                # node's invalidation can close.
+                # 2. The mid runs past the frozen edge: paused from the entry on, the ladder
+                # refilled (see GeometryDriver.trade), so the mark (the venue stop's trigger)
+                # only reaches the refilled touch, short of the stop; only the node's
+                # invalidation can close.
                 try:
                     await drive.trade(ADDRESS, pause_when_entered=True)
                     levels = drive.strategy().levels
