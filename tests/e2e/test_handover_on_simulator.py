@@ -69,7 +69,7 @@ TAKER_KEY = "0x" + "b4" * 32
 S = StrategyStatus
 HANDOVER_TIMEOUT_SECS = 4.0
 GEOMETRY = "Geometry-BTC"
-SELL_SWEEP_USD = 60_000.0
+SELL_SWEEP_USD = 40_000.0  # each sell opens interest too: a few, small
 CASCADE = "Cascade-CBTC"
 
 
@@ -173,13 +173,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 # opens (the expansion then holds through the drop below), the bid thins,
                 # another account sells into it while interest closes (OI_DROP: armed); the bid
                 # refills and the selling stops (exhaustion: entered long). Closing interest
-                # trades both ways on the tape, so most of it closes first and the last bit that
-                # crosses the 5 % drop comes once that flow has left the 5 s window.
+                # trades both ways on the tape (see below).
                 ctx = venue_info(sim, {"type": "metaAndAssetCtxs"})[1][0]
-                oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"]) * 1.3
-                sim_open_interest(url, "BTC", oi_usd * 0.3 / 1.3)
+                oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"])
+                sim_open_interest(url, "BTC", oi_usd * 0.3)
                 await asyncio.sleep(6)
-                sim_book_shape(url, "BTC", bid_mult=0.2)
+                sim_book_shape(url, "BTC", bid_mult=0.35)
                 await asyncio.sleep(5)  # the drop is measured against the opened interest
 
                 async def sell(usd: float) -> None:
@@ -188,16 +187,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                         None, sweep_ioc, sim, TAKER_KEY, usd, False, drive.nonce
                     )
 
-                sim_open_interest(url, "BTC", -oi_usd * 0.046)
-                until = time.monotonic() + 5.5
-                while time.monotonic() < until:
-                    await sell(SELL_SWEEP_USD)
-                    await asyncio.sleep(0.25)
-                sim_open_interest(url, "BTC", -oi_usd * 0.008)
+                # Closing interest trades both ways on the tape: the node sees the drop (its
+                # activeAssetCtx stream held back 5.5 s, inside its 10 s staleness) only once
+                # that flow has left the 5 s window and the selling fills it.
+                await sim_admin_async(
+                    url, "fault/stall", {"channel": "activeAssetCtx", "coin": "BTC"}
+                )
+                ctx = venue_info(sim, {"type": "metaAndAssetCtxs"})[1][0]
+                oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"])
+                sim_open_interest(url, "BTC", -oi_usd * 0.15)
+                try:
+                    until = time.monotonic() + 5.5
+                    while time.monotonic() < until:
+                        await sell(SELL_SWEEP_USD)
+                        await asyncio.sleep(1.0)
+                finally:
+                    await sim_admin_async(url, "fault/clear")
                 until = time.monotonic() + 4
                 while cascade().state != S.ARMED and time.monotonic() < until:
                     await sell(SELL_SWEEP_USD)
-                    await asyncio.sleep(0.25)
+                    await asyncio.sleep(1.0)
                 await wait_for(cascade_is(S.ARMED), 1, f"Cascade ARMED on the OI drop {events}")
                 sim_book_shape(url, "BTC")
                 await wait_for(cascade_is(S.ENTERED), 15, "Cascade ENTERED after exhaustion")
