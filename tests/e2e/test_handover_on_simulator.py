@@ -305,12 +305,15 @@ def test_expansion_to_disabled_with_cascade_holding_exits_and_reports_disabled_a
     run: Run,
 ) -> None:
     assert run.cascade_position_held > 0  # long against the long squeeze
+    # Cascade's last published state before the switch: ENTERED, holding.
+    held = [d for d in _window(run, 0, run.disable_at) if d.startswith(f"state {CASCADE} ")]
+    assert held and held[-1] == f"state {CASCADE} ENTERED flat=False", held
     window = _window(run, run.disable_at, run.second_switch_at)
     disable = f"gate {CASCADE} DISABLE"
     assert disable in window, window
     after = window[window.index(disable) :]
     assert f"state {CASCADE} DISABLED flat=True" in after, window
-    assert f"state {CASCADE} DISABLED flat=False" not in run_window_all(run), window
+    assert f"state {CASCADE} DISABLED flat=False" not in _window(run, 0), window
     assert run.position_after_disable == 0
     # The DISABLE gate and the regime's invalidation arrive together: one market close.
     assert run.cascade_exit_orders == 1
@@ -334,10 +337,6 @@ def test_the_regime_goes_sideways_expansion_disabled_sideways(run: Run) -> None:
         if found < len(wanted) and regime == wanted[found]:
             found += 1
     assert found == len(wanted), path
-
-
-def run_window_all(run: Run) -> list[str]:
-    return _window(run, 0)
 
 
 def test_the_exit_on_a_regime_switch_is_one_market_close(run: Run) -> None:
