@@ -23,6 +23,7 @@ from api.routers import control
 from api.routers import events
 from api.routers import health
 from api.routers import intents
+from api.routers import metrics
 from api.routers import page
 from api.routers import status
 from api.routers import strategies
@@ -111,6 +112,7 @@ def create_app(
         events.router,
         control.router,
         health.router,
+        metrics.router,
         status.router,
     ):
         app.include_router(router)

@@ -334,6 +334,10 @@ class InProcessNodeLink:
         except NodeUnavailable:
             return None
 
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Never: the node is this process, so it cannot go away while the sidecar answers."""
+        return None
+
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """One read on the node's loop of everything the status page shows (``NodeOverview``)."""
 

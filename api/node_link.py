@@ -113,6 +113,9 @@ class NodeLink(Protocol):
         """The strategy's orders, fills, position and PnL; None if the node does not know it."""
         ...
 
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Why the strategy is not watched now (its node stopped answering), or None."""
+
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """Instruments, strategies, positions and the ``recent`` newest orders and fills; only
         of the node strategies in ``strategy_ids`` (None: all of them). Empty when the node
@@ -161,6 +164,10 @@ class DetachedNodeLink:
 
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
         """Unknown."""
+        return None
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Nothing runs, so nothing is interrupted."""
         return None
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:

@@ -163,6 +163,11 @@ class StrategyDetail(StrategySummary):
     budget_used_usd: str | None
     budget_left_usd: str | None
     node_connected: bool
+    interrupted: str | None = Field(
+        default=None,
+        description="set while the strategy's node is down: why, and that its orders are "
+        "reconciled when the node returns",
+    )
 
 
 class ControlRequest(BaseModel):

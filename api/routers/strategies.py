@@ -99,6 +99,9 @@ def get_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> St
         budget_used_usd=used,
         budget_left_usd=left,
         node_connected=state.link.connected(),
+        interrupted=(
+            state.link.interruption(row.node_strategy_id) if row.node_strategy_id else None
+        ),
     )
 
 
