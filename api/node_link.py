@@ -4,15 +4,29 @@ NautilusTrader objects or threads.
 ``DetachedNodeLink`` is the sidecar without a node: everything is stored and plans compile, but
 starting, stopping and control answer 503 "node not connected" (fail closed: nothing pretends
 to run). The in-process link (``jarvis serve``) implements the same methods on the node's loop.
+
+Protocol changes (keep every link in step):
+- ``start(..., account=TradingAccount)``: a user strategy trades from its owner's account
+  through that account's execution client (one per account, added by the node on first use);
+  ``None`` is the node's own account. A link refuses (``NodeUnavailable``) a strategy that
+  would trade a coin another running strategy trades on the same account, naming both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from typing import Protocol
 
-__all__ = ["ControlState", "DetachedNodeLink", "NodeLink", "NodeUnavailable", "StrategyStatus"]
+__all__ = [
+    "ControlState",
+    "DetachedNodeLink",
+    "NodeLink",
+    "NodeUnavailable",
+    "StrategyStatus",
+    "TradingAccount",
+]
 
 
 class NodeUnavailable(Exception):
@@ -25,6 +39,15 @@ class ControlState:
 
     mode: str
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingAccount:
+    """A user's venue account and the agent-wallet key that signs for it (never printed: the
+    key is left out of ``repr``)."""
+
+    address: str
+    agent_key: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +76,15 @@ class NodeLink(Protocol):
         ...
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
         """Add and start a strategy from an ImportableStrategyConfig dict (or restart the one
-        with ``node_strategy_id``); its node id."""
+        with ``node_strategy_id``) trading from ``account`` (None: the node's own); its node
+        id."""
         ...
 
     def stop(self, node_strategy_id: str) -> None:
@@ -98,7 +126,11 @@ class DetachedNodeLink:
         return False
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
         """Refused: nothing to start it on."""
         raise NodeUnavailable(self._WHY)
