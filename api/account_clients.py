@@ -122,7 +122,7 @@ class ExecRouter:
         self._node.kernel.exec_engine.execute(command)
 
 
-def _with_client(command: Any, client_id: ClientId) -> Any:  # noqa: PLR0911 (one per type)
+def _with_client(command: Any, client_id: ClientId) -> Any:
     """The same command addressed to ``client_id`` (NautilusTrader's commands are immutable)."""
     common = {
         "trader_id": command.trader_id,
@@ -214,8 +214,14 @@ class AccountClients:
             name=client_id.value,
             private_key=agent_key,
         )
-        engine.register_client(client)
-        client.start()  # LiveExecutionClient: connects on the loop (a task)
+        # Into the client registry only: ``register_client`` allows one client per venue in
+        # its routing map, and these are reached by client id (the router sets it) or by their
+        # orders' account id, whose issuer is this client id.
+        engine._clients[client_id] = client  # type: ignore[attr-defined]
+        # What the kernel does for its own clients at start: start the component, then
+        # connect (a task on this loop; ``is_connected`` once the venue answered).
+        client.start()
+        client.connect()
         return client_id
 
     def connected(self, client_id: ClientId) -> bool:

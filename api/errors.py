@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 
 __all__ = ["CatchAll", "ProblemError", "install_error_handlers"]
@@ -57,6 +58,10 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(NodeRefused)
+    async def _refused(_: Request, exc: NodeRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "problems": []}, status_code=409)
 
     @app.exception_handler(NodeUnavailable)
     async def _node(_: Request, exc: NodeUnavailable) -> JSONResponse:

@@ -24,13 +24,14 @@ from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.trading.strategy import Strategy
 
 from adapters.hyperliquid.data import HyperliquidDataClient
+from adapters.hyperliquid.data_types import FeedHealthStatus
 from api.account_clients import CONNECT_TIMEOUT_SECS
 from api.account_clients import AccountClients
 from api.account_clients import AccountConflict
 from api.account_clients import ExecRouter
-from adapters.hyperliquid.data_types import FeedHealthStatus
 from api.events import EventHub
 from api.node_link import ControlState
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
 from api.node_link import TradingAccount
@@ -274,7 +275,7 @@ class InProcessNodeLink:
         try:
             return self._call(fn)
         except AccountConflict as exc:
-            raise NodeUnavailable(f"the node refused the strategy: {exc}") from None
+            raise NodeRefused(f"the node refused the strategy: {exc}") from None
         except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise NodeUnavailable(f"the node refused the strategy: {exc}") from None
 

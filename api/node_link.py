@@ -8,7 +8,7 @@ to run). The in-process link (``jarvis serve``) implements the same methods on t
 Protocol changes (keep every link in step):
 - ``start(..., account=TradingAccount)``: a user strategy trades from its owner's account
   through that account's execution client (one per account, added by the node on first use);
-  ``None`` is the node's own account. A link refuses (``NodeUnavailable``) a strategy that
+  ``None`` is the node's own account. A link refuses (``NodeRefused``, 409) a strategy that
   would trade a coin another running strategy trades on the same account, naming both.
 """
 
@@ -23,6 +23,7 @@ __all__ = [
     "ControlState",
     "DetachedNodeLink",
     "NodeLink",
+    "NodeRefused",
     "NodeUnavailable",
     "StrategyStatus",
     "TradingAccount",
@@ -31,6 +32,11 @@ __all__ = [
 
 class NodeUnavailable(Exception):
     """The node cannot take the command now; the message is safe to show the caller."""
+
+
+class NodeRefused(Exception):
+    """The node will not take this command in the current state (a coin already traded on the
+    account, a strategy id already taken); the message is safe to show the caller (409)."""
 
 
 @dataclass(frozen=True, slots=True)
