@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.node_link import NodeRefused
@@ -58,6 +59,16 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses some values SQLite takes (a NUL character in a text id, a number
+        # out of range): the caller's input, so a 422, never the driver's message.
+        detail = (
+            "a value in the request cannot be stored or looked up "
+            "(a NUL character, or a number out of range)"
+        )
+        return JSONResponse({"detail": detail, "problems": []}, status_code=422)
 
     @app.exception_handler(NodeRefused)
     async def _refused(_: Request, exc: NodeRefused) -> JSONResponse:

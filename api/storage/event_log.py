@@ -32,7 +32,7 @@ class EventLog:
         values = [{"id": i, "user_id": u, "type": t, "data": d} for i, u, t, d in rows]
         if not values:
             return
-        with self.database.session() as s, s.begin():
+        with self.database.transaction() as s:
             s.execute(insert(EventRow), values)
             for user_id in {v["user_id"] for v in values}:
                 oldest_kept = (

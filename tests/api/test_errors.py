@@ -14,6 +14,7 @@ import pytest
 from api.app import create_app
 from api.identity import LocalSigningKey
 from api.identity import TokenVerifier
+from tests.api.conftest import Sidecar
 from tests.api.conftest import make_settings
 from tests.api.conftest import serve
 
@@ -73,3 +74,13 @@ def test_a_rejected_token_is_not_echoed(sidecar_factory: Callable[..., object]) 
 
     assert response.status_code == 401
     assert bad not in response.text
+
+
+def test_a_nul_character_in_an_id_is_a_422_on_every_database(sidecar: Sidecar) -> None:
+    """PostgreSQL refuses NUL in text (SQLite does not): still the caller's input, never a 500
+    (found by the schema fuzzer)."""
+    with sidecar.client("alice") as alice:
+        response = alice.post("/strategies", json={"plan_id": "plan\x00id"})
+
+    assert response.status_code in (404, 422), response.text
+    assert "psycopg" not in response.text
