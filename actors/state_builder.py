@@ -35,19 +35,17 @@ from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide
-from nautilus_trader.model.enums import BookAction
 from nautilus_trader.model.enums import BookType
-from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.objects import Price
 
+from actors.band_depth import BandDepth
 from actors.book_metrics import DEPTH_BANDS_BPS
 from actors.book_metrics import AbsorptionTracker
-from actors.book_metrics import AggressorFlow
 from actors.book_metrics import BookRefillTracker
 from actors.book_metrics import DepthThinningTracker
 from actors.book_metrics import depth_asymmetry
+from actors.flow_windows import FlowWindows
 from actors.hot_state import HotStateWriter
 from actors.hot_state_layout import DEFAULT_N_SLOTS
 from actors.hot_state_layout import FLOAT_INDEX
@@ -71,17 +69,11 @@ from adapters.hyperliquid.data_types import OpenInterestUpdate
 from common.nautilus import custom_data_topic
 
 __all__ = [
-    "BandDepth",
     "MarketStateBuilder",
     "MarketStateBuilderConfig",
 ]
 
 _NAN = math.nan
-_BPS = 1e-4
-# Same edge rule as book_metrics: a level exactly on a band edge counts despite float rounding.
-_EDGE_TOLERANCE = 1e-12
-# Book messages with at most this many deltas (and an unchanged mid) update depth in place.
-_SMALL_UPDATE_MAX_DELTAS = 8
 _NS_PER_MS = 1_000_000
 _NS_PER_SEC = 1_000_000_000
 
@@ -129,142 +121,8 @@ _DIRECTION_SIGN = {"LONG": 1.0, "SHORT": -1.0, "NONE": 0.0}
 _ASYM_MEAN_BAND_BPS = 20.0
 # Windows longer than this are fed sampled levels (see `slow_window_sample_ms`).
 _FAST_WINDOW_MAX_NS = 5 * _NS_PER_SEC
-
-
-class BandDepth:
-    """
-    USD depth per band on both book sides, kept current cheaply.
-
-    Reading levels back out of the Rust book costs ~15 us per side per message (it builds a
-    Price and Quantity per level). Most book messages change one or two levels without moving
-    the mid, so for those the few deltas are applied to a shadow of the levels inside the
-    widest band and the band sums are adjusted in place (O(deltas)). A snapshot, a clear, a
-    larger batch or a new mid rebuilds from the book with the same band edges as
-    ``book_metrics.depth_usd_bands`` (a property test holds the two equal).
-    """
-
-    __slots__ = (
-        "_ask_bounds",
-        "_ask_levels",
-        "_bid_bounds",
-        "_bid_levels",
-        "_mid",
-        "_n",
-        "_valid",
-        "ask_usd",
-        "bands_bps",
-        "bid_usd",
-    )
-
-    def __init__(self, bands_bps: tuple[float, ...]) -> None:
-        if list(bands_bps) != sorted(bands_bps):
-            raise ValueError(f"bands_bps must be ascending, was {bands_bps}")
-        self.bands_bps = bands_bps
-        self._n = len(bands_bps)
-        self.bid_usd: list[float] = [0.0] * self._n
-        self.ask_usd: list[float] = [0.0] * self._n
-        self._bid_levels: dict[float, float] = {}
-        self._ask_levels: dict[float, float] = {}
-        self._bid_bounds: list[float] = [0.0] * self._n
-        self._ask_bounds: list[float] = [0.0] * self._n
-        self._mid = _NAN
-        self._valid = False
-
-    def invalidate(self) -> None:
-        """Force the next update to rebuild from the book."""
-        self._valid = False
-
-    def rebuild(self, book: OrderBook, mid: float, price_precision: int) -> None:
-        """Recompute both sides from the book for ``mid``."""
-        self._mid = mid
-        tick = 10.0**-price_precision
-        for k, bps in enumerate(self.bands_bps):
-            self._bid_bounds[k] = mid * (1.0 - bps * _BPS) * (1.0 - _EDGE_TOLERANCE)
-            self._ask_bounds[k] = mid * (1.0 + bps * _BPS) * (1.0 + _EDGE_TOLERANCE)
-        size_precision = 0
-        best_bid_size = book.best_bid_size()
-        if best_bid_size is not None:
-            size_precision = best_bid_size.precision
-        # A SELL at one tick beyond the widest bid edge crosses every bid inside it, and vice
-        # versa; the exact edge filter is then done in floats.
-        widest = self._bid_bounds[-1]
-        query = Price(max(widest - tick, 0.0), price_precision)
-        levels = self._bid_levels
-        levels.clear()
-        for p, q in book.get_all_crossed_levels(OrderSide.SELL, query, size_precision):
-            px = p.as_double()
-            if px >= widest:
-                levels[px] = q.as_double()
-        widest = self._ask_bounds[-1]
-        query = Price(widest + tick, price_precision)
-        levels = self._ask_levels
-        levels.clear()
-        for p, q in book.get_all_crossed_levels(OrderSide.BUY, query, size_precision):
-            px = p.as_double()
-            if px <= widest:
-                levels[px] = q.as_double()
-        self._resum()
-        self._valid = True
-
-    def apply_small_update(self, deltas: OrderBookDeltas, mid: float) -> bool:
-        """
-        Apply a small batch in place; False when the caller must ``rebuild`` instead.
-
-        Only valid after the same deltas were applied to the book (the data engine does that
-        before the actor sees them) and while the mid is the one the shadow was built for.
-        """
-        if not self._valid or mid != self._mid:
-            return False
-        items = deltas.deltas
-        if len(items) > _SMALL_UPDATE_MAX_DELTAS:
-            return False
-        for delta in items:
-            if delta.action == BookAction.CLEAR:
-                return False
-        n = self._n
-        for delta in items:
-            order = delta.order
-            px = order.price.as_double()
-            size = 0.0 if delta.action == BookAction.DELETE else order.size.as_double()
-            if order.side == OrderSide.BUY:
-                bounds = self._bid_bounds
-                if px < bounds[-1]:
-                    continue
-                levels = self._bid_levels
-                sums = self.bid_usd
-                inside = [px >= bounds[k] for k in range(n)]
-            else:
-                bounds = self._ask_bounds
-                if px > bounds[-1]:
-                    continue
-                levels = self._ask_levels
-                sums = self.ask_usd
-                inside = [px <= bounds[k] for k in range(n)]
-            old = levels.pop(px, 0.0)
-            if size > 0.0:
-                levels[px] = size
-            change = px * size - px * old
-            for k in range(n):
-                if inside[k]:
-                    sums[k] += change
-        return True
-
-    def _resum(self) -> None:
-        # Best-first accumulation, the same float operations as book_metrics' band pass.
-        n = self._n
-        for levels, bounds, sums, is_bid in (
-            (self._bid_levels, self._bid_bounds, self.bid_usd, True),
-            (self._ask_levels, self._ask_bounds, self.ask_usd, False),
-        ):
-            ordered = sorted(levels.items(), reverse=is_bid)
-            for k in range(n):
-                total = 0.0
-                bound = bounds[k]
-                for px, qty in ordered:
-                    if (px < bound) if is_bid else (px > bound):
-                        break
-                    total += px * qty
-                sums[k] = total
+# The groups of time-decaying windows the refresh timer re-evaluates (see `_on_refresh_timer`).
+_G_FLOWS, _G_OI, _G_FUNDING, _G_ASYM, _G_MOTION = range(5)
 
 
 class MarketStateBuilderConfig(ActorConfig, frozen=True):
@@ -286,9 +144,12 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
         ``MarketState`` is published on this timer (and after every structural event).
         0 disables the timer.
     refresh_interval_ms : int, default 100
-        Timer that re-evaluates the time-decaying windows (flows, OI change, funding drift,
-        asymmetry means) and rewrites the hot store, so a quiet market still decays them.
-        0 disables it (windows then update on their own inputs only).
+        Interval at which the time-decaying windows (flows, OI change, funding drift,
+        asymmetry means, mid motion) are re-evaluated, so a quiet market still decays them: a
+        timer that rewrites the hot store when there is one; without one, the same instants
+        are counted from the start and each window is evaluated at the latest of them only
+        when next needed (see ``_sync_refresh``). 0 disables it (windows then update on their
+        own inputs only).
     slow_window_sample_ms : int, default 100
         The 15 min / 1 h asymmetry means and the depth-thinning baseline take at most one
         book sample per this interval (bounded memory at thousands of book updates per second).
@@ -398,7 +259,7 @@ class MarketStateBuilder(Actor):
         t = self._thresholds
         self._depth.invalidate()
         windows = self._windows_ns
-        self._flows = tuple(AggressorFlow(w) for w in windows)
+        self._flows = FlowWindows(windows)
         self._oi_changes = tuple(RollingChange(w) for w in windows)
         self._funding_changes = tuple(RollingChange(w) for w in windows)
         self._asym_means = tuple(RollingTimeWeightedMean(w) for w in windows)
@@ -436,6 +297,15 @@ class MarketStateBuilder(Actor):
         self._motion_mid = _NAN
         self._slow_bucket = -1
         self._thin_bucket = -1
+        # Lazy refresh: the newest refresh-timer time whose evaluation is deferred, and per
+        # window group the display time it was last evaluated at.
+        self._tick_ns = 0
+        self._evaluated = [0] * 5
+        # Per group: its slots do not hold the reading at `_evaluated` yet (read lazily).
+        self._unread = [False] * 5
+        self._refresh_start = 0
+        self._refresh_every = 0  # 0: no deferred refresh (a timer, or none at all)
+        self._refreshes = 0  # refresh instants passed so far
 
     def on_start(self) -> None:
         """Check the instrument, open the hot store, subscribe, start timers."""
@@ -494,12 +364,16 @@ class MarketStateBuilder(Actor):
                 timedelta(milliseconds=config.publish_interval_ms),
                 callback=self._on_publish_timer,
             )
-        if config.refresh_interval_ms > 0:
+        if config.refresh_interval_ms > 0 and self._writer is not None:
             self.clock.set_timer(
                 self._timer_name("refresh"),
                 timedelta(milliseconds=config.refresh_interval_ms),
                 callback=self._on_refresh_timer,
             )
+        elif config.refresh_interval_ms > 0:
+            # The instants such a timer would fire at: start + k * interval, k >= 1.
+            self._refresh_start = self.clock.timestamp_ns()
+            self._refresh_every = config.refresh_interval_ms * _NS_PER_MS
 
     def on_stop(self) -> None:
         """Mirror of ``on_start``: timers, subscriptions, hot store."""
@@ -559,13 +433,15 @@ class MarketStateBuilder(Actor):
         event_now = self._event_now
         book = self._book or self._find_book()
         if book is None:
+            self._depth.invalidate()
             return
         v = self._values
         bid_px = book.best_bid_price()
         ask_px = book.best_ask_price()
         if bid_px is None or ask_px is None:
             # One-sided or empty book: no mid, so no band depth; say so instead of keeping
-            # numbers that no longer hold.
+            # numbers that no longer hold. The depth shadow misses these deltas: read again.
+            self._depth.invalidate()
             for i in (_MID, _SPREAD, *_BID_DEPTH, *_ASK_DEPTH, *_ASYM):
                 v[i] = _NAN
             v[_BEST_BID] = _NAN if bid_px is None else bid_px.as_double()
@@ -598,6 +474,7 @@ class MarketStateBuilder(Actor):
         bucket = now // self._slow_sample_ns
         new_bucket = bucket != self._slow_bucket
         self._slow_bucket = bucket
+        self._catch_up(_G_ASYM)
         for w, window in enumerate(self._asym_means):
             if new_bucket or not self._asym_is_slow[w]:
                 window.update(now, asym)
@@ -673,9 +550,16 @@ class MarketStateBuilder(Actor):
         px = tick.price.as_double()
         size = tick.size.as_double()
         side = tick.aggressor_side
-        for flow in self._flows:
-            flow.update(now, px, size, side)
-        self._refresh_flows(now)
+        flows = self._flows
+        # The evictions of the reads deferred since the last trade first (their order in the
+        # running sums counts): evicting once at the latest read time equals evicting at each.
+        tick_ns = self._tick_ns
+        if tick_ns > self._evaluated[_G_FLOWS]:
+            flows.evict(tick_ns)
+        elif self._unread[_G_FLOWS]:
+            flows.evict(self._evaluated[_G_FLOWS])
+        flows.update(now, px, size, side)
+        self._changed(_G_FLOWS, now)
         absorption = self._absorption
         absorption.on_trade(event_now, px, size, side)
         reading = absorption.value(event_now)
@@ -712,7 +596,7 @@ class MarketStateBuilder(Actor):
         self._values[_FUNDING] = rate
         for window in self._funding_changes:
             window.update(now, rate)
-        self._refresh_funding(now)
+        self._changed(_G_FUNDING, now)
         events = self._detector.on_metrics(self._event_now, StructuralMetrics(funding_rate=rate))
         if events:
             self._publish_events(events)
@@ -743,7 +627,7 @@ class MarketStateBuilder(Actor):
         self._values[_OI] = oi
         for window in self._oi_changes:
             window.update(now, oi)
-        self._refresh_oi(now)
+        self._changed(_G_OI, now)
         events = self._detector.on_metrics(self._event_now, StructuralMetrics(open_interest=oi))
         if events:
             self._publish_events(events)
@@ -752,11 +636,41 @@ class MarketStateBuilder(Actor):
     # -- timers ------------------------------------------------------------------------------
 
     def _on_publish_timer(self, event: TimeEvent) -> None:
-        self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+        now = self.clock.timestamp_ns()
+        # A refresh timer due at the same instant fires after this one (it was set later).
+        self._sync_refresh(now - 1)
+        self._refresh_windows(self._advance(now))
         self._publish_state()
 
     def _on_refresh_timer(self, event: TimeEvent) -> None:
+        """Re-evaluate the decaying windows and rewrite the hot store (only with a store)."""
         self._refresh_windows(self._advance(self.clock.timestamp_ns()))
+
+    def _sync_refresh(self, clock_ns: int) -> None:
+        """
+        Account for the refresh instants up to ``clock_ns`` (no hot store: no timer).
+
+        Without a hot store nothing reads the values between two publications, so a refresh
+        needs no timer event (ten a second per instrument, a good part of a backtest's time):
+        its instant is only recorded, and each window group is evaluated at the latest one
+        just before its next input (keeping the order of additions and evictions in its
+        running sums, so every number stays bit for bit what an eager refresh gives) or before
+        the next snapshot. Evaluating once at the latest instant equals evaluating at each one
+        before it: a window's query only evicts what lies before its cutoff, in the same order.
+        Called first by every input (a timer due at the input's time fires before it) and by
+        every publication; refreshes before the first input did nothing and count for nothing.
+        """
+        every = self._refresh_every
+        if every == 0:
+            return
+        passed = (clock_ns - self._refresh_start) // every
+        if passed <= self._refreshes:
+            return
+        if self._input_ts != 0:
+            # Each refresh counted as one store update (local_seq), as an eager one does.
+            self._local_seq += passed - self._refreshes
+            self._tick_ns = self._advance(self._refresh_start + passed * every)
+        self._refreshes = passed
 
     def _refresh_windows(self, now: int) -> None:
         """Re-evaluate the time-decaying display windows at ``now`` and rewrite the store."""
@@ -778,6 +692,7 @@ class MarketStateBuilder(Actor):
 
     def _touch(self, ts_event: int, ts_init: int) -> int:
         """Register one input: venue/input times, both monotonic clocks; returns display now."""
+        self._sync_refresh(self.clock.timestamp_ns())
         self.messages_handled += 1
         if self._input_ts == 0:
             self._start_observing(ts_init)
@@ -792,24 +707,77 @@ class MarketStateBuilder(Actor):
     def _start_observing(self, ts_ns: int) -> None:
         # Flow windows are observed from the first input on, not from the first trade: after
         # a quiet second the 1 s flow is 0.0, not "warming up". A zero-size trade marks it.
-        for flow in self._flows:
-            flow.update(ts_ns, 0.0, 0.0, AggressorSide.BUYER)
+        self._flows.update(ts_ns, 0.0, 0.0, AggressorSide.BUYER)
 
     def _advance(self, ts_ns: int) -> int:
         if ts_ns > self._now:
             self._now = ts_ns
         return self._now
 
-    def _refresh_flows(self, now: int) -> None:
-        v = self._values
-        for w, flow in enumerate(self._flows):
-            reading = flow.value(now)
-            if reading is None:
-                v[_AGGR_BUY[w]] = _NAN
-                v[_AGGR_SELL[w]] = _NAN
+    def _catch_up(self, group: int) -> None:
+        """
+        Evaluate one window group at the deferred refresh time, if it lags behind it.
+
+        Before an input updates a group with running sums (flows, asymmetry means), and before
+        a snapshot. Groups whose windows only drop old levels (open interest, funding, mid
+        motion) need no catch-up before an update: dropping before or after appending a newer
+        level leaves the same window, and they are re-read right after the update anyway.
+        """
+        tick = self._tick_ns
+        if tick > self._evaluated[group]:
+            if group == _G_FLOWS:
+                self._refresh_flows(tick)
+            elif group == _G_OI:
+                self._refresh_oi(tick)
+            elif group == _G_FUNDING:
+                self._refresh_funding(tick)
+            elif group == _G_ASYM:
+                self._refresh_asym_means(tick)
             else:
-                v[_AGGR_BUY[w]] = reading.buy_usd
-                v[_AGGR_SELL[w]] = reading.sell_usd
+                self._read_mid_motion(tick)  # the deferred time, not the display clock's now
+
+    def _catch_up_all(self) -> None:
+        """Every group's slots as an eager refresh would have left them (before a snapshot)."""
+        tick = self._tick_ns
+        evaluated = self._evaluated
+        unread = self._unread
+        for group in range(len(evaluated)):
+            if tick > evaluated[group]:
+                self._catch_up(group)
+            elif unread[group]:
+                self._read_at(group, evaluated[group])
+
+    def _changed(self, group: int, now: int) -> None:
+        """
+        A group other than the asymmetry means got an input at ``now``.
+
+        With a hot store its slots are read at once (every update is written out). Without
+        one they are read only before the next snapshot, at ``now`` or at a later deferred
+        refresh. For windows that only drop old levels (OI, funding, mid motion) skipping the
+        reads in between changes nothing: the reading depends only on the levels observed and
+        the time it is read at. Trade flow's running sums also depend on when evictions happen
+        relative to additions, so the trade path evicts at the skipped read time first.
+        """
+        if self._writer is not None:
+            self._read_at(group, now)
+        else:
+            self._evaluated[group] = now
+            self._unread[group] = True
+
+    def _read_at(self, group: int, now: int) -> None:
+        if group == _G_FLOWS:
+            self._refresh_flows(now)
+        elif group == _G_OI:
+            self._refresh_oi(now)
+        elif group == _G_FUNDING:
+            self._refresh_funding(now)
+        else:
+            self._read_mid_motion(now)
+
+    def _refresh_flows(self, now: int) -> None:
+        self._evaluated[_G_FLOWS] = now
+        self._unread[_G_FLOWS] = False
+        self._flows.read_into(now, self._values, _AGGR_BUY, _AGGR_SELL)
 
     def _on_mid(self, now: int, mid: float) -> None:
         """The mid from the book (or quotes while the book is one-sided): motion windows."""
@@ -818,26 +786,36 @@ class MarketStateBuilder(Actor):
         self._motion_mid = mid
         now = self._advance(now)
         self._mid_motion.update(now, mid)
-        self._refresh_mid_motion(now)
+        self._changed(_G_MOTION, now)
 
     def _refresh_mid_motion(self, now: int) -> None:
-        if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
-            return
         # Never query the motion windows back in time: a live node once raised "query out of
         # order" here (a book frame stamped before a refresh that already ran), which stopped
         # the builder. The display clock is monotonic, so a late input reads at "now".
-        now = self._advance(now)
+        self._read_mid_motion(self._advance(now))
+
+    def _read_mid_motion(self, now: int) -> None:
+        """The motion readings at ``now`` (never before the group's last evaluation)."""
+        self._evaluated[_G_MOTION] = now
+        self._unread[_G_MOTION] = False
+        if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
+            return
         v = self._values
         for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
             v[slot] = _NAN if reading is None else reading
 
     def _refresh_asym_means(self, now: int) -> None:
+        self._evaluated[_G_ASYM] = now
         self._write_readings(self._asym_means, _ASYM_MEAN, now, _window_value)
 
     def _refresh_oi(self, now: int) -> None:
+        self._evaluated[_G_OI] = now
+        self._unread[_G_OI] = False
         self._write_readings(self._oi_changes, _OI_CHG, now, _window_pct)
 
     def _refresh_funding(self, now: int) -> None:
+        self._evaluated[_G_FUNDING] = now
+        self._unread[_G_FUNDING] = False
         self._write_readings(self._funding_changes, _FUND_DRIFT, now, _window_value)
 
     def _write_readings(
@@ -868,11 +846,16 @@ class MarketStateBuilder(Actor):
     def _publish_state(self) -> None:
         if self._input_ts == 0:
             return  # nothing observed yet
-        self.publish_data(MARKET_STATE_DATA_TYPE, self.snapshot())
+        self.publish_data(MARKET_STATE_DATA_TYPE, self._snapshot())
         self.states_published += 1
 
     def snapshot(self) -> MarketState:
         """The current state as a ``MarketState`` (what the bus and the hot store carry)."""
+        self._sync_refresh(self.clock.timestamp_ns())
+        return self._snapshot()
+
+    def _snapshot(self) -> MarketState:
+        self._catch_up_all()
         return new_market_state(
             self._instrument_id,
             self._local_seq,

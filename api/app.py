@@ -23,6 +23,9 @@ from api.routers import control
 from api.routers import events
 from api.routers import health
 from api.routers import intents
+from api.routers import metrics
+from api.routers import page
+from api.routers import status
 from api.routers import strategies
 from api.secrets import FernetFileSecretStore
 from api.settings import ApiSettings
@@ -112,8 +115,11 @@ def create_app(
         events.router,
         control.router,
         health.router,
+        metrics.router,
+        status.router,
     ):
         app.include_router(router)
+    page.install(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -30,11 +30,14 @@ from api.account_clients import AccountClients
 from api.account_clients import AccountConflict
 from api.account_clients import ExecRouter
 from api.events import EventHub
+from api.node_link import EMPTY_OVERVIEW
 from api.node_link import ControlState
+from api.node_link import NodeOverview
 from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 from api.node_link import StrategyStatus
 from api.node_link import TradingAccount
+from api.node_overview import read_overview
 from common.nautilus import custom_data_topic
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import STRATEGY_STATE_DATA_TYPE
@@ -67,6 +70,7 @@ class InProcessNodeLink:
         self._reason: str | None = None
         self._attached = False
         self._gates: dict[str, str] = {}  # node strategy id -> the controller's last gate
+        self._states: dict[str, str] = {}  # node strategy id -> its rulebook's last state
         self._router = ExecRouter(node)
         self._accounts = AccountClients(node, self._router)
 
@@ -122,6 +126,7 @@ class InProcessNodeLink:
             )  # fmt: skip
 
     def _on_state(self, report: Any) -> None:
+        self._states[report.strategy_id] = report.state
         user = self._owner(report.strategy_id)
         if user is not None:
             self._hub.publish(
@@ -369,6 +374,22 @@ class InProcessNodeLink:
             return self._call(read)
         except NodeUnavailable:
             return None
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Never: the node is this process, so it cannot go away while the sidecar answers."""
+        return None
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """One read on the node's loop of everything the status page shows (``NodeOverview``)."""
+
+        def read() -> NodeOverview:
+            return read_overview(self._node, self._gates, self._states, strategy_ids, recent)
+
+        try:
+            self.attach()  # gates and rulebook states arrive from then on
+            return self._call(read)
+        except NodeUnavailable:
+            return EMPTY_OVERVIEW
 
     def control(self, mode: str, reason: str) -> ControlState:
         """HALT / REDUCE_ONLY / RESUME through ``strategies.control``: the node's risk guard and

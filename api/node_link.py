@@ -5,6 +5,9 @@ NautilusTrader objects or threads.
 starting, stopping and control answer 503 "node not connected" (fail closed: nothing pretends
 to run). The in-process link (``jarvis serve``) implements the same methods on the node's loop.
 
+``overview`` (the status page's one read) returns the node-wide picture in one call: plain dicts
+with the keys documented on ``NodeOverview``, so a link over the wire can send it as JSON as is.
+
 Protocol changes (keep every link in step):
 - ``start(..., account=TradingAccount)``: a user strategy trades from its owner's account
   through that account's execution client (one per account, added by the node on first use);
@@ -20,9 +23,11 @@ from typing import Any
 from typing import Protocol
 
 __all__ = [
+    "EMPTY_OVERVIEW",
     "ControlState",
     "DetachedNodeLink",
     "NodeLink",
+    "NodeOverview",
     "NodeRefused",
     "NodeUnavailable",
     "StrategyStatus",
@@ -70,6 +75,37 @@ class StrategyStatus:
     notional_used_usd: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class NodeOverview:
+    """The node-wide picture behind ``GET /status``; every value is JSON-ready.
+
+    - ``instruments``: ``instrument_id``, ``coin``, ``regime`` (str or None without a
+      controller), ``mid`` (str or None), ``feed`` (list of ``stream``, ``status``, ``reason``)
+    - ``strategies``: ``node_strategy_id``, ``component_state`` (NautilusTrader's), ``state``
+      (the rulebook's last reported state or None), ``gate`` (the controller's last gate or
+      None), ``realized_pnl_usd``, ``unrealized_pnl_usd``
+    - ``positions`` (open): ``node_strategy_id``, ``instrument_id``, ``side``, ``quantity``,
+      ``avg_px_open``, ``unrealized_pnl_usd``
+    - ``orders`` / ``fills``: the newest first, at most the ``recent`` asked for; orders have
+      ``node_strategy_id``, ``client_order_id``, ``instrument_id``, ``side``, ``type``,
+      ``status``, ``quantity``, ``filled_qty``, ``ts_last``; fills ``node_strategy_id``,
+      ``client_order_id``, ``instrument_id``, ``side``, ``px``, ``qty``, ``commission``,
+      ``ts_event``
+    - ``risk_engine``: NautilusTrader's RiskEngine trading state (ACTIVE, REDUCING, HALTED),
+      which the feed-health gate moves too, not only operators; None when unknown
+    """
+
+    instruments: list[dict[str, Any]]
+    strategies: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    fills: list[dict[str, Any]]
+    risk_engine: str | None = None
+
+
+EMPTY_OVERVIEW = NodeOverview([], [], [], [], [])
+
+
 class NodeLink(Protocol):
     """Commands to the node and what it reports; every method is safe from any thread."""
 
@@ -103,6 +139,15 @@ class NodeLink(Protocol):
 
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
         """The strategy's orders, fills, position and PnL; None if the node does not know it."""
+        ...
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Why the strategy is not watched now (its node stopped answering), or None."""
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Instruments, strategies, positions and the ``recent`` newest orders and fills; only
+        of the node strategies in ``strategy_ids`` (None: all of them). Empty when the node
+        does not answer."""
         ...
 
     def control(self, mode: str, reason: str) -> ControlState:
@@ -152,6 +197,14 @@ class DetachedNodeLink:
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
         """Unknown."""
         return None
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Nothing runs, so nothing is interrupted."""
+        return None
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Nothing to show."""
+        return EMPTY_OVERVIEW
 
     def control(self, mode: str, reason: str) -> ControlState:
         """Refused."""

@@ -15,21 +15,39 @@ from pydantic import SecretStr
 from pydantic import model_validator
 
 __all__ = [
+    "ID_PATTERN",
+    "PLAIN_TEXT_PATTERN",
     "AccountRequest",
     "AccountResponse",
     "ControlRequest",
     "ControlResponse",
     "ErrorResponse",
+    "FeedStreamView",
+    "FillView",
     "HealthResponse",
+    "InstrumentView",
     "IntentRequest",
+    "OrderView",
     "PlanResponse",
+    "PositionView",
     "ProblemItem",
+    "StatusResponse",
     "StrategyCreateRequest",
     "StrategyDetail",
+    "StrategyStatusView",
     "StrategySummary",
 ]
 
 _STRICT = ConfigDict(extra="forbid")
+
+# Ids the sidecar hands out (uuid4 strings); anything else is refused before it reaches a query.
+ID_PATTERN = r"^[0-9A-Za-z_.:-]{1,64}$"
+
+
+# Free text (intents, reasons) without control characters other than tab and newlines: PostgreSQL
+# text cannot hold NUL, and nothing a trader writes needs them. A pattern, not a validator, so the
+# OpenAPI schema says it too.
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class ProblemItem(BaseModel):
@@ -68,7 +86,9 @@ class IntentRequest(BaseModel):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    text: str | None = Field(
+        default=None, min_length=1, max_length=2000, pattern=PLAIN_TEXT_PATTERN
+    )
     intent: dict[str, Any] | None = Field(default=None)
 
     @model_validator(mode="after")
@@ -105,7 +125,7 @@ class StrategyCreateRequest(BaseModel):
         json_schema_extra={"examples": [{"plan_id": "6f1c7e0e-3a1b-4f7a-9a55-0d3a0c1e2b44"}]},
     )
 
-    plan_id: str = Field(min_length=1, max_length=64)
+    plan_id: str = Field(pattern=ID_PATTERN)
 
 
 class StrategyCancelRequest(BaseModel):
@@ -143,6 +163,11 @@ class StrategyDetail(StrategySummary):
     budget_used_usd: str | None
     budget_left_usd: str | None
     node_connected: bool
+    interrupted: str | None = Field(
+        default=None,
+        description="set while the strategy's node is down: why, and that its orders are "
+        "reconciled when the node returns",
+    )
 
 
 class ControlRequest(BaseModel):
@@ -154,7 +179,7 @@ class ControlRequest(BaseModel):
     )
 
     mode: Literal["HALT", "REDUCE_ONLY", "RESUME"]
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(min_length=3, max_length=500, pattern=PLAIN_TEXT_PATTERN)
 
 
 class ControlResponse(BaseModel):
@@ -209,3 +234,95 @@ class AccountResponse(BaseModel):
     account_address: str
     agent_address: str
     created_at_ms: int
+
+
+class FeedStreamView(BaseModel):
+    """One market-data stream's health as the data client last reported it."""
+
+    stream: str = Field(examples=["l2Book:BTC"])
+    status: str = Field(examples=["OK"], description="OK, STALE, GAP or RECONNECTING")
+    reason: str
+
+
+class InstrumentView(BaseModel):
+    """An instrument the node watches: regime, mid price and feed health."""
+
+    instrument_id: str = Field(examples=["BTC-USD-PERP.HYPERLIQUID"])
+    coin: str
+    regime: str | None = Field(description="the regime controller's verdict; None without one")
+    mid: str | None
+    feed_healthy: bool = Field(description="every stream of this coin is OK")
+    feed: list[FeedStreamView]
+
+
+class StrategyStatusView(BaseModel):
+    """One strategy: the caller's (with its sidecar id) or, for operators, any on the node."""
+
+    strategy_id: str | None = Field(description="the sidecar's id; None for the node's own")
+    owner: str | None = Field(description="the token subject that owns it; None: the node's own")
+    node_strategy_id: str | None
+    coin: str | None
+    state: str | None = Field(description="the sidecar's lifecycle state (created, running...)")
+    component_state: str | None = Field(description="NautilusTrader's (RUNNING, STOPPED...)")
+    rulebook_state: str | None = Field(description="the strategy's own last reported state")
+    gate: str | None = Field(description="the regime controller's last gate")
+    realized_pnl_usd: str | None
+    unrealized_pnl_usd: str | None
+
+
+class PositionView(BaseModel):
+    """An open position on the node."""
+
+    node_strategy_id: str
+    instrument_id: str
+    side: str
+    quantity: str
+    avg_px_open: str
+    unrealized_pnl_usd: str | None
+
+
+class OrderView(BaseModel):
+    """One of the newest orders."""
+
+    node_strategy_id: str
+    client_order_id: str
+    instrument_id: str
+    side: str
+    type: str
+    status: str
+    quantity: str
+    filled_qty: str
+    ts_last: int = Field(description="UNIX nanoseconds of the order's last event")
+
+
+class FillView(BaseModel):
+    """One of the newest fills."""
+
+    node_strategy_id: str
+    client_order_id: str
+    instrument_id: str
+    side: str
+    px: str
+    qty: str
+    commission: str
+    ts_event: int = Field(description="UNIX nanoseconds")
+
+
+class StatusResponse(BaseModel):
+    """Everything the status page shows; traders see only their own strategies, positions,
+    orders and fills, operators everything on the node."""
+
+    at_ms: int
+    subject: str
+    operator: bool
+    node_connected: bool
+    trading: ControlResponse
+    risk_engine: str | None = Field(
+        description="NautilusTrader's RiskEngine state (ACTIVE, REDUCING, HALTED): operators "
+        "set it, and the feed-health gate holds it REDUCING while a needed stream is unhealthy"
+    )
+    instruments: list[InstrumentView]
+    strategies: list[StrategyStatusView]
+    positions: list[PositionView]
+    orders: list[OrderView]
+    fills: list[FillView]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from api.settings import ApiSettings
     from config.loading import LoadedNodeConfig
 
-__all__ = ["add_cli_commands", "run_serve"]
+__all__ = ["add_cli_commands", "local_verifier", "run_serve"]
 
 SNAPSHOT_MAX_AGE_SECS = 60.0
 
@@ -41,6 +41,15 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--duration-secs", type=float, default=None, help="stop after this long")
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=None,
+        help="run N node processes behind the sidecar, joined through Redis streams "
+        "(default: one node inside this process)",
+    )
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="broker for --nodes")
+    p.add_argument("--namespace", default="jarvis", help="Redis key prefix for --nodes")
     p.set_defaults(handler=_cmd_serve)
     d = subparsers.add_parser(
         "serve-demo",
@@ -89,9 +98,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"jarvis serve: {loaded.source} has no controller to add strategies through",
               file=sys.stderr)  # fmt: skip
         return 2
+    if args.nodes is not None:
+        from api.multinode import run_set
+
+        if args.nodes < 1:
+            print(f"jarvis serve: --nodes must be >= 1, was {args.nodes}", file=sys.stderr)
+            return 2
+        urls = [getattr(c, "http_url", None) for c in loaded.node.data_clients.values()]
+        return run_set(args, settings, next((u for u in urls if u), None))
 
     def announce(url: str, _: FastAPI) -> None:
-        print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs)", flush=True)
+        print(f"jarvis serve: sidecar on {url} (OpenAPI: {url}/docs; status page: {url}/)",
+              flush=True)  # fmt: skip
 
     run_serve(loaded, settings, args.host, args.port, args.duration_secs, announce)
     return 0
@@ -139,7 +157,7 @@ def _cmd_serve_demo(args: argparse.Namespace) -> int:
         def announce(url: str, _: FastAPI) -> None:
             print(
                 f"jarvis serve-demo: simulator at {sim.base_url}; sidecar on {url} "
-                f"(OpenAPI: {url}/docs)\n"
+                f"(OpenAPI: {url}/docs; status page: {url}/ with the token below)\n"
                 f"  export JARVIS_TOKEN={token}\n"
                 f'  curl -s -X POST {url}/intents -H "Authorization: Bearer $JARVIS_TOKEN" '
                 "-H 'Content-Type: application/json' -d '{\"text\": \"buy 0.01 ETH\"}'",
@@ -165,19 +183,11 @@ def run_serve(
 
     from api.app import create_app
     from api.events import EventHub
-    from api.identity import LocalSigningKey
-    from api.identity import TokenVerifier
     from api.inprocess import InProcessNodeLink
     from jarvis.node import build_node
 
-    if verifier is None and settings.jwt_public_key_file is None and settings.jwks_file is None:
-        keys = LocalSigningKey()
-        keys.ensure()
-        print(f"jarvis serve: verifying tokens of the local key {keys.public_path}", flush=True)
-        verifier = TokenVerifier(
-            public_key_pem=keys.public_path.read_bytes(),
-            operator_subjects=settings.operator_subjects,
-        )
+    if verifier is None:
+        verifier = local_verifier(settings)
     if settings.venue_http_url is None:
         # Node files hold each client's config as a dict inside an ImportableConfig entry.
         urls = [_http_url(c) for c in loaded.node.data_clients.values()]
@@ -229,6 +239,23 @@ def _http_url(entry: Any) -> str | None:
     config = getattr(entry, "config", entry)
     url = config.get("http_url") if isinstance(config, dict) else getattr(config, "http_url", None)
     return str(url) if url else None
+
+
+def local_verifier(settings: ApiSettings) -> Any:
+    """Without a configured public key or JWKS file: a verifier of the local signing key's
+    tokens (``jarvis token``), said out loud; else None (the app reads the configured files)."""
+    from api.identity import LocalSigningKey
+    from api.identity import TokenVerifier
+
+    if settings.jwt_public_key_file is not None or settings.jwks_file is not None:
+        return None
+    keys = LocalSigningKey()
+    keys.ensure()
+    print(f"jarvis serve: verifying tokens of the local key {keys.public_path}", flush=True)
+    return TokenVerifier(
+        public_key_pem=keys.public_path.read_bytes(),
+        operator_subjects=settings.operator_subjects,
+    )
 
 
 def _node_snapshot(node: Any, link: Any) -> Callable[[], Any]:

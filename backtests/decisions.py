@@ -1,156 +1,395 @@
 """
-The whole decision chain over a recording, for replay validation: state builders -> regime
-controller -> Geometry, Kinematics and Cascade -> risk guard -> orders, in a BacktestEngine.
+The decision log: what a run decided, in a form two runs can be compared by (replay validation).
 
-Why: STRATEGIES.md asks that a recording replayed twice and run twice in a BacktestEngine gives
-the identical sequence of regime changes, transitions and orders. ``decision_run`` collects
-exactly those (``RegimeChange``, ``StrategyGate``, ``StrategyState`` off the bus, in publication
-order, and every order the strategies submitted, from the cache) and ``decisions_hash`` hashes
-them (SHA-256, every field, timestamps included).
+Why: STRATEGIES.md asks that a recording replayed twice and run twice in a backtest gives the
+identical regime changes, strategy transitions and orders, and that no decision uses data stamped
+after it. ``DecisionLog`` is an actor installed in every backtest (``backtests.run``) and in a
+live node started with ``--run-dir`` (``jarvis.node``). It listens on the bus only (no data
+subscription, so it changes nothing a strategy sees) and writes, into the run directory:
 
-The builders and the controller are the live ones; the strategies are created by the controller
-from ``strategies`` (``ManagedStrategyConfig`` dicts, as in a node config); the venue is the
-simulated exchange of ``backtests.recording.add_to_engine`` (fills differ from the live venue's,
-but identically so on every run).
+    decisions.jsonl   one line per decision, in publication order: every ``RegimeChange``,
+                      ``StrategyGate`` and ``StrategyState``, every order a strategy created
+                      (``OrderInitialized``) and every later event of those orders
+    decisions.json    the digests, counts per kind and the input audit (written at stop)
+
+Each line holds only what is the same on every run of the same input: times are the events' own
+(``ts_event``: venue time in a backtest), never the wall clock; random ids (event UUIDs) are left
+out, and orders are named ``<strategy>#<n>`` (the n-th order that strategy created) instead of
+their client order id, which embeds the clock's date. Three SHA-256 digests:
+
+* ``decisions_sha256``: the regime changes, gates and strategy states;
+* ``orders_sha256``: the orders the strategies created (side, type, quantity, prices, flags);
+* ``executions_sha256``: what happened to them (accepted, filled at what, cancelled ...). Fills
+  depend on the venue (a backtest's fill model or the live venue).
+
+Two backtests of one input compare all three. A live run and a backtest of its recording cannot
+share stamps (wall clock against recorded receive times), so ``decisions.json`` also holds
+``sequence_sha256``: per stream (regime changes, gates, strategy states, orders) a digest of what
+changed from what to what, per instrument or strategy, without stamps (``sequence_digests``);
+those are the parity hashes (``jarvis.parity``).
+
+The input audit: every data item published on the bus (``data.*``: market data, market state,
+structural events) raises a watermark of the newest ``ts_init`` seen; a decision stamped before
+that watermark would have been taken with data from its future, and is counted as a violation
+(``input_audit.violations``, the first few kept in ``input_audit.examples``). The decisions'
+own bus items do not raise it: the controller stamps every gate of one decision with that
+decision's time, and live the strategy's ``StrategyState`` answering the first gate (stamped a
+moment later by the wall clock) is published before the next gate -- an order of stamping, not a
+use of later data.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from collections.abc import Mapping
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
 from pathlib import Path
+from typing import IO
 from typing import Any
+from typing import Final
 
-from nautilus_trader.backtest.engine import BacktestEngine
-from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.common.actor import Actor
-from nautilus_trader.config import ImportableControllerConfig
-from nautilus_trader.config import LoggingConfig
-from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.instruments import CryptoPerpetual
+from nautilus_trader.config import ActorConfig
+from nautilus_trader.model.events import OrderEvent
+from nautilus_trader.model.events import OrderInitialized
 
-from actors.state_builder import MarketStateBuilder
-from actors.state_builder import MarketStateBuilderConfig
-from backtests.recording import RecordedData
-from backtests.recording import add_to_engine
-from backtests.recording import load_recording
 from common.nautilus import custom_data_topic
 from controllers.protocol import REGIME_CHANGE_DATA_TYPE
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import STRATEGY_STATE_DATA_TYPE
-from strategies.risk_guard import RiskGuardConfig
-from strategies.risk_guard import install_risk_guard
+from controllers.protocol import RegimeChange
+from controllers.protocol import StrategyGate
+from controllers.protocol import StrategyState
 
-__all__ = ["DecisionRun", "decision_run", "decisions_hash"]
+__all__ = [
+    "DECISIONS_FILE",
+    "DIGEST_FILE",
+    "DecisionLog",
+    "DecisionLogConfig",
+    "compare_decision_logs",
+    "load_decision_digest",
+    "read_decision_log",
+    "sequence_digests",
+]
+
+DECISIONS_FILE: Final[str] = "decisions.jsonl"
+DIGEST_FILE: Final[str] = "decisions.json"
+_MAX_EXAMPLES: Final[int] = 10
+_DECISION_TYPES: Final[frozenset[type]] = frozenset({RegimeChange, StrategyGate, StrategyState})
 
 
-@dataclass(frozen=True)
-class DecisionRun:
-    """What one run decided: bus items (dicts, publication order) and the orders submitted."""
+class DecisionLogConfig(ActorConfig, frozen=True):
+    """
+    Configuration of ``DecisionLog``.
 
-    published: list[dict[str, Any]]
-    orders: list[dict[str, Any]]
+    Parameters
+    ----------
+    directory : str
+        The run directory (created at start; ``decisions.jsonl`` is replaced at start).
+    audit_inputs : bool
+        Watch every data item on the bus for the input audit (one cheap callback per item).
+    """
 
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        """The published items of one type (``RegimeChange``, ``StrategyGate``, ...)."""
-        return [p for p in self.published if p["type"] == kind]
+    directory: str
+    audit_inputs: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.directory:
+            raise ValueError("directory: must not be empty")
 
 
-class _Collector(Actor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: list[dict[str, Any]] = []
+class DecisionLog(Actor):
+    """Writes a run's decisions and their digests (see module notes)."""
+
+    def __init__(self, config: DecisionLogConfig) -> None:
+        super().__init__(config)
+        self._dir = Path(config.directory)
+        self._audit = config.audit_inputs
+        self._file: IO[str] | None = None
+        self._digests = {
+            "decisions": hashlib.sha256(),
+            "orders": hashlib.sha256(),
+            "executions": hashlib.sha256(),
+        }
+        self.counts: dict[str, int] = {}
+        self._order_names: dict[str, str] = {}
+        self._per_strategy: dict[str, int] = {}
+        self._newest_input_ns = 0
+        self.inputs_seen = 0
+        self.violations = 0
+        self._examples: list[dict[str, Any]] = []
+
+    # -- lifecycle --------------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        for data_type in (
-            REGIME_CHANGE_DATA_TYPE,
-            STRATEGY_GATE_DATA_TYPE,
-            STRATEGY_STATE_DATA_TYPE,
-        ):
-            # First in line: items are recorded in the order they are published.
-            self.msgbus.subscribe(custom_data_topic(data_type), self._on_item, priority=10)
-
-    def _on_item(self, item: Any) -> None:
-        self.items.append(item.to_dict())
-
-
-def decision_run(
-    recording: str | Path | RecordedData,
-    strategies: Sequence[Mapping[str, Any]],
-    *,
-    builder: Mapping[str, Any] | None = None,
-    controller: Mapping[str, Any] | None = None,
-    risk_guard: Mapping[str, Any] | None = None,
-    instrument_ids: Iterable[InstrumentId] | None = None,
-) -> DecisionRun:
-    """Run the decision chain over ``recording``; return what it published and ordered."""
-    recorded = recording if isinstance(recording, RecordedData) else load_recording(recording)
-    if instrument_ids is None:
-        with_data = {getattr(d, "instrument_id", None) for d in recorded.data}
-        ids = sorted(
-            (i.id for i in recorded.instruments if isinstance(i, CryptoPerpetual)),
-            key=str,
+        """Open the log and listen; decisions are subscribed first in line (priority)."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._file = (self._dir / DECISIONS_FILE).open("w")
+        if self._audit:
+            self.msgbus.subscribe("data.*", self._on_input, priority=100)
+        self.msgbus.subscribe(
+            custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime, priority=10
         )
-        ids = [i for i in ids if i in with_data]
-    else:
-        ids = list(instrument_ids)
-    engine = BacktestEngine(
-        BacktestEngineConfig(
-            trader_id="REPLAY-001",
-            logging=LoggingConfig(log_level="ERROR", bypass_logging=True),
-            controller=ImportableControllerConfig(
-                controller_path="controllers.regime:RegimeController",
-                config_path="controllers.regime:RegimeControllerConfig",
-                config={
-                    **(controller or {}),
-                    "instrument_ids": [str(i) for i in ids],
-                    "strategies": list(strategies),
-                },
-            ),
-        ),
-    )
-    try:
-        add_to_engine(engine, recorded.for_instruments(ids))
-        for instrument_id in ids:
-            config = {
-                **(builder or {}),
-                "component_id": f"MarketStateBuilder-{instrument_id.symbol}",
-                "instrument_id": str(instrument_id),
-            }
-            engine.add_actor(MarketStateBuilder(MarketStateBuilderConfig.parse(json.dumps(config))))
-        collector = _Collector()
-        engine.add_actor(collector)
-        install_risk_guard(engine.kernel, RiskGuardConfig.parse(json.dumps(risk_guard or {})))
-        engine.run()
-        orders = [
+        self.msgbus.subscribe(
+            custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate, priority=10
+        )
+        self.msgbus.subscribe(
+            custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_state, priority=10
+        )
+        self.msgbus.subscribe("events.order.*", self._on_order_event, priority=10)
+
+    def on_stop(self) -> None:
+        """Close the log and write the digests."""
+        if self._audit:
+            self.msgbus.unsubscribe("data.*", self._on_input)
+        self.msgbus.unsubscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), self._on_regime)
+        self.msgbus.unsubscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
+        self.msgbus.unsubscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_state)
+        self.msgbus.unsubscribe("events.order.*", self._on_order_event)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        summary = self.summary()
+        # The log is small (decisions, not market data): read back once for the sequences.
+        summary["sequence_sha256"] = sequence_digests(read_decision_log(self._dir))
+        (self._dir / DIGEST_FILE).write_text(json.dumps(summary, indent=1, sort_keys=True))
+
+    def summary(self) -> dict[str, Any]:
+        """Digests, counts and the input audit (what ``decisions.json`` holds)."""
+        return {
+            "decisions_sha256": self._digests["decisions"].hexdigest(),
+            "orders_sha256": self._digests["orders"].hexdigest(),
+            "executions_sha256": self._digests["executions"].hexdigest(),
+            "counts": dict(sorted(self.counts.items())),
+            "input_audit": {
+                "inputs_seen": self.inputs_seen,
+                "violations": self.violations,
+                "examples": list(self._examples),
+            },
+        }
+
+    # -- bus handlers ---------------------------------------------------------------------------
+
+    def _on_input(self, data: Any) -> None:
+        if type(data) in _DECISION_TYPES:
+            return
+        ts = getattr(data, "ts_init", 0)
+        self.inputs_seen += 1
+        if ts > self._newest_input_ns:
+            self._newest_input_ns = ts
+
+    def _on_regime(self, change: RegimeChange) -> None:
+        self._decision(
+            "RegimeChange",
+            change.ts_event,
             {
-                "client_order_id": o.client_order_id.value,
-                "strategy_id": o.strategy_id.value,
-                "instrument_id": o.instrument_id.value,
-                "side": o.side_string(),
-                "type": o.type_string(),
-                "quantity": str(o.quantity),
-                "status": o.status_string(),
-                "filled_qty": str(o.filled_qty),
-                "ts_init": o.ts_init,
-                "tags": list(o.tags or []),
+                "instrument_id": str(change.instrument_id),
+                "previous": change.previous,
+                "regime": change.regime,
+                "reason": change.reason,
+                "inputs": change.inputs,
+            },
+        )
+
+    def _on_gate(self, gate: StrategyGate) -> None:
+        self._decision(
+            "StrategyGate",
+            gate.ts_event,
+            {
+                "strategy_id": gate.strategy_id,
+                "instrument_id": str(gate.instrument_id),
+                "enabled": gate.enabled,
+                "action": gate.action,
+                "reason": gate.reason,
+            },
+        )
+
+    def _on_state(self, state: StrategyState) -> None:
+        self._decision(
+            "StrategyState",
+            state.ts_event,
+            {
+                "strategy_id": state.strategy_id,
+                "instrument_id": str(state.instrument_id),
+                "previous": state.previous,
+                "state": state.state,
+                "reason": state.reason,
+                "flat": state.flat,
+                "entry_price": _finite(state.entry_price),
+                "stop_price": _finite(state.stop_price),
+                "target_price": _finite(state.target_price),
+            },
+        )
+
+    def _on_order_event(self, event: OrderEvent) -> None:
+        if isinstance(event, OrderInitialized):
+            strategy = event.strategy_id.value
+            number = self._per_strategy.get(strategy, 0) + 1
+            self._per_strategy[strategy] = number
+            name = f"{strategy}#{number}"
+            self._order_names[event.client_order_id.value] = name
+            self._audit_decision("Order", event.ts_event)
+            self._write(
+                "orders",
+                "Order",
+                event.ts_event,
+                {
+                    "order": name,
+                    "strategy_id": strategy,
+                    "instrument_id": event.instrument_id.value,
+                    "side": _name(event.side),
+                    "type": _name(event.order_type),
+                    "quantity": str(event.quantity),
+                    "time_in_force": _name(event.time_in_force),
+                    "post_only": event.post_only,
+                    "reduce_only": event.reduce_only,
+                    "price": _option(event.options.get("price")),
+                    "trigger_price": _option(event.options.get("trigger_price")),
+                    "tags": list(event.tags or []),
+                },
+            )
+            return
+        known = self._order_names.get(event.client_order_id.value)
+        if known is None:
+            return  # an order this log did not see created (e.g. reconciled external order)
+        record: dict[str, Any] = {"order": known, "event": type(event).__name__}
+        for field in ("last_qty", "last_px", "commission", "quantity", "price", "trigger_price"):
+            value = getattr(event, field, None)
+            if value is not None:
+                record[field] = str(value)
+        liquidity = getattr(event, "liquidity_side", None)
+        if liquidity is not None:
+            record["liquidity_side"] = _name(liquidity)
+        reason = getattr(event, "reason", None)
+        if reason:
+            record["reason"] = str(reason)
+        self._write("executions", "OrderEvent", event.ts_event, record)
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def _decision(self, kind: str, ts_event: int, fields: dict[str, Any]) -> None:
+        self._audit_decision(kind, ts_event)
+        self._write("decisions", kind, ts_event, fields)
+
+    def _audit_decision(self, kind: str, ts_event: int) -> None:
+        if ts_event < self._newest_input_ns:
+            self.violations += 1
+            if len(self._examples) < _MAX_EXAMPLES:
+                self._examples.append(
+                    {"kind": kind, "ts_event": ts_event, "newest_input_ts": self._newest_input_ns}
+                )
+
+    def _write(self, digest: str, kind: str, ts_event: int, fields: dict[str, Any]) -> None:
+        line = json.dumps({"kind": kind, "ts": ts_event, **fields}, sort_keys=True)
+        self._digests[digest].update(line.encode() + b"\n")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self._file is not None:
+            self._file.write(line + "\n")
+
+
+def load_decision_digest(run_dir: str | Path) -> dict[str, Any]:
+    """The ``decisions.json`` of a finished run (``FileNotFoundError`` naming it when absent)."""
+    path = Path(run_dir) / DIGEST_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no decision digest; the run had no DecisionLog or did not stop cleanly"
+        )
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def read_decision_log(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The ``decisions.jsonl`` lines of a finished run, in order."""
+    path = Path(run_dir) / DECISIONS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no decision log; the run had no DecisionLog")
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+# Stream name -> (kinds, the key a sequence is kept per, the fields compared).
+_STREAMS: Final[dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]]] = {
+    "regime_changes": (("RegimeChange",), "instrument_id", ("previous", "regime")),
+    "gates": (("StrategyGate",), "strategy_id", ("action",)),
+    "strategy_states": (("StrategyState",), "strategy_id", ("previous", "state")),
+    "orders": (("Order",), "strategy_id", ("order", "side", "type", "reduce_only")),
+}
+
+
+def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any]:
+    """
+    Compare two runs' decisions as sequences, per instrument (regime changes) or strategy.
+
+    For runs whose time stamps cannot match (a live node against a backtest of its recording:
+    wall clock against recorded receive times, timers at other phases), only what changed from
+    what to what, and in which order per instrument or strategy, is compared; the
+    interleaving across instruments and the stamps are not. ``REFUSE`` gates (a strategy asking
+    for a held instrument) are left out: how often a strategy asks depends on timing. Returns
+    per stream whether the sequences are equal and, when not, the first difference.
+    """
+    a, b = read_decision_log(a_dir), read_decision_log(b_dir)
+    result: dict[str, Any] = {
+        "same": {},
+        "first_difference": {},
+        "counts": {},
+        "sequence_sha256": {"a": sequence_digests(a), "b": sequence_digests(b)},
+    }
+    for stream, (kinds, key, fields) in _STREAMS.items():
+        seq_a, seq_b = _sequences(a, kinds, key, fields), _sequences(b, kinds, key, fields)
+        result["counts"][stream] = [sum(map(len, seq_a.values())), sum(map(len, seq_b.values()))]
+        result["same"][stream] = seq_a == seq_b
+        for name in sorted(set(seq_a) | set(seq_b)):
+            left, right = seq_a.get(name, []), seq_b.get(name, [])
+            if left == right:
+                continue
+            index = next(
+                (i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
+                min(len(left), len(right)),
+            )
+            result["first_difference"][stream] = {
+                key: name,
+                "index": index,
+                "a": left[index] if index < len(left) else None,
+                "b": right[index] if index < len(right) else None,
             }
-            for o in sorted(engine.kernel.cache.orders(), key=lambda o: o.client_order_id.value)
-        ]
-        return DecisionRun(published=list(collector.items), orders=orders)
-    finally:
-        engine.dispose()
+            break
+    for side, directory in (("a", a_dir), ("b", b_dir)):
+        digest = load_decision_digest(directory)
+        result[f"digests_{side}"] = {name: digest[name] for name in sorted(digest) if "sha" in name}
+        result[f"input_violations_{side}"] = digest["input_audit"]["violations"]
+    return result
 
 
-def decisions_hash(run: DecisionRun) -> str:
-    """SHA-256 over every published item and every order, in order."""
-    digest = hashlib.sha256()
-    for item in run.published:
-        digest.update(json.dumps(item, sort_keys=True, default=str).encode())
-    for order in run.orders:
-        digest.update(json.dumps(order, sort_keys=True).encode())
-    return digest.hexdigest()
+def sequence_digests(lines: list[dict[str, Any]]) -> dict[str, str]:
+    """SHA-256 per stream of the sequences ``compare_decision_logs`` compares (per instrument
+    or strategy, no stamps): equal digests are parity between a live run and a backtest."""
+    digests: dict[str, str] = {}
+    for stream, (kinds, key, fields) in _STREAMS.items():
+        sequences = _sequences(lines, kinds, key, fields)
+        text = json.dumps(sorted(sequences.items()), separators=(",", ":"))
+        digests[stream] = hashlib.sha256(text.encode()).hexdigest()
+    return digests
+
+
+def _sequences(
+    lines: list[dict[str, Any]], kinds: tuple[str, ...], key: str, fields: tuple[str, ...]
+) -> dict[str, list[list[Any]]]:
+    sequences: dict[str, list[list[Any]]] = {}
+    for line in lines:
+        if line["kind"] not in kinds or line.get("action") == "REFUSE":
+            continue
+        if line["kind"] == "StrategyState" and line["previous"] == line["state"]:
+            continue  # a re-announcement (start, restart), not a transition
+        sequences.setdefault(str(line.get(key)), []).append([line.get(f) for f in fields])
+    return sequences
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _option(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _name(value: Any) -> str:
+    return str(getattr(value, "name", value))

@@ -54,6 +54,8 @@ from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
 from backtests.catalog import catalog_is_complete
 from config.loading import LoadedNodeConfig
+from strategies.risk_guard import RiskGuardConfig
+from strategies.risk_guard import install_risk_guard
 
 __all__ = [
     "FILL_MODEL_NOTE",
@@ -86,6 +88,11 @@ _DATA_TYPES: Final[dict[str, tuple[str, bool]]] = {
     "custom_open_interest_update": ("adapters.hyperliquid.data_types:OpenInterestUpdate", True),
     "custom_hyperliquid_trade": ("adapters.hyperliquid.data_types:HyperliquidTrade", True),
 }
+
+
+_PER_INSTRUMENT: Final[frozenset[str]] = frozenset(
+    {"order_book_deltas", "index_price_update", "funding_rate_update"}
+)
 
 
 @dataclass(frozen=True)
@@ -241,14 +248,16 @@ def build_run_config(loaded: LoadedNodeConfig, settings: BacktestSettings) -> Ba
     catalog = ParquetDataCatalog(settings.catalog)
     present = set(catalog.list_data_types())
     instrument_ids = sorted(str(i.id) for i in catalog.instruments())
+    check_named_instruments_have_data(loaded, catalog, settings.catalog)
     data: list[BacktestDataConfig] = []
     for name, (path, custom) in _DATA_TYPES.items():
         if name not in present:
             continue
-        if name in ("order_book_deltas", "index_price_update"):
+        if name in _PER_INSTRUMENT:
             # Per instrument: NautilusTrader checks an L2 venue has book data per named
-            # instrument, and index prices decode correctly only one instrument at a time
-            # (see backtests.catalog._decode_index_prices).
+            # instrument, and index prices and funding rates come back labelled with the
+            # instrument of the first file of a multi-instrument query (schema metadata; see
+            # backtests.catalog._decode_index_prices): ETH funding would be booked as BTC's.
             data += [
                 BacktestDataConfig(
                     catalog_path=settings.catalog,
@@ -291,6 +300,13 @@ def build_run_config(loaded: LoadedNodeConfig, settings: BacktestSettings) -> Ba
             actor_path="backtests.journal:RunJournal",
             config_path="backtests.journal:RunJournalConfig",
             config={"directory": settings.run_dir, "kind": "backtest", "notes": notes},
+        ),
+    )
+    actors.append(
+        ImportableActorConfig(
+            actor_path="backtests.decisions:DecisionLog",
+            config_path="backtests.decisions:DecisionLogConfig",
+            config={"directory": settings.run_dir},
         ),
     )
     if settings.progress:
@@ -352,11 +368,68 @@ def build_run_config(loaded: LoadedNodeConfig, settings: BacktestSettings) -> Ba
     )
 
 
+def install_backtest_risk_guard(engine: Any) -> None:
+    """Every order of a backtest passes the node-wide risk guard, as on a live trading node
+    (``jarvis.node.wire_risk_guard``): the node file's ``RiskGuard`` actor when it has one,
+    else one with the default limits. Must run after the venue is added, before the run."""
+    install_risk_guard(engine.kernel, RiskGuardConfig())
+
+
+def named_instruments(loaded: LoadedNodeConfig) -> list[tuple[str, str]]:
+    """(where, instrument id) for every instrument the node file's actors, strategies,
+    execution algorithms and controller (its ``instrument_ids`` and managed strategies) name."""
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, where: str, key: str = "") -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, f"{where}.{k}", str(k))
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]", key)
+        elif key in ("instrument_id", "instrument_ids") and isinstance(value, str | InstrumentId):
+            found.append((where, str(value)))
+
+    node = loaded.node
+    for kind in ("actors", "strategies", "exec_algorithms"):
+        for index, item in enumerate(getattr(node, kind)):
+            walk(getattr(item, "config", {}) or {}, f"node.{kind}[{index}].config")
+    if node.controller is not None:
+        walk(node.controller.config or {}, "node.controller.config")
+    return found
+
+
+def check_named_instruments_have_data(
+    loaded: LoadedNodeConfig, catalog: ParquetDataCatalog, catalog_path: str
+) -> None:
+    """Refuse (``ValueError`` naming the field and the catalog) an instrument the node file
+    names that has no instrument or no book/quote data in the catalog: such a component would
+    wait for data that never comes and the backtest would report nothing, as if it were fine."""
+    with_data: set[str] = set()
+    present = set(catalog.list_data_types())
+    for instrument in catalog.instruments():
+        instrument_id = str(instrument.id)
+        for cls_name in ("order_book_deltas", "quote_tick"):
+            if cls_name in present and catalog.get_intervals(_cls(cls_name), instrument_id):
+                with_data.add(instrument_id)
+                break
+    for where, instrument_id in named_instruments(loaded):
+        if instrument_id.endswith(f".{VENUE}") and instrument_id not in with_data:
+            raise ValueError(
+                f"{loaded.source}: [{where}] names {instrument_id}, which has no data in the "
+                f"catalog {catalog_path} (instruments with data: {sorted(with_data) or 'none'}); "
+                "record it, or remove it from the config for this backtest"
+            )
+
+
 def run_backtest(loaded: LoadedNodeConfig, settings: BacktestSettings) -> BacktestOutcome:
     """Run the backtest; the journal has written ``settings.run_dir`` when this returns."""
     config = build_run_config(loaded, settings)
     started = time.perf_counter()
     node = BacktestNode(configs=[config])
+    node.build()
+    for engine in node.get_engines():
+        install_backtest_risk_guard(engine)
     results = node.run()
     wall = time.perf_counter() - started
     events = int(results[0].iterations) if results else 0
@@ -417,6 +490,7 @@ def run_recording_in_engine(
             latency_model=LatencyModel(base_latency_nanos=int(settings.latency_ms * 1_000_000)),
         )
         add_to_engine(engine, recorded, add_venue=False)
+        install_backtest_risk_guard(engine)
         engine.run(
             start=None if settings.start is None else pd.Timestamp(settings.start, tz="UTC"),
             end=None if settings.end is None else pd.Timestamp(settings.end, tz="UTC"),

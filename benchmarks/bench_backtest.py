@@ -13,7 +13,10 @@ Benchmark of backtests; prints ONE JSON object as its last line.
 4. ``profile_top``: where the full run's time goes (cProfile, by own time, top entries), and
    ``state_builder_share``: the share of the profiled run spent inside ``actors/``.
 
-Each run is repeated ``REPEATS`` times; the best is reported (a 2-core shared machine).
+Each run is repeated ``REPEATS`` times, raw and full alternating; the wall-clock rates are the
+best run's (a 2-core shared machine). ``full_vs_raw_cpu`` is the median over the alternating
+pairs of the ratio of CPU times (``time.process_time``): other processes on the machine slow
+both runs' wall clock unevenly but hardly their CPU time, so it is the steadier figure.
 Run: ``.venv/bin/python benchmarks/bench_backtest.py`` (about a minute).
 """
 
@@ -23,6 +26,7 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -57,7 +61,7 @@ from config.loading import read_config_file  # noqa: E402
 CORPUS = REPO_ROOT / "tests" / "resources" / "recordings"
 SCENARIOS = ("quiet", "trend", "cascade")
 COINS = ("BTC", "ETH", "SOL")
-REPEATS = 3
+REPEATS = 5
 
 
 def _node_file() -> dict[str, Any]:
@@ -129,10 +133,12 @@ def _engine(config: BacktestEngineConfig, instruments: list[Any], data: list[Any
     return engine
 
 
-def _time_run(engine: BacktestEngine) -> float:
+def _time_run(engine: BacktestEngine) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``engine.run``."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     engine.run()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def main() -> None:
@@ -163,14 +169,18 @@ def main() -> None:
     assert full_config is not None
     raw_secs: list[float] = []
     full_secs: list[float] = []
+    cpu_ratios: list[float] = []
     for _ in range(REPEATS):
         engine = _engine(raw_config, instruments, data, full=False)
-        raw_secs.append(_time_run(engine))
+        raw_wall, raw_cpu = _time_run(engine)
         engine.dispose()
         engine = _engine(full_config, instruments, data, full=True)
-        full_secs.append(_time_run(engine))
+        full_wall, full_cpu = _time_run(engine)
         orders = engine.cache.orders_total_count()
         engine.dispose()
+        raw_secs.append(raw_wall)
+        full_secs.append(full_wall)
+        cpu_ratios.append(raw_cpu / full_cpu)
 
     # 4. Profile of one full run.
     engine = _engine(full_config, instruments, data, full=True)
@@ -211,6 +221,7 @@ def main() -> None:
                 "raw_events_per_sec": round(raw_rate),
                 "full_events_per_sec": round(full_rate),
                 "full_vs_raw": round(full_rate / raw_rate, 3),
+                "full_vs_raw_cpu": round(statistics.median(cpu_ratios), 3),
                 "target_full_vs_raw": 0.5,
                 "orders_in_full_run": orders,
                 "state_builder_share": round(actors_own / total, 3),

@@ -96,6 +96,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
+    from backtests.decisions import load_decision_digest
     from backtests.reports import build_report
     from backtests.run import BacktestSettings
     from backtests.run import run_backtest
@@ -128,6 +129,13 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         f"jarvis backtest: {outcome.events} events in {outcome.wall_secs:.2f} s; "
         f"realized PnL {summary['realized_pnl']} (funding {summary['funding_pnl']}, "
         f"fees {summary['fees']}); orders {summary['orders']}, fills {summary['fills']}"
+    )
+    decisions = load_decision_digest(outcome.run_dir)
+    counts = ", ".join(f"{k} {v}" for k, v in decisions["counts"].items()) or "none"
+    print(
+        f"jarvis backtest: decisions ({counts}); decisions_sha256 {decisions['decisions_sha256']}, "
+        f"orders_sha256 {decisions['orders_sha256']}; input audit: "
+        f"{decisions['input_audit']['violations']} decision(s) on later data"
     )
     print(f"jarvis backtest: run directory {outcome.run_dir}; tearsheet {tearsheet}")
     return 0

@@ -70,7 +70,10 @@ CLI_MODULES: tuple[str, ...] = (
     "jarvis.commands",
     "jarvis.intent_cli",
     "api.serve",
+    "api.multinode",
+    "jarvis.ctl",
     "jarvis.backtest_cli",
+    "jarvis.check_cli",
 )
 
 

@@ -68,7 +68,8 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_node.add_argument(
         "--run-dir", help="write the run journal here at stop (then: jarvis report --run DIR)"
     )
-    p_node.set_defaults(handler=_cmd_node)
+    _add_metrics_argument(p_node)
+    p_node.set_defaults(handler=_with_log_format(_cmd_node))
 
     p_record = subparsers.add_parser(
         "record",
@@ -83,7 +84,8 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         help="recording folder (default: the config's recorder folder, else recordings/<env>)",
     )
-    p_record.set_defaults(handler=_cmd_record)
+    _add_metrics_argument(p_record)
+    p_record.set_defaults(handler=_with_log_format(_cmd_record))
 
     p_demo = subparsers.add_parser(
         "demo",
@@ -101,7 +103,8 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     p_demo.add_argument(
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
     )
-    p_demo.set_defaults(handler=_cmd_demo)
+    _add_metrics_argument(p_demo)
+    p_demo.set_defaults(handler=_with_log_format(_cmd_demo))
 
     p_regime = subparsers.add_parser(
         "regime",
@@ -128,6 +131,62 @@ def _add_node_arguments(parser: argparse.ArgumentParser, config_required: bool =
     parser.add_argument(
         "--duration-secs", type=float, help="stop by itself after this long (default: Ctrl-C)"
     )
+
+
+def _add_metrics_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        default="human",
+        help="json: one JSON object per line (component, instrument, strategy, order ids)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="N",
+        help="serve Prometheus metrics on http://127.0.0.1:N/metrics (jarvis check reads them)",
+    )
+
+
+def _with_log_format(handler: Any) -> Any:
+    """``handler`` with its whole output as JSON lines when ``--log-format json`` is given."""
+
+    def run(args: argparse.Namespace) -> int:
+        if args.log_format != "json":
+            return int(handler(args))
+        from config.loading import ConfigError
+        from jarvis.log_format import JsonLines
+        from jarvis.node import load_for_run
+
+        try:
+            loaded = load_for_run(args.config) if args.config else None
+        except ConfigError:
+            loaded = None  # the handler says what is wrong, as JSON
+        with JsonLines(_strategy_ids(loaded)):
+            return int(handler(args))
+
+    return run
+
+
+def _strategy_ids(loaded: Any) -> list[str]:
+    """The strategy ids a config names (their log component is the strategy id)."""
+    strategies: list[str] = []
+    for entry in getattr(getattr(loaded, "node", None), "strategies", None) or ():
+        config = getattr(entry, "config", None)
+        if isinstance(config, dict) and isinstance(config.get("strategy_id"), str):
+            strategies.append(config["strategy_id"])
+    return strategies
+
+
+def _port(text: str) -> int:
+    """argparse type of a TCP port (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, was {port}")
+    return port
 
 
 def _fail(command: str, message: str, code: int = EXIT_BAD_CONFIG) -> int:
@@ -206,7 +265,7 @@ def _cmd_node(args: argparse.Namespace) -> int:
         return _fail("node", problem)
     print(f"jarvis node: {describe(loaded)}", flush=True)
     try:
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except ConfigError as exc:  # e.g. a client's key variable unset, found before the build
@@ -246,7 +305,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         return _fail("record", problem)
     print(f"jarvis record: {describe(loaded)}", flush=True)
     try:
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     if result.start_failure is not None:
@@ -323,7 +382,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 "quiet:150,trend:210,cascade:60,quiet:150",
                 flush=True,
             )
-        result = run_node(loaded, args.duration_secs)
+        result = run_node(loaded, args.duration_secs, args.metrics_port)
     except ConfigError as exc:
         return _fail("demo", str(exc))
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ from config.loading import LoadedNodeConfig
 from config.loading import parse_node_config
 from config.loading import read_config_file
 from jarvis.market_log import MarketDataLogger
+from jarvis.metrics_actor import install_node_metrics
 from strategies.risk_guard import RiskGuardConfig
 from strategies.risk_guard import install_risk_guard
 
@@ -80,8 +81,9 @@ class NodeOverrides:
     data_only : bool
         Drop execution clients, strategies, execution algorithms and the controller.
     run_directory : str, optional
-        Add the run journal (``backtests.journal``): at stop the node writes what
-        ``jarvis report --run`` needs into this folder.
+        Add the run journal (``backtests.journal``) and the decision log
+        (``backtests.decisions``): at stop the node writes what ``jarvis report --run`` needs
+        and the decision digests into this folder.
     dry_run : bool
         Replace every Hyperliquid execution client by the paper client (same venue, simulated
         fills, nothing signed or sent) and switch the risk guard's ``dry_run`` on, which refuses
@@ -142,6 +144,13 @@ def apply_overrides(raw: MutableMapping[str, Any], overrides: NodeOverrides) -> 
                 "actor_path": "backtests.journal:RunJournal",
                 "config_path": "backtests.journal:RunJournalConfig",
                 "config": {"directory": overrides.run_directory, "kind": "live"},
+            }
+        )
+        node["actors"].append(
+            {
+                "actor_path": "backtests.decisions:DecisionLog",
+                "config_path": "backtests.decisions:DecisionLogConfig",
+                "config": {"directory": overrides.run_directory},
             }
         )
     if overrides.dry_run and isinstance(node, MutableMapping):
@@ -433,22 +442,33 @@ class JarvisTradingNode(TradingNode):
             self.stop()
 
 
-def build_node(loaded: LoadedNodeConfig, loop: asyncio.AbstractEventLoop) -> JarvisTradingNode:
-    """A built (clients created, not started) ``JarvisTradingNode`` on ``loop``."""
+def build_node(
+    loaded: LoadedNodeConfig,
+    loop: asyncio.AbstractEventLoop,
+    metrics_port: int | None = None,
+) -> JarvisTradingNode:
+    """A built (clients created, not started) ``JarvisTradingNode`` on ``loop``, with its
+    Prometheus metrics (served on ``metrics_port`` when given; the sidecar serves them too)."""
     check_client_environment(loaded)
     node = JarvisTradingNode(config=loaded.node, loop=loop)
     register_exec_client_factories(node, loaded.node)
     node.build()
     wire_health_gates(node)
     wire_risk_guard(node)
+    install_node_metrics(node, metrics_port)
     return node
 
 
-def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> NodeRunResult:
+def run_node(
+    loaded: LoadedNodeConfig,
+    duration_secs: float | None = None,
+    metrics_port: int | None = None,
+) -> NodeRunResult:
     """Build, run until Ctrl-C / SIGTERM (or ``duration_secs``), stop and dispose the node.
 
     The node waits for its venue as long as it runs (``JarvisTradingNode``); a run that ends
-    before the node ever traded returns a ``start_failure``.
+    before the node ever traded returns a ``start_failure``. With ``metrics_port`` the node
+    serves its Prometheus metrics there (``jarvis.metrics``).
     """
     check_client_environment(loaded)
     loop = asyncio.new_event_loop()
@@ -463,6 +483,8 @@ def run_node(loaded: LoadedNodeConfig, duration_secs: float | None = None) -> No
         wire_health_gates(node)
         # Every order of the node passes the risk guard (strategies/risk_guard.py).
         wire_risk_guard(node)
+        if metrics_port is not None:
+            install_node_metrics(node, metrics_port)
         if duration_secs is not None:
             loop.call_later(duration_secs, node.stop)
         node.run()

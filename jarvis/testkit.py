@@ -74,7 +74,10 @@ __all__ = [
     "run_node",
     "sim_admin",
     "sim_admin_async",
+    "sim_book_shape",
+    "sim_funding",
     "sim_node_config",
+    "sim_open_interest",
     "tune_data_client",
     "unexpected_log_lines",
     "venue_info",
@@ -147,6 +150,23 @@ async def sim_admin_async(base_url: str, path: str, body: Mapping[str, Any] | No
     """``sim_admin`` from a node's loop: the blocking request runs in the default executor."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, sim_admin, base_url, path, body)
+
+
+def sim_book_shape(base_url: str, coin: str, bid_mult: float = 1.0, ask_mult: float = 1.0) -> Any:
+    """Scale the simulator makers' depth of ``coin`` per side (1, 1 restores the scenario's)."""
+    return sim_admin(
+        base_url, "book-shape", {"coin": coin, "bidMult": bid_mult, "askMult": ask_mult}
+    )
+
+
+def sim_open_interest(base_url: str, coin: str, delta_usd: float) -> Any:
+    """Open (> 0) or close (< 0) ``delta_usd`` of open interest on the simulator, by trades."""
+    return sim_admin(base_url, "open-interest", {"coin": coin, "deltaUsd": delta_usd})
+
+
+def sim_funding(base_url: str, coin: str, rate: float | None) -> Any:
+    """Force ``coin``'s current hourly funding rate on the simulator (None: the venue's rule)."""
+    return sim_admin(base_url, "funding", {"coin": coin, "rate": rate})
 
 
 # Lifetime traded volume the kit gives the accounts it funds: the venue (and the simulator by
@@ -480,6 +500,38 @@ def geometry_sim_config(
     every sweep on the simulator's small base: the sideways OI band and OI_SURGE are widened so
     the regime and the trade survive the driving. ``geometry`` overrides Geometry's config.
     """
+    return rulebook_sim_config(base_url, log_dir, key_env=key_env, geometry=geometry)
+
+
+GEOMETRY_TEST_CONFIG: dict[str, Any] = {
+    "size_pct_equity": 10.0,
+    "arm_timeout_secs": 40.0,
+    "max_hold_secs": 600.0,
+    "cooldown_secs": 1.0,
+    "stop_buffer_bps": 15.0,
+    # The quiet market's own 20 s ranges are narrower: Geometry arms where the driver steps the
+    # oracle, not at an edge too narrow for the driver's sweeps to trigger anything.
+    "min_width_bps": 40.0,
+}
+
+
+def rulebook_sim_config(
+    base_url: str,
+    log_dir: Path,
+    *,
+    key_env: str = "HYPERLIQUID_SIM_PRIVATE_KEY",
+    geometry: Mapping[str, Any] | None = None,
+    cascade: Mapping[str, Any] | None = None,
+    windows_secs: tuple[float, ...] = (1.0, 5.0, 20.0, 60.0),
+    builder_thresholds: Mapping[str, Any] | None = None,
+    controller: Mapping[str, Any] | None = None,
+    regime_thresholds: Mapping[str, Any] | None = None,
+    risk_guard: Mapping[str, Any] | None = None,
+) -> LoadedNodeConfig:
+    """config/sim_strategies.toml for BTC only with test windows and times (config, not code):
+    Geometry (``geometry``: its overrides; None leaves it out) on the sideways side and, when
+    ``cascade`` is given, Cascade on the expansion side. ``builder_thresholds``,
+    ``controller``, ``regime_thresholds`` and ``risk_guard`` override the defaults below."""
     from config.loading import parse_node_config
     from config.loading import read_config_file
     from jarvis.node import NodeOverrides
@@ -497,35 +549,53 @@ def geometry_sim_config(
         if instrument not in (None, "BTC-USD-PERP.HYPERLIQUID"):
             continue
         if actor["actor_path"] == "actors.state_builder:MarketStateBuilder":
-            actor["config"]["windows_secs"] = [1.0, 5.0, 20.0, 60.0]
+            actor["config"]["windows_secs"] = list(windows_secs)
             actor["config"]["thresholds"] = {
                 "oi_surge_pct": 90.0,
                 "absorption_min_usd": 80_000.0,
                 "absorption_max_move_bps": 20.0,
                 "thinning_baseline_window_secs": 20.0,
+                **(builder_thresholds or {}),
             }
+        if actor["actor_path"] == "strategies.risk_guard:RiskGuard":
+            actor["config"].update(risk_guard or {})
         actors.append(actor)
     node["actors"] = actors
-    controller = node["controller"]["config"]
-    controller["enter_confirm_secs"] = 2.0
-    controller["exit_confirm_secs"] = 2.0
-    controller["thresholds"] = {"sideways_max_abs_oi_change_pct_15m": 80.0}
+    ctl = node["controller"]["config"]
+    ctl["enter_confirm_secs"] = 2.0
+    ctl["exit_confirm_secs"] = 2.0
+    ctl.update(controller or {})
+    ctl["thresholds"] = {
+        "sideways_max_abs_oi_change_pct_15m": 80.0,
+        **(regime_thresholds or {}),
+    }
     btc = [
         s
-        for s in controller["strategies"]
+        for s in ctl["strategies"]
         if s["strategy"]["config"]["instrument_id"] == "BTC-USD-PERP.HYPERLIQUID"
     ]
-    btc[0]["strategy"]["config"].update(
-        {
-            "size_pct_equity": 10.0,
-            "arm_timeout_secs": 40.0,
-            "max_hold_secs": 600.0,
-            "cooldown_secs": 1.0,
-            "stop_buffer_bps": 15.0,
-            **geometry,
-        }
-    )
-    controller["strategies"] = btc
+    strategies = []
+    if geometry is not None:
+        btc[0]["strategy"]["config"].update({**GEOMETRY_TEST_CONFIG, **geometry})
+        strategies.append(btc[0])
+    if cascade is not None:
+        strategies.append(
+            {
+                "side": "EXPANSION",
+                "strategy": {
+                    "strategy_path": "strategies.cascade:Cascade",
+                    "config_path": "strategies.cascade:CascadeConfig",
+                    "config": {
+                        "order_id_tag": "CBTC",
+                        "instrument_id": "BTC-USD-PERP.HYPERLIQUID",
+                        "size_pct_equity": 10.0,
+                        "cooldown_secs": 1.0,
+                        **cascade,
+                    },
+                },
+            }
+        )
+    ctl["strategies"] = strategies
     loaded = parse_node_config(raw, source=str(SIM_STRATEGIES_TOML))
     return replace_node(loaded, logging=file_logging(log_dir, level_file="INFO"))
 
@@ -584,3 +654,88 @@ class CapturingLogger(Logger):
     def text(self) -> str:
         """Every captured line, newline-separated."""
         return "\n".join(self.lines)
+
+
+# --- driving Geometry into a trade on the simulator --------------------------------------------
+
+
+class GeometryDriver:
+    """Drives the simulator until the node's Geometry on BTC arms and enters, as the market
+    would: the oracle steps 60 bps up (the mid then sits at the high edge of the range the old
+    prices make), and another account's IOC sweeps hit the defended side until the book
+    absorbs one (ABSORPTION / BOOK_REFILL, the entry trigger). Runs on the node's loop.
+    """
+
+    def __init__(self, sim: SimThread, node: Any, taker_key: str, sweep_usd: float = 120_000.0):
+        self.sim = sim
+        self.node = node
+        self.taker_key = taker_key
+        self.sweep_usd = sweep_usd
+        self.nonce = 0
+
+    def strategy(self) -> Any:
+        """The controller's Geometry (fails if it created none)."""
+        from strategies.geometry import Geometry
+
+        found = [s for s in self.node.trader.strategies() if isinstance(s, Geometry)]
+        assert found, "the controller created no Geometry"
+        return found[0]
+
+    def state_is(self, state: Any) -> Callable[[], bool]:
+        """A predicate: Geometry is in ``state``."""
+        return lambda: self.strategy().state == state
+
+    def is_long(self) -> bool:
+        """The armed/entered trade is long (the low edge)."""
+        return bool(self.strategy().levels.get("long") == 1.0)
+
+    async def arm(self, timeout_secs: float = 20.0) -> None:
+        from controllers.protocol import StrategyStatus
+
+        if self.strategy().state == StrategyStatus.ARMED:
+            return  # armed at an edge the market made by itself: sweep that one
+        self.sim.set_oracle("BTC", sim_mid(self.sim) * 1.006)
+        await wait_for(self.state_is(StrategyStatus.ARMED), timeout_secs, "Geometry ARMED")
+
+    async def enter(self, timeout_secs: float = 30.0) -> None:
+        """Sweeps 6 s apart (the 5 s absorption window drains in between) until ENTERED, then
+        wait for the stop and target to rest at the venue."""
+        from controllers.protocol import StrategyStatus
+
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout_secs
+        while self.strategy().state == StrategyStatus.ARMED and time.monotonic() < deadline:
+            self.nonce += 7
+            await loop.run_in_executor(
+                None,
+                sweep_ioc,
+                self.sim,
+                self.taker_key,
+                self.sweep_usd,
+                not self.is_long(),
+                self.nonce,
+            )
+            until = time.monotonic() + 6.0
+            while self.strategy().state == StrategyStatus.ARMED and time.monotonic() < until:
+                await asyncio.sleep(0.05)
+        await wait_for(self.state_is(StrategyStatus.ENTERED), 10, "Geometry ENTERED")
+
+    async def trade(self, address: str) -> None:
+        """SCANNING -> ARMED -> ENTERED with stop and target resting at the venue (an arm that
+        ends without a trade, e.g. an arm timeout, is retried once)."""
+        from controllers.protocol import StrategyStatus
+
+        for attempt in (1, 2):
+            await self.arm()
+            try:
+                await self.enter()
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+                await wait_for(self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again")
+        await wait_for(
+            lambda: len(venue_triggers(self.sim, address)) == 2,
+            10,
+            "stop and target resting at the venue",
+        )

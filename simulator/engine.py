@@ -153,6 +153,16 @@ class SimEngine(VenueState):
             return None
         return order.sz / 10**order.sz_decimals
 
+    def best_bid_ask(self, coin: str) -> tuple[float | None, float | None]:
+        """The best bid and ask prices of `coin` now (None for an empty side)."""
+        market = self.market(coin)
+        bid = market.book.best_bid()
+        ask = market.book.best_ask()
+        return (
+            None if bid is None else market.px_float(bid),
+            None if ask is None else market.px_float(ask),
+        )
+
     def drain_events(self) -> list[SimEvent]:
         """Events since the last drain, in emission order."""
         self.flush_books()

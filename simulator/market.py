@@ -222,6 +222,7 @@ class LivingMarket:
             conditions_of,
             blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
             inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+            refill_ms={"cascade": CASCADE_SELLOFF_END_MS},
         )
         if (hunter or ground_truth_path) and "cascade" not in self.schedule.names:
             raise ValueError(f"hunter: only the cascade scenario has one, not {scenario!r}")
@@ -257,6 +258,8 @@ class LivingMarket:
         self._maker_touched: dict[str, None] = {}
         self._maker_coins: dict[str, str] = {m: c for c, m in self.makers.items()}
         self._quotes: dict[str, dict[tuple[bool, float], _Quote]] = {c.name: {} for c in self.coins}
+        # Admin book shaping per coin: (bid, ask) depth multipliers on top of the scenario's.
+        self.book_shape: dict[str, tuple[float, float]] = {}
         self.hunter: Hunter | None = None
         if hunter or ground_truth_path:
             self.hunter = Hunter(
@@ -294,9 +297,7 @@ class LivingMarket:
             engine.credit_usdc(maker, MAKER_USDC)
         for taker in self.takers:
             engine.credit_usdc(taker, TAKER_USDC)
-        for users in self.leveraged.values():
-            for user in users:
-                engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+        self._fund_leveraged()
         for user in self.participants:  # most of the volume; nobody reads their history
             engine.account(user).keep_short_history()
         if self.hunter is not None:
@@ -344,9 +345,17 @@ class LivingMarket:
         if index != self.phase_index:
             self.phase_index = index
             if self.scenario.name == "cascade":
-                for users in self.leveraged.values():
-                    for user in users:
-                        self.engine.credit_usdc(user, LEVERAGED_EQUITY_USD)
+                self._fund_leveraged()
+
+    def _fund_leveraged(self) -> None:
+        """Bring each leveraged trader's cash up to ``LEVERAGED_EQUITY_USD``, never beyond:
+        ``start`` funds them already, so crediting the full amount again when a later cascade
+        phase begins would double their equity (and halve their leverage)."""
+        for users in self.leveraged.values():
+            for user in users:
+                missing = LEVERAGED_EQUITY_USD - self.engine.account(user).usdc
+                if missing > 0:
+                    self.engine.credit_usdc(user, missing)
 
     def on_events(self, events: list[SimEvent]) -> None:
         """Track the positions of the market's own accounts and count liquidations."""
@@ -371,6 +380,54 @@ class LivingMarket:
         self.oracle[coin] = px
         self._set_prices(spec, now_ms)
         self._requote(spec, now_ms)
+
+    def shape_book(self, coin: str, bid_mult: float, ask_mult: float, now_ms: int) -> None:
+        """Scale the makers' bid and ask depth of ``coin`` (admin; 1, 1 restores the
+        scenario's book); the ladder is requoted on this call."""
+        spec = next(c for c in self.coins if c.name == coin)
+        if bid_mult == 1.0 and ask_mult == 1.0:
+            self.book_shape.pop(coin, None)
+        else:
+            self.book_shape[coin] = (bid_mult, ask_mult)
+        self._requote(spec, now_ms)
+
+    def change_open_interest(self, coin: str, usd: float, now_ms: int) -> None:
+        """Open (``usd`` > 0) or close (< 0) that much open interest on ``coin`` (admin).
+
+        Open interest only changes by trades, so the two passive holders trade with each other
+        at the middle of the makers' spread (inside it: no maker quote is touched), half with
+        the buyer aggressing and half with the seller, so the tape shows no one-sided flow.
+        Closing is capped at what the holders hold.
+        """
+        spec = next(c for c in self.coins if c.name == coin)
+        long_user, short_user = self.holders[coin]
+        engine = self.engine
+        bid, ask = engine.best_bid_ask(coin)
+        if bid is None or ask is None:
+            raise ValueError(f"{coin}: no two-sided book to trade inside")
+        px = valid_px((bid + ask) / 2, spec.sz_decimals)
+        if not bid < px < ask:
+            raise ValueError(f"{coin}: the spread {bid}-{ask} has no price inside it")
+        opening = usd > 0
+        sz = valid_sz(abs(usd) / px / 2, spec.sz_decimals)
+        if not opening:
+            held = self.positions.get(long_user, {}).get(coin, 0.0)
+            sz = min(sz, valid_sz(held / 2, spec.sz_decimals))
+        if sz <= 0:
+            return
+        if opening:
+            for user in (long_user, short_user):
+                engine.credit_usdc(user, sz * 2 * px)  # 1x, as the base interest
+        # (resting side, aggressing side): the long buys, the short sells when opening.
+        for maker_is_long in (False, True):
+            maker, taker = (long_user, short_user) if maker_is_long else (short_user, long_user)
+            maker_buys = maker_is_long == opening
+            engine.place_internal_order(
+                maker, coin, maker_buys, px, sz, "Gtc", reduce_only=not opening, now_ms=now_ms
+            )
+            engine.place_internal_order(
+                taker, coin, not maker_buys, px, sz, "Ioc", reduce_only=not opening, now_ms=now_ms
+            )
 
     # --- oracle ------------------------------------------------------------------------------
 
@@ -400,6 +457,9 @@ class LivingMarket:
         spacing = max(tick, round(fair * LEVEL_SPACING_BPS / 10_000.0 / tick) * tick)
         center = round(fair / spacing) * spacing
         bid_mult, ask_mult, levels = cond.bid_mult, cond.ask_mult, cond.levels
+        shape = self.book_shape.get(name)
+        if shape is not None:
+            bid_mult, ask_mult = bid_mult * shape[0], ask_mult * shape[1]
         selloff = cond.selloff
         ladder_key = (center, spacing, bid_mult, ask_mult, levels, selloff)
         touched = name in self._maker_touched

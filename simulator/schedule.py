@@ -16,7 +16,9 @@ Hand-overs are smooth because nothing the regime controller reads is set directl
   premium never jump. A cascade's own sell-off is the exception by design: it is the event the
   phase exists for. A cascade after another phase keeps that phase's market until its sell-off
   (its leveraged longs build up in the expansion before it: ``trend`` then ``cascade`` is one
-  expansion that ends in liquidations, not an expansion, a calm book, then a crash).
+  expansion that ends in liquidations, not an expansion, a calm book, then a crash), and after the
+  sell-off its makers refill the book to the depth it had before, then move to the cascade's own
+  over a hand-over (the refill is what a cascade strategy waits for).
 
 Why our own and not a library: the conditions are this simulator's own model parameters.
 """
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import fields
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -135,11 +138,15 @@ class ScenarioSchedule:
         blend_ms: int = BLEND_MS,
         blend_cap_ms: Mapping[str, int] | None = None,
         inherit_ms: Mapping[str, int] | None = None,
+        refill_ms: Mapping[str, int] | None = None,
     ) -> None:
         """``conditions_of(scenario, ms_into_phase)`` is the market model's own rule;
         ``blend_cap_ms`` caps the hand-over into a scenario; ``inherit_ms`` keeps the previous
         phase's market for the first ms of a scenario (a cascade's crowded side builds up in
-        the expansion before it, which goes on until the sell-off)."""
+        the expansion before it, which goes on until the sell-off); ``refill_ms``: from that
+        ms into such a scenario its book refills to the previous phase's depth and then moves
+        to its own over a hand-over (after a sell-off the makers come back to the book they
+        had, not straight to the calm book of a cascade run alone)."""
         phases: list[Phase] = []
         start = 0
         for name, secs in parse_schedule(text):
@@ -157,6 +164,7 @@ class ScenarioSchedule:
         self._conditions_of = conditions_of
         self._caps = dict(blend_cap_ms or {})
         self._inherit = dict(inherit_ms or {})
+        self._refill = dict(refill_ms or {})
 
     @property
     def names(self) -> list[str]:
@@ -182,9 +190,24 @@ class ScenarioSchedule:
         previous = self.phases[index - 1]
         assert previous.duration_ms is not None
         window = self._blend_window(phase)
+        before = conditions_of(previous.scenario, previous.duration_ms)
+        refill = self._refill.get(phase.scenario.name)
+        if refill is not None and into >= refill:
+            weight = min(1.0, (into - refill) / window)
+            depth = blend(before, now, weight)
+            return (
+                index,
+                into,
+                replace(
+                    now,
+                    level_usd=depth.level_usd,
+                    bid_mult=depth.bid_mult,
+                    ask_mult=depth.ask_mult,
+                    levels=depth.levels,
+                ),
+            )
         if into >= window:
             return index, into, now
-        before = conditions_of(previous.scenario, previous.duration_ms)
         if into < self._inherit.get(phase.scenario.name, 0):
             return index, into, before
         return index, into, blend(before, now, into / window)

@@ -7,8 +7,9 @@ thread, is followed by draining the engine's events, and those events are handed
 `SimClock`; the market advances in steps, either on a timer (real / accelerated time) or on
 request (`/admin/step`, `SimServer.step`), which is what makes stepped runs reproducible.
 
-The admin endpoint is not part of the venue API: it funds accounts, steps the market and injects
-faults (see `faults.py`).
+The admin endpoint is not part of the venue API: it funds accounts, steps the market, injects
+faults (see `faults.py`) and shapes the market for tests (one side's depth, open interest,
+funding), so a strategy's invalidations can be triggered on purpose.
 """
 
 from __future__ import annotations
@@ -152,6 +153,34 @@ class SimVenue:
         self._drain(now)
         self.feeds.on_step(now)
 
+    def shape_book(self, coin: str, bid_mult: float, ask_mult: float) -> None:
+        """Scale `coin`'s maker depth per side (admin; 1, 1 restores the scenario's book)."""
+        now = self.clock.now_ms()
+        market = self._living_market()
+        market.shape_book(coin, bid_mult, ask_mult, now)
+        self._drain(now)
+        self.feeds.on_step(now)
+
+    def change_open_interest(self, coin: str, usd: float) -> int:
+        """Open (> 0) or close (< 0) `usd` of open interest by trades; returns the new OI."""
+        now = self.clock.now_ms()
+        self._living_market().change_open_interest(coin, usd, now)
+        self._drain(now)
+        self.engine.tick(now)
+        self._drain(now)
+        self.feeds.on_step(now)
+        return self.engine.open_interest(coin)
+
+    def set_funding(self, coin: str, rate: float | None) -> None:
+        """Force `coin`'s current hourly funding rate (None: back to the premium rule)."""
+        self.engine.set_funding_rate(coin, rate)
+        self.feeds.on_step(self.clock.now_ms())
+
+    def _living_market(self) -> LivingMarket:
+        if self.market is None:
+            raise FaultRequestError("this simulator runs no market (no scenario) to shape")
+        return self.market
+
     def jump(self, ms: int) -> int:
         """Jump venue time (fault `jump-clock`) and let the engine catch up at once."""
         now = self.clock.jump(ms)
@@ -290,6 +319,9 @@ def build_app(venue: SimVenue) -> web.Application:
     app.router.add_post("/admin/step", handlers.admin_step)
     app.router.add_post("/admin/oracle", handlers.admin_oracle)
     app.router.add_get("/admin/state", handlers.admin_state)
+    app.router.add_post("/admin/book-shape", handlers.admin_book_shape)
+    app.router.add_post("/admin/open-interest", handlers.admin_open_interest)
+    app.router.add_post("/admin/funding", handlers.admin_funding)
     return app
 
 
@@ -412,6 +444,62 @@ class _Handlers:
         self.venue.set_oracle(str(coin), float(px))
         return web.json_response({"status": "ok"})
 
+    async def admin_book_shape(self, request: web.Request) -> web.StreamResponse:
+        """``{"coin": "BTC", "bidMult": 0.2, "askMult": 1.0}``: scale the makers' depth per
+        side (tests thin one side on purpose); 1 and 1 restore the scenario's book."""
+        try:
+            params = await _json_params(request)
+            coin = self._coin(params)
+            mults = [params.get(k, 1.0) for k in ("bidMult", "askMult")]
+            if not all(_is_number(m) and 0 <= m <= 100 for m in mults):
+                raise FaultRequestError("bidMult and askMult must be numbers in [0, 100]")
+            self.venue.shape_book(coin, float(mults[0]), float(mults[1]))
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        return web.json_response(
+            {"status": "ok", "coin": coin, "bidMult": mults[0], "askMult": mults[1]}
+        )
+
+    async def admin_open_interest(self, request: web.Request) -> web.StreamResponse:
+        """``{"coin": "BTC", "deltaUsd": 500000}``: open (or, negative, close) that much open
+        interest by trades between the market's passive holders; answers the new OI."""
+        try:
+            params = await _json_params(request)
+            coin = self._coin(params)
+            delta = params.get("deltaUsd")
+            if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta == 0:
+                raise FaultRequestError("deltaUsd must be a non-zero number of USD")
+            try:
+                oi = self.venue.change_open_interest(coin, float(delta))
+            except ValueError as exc:
+                raise FaultRequestError(str(exc)) from None
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        market = self.venue.engine.market(coin)
+        return web.json_response({"status": "ok", "coin": coin, "openInterest": market.sz_str(oi)})
+
+    async def admin_funding(self, request: web.Request) -> web.StreamResponse:
+        """``{"coin": "BTC", "rate": 0.0001}``: force the current hourly funding rate;
+        ``"rate": null`` returns to the venue's premium rule."""
+        try:
+            params = await _json_params(request)
+            coin = self._coin(params)
+            if "rate" not in params:
+                raise FaultRequestError("rate is required (a number, or null to clear)")
+            rate = params["rate"]
+            if rate is not None and not (_is_number(rate) and abs(rate) <= 0.04):
+                raise FaultRequestError("rate must be a number in [-0.04, 0.04] or null")
+            self.venue.set_funding(coin, None if rate is None else float(rate))
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        return web.json_response({"status": "ok", "coin": coin, "rate": rate})
+
+    def _coin(self, params: dict[str, Any]) -> str:
+        coin = params.get("coin")
+        if not isinstance(coin, str) or coin not in self.venue.engine.markets:
+            raise FaultRequestError(f"coin must be one of this venue's perps, got {coin!r}")
+        return coin
+
     async def admin_state(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.venue.state())
 
@@ -427,6 +515,10 @@ async def _json_params(request: web.Request) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise FaultRequestError("body must be a JSON object")
     return params
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _redact(body: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ Order of work (STRATEGIES.md, Intents):
 5. ``emergency_exit``: cancel the strategy's orders on the instrument, then reduce-only IOC
    limit orders priced from the best opposite price moved by ``exit_slippage_bps[n]`` — a market
    close whose worst price is bounded and widens attempt after attempt — until flat or out of
-   attempts (then ``EXIT_FAILED``; the strategy decides whether to start another round).
+   attempts (then ``EXIT_FAILED``; the strategy decides whether to start another round);
+   attempts after the first wait ``exit_retry_delay_secs`` for the last one's fills.
 
 Every outcome goes back to the strategy through its ``on_intent_outcome``. Orders carry the tag
 ``intent:<id>`` so the risk guard counts one intent's orders together.
@@ -93,6 +94,10 @@ class IntentExecutor:
     exit_slippage_bps : Sequence[float]
         One emergency-exit attempt per entry, each priced this far through the best opposite
         price (widening); their count bounds the attempts.
+    exit_retry_delay_secs : float
+        Pause between an exit attempt that left a position and the next one. The venue reports
+        an IOC's end (its cancelled rest) before its fills reach the node, so an attempt sent at
+        once would be sized from a stale position; and a thin book needs a moment to refill.
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class IntentExecutor:
         instrument: Instrument,
         report: Callable[[IntentOutcome], None],
         exit_slippage_bps: Sequence[float] = (25.0, 50.0, 100.0, 200.0, 400.0),
+        exit_retry_delay_secs: float = 0.25,
     ) -> None:
         if not exit_slippage_bps or any(not 0 < b < 10_000 for b in exit_slippage_bps):
             raise ValueError(
@@ -110,6 +116,9 @@ class IntentExecutor:
         self._instrument = instrument
         self._report = report
         self._exit_steps = tuple(exit_slippage_bps)
+        if exit_retry_delay_secs < 0:
+            raise ValueError(f"exit_retry_delay_secs must be >= 0, was {exit_retry_delay_secs}")
+        self._exit_retry_delay_ns = round(exit_retry_delay_secs * 1e9)
         info = instrument.info or {}
         self._sz_decimals = int(info.get("szDecimals", instrument.size_precision))
         self._is_spot = False
@@ -452,6 +461,23 @@ class IntentExecutor:
         order = self._strategy.cache.order(event.client_order_id)
         done = isinstance(event, _TERMINAL) or (order is not None and order.is_closed)
         if done and self.phase == ExecutorPhase.EXITING and self.position_qty() != 0:
+            self._retry_exit_later(event.client_order_id)
+
+    def _retry_exit_later(self, after: ClientOrderId) -> None:
+        """The next attempt after ``exit_retry_delay_secs`` (see the class notes); by then the
+        ended attempt's fills are in and the position is re-read."""
+        if self._exit_retry_delay_ns <= 0:
+            self._next_exit_attempt()
+            return
+        clock = self._strategy.clock
+        clock.set_time_alert_ns(
+            f"{self._strategy.id}-exit-retry-{after}",
+            clock.timestamp_ns() + self._exit_retry_delay_ns,
+            self._on_exit_retry,
+        )
+
+    def _on_exit_retry(self, event: Any) -> None:
+        if self.phase == ExecutorPhase.EXITING:
             self._next_exit_attempt()
 
     def _check_flat(self, reason: str | None) -> None:

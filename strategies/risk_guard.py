@@ -269,6 +269,10 @@ class RiskGuard(Actor):
         """The current mode."""
         return self._mode
 
+    def daily_budget_used(self) -> float:
+        """Share of the account's daily notional cap taken today (0 to 1 and past it)."""
+        return float(self._day_account_usd) / self._cfg.max_daily_notional_usd
+
     @property
     def consecutive_rejections(self) -> int:
         """Rejections in a row since the last accepted or filled order."""

@@ -91,6 +91,9 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
         A MarketState whose newest input is older than this is stale -> DISABLED.
     exit_slippage_bps : tuple[float, ...]
         Emergency-exit attempts, each priced this far through the best opposite price.
+    exit_retry_delay_secs : float
+        Pause between two emergency-exit attempts (the last one's fills arrive, a thin book
+        refills).
     manipulator_filter : ManipulatorFilterConfig
         Off by default. On: no arming while the wallet tracker reports a manipulator active
         against the setup's direction (or, fail closed, no fresh report at all).
@@ -103,6 +106,7 @@ class RulebookStrategyConfig(StrategyConfig, frozen=True, kw_only=True):
     cooldown_secs: NonNegativeFloat = 60.0
     max_state_age_ms: PositiveInt = 2_000
     exit_slippage_bps: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0)
+    exit_retry_delay_secs: NonNegativeFloat = 0.25
     manipulator_filter: ManipulatorFilterConfig = ManipulatorFilterConfig()
 
     def __post_init__(self) -> None:
@@ -194,7 +198,11 @@ class RulebookStrategy(Strategy):
             self.stop()
             return
         self.executor = IntentExecutor(
-            self, self.instrument, self._on_intent_outcome, self.cfg.exit_slippage_bps
+            self,
+            self.instrument,
+            self._on_intent_outcome,
+            self.cfg.exit_slippage_bps,
+            self.cfg.exit_retry_delay_secs,
         )
         self.subscribe_quote_ticks(self.instrument_id)
         bus = self.msgbus
@@ -323,7 +331,10 @@ class RulebookStrategy(Strategy):
         if self.executor.position_qty() != 0:
             if self._disable_reason is None:
                 self._disable_reason = reason
-                self.executor.emergency_exit(f"disabling: {reason}")
+                if self.executor.phase != ExecutorPhase.EXITING:
+                    # An invalidation's close already running is joined, not sent again: a
+                    # second reduce-only close would be a double order on one position.
+                    self.executor.emergency_exit(f"disabling: {reason}")
             return
         if self.executor.phase == ExecutorPhase.ENTERING:
             # The entry is in flight: cancel it and decide on its outcome (a fill is closed
@@ -481,9 +492,11 @@ class RulebookStrategy(Strategy):
             self.executor.cancel_entry()
             self.transition(_S.SCANNING, f"invalidated: {reason}")
         elif self.state == _S.ENTERED and self._exit_reason is None:
-            # Invalidation while ENTERED: close at market now, never wait for the stop.
+            # Invalidation while ENTERED: close at market now, never wait for the stop (unless
+            # a close is already running, e.g. the controller's DISABLE came first).
             self._exit_reason = f"invalidated: {reason}"
-            self.executor.emergency_exit(self._exit_reason)
+            if self.executor.phase != ExecutorPhase.EXITING:
+                self.executor.emergency_exit(self._exit_reason)
 
     # -- executor outcomes ------------------------------------------------------------------------
 

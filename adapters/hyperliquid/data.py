@@ -296,6 +296,10 @@ class HyperliquidDataClient(LiveMarketDataClient):
         """The latest health of every stream this client published."""
         return dict(self._latest_health)
 
+    def stream_last_received_ns(self) -> dict[str, int]:
+        """Local receive time of every watched stream's latest frame (staleness = now - it)."""
+        return self._monitor.last_received_ns()
+
     def attach_risk_engine(self, risk_engine: TradingStateTarget) -> HealthGate | None:
         """Let unhealthy needed streams hold the node's RiskEngine in REDUCING (module notes);
         returns the gate (``None`` when disabled by config)."""

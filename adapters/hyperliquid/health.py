@@ -149,6 +149,11 @@ class StreamMonitor:
         """Registered stream keys."""
         return list(self._streams)
 
+    def last_received_ns(self) -> dict[str, int]:
+        """Local receive time of each registered stream's latest frame (its registration time
+        before the first), for staleness gauges."""
+        return {key: state.last_recv_ns for key, state in self._streams.items()}
+
     def register(self, stream: str, now_ns: int) -> FeedHealth | None:
         """Start watching a stream; it is STALE ("no data yet") until its first frame."""
         if stream in self._streams:

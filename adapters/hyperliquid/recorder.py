@@ -366,6 +366,11 @@ class FrameRecorder:
         )
 
     @property
+    def directory(self) -> Path:
+        """The folder the recording files are written into."""
+        return self._directory
+
+    @property
     def compression(self) -> str:
         """The compression actually used for closed files."""
         return self._compression

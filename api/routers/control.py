@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 
 from api.deps import CurrentUser
@@ -12,6 +14,7 @@ from api.schemas import ControlResponse
 from api.schemas import ErrorResponse
 
 router = APIRouter(prefix="/control", tags=["control"])
+log = logging.getLogger("jarvis.api.control")
 
 
 @router.get("", response_model=ControlResponse)
@@ -34,8 +37,10 @@ def get_control(user: CurrentUser, state: State) -> ControlResponse:
     },
 )
 def post_control(body: ControlRequest, user: Operator, state: State) -> ControlResponse:
-    """HALT, REDUCE_ONLY or RESUME the whole node, with a reason (audited)."""
+    """HALT, REDUCE_ONLY or RESUME the whole node, with a reason (audited and logged)."""
+    log.warning("control %s asked by %s: %s", body.mode, user.subject, body.reason)
     now = state.link.control(body.mode, body.reason)
+    log.warning("control %s by %s applied: mode %s", body.mode, user.subject, now.mode)
     state.store.audit(
         state.clock_ms(), user.id, f"control.{body.mode.lower()}", None, {"reason": body.reason}
     )

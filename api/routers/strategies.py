@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Body
 from fastapi import HTTPException
+from fastapi import Path
 
 from api.deps import CurrentUser
 from api.deps import State
+from api.schemas import ID_PATTERN
 from api.schemas import ErrorResponse
 from api.schemas import StrategyCancelRequest
 from api.schemas import StrategyCreateRequest
@@ -21,6 +23,10 @@ from api.services.strategies import budget
 from api.services.strategies import command_strategy
 from api.services.strategies import create_strategy
 from api.storage.models import StrategyRow
+
+StrategyId = Annotated[
+    str, Path(pattern=ID_PATTERN, examples=["6f1c7e0e-3a1b-4f7a-9a55-0d3a0c1e2b44"])
+]
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])
 
@@ -70,7 +76,7 @@ def list_strategies(user: CurrentUser, state: State) -> list[StrategySummary]:
 
 
 @router.get("/{strategy_id}", response_model=StrategyDetail, responses=_ERRORS)
-def get_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategyDetail:
+def get_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> StrategyDetail:
     """One of your strategies with its orders, fills, position, PnL, fees and budget."""
     row = state.store.strategy(user.id, strategy_id)
     if row is None:
@@ -93,6 +99,9 @@ def get_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategyD
         budget_used_usd=used,
         budget_left_usd=left,
         node_connected=state.link.connected(),
+        interrupted=(
+            state.link.interruption(row.node_strategy_id) if row.node_strategy_id else None
+        ),
     )
 
 
@@ -123,20 +132,20 @@ def _command(
 
 
 @router.post("/{strategy_id}/start", response_model=StrategySummary, responses=_ERRORS)
-def start_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategySummary:
+def start_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> StrategySummary:
     """Start your strategy on the node (through the regime controller)."""
     return _command("start", strategy_id, user.id, state)
 
 
 @router.post("/{strategy_id}/stop", response_model=StrategySummary, responses=_ERRORS)
-def stop_strategy(strategy_id: str, user: CurrentUser, state: State) -> StrategySummary:
+def stop_strategy(strategy_id: StrategyId, user: CurrentUser, state: State) -> StrategySummary:
     """Stop your running strategy (it cancels its own orders on stop)."""
     return _command("stop", strategy_id, user.id, state)
 
 
 @router.post("/{strategy_id}/cancel", response_model=StrategySummary, responses=_ERRORS)
 def cancel_strategy(
-    strategy_id: str,
+    strategy_id: StrategyId,
     user: CurrentUser,
     state: State,
     body: Annotated[StrategyCancelRequest | None, Body()] = None,

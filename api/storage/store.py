@@ -5,6 +5,7 @@ it, so a service cannot ask for another user's intent, plan or strategy by id: i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import insert
@@ -179,6 +180,19 @@ class Store:
                     )
                 )
             )
+
+    def on_node(self, node_strategy_ids: Collection[str]) -> list[tuple[StrategyRow, str]]:
+        """Strategies of any user with these node ids, each with its owner's subject (for the
+        operators' status view only)."""
+        if not node_strategy_ids:
+            return []
+        with self.database.session() as s:
+            rows = s.execute(
+                select(StrategyRow, UserRow.subject)
+                .join(UserRow, UserRow.id == StrategyRow.user_id)
+                .where(StrategyRow.node_strategy_id.in_(list(node_strategy_ids)))
+            )
+            return [(row, subject) for row, subject in rows]
 
     def set_strategy_state(
         self,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import settings
@@ -45,12 +46,13 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 
+from actors.band_depth import BandDepth
 from actors.book_metrics import depth_usd_bands
 from actors.hot_state import HotStateReader
 from actors.hot_state_layout import FLOAT_FIELDS
 from actors.market_state import MARKET_STATE_DATA_TYPE
 from actors.market_state import MarketState
-from actors.state_builder import BandDepth
+from actors.market_state import new_market_state
 from actors.state_builder import MarketStateBuilder
 from actors.state_builder import MarketStateBuilderConfig
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
@@ -230,6 +232,25 @@ def test_market_state_fields_mirror_hot_store_layout() -> None:
 
     assert names[:3] == ["instrument_id", "local_seq", "input_ts_ns"]
     assert names[3:] == list(FLOAT_FIELDS)
+
+
+def test_new_market_state_equals_the_dataclass_constructor() -> None:
+    iid = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
+    values = np.arange(len(FLOAT_FIELDS), dtype=np.float64) * 1.5 + 0.1
+    values[4] = np.nan
+
+    fast = new_market_state(iid, 7, 11, values, ts_event=13, ts_init=17)
+    fields = {name: float(values[i]) for i, name in enumerate(FLOAT_FIELDS)}
+    ctor: Any = MarketState
+    slow = ctor(ts_event=13, ts_init=17, instrument_id=iid, local_seq=7, input_ts_ns=11, **fields)
+
+    assert type(fast) is MarketState
+    assert repr(fast.to_dict()) == repr(slow.to_dict())
+    assert repr(list(vars(fast).items())) == repr(list(vars(slow).items()))
+    assert (fast.ts_event, fast.ts_init, fast.get("mark")) == (13, 17, None)
+    assert repr(MarketState.from_dict(fast.to_dict()).to_dict()) == repr(slow.to_dict())
+    with pytest.raises(ValueError, match=f"expected {len(FLOAT_FIELDS)} floats, got 3"):
+        new_market_state(iid, 7, 11, [1.0, 2.0, 3.0], ts_event=13, ts_init=17)
 
 
 def test_depth_per_band_side_and_asymmetry_follow_the_book() -> None:
@@ -452,7 +473,7 @@ _OPS = st.lists(
         st.sampled_from([0.0, 0.001, 0.5, 1.25, 3.0]),  # 0 = delete the level
     ),
     min_size=1,
-    max_size=4,
+    max_size=12,  # past 8 deltas the sums are recomputed from the shadow, not adjusted
 )
 
 

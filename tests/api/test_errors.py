@@ -76,11 +76,22 @@ def test_a_rejected_token_is_not_echoed(sidecar_factory: Callable[..., object]) 
     assert bad not in response.text
 
 
-def test_a_nul_character_in_an_id_is_a_422_on_every_database(sidecar: Sidecar) -> None:
-    """PostgreSQL refuses NUL in text (SQLite does not): still the caller's input, never a 500
-    (found by the schema fuzzer)."""
-    with sidecar.client("alice") as alice:
-        response = alice.post("/strategies", json={"plan_id": "plan\x00id"})
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/intents", {"text": "buy 0.01 BTC\x00 at 60000"}, "text"),
+        ("POST", "/strategies", {"plan_id": "abc\x00def"}, "plan_id"),
+        ("POST", "/control", {"mode": "HALT", "reason": "venue\x00 incident"}, "reason"),
+        ("GET", "/strategies/abc%00def", None, "strategy_id"),
+        ("POST", "/strategies/abc%00def/start", None, "strategy_id"),
+    ],
+)
+def test_a_nul_character_is_a_422_naming_the_field_not_a_database_error(
+    sidecar: Sidecar, method: str, path: str, body: dict[str, str] | None, field: str
+) -> None:
+    # PostgreSQL text cannot hold NUL: it must be refused at the door, on both databases.
+    with sidecar.client("alice", ("trader", "operator")) as client:
+        response = client.request(method, path, json=body)
 
-    assert response.status_code in (404, 422), response.text
-    assert "psycopg" not in response.text
+    assert response.status_code == 422, response.text
+    assert field in response.text

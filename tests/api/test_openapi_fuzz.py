@@ -1,8 +1,8 @@
 """Schemathesis fuzzes every operation of the published OpenAPI schema against a live sidecar
 (bounded examples): no input may produce a server error, and responses match the schema.
 
-The SSE stream is left out (it stays open by design; its bad inputs are tested in
-routers/test_events.py). 503 is allowed only as the documented answer of a sidecar without a
+The SSE streams are left out (they stay open by design; tested in routers/test_events.py
+and routers/test_status.py). 503 is allowed only as the documented answer of a sidecar without a
 node: "node not connected", "not configured", or /health's "not ready"."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_no_input_makes_a_server_error(fuzzed: Sidecar) -> None:
     fuzzed_paths = []
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]
-        if operation.path == "/events/stream":
+        if operation.path in ("/events/stream", "/status/stream"):
             continue
         fuzzed_paths.append(f"{operation.method.upper()} {operation.path}")
 
@@ -59,7 +59,7 @@ def test_no_input_makes_a_server_error(fuzzed: Sidecar) -> None:
             )
 
         check()
-    assert len(fuzzed_paths) == 12, fuzzed_paths
+    assert len(fuzzed_paths) == 13, fuzzed_paths
 
 
 def test_schema_documents_every_resource_with_examples(fuzzed: Sidecar) -> None:
@@ -78,6 +78,8 @@ def test_schema_documents_every_resource_with_examples(fuzzed: Sidecar) -> None:
         "/events/stream",
         "/control",
         "/health",
+        "/status",
+        "/status/stream",
     }
     assert not any("withdraw" in p or "transfer" in p for p in spec["paths"])
     schemas = spec["components"]["schemas"]

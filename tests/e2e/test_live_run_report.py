@@ -54,6 +54,13 @@ def test_a_live_run_directory_reports_like_a_backtest(tmp_path: Path) -> None:
         "SOL-USD-PERP.HYPERLIQUID",
     }
     assert all(float(r["price"]) > 0 for r in rows)
+    # The decision log runs live too: a data-only node decides nothing, but every market data
+    # item it saw went through the input audit.
+    decisions = json.loads((run_dir / "decisions.json").read_text())
+    assert decisions["counts"] == {}
+    assert decisions["input_audit"]["inputs_seen"] > 0
+    assert decisions["input_audit"]["violations"] == 0
+    assert (run_dir / "decisions.jsonl").read_text() == ""
 
     report = _jarvis("report", "--run", str(run_dir))
     assert report.returncode == 0, report.stderr[-2000:]

@@ -89,3 +89,34 @@ def test_keep_actors_of_drops_only_actors_of_other_coins() -> None:
         "MarketDataLogger",
         "MarketStateBuilder-BTC",
     ]
+
+
+def test_rulebook_sim_config_has_the_strategies_and_overrides_asked_for(tmp_path: Path) -> None:
+    from jarvis.testkit import rulebook_sim_config
+
+    loaded = rulebook_sim_config(
+        "http://127.0.0.1:1",
+        tmp_path,
+        geometry={"max_hold_secs": 7.0},
+        cascade={"max_hold_secs": 4.0},
+        windows_secs=(1.0, 5.0, 15.0, 30.0),
+        controller={"handover_timeout_secs": 4.0},
+        regime_thresholds={"expansion_min_abs_depth_asymmetry_mean_15m": 0.0},
+        risk_guard={"max_consecutive_rejections": 0},
+    )
+    assert loaded.node.controller is not None
+    controller = loaded.node.controller.config
+    managed = [(s["side"], s["strategy"]["strategy_path"]) for s in controller["strategies"]]
+    assert managed == [
+        ("SIDEWAYS", "strategies.geometry:Geometry"),
+        ("EXPANSION", "strategies.cascade:Cascade"),
+    ]
+    assert controller["strategies"][0]["strategy"]["config"]["max_hold_secs"] == 7.0
+    assert controller["strategies"][1]["strategy"]["config"]["max_hold_secs"] == 4.0
+    assert controller["handover_timeout_secs"] == 4.0
+    assert controller["thresholds"]["expansion_min_abs_depth_asymmetry_mean_15m"] == 0.0
+    actors = {a.actor_path: a.config for a in loaded.node.actors}
+    assert actors["strategies.risk_guard:RiskGuard"]["max_consecutive_rejections"] == 0
+    builder = actors["actors.state_builder:MarketStateBuilder"]
+    assert builder["windows_secs"] == [1.0, 5.0, 15.0, 30.0]
+    assert builder["instrument_id"] == "BTC-USD-PERP.HYPERLIQUID"

@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import itertools
 import json
+from typing import Any
 
 import pytest
 
@@ -142,6 +143,34 @@ def test_a_cascade_after_a_trend_keeps_the_trend_market_until_its_sell_off() -> 
     assert selloff.selloff and selloff.drift_bps < 0
 
 
+def test_after_the_sell_off_a_cascade_refills_the_book_it_had_then_hands_over() -> None:
+    schedule = ScenarioSchedule(
+        "trend:120,cascade:120",
+        SCENARIOS,
+        conditions_of,
+        blend_cap_ms={"cascade": CASCADE_BUILD_END_MS},
+        inherit_ms={"cascade": CASCADE_BUILD_END_MS},
+        refill_ms={"cascade": CASCADE_SELLOFF_END_MS},
+    )
+    trend_end = conditions_of(SCENARIOS["trend"], 120_000)
+    calm = conditions_of(SCENARIOS["cascade"], CASCADE_SELLOFF_END_MS)
+    _, _, refilled = schedule.at(120_000 + CASCADE_SELLOFF_END_MS)
+    # The depth the trend's makers showed (1.8x bids), the rest the cascade's own (no drift).
+    assert (refilled.bid_mult, refilled.ask_mult) == (trend_end.bid_mult, trend_end.ask_mult)
+    assert refilled.levels == trend_end.levels and not refilled.selloff
+    assert refilled.drift_bps == calm.drift_bps
+    _, _, middle = schedule.at(120_000 + CASCADE_SELLOFF_END_MS + 5_000)
+    assert calm.bid_mult < middle.bid_mult < trend_end.bid_mult
+    _, _, later = schedule.at(120_000 + CASCADE_SELLOFF_END_MS + 60_000)
+    assert later == calm
+
+
+def test_a_cascade_run_alone_is_unchanged_by_the_refill_rule() -> None:
+    schedule = ScenarioSchedule("cascade", SCENARIOS, conditions_of, refill_ms={"cascade": 1})
+    for into in (0, CASCADE_BUILD_END_MS, CASCADE_SELLOFF_END_MS, 90_000):
+        assert schedule.at(into)[2] == conditions_of(SCENARIOS["cascade"], into)
+
+
 def test_the_hand_over_into_a_cascade_ends_before_its_sell_off() -> None:
     schedule = _schedule("trend:120,cascade:120")
     _, into, cond = schedule.at(120_000 + CASCADE_BUILD_END_MS)
@@ -224,6 +253,36 @@ def test_a_cascade_phase_after_a_trend_liquidates_the_leveraged_longs() -> None:
     assert _ctx(venue, "BTC", "openInterest") < oi_before * 0.8
     _run_until(venue, 130_000)
     assert market.scenario.name == "quiet"
+
+
+def _deposits(venue: SimVenue, user: str) -> float:
+    total = 0.0
+    for entry in venue.engine.account(user).ledger:
+        delta: dict[str, Any] = entry["delta"]  # type: ignore[assignment]
+        if delta["type"] == "deposit":
+            total += float(delta["usdc"])
+    return total
+
+
+@pytest.mark.parametrize(("schedule", "cascade_ms"), [("cascade", 0), ("trend:20,cascade", 20_000)])
+def test_leveraged_traders_start_a_cascade_with_their_equity_once(
+    schedule: str, cascade_ms: int
+) -> None:
+    # LEVERAGED_EQUITY_USD (20,000) each whether the cascade comes first or after a trend:
+    # funding them again when the phase begins would halve their leverage.
+    venue = _venue(schedule)
+    assert venue.market is not None
+    _run_until(venue, cascade_ms + 1_000)
+    users = venue.market.leveraged["BTC"]
+    assert [_deposits(venue, u) for u in users] == [20_000.0] * len(users)
+
+
+def test_a_second_cascade_tops_the_liquidated_traders_up_again() -> None:
+    venue = _venue("cascade:40,quiet:20,cascade")
+    assert venue.market is not None
+    _run_until(venue, 61_000)
+    for user in venue.market.leveraged["BTC"]:
+        assert 19_000 < venue.engine.account(user).usdc <= 20_000.0
 
 
 def _fingerprint(scenario: str, seed: int, until_ms: int) -> str:

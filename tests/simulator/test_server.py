@@ -356,3 +356,88 @@ def test_admin_fund_gives_volume_and_refuses_a_negative_one() -> None:
 def test_sim_config_refuses_a_negative_volume_gate_naming_the_field() -> None:
     with pytest.raises(ValueError, match="schedule_cancel_min_volume_usd"):
         SimConfig(schedule_cancel_min_volume_usd=-5.0)
+
+
+# --- market shaping (tests trigger invalidations on purpose) ---------------------------------
+
+
+def _admin(sim: SimThread, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    status, text = _post(f"{sim.base_url}/admin/{path}", json.dumps(body).encode())
+    return status, json.loads(text)
+
+
+def _ctx(sim: SimThread, coin: str) -> dict[str, Any]:
+    assert sim.server is not None
+    engine = sim.server.venue.engine
+    return sim.call(lambda: engine.asset_ctx(coin))
+
+
+def _side_usd(sim: SimThread, coin: str, side: int) -> float:
+    assert sim.server is not None
+    engine = sim.server.venue.engine
+    levels = sim.call(lambda: engine.l2_book(coin))["levels"][side]
+    return sum(float(x["px"]) * float(x["sz"]) for x in levels)
+
+
+def test_book_shape_thins_one_side_and_restores_it() -> None:
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.step(4)
+        bids, asks = _side_usd(sim, "BTC", 0), _side_usd(sim, "BTC", 1)
+        status, answer = _admin(sim, "book-shape", {"coin": "BTC", "bidMult": 0.2})
+        thin_bids, same_asks = _side_usd(sim, "BTC", 0), _side_usd(sim, "BTC", 1)
+        sim.step(2)
+        still_thin = _side_usd(sim, "BTC", 0)
+        _admin(sim, "book-shape", {"coin": "BTC", "bidMult": 1, "askMult": 1})
+        restored = _side_usd(sim, "BTC", 0)
+    assert (status, answer["status"]) == (200, "ok")
+    assert thin_bids < bids * 0.3 and still_thin < bids * 0.3
+    assert same_asks == pytest.approx(asks, rel=0.05)
+    assert restored > bids * 0.8  # takers eat into the levels step by step: not exact
+
+
+def test_open_interest_moves_by_trades_inside_the_spread() -> None:
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.step(4)
+        oi = float(_ctx(sim, "BTC")["openInterest"])
+        mid = float(_ctx(sim, "BTC")["midPx"])
+        _, up = _admin(sim, "open-interest", {"coin": "BTC", "deltaUsd": 2_000_000})
+        after_up = float(_ctx(sim, "BTC")["openInterest"])
+        mid_up = float(_ctx(sim, "BTC")["midPx"])
+        _, down = _admin(sim, "open-interest", {"coin": "BTC", "deltaUsd": -1_000_000})
+        after_down = float(_ctx(sim, "BTC")["openInterest"])
+    assert float(up["openInterest"]) == after_up
+    assert after_up - oi == pytest.approx(2_000_000 / mid, rel=0.01)
+    assert after_down - oi == pytest.approx(1_000_000 / mid, rel=0.02)
+    assert float(down["openInterest"]) == after_down
+    assert mid_up == pytest.approx(mid, rel=0.001)  # no maker quote was taken
+
+
+def test_funding_is_forced_then_back_to_the_premium_rule() -> None:
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.step(4)
+        natural = _ctx(sim, "BTC")["funding"]
+        status, _ = _admin(sim, "funding", {"coin": "BTC", "rate": 0.0001})
+        forced = _ctx(sim, "BTC")["funding"]
+        _admin(sim, "funding", {"coin": "BTC", "rate": None})
+        cleared = _ctx(sim, "BTC")["funding"]
+    assert status == 200
+    assert float(forced) == 0.0001
+    assert cleared == natural
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("book-shape", {"coin": "DOGEX", "bidMult": 0.5}, "coin must be one of"),
+        ("book-shape", {"coin": "BTC", "bidMult": -1}, "bidMult and askMult"),
+        ("open-interest", {"coin": "BTC"}, "deltaUsd must be"),
+        ("funding", {"coin": "BTC"}, "rate is required"),
+        ("funding", {"coin": "BTC", "rate": "high"}, "rate must be a number"),
+    ],
+)
+def test_market_shaping_refuses_bad_requests_naming_the_field(
+    sim: SimThread, path: str, body: dict[str, Any], message: str
+) -> None:
+    status, answer = _admin(sim, path, body)
+    assert status == 400
+    assert message in answer["error"]

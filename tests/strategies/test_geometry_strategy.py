@@ -532,3 +532,32 @@ def test_filter_on_without_any_manipulator_report_fails_closed() -> None:
 
     assert g.state == S.SCANNING
     assert driver.grants == []
+
+
+def _exit_orders(engine: BacktestEngine) -> list[Any]:
+    return [o for o in engine.kernel.cache.orders() if o.tags and "exit" in o.tags]
+
+
+def test_regime_change_then_disable_gate_while_entered_sends_one_close_order() -> None:
+    # The controller publishes the RegimeChange (an invalidation: close at market) and then the
+    # DISABLE gate in the same instant: the second must join the running exit, not start another.
+    def regime_then_gate(d: Driver) -> None:
+        d.regime(Regime.DISABLED)
+        d.gate("DISABLE")
+
+    engine, g, driver = run({**ENTRY, 5: regime_then_gate}, [NEAR_LOW] * 8)
+    assert len(_exit_orders(engine)) == 1
+    assert moves(g)[-1] == ("ENTERED", "DISABLED")
+    assert engine.kernel.portfolio.is_flat(BTC.id)
+    assert (driver.reports[-1].state, driver.reports[-1].flat) == ("DISABLED", True)
+
+
+def test_disable_gate_then_invalidation_while_entered_sends_one_close_order() -> None:
+    def gate_then_surge(d: Driver) -> None:
+        d.gate("DISABLE")
+        d.event("OI_SURGE", 2.5)
+
+    engine, g, _ = run({**ENTRY, 5: gate_then_surge}, [NEAR_LOW] * 8)
+    assert len(_exit_orders(engine)) == 1
+    assert moves(g)[-1] == ("ENTERED", "DISABLED")
+    assert engine.kernel.portfolio.is_flat(BTC.id)

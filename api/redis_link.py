@@ -1,0 +1,376 @@
+"""The sidecar's link to several node processes over Redis streams.
+
+Each user's strategies go to one node (``node_for_user``: a stable hash of the user id); a
+command is an entry on that node's command stream and its answer comes back on a per-command
+list. One listener thread reads the shared events stream: user events go to the ``EventHub``,
+heartbeats keep each node's last known state. A node silent for ``down_after_secs`` is marked
+down: every strategy it ran is reported interrupted (an SSE event to its owner, and
+``interruption()`` for ``GET /strategies/{id}``) and commands to it are refused at once. It is up
+again only when its heartbeat says ``ready``, which the node says after reconciling its orders
+with the venue and restoring its strategies (``api.node_worker``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from api.events import EventHub
+from api.node_link import EMPTY_OVERVIEW
+from api.node_link import ControlState
+from api.node_link import NodeOverview
+from api.node_link import NodeRefused
+from api.node_link import NodeUnavailable
+from api.node_link import StrategyStatus
+from api.node_link import TradingAccount
+from api.streams import COMMANDS_MAXLEN
+from api.streams import NODE_DOWN_AFTER_SECS
+from api.streams import StreamNames
+from api.streams import decode
+from api.streams import encode
+from api.streams import node_for_user
+
+__all__ = ["NodeView", "RedisNodeLink"]
+
+log = logging.getLogger("jarvis.api")
+
+STATUS_TIMEOUT_SECS = 2.0
+
+
+@dataclass(slots=True)
+class NodeView:
+    """What the sidecar knows of one node from its heartbeats."""
+
+    last_beat: float | None = None  # monotonic
+    beat: dict[str, Any] | None = None
+    down_since_ms: int | None = None
+    down_reason: str | None = None
+
+
+class RedisNodeLink:
+    """``NodeLink`` over Redis streams to ``nodes`` node processes (``jarvis serve-node``)."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        nodes: int,
+        hub: EventHub,
+        namespace: str = "jarvis",
+        timeout_secs: float = 10.0,
+        down_after_secs: float = NODE_DOWN_AFTER_SECS,
+    ) -> None:
+        if nodes < 1:
+            raise ValueError(f"nodes must be >= 1, got {nodes}")
+        # Any: redis-py's stream stubs are narrower than what it takes and returns.
+        # The socket timeout outlasts the longest wait for an answer (BLPOP blocks on it).
+        self._redis: Any = redis.Redis.from_url(redis_url, socket_timeout=timeout_secs + 5)
+        self._redis.ping()
+        self._names = StreamNames(namespace)
+        self._nodes = nodes
+        self._hub = hub
+        self._timeout = timeout_secs
+        self._down_after = down_after_secs
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._views = [NodeView() for _ in range(nodes)]
+        self._where: dict[str, int] = {}  # node strategy id -> node
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="jarvis-nodes", daemon=True)
+        self._thread.start()
+
+    # -- the listener --------------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        last = "$"
+        while not self._stop.is_set():
+            try:
+                answer = self._redis.xread({self._names.events: last}, count=500, block=200)
+            except redis.RedisError:
+                self._stop.wait(0.5)
+                answer = []
+            for _, entries in answer or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    try:
+                        self._on_message(decode(fields))
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a malformed entry is skipped, the stream goes on
+            self._check_liveness()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        node = int(message["node"])
+        if not 0 <= node < self._nodes:
+            return
+        if message["type"] == "event":
+            self._hub.publish(str(message["user"]), str(message["kind"]), message["data"])
+            return
+        if message["type"] != "heartbeat":
+            return
+        view = self._views[node]
+        ready = bool(message.get("ready"))
+        with self._lock:
+            # A node that said ready and now says not ready has restarted between two beats:
+            # its strategies were not watched for a while, the same as a silent node's.
+            restarted = view.down_since_ms is None and bool((view.beat or {}).get("ready"))
+            restarted = restarted and not ready
+            if restarted:
+                view.down_since_ms = int(time.time() * 1000)
+                view.down_reason = (
+                    f"node {node} restarted at {_iso(view.down_since_ms)}: its strategies are "
+                    "not watched until it has reconciled its orders with the venue"
+                )
+            view.last_beat = time.monotonic()
+            view.beat = message
+            back = view.down_since_ms is not None and ready
+            if back:
+                view.down_since_ms = None
+                view.down_reason = None
+        if restarted:
+            self._interrupt(node)
+        if back:
+            log.warning("node %d is back: reconciled with the venue, taking commands", node)
+            for sid, entry in self._registry(node).items():
+                self._hub.publish(entry["owner"], "strategy.resumed",
+                                  {"node_strategy_id": sid, "node": node})  # fmt: skip
+
+    def _check_liveness(self) -> None:
+        now = time.monotonic()
+        for node, view in enumerate(self._views):
+            with self._lock:
+                silent_since = view.last_beat if view.last_beat is not None else self._started
+                if view.down_since_ms is not None or now - silent_since < self._down_after:
+                    continue
+                view.down_since_ms = int(time.time() * 1000) - int((now - silent_since) * 1000)
+                view.down_reason = (
+                    f"node {node} has sent no heartbeat since {_iso(view.down_since_ms)}: its "
+                    "strategies are not watched; their orders stay at the venue and are "
+                    "reconciled when the node returns"
+                )
+            self._interrupt(node)
+
+    def _interrupt(self, node: int) -> None:
+        """Tell every owner of a strategy on ``node`` that it is not watched, and why."""
+        reason = self._down_reason(node)
+        registry = self._registry(node)
+        log.warning("node %d down: %s (%d strategies interrupted)", node, reason, len(registry))
+        for sid, entry in registry.items():
+            self._hub.publish(
+                entry["owner"],
+                "strategy.interrupted",
+                {"node_strategy_id": sid, "node": node, "reason": reason},
+            )
+
+    def _registry(self, node: int) -> dict[str, dict[str, Any]]:
+        """The strategies node ``node`` runs, as it recorded them."""
+        raw = self._redis.hgetall(self._names.strategies(node))
+        entries = {_text(k): json.loads(v) for k, v in raw.items()}
+        return {sid: e for sid, e in entries.items() if e.get("running")}
+
+    def _down_reason(self, node: int) -> str:
+        return self._views[node].down_reason or f"node {node} is down"
+
+    def _up(self, node: int) -> bool:
+        view = self._views[node]
+        with self._lock:
+            return (
+                view.down_since_ms is None
+                and view.beat is not None
+                and bool(view.beat.get("ready"))
+                and view.last_beat is not None
+                and time.monotonic() - view.last_beat < self._down_after
+            )
+
+    def _node_of(self, node_strategy_id: str) -> int | None:
+        node = self._where.get(node_strategy_id)
+        if node is not None:
+            return node
+        for candidate in range(self._nodes):
+            if self._redis.hexists(self._names.strategies(candidate), node_strategy_id):
+                self._where[node_strategy_id] = candidate
+                return candidate
+        return None
+
+    def _command(
+        self, node: int, op: str, args: dict[str, Any], timeout: float | None = None
+    ) -> Any:
+        if not self._up(node):
+            view = self._views[node]
+            why = self._down_reason(node) if view.down_since_ms else "not ready yet"
+            raise NodeUnavailable(f"node {node} is not available: {why}")
+        wait = timeout or self._timeout
+        command_id = uuid.uuid4().hex
+        expires_ms = int((time.time() + wait) * 1000)
+        message = {"id": command_id, "op": op, "args": args, "expires_ms": expires_ms}
+        try:
+            self._redis.xadd(self._names.commands(node), encode(message),
+                             maxlen=COMMANDS_MAXLEN, approximate=True)  # fmt: skip
+            answer = self._redis.blpop([self._names.reply(command_id)], timeout=wait)
+        except redis.RedisError as exc:
+            raise NodeUnavailable(f"the broker failed: {type(exc).__name__}") from None
+        if answer is None:
+            raise NodeUnavailable(f"node {node} did not answer within {wait:g} s")
+        reply = json.loads(answer[1])
+        if not reply.get("ok"):
+            raise NodeUnavailable(str(reply.get("error")))
+        return reply.get("result")
+
+    # -- NodeLink ------------------------------------------------------------------------------
+
+    def node_for(self, user_id: str) -> int:
+        """The node the user's strategies run on."""
+        return node_for_user(user_id, self._nodes)
+
+    def connected(self) -> bool:
+        """Every node is up, reconciled and its execution client connected."""
+        return all(
+            self._up(n) and bool((self._views[n].beat or {}).get("connected"))
+            for n in range(self._nodes)
+        )
+
+    def feed_healthy(self) -> bool:
+        """Every node is up and reports its market data healthy."""
+        return all(
+            self._up(n) and bool((self._views[n].beat or {}).get("feed_healthy"))
+            for n in range(self._nodes)
+        )
+
+    def start(
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
+    ) -> str:
+        """Start the strategy on the owner's node (the node's own account only: a user
+        account's agent key would have to cross the broker, so that is refused, fail closed)."""
+        if account is not None:
+            raise NodeRefused(
+                f"account {account.address}: strategies on a user's own account run only with the "
+                "in-process node (jarvis serve without --redis) for now; the agent key is not "
+                "sent over Redis"
+            )
+        node = self.node_for(owner_user_id)
+        args = {"config": config, "owner": owner_user_id, "node_strategy_id": node_strategy_id}
+        sid = str(self._command(node, "start", args))
+        self._where[sid] = node
+        return sid
+
+    def _on_its_node(
+        self,
+        node_strategy_id: str,
+        op: str,
+        args: dict[str, Any],
+        timeout: float | None = None,
+    ) -> Any:
+        node = self._node_of(node_strategy_id)
+        if node is None:
+            raise NodeUnavailable(f"no node knows strategy {node_strategy_id}")
+        return self._command(node, op, {"node_strategy_id": node_strategy_id, **args}, timeout)
+
+    def stop(self, node_strategy_id: str) -> None:
+        """Stop the strategy on its node."""
+        self._on_its_node(node_strategy_id, "stop", {})
+
+    def cancel(self, node_strategy_id: str, close: bool) -> None:
+        """Cancel the strategy's orders (and close its position if asked) on its node."""
+        self._on_its_node(node_strategy_id, "cancel", {"close": close})
+
+    def status(self, node_strategy_id: str) -> StrategyStatus | None:
+        """What its node knows of the strategy; None while that node is down."""
+        try:
+            # A read waits less than a command: a page polling a silent node stays responsive.
+            result = self._on_its_node(node_strategy_id, "status", {}, STATUS_TIMEOUT_SECS)
+        except NodeUnavailable:
+            return None
+        return StrategyStatus(**result) if result is not None else None
+
+    def interruption(self, node_strategy_id: str) -> str | None:
+        """Why the strategy is not being watched (its node is down), or None."""
+        node = self._node_of(node_strategy_id)
+        if node is None or self._views[node].down_since_ms is None:
+            return None
+        return self._down_reason(node)
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        """Every node's picture, merged: instruments once, strategies and positions of all, the
+        ``recent`` newest orders and fills across nodes; the strictest RiskEngine state. A node
+        that is down adds nothing (its strategies say so through ``interruption``)."""
+        ids = sorted(strategy_ids) if strategy_ids is not None else None
+        parts: list[dict[str, Any]] = []
+        for node in range(self._nodes):
+            if not self._up(node):
+                continue
+            try:
+                part = self._command(node, "overview", {"strategy_ids": ids, "recent": recent},
+                                     STATUS_TIMEOUT_SECS)  # fmt: skip
+            except NodeUnavailable:
+                continue
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return EMPTY_OVERVIEW
+        instruments: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            for item in part["instruments"]:
+                instruments.setdefault(str(item["instrument_id"]), item)
+        orders = sorted((o for p in parts for o in p["orders"]),
+                        key=lambda o: int(o.get("ts_last") or 0), reverse=True)  # fmt: skip
+        fills = sorted((f for p in parts for f in p["fills"]),
+                       key=lambda f: int(f.get("ts_event") or 0), reverse=True)  # fmt: skip
+        states = {p.get("risk_engine") for p in parts}
+        strictest = next((s for s in ("HALTED", "REDUCING", "ACTIVE") if s in states), None)
+        return NodeOverview(
+            instruments=list(instruments.values()),
+            strategies=[s for p in parts for s in p["strategies"]],
+            positions=[s for p in parts for s in p["positions"]],
+            orders=orders[:recent],
+            fills=fills[:recent],
+            risk_engine=strictest,
+        )
+
+    def control(self, mode: str, reason: str) -> ControlState:
+        """Apply on every node that is up; a node that is down applies it when it returns
+        (the control is kept in Redis and read before it takes commands)."""
+        self._redis.set(self._names.control, json.dumps({"mode": mode, "reason": reason}))
+        results = []
+        for node in range(self._nodes):
+            if self._up(node):
+                results.append(self._command(node, "control", {"mode": mode, "reason": reason}))
+        if not results:
+            raise NodeUnavailable("no node is up; the control is kept and applied on start")
+        modes = {r["mode"] for r in results}
+        return ControlState(modes.pop() if len(modes) == 1 else "UNKNOWN", reason)
+
+    def control_state(self) -> ControlState:
+        """The mode every node reports (UNKNOWN when a node is down or they disagree)."""
+        beats = [self._views[n].beat if self._up(n) else None for n in range(self._nodes)]
+        if any(b is None for b in beats):
+            return ControlState("UNKNOWN", "a node is down")
+        modes = {str(b["mode"]) for b in beats if b is not None}
+        if len(modes) != 1:
+            return ControlState("UNKNOWN", f"nodes disagree: {sorted(modes)}")
+        saved = self._redis.get(self._names.control)
+        return ControlState(modes.pop(), json.loads(saved)["reason"] if saved else None)
+
+    def close(self) -> None:
+        """Stop the listener and close the connection."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._redis.close()
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,131 @@
+"""A stand-in node for sidecar tests that need a node to agree (control, starting strategies,
+an overview with other users' strategies) without a TradingNode: it records what the sidecar
+asked and answers with fixed data. The real in-process link is exercised end to end in
+tests/e2e (test_sidecar_serve.py, test_status_page.py)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from api.node_link import ControlState
+from api.node_link import NodeOverview
+from api.node_link import StrategyStatus
+
+_MODES = {"HALT": "HALTED", "REDUCE_ONLY": "REDUCE_ONLY", "RESUME": "ACTIVE"}
+
+
+class NodeDouble:
+    """Implements ``NodeLink``; ``overview`` returns everything whatever the scope (so the
+    sidecar's own scoping is what a test sees) and records the scopes asked for."""
+
+    def __init__(self) -> None:
+        self.mode = "ACTIVE"
+        self.reason: str | None = None
+        self.commands: list[tuple[str, str]] = []
+        self.scopes: list[frozenset[str] | None] = []
+        self.extra_strategies: list[str] = []  # node strategies nobody in the store owns
+        self._ids = itertools.count(1)
+        self._started: list[str] = []
+
+    def connected(self) -> bool:
+        return True
+
+    def feed_healthy(self) -> bool:
+        return True
+
+    def start(
+        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+    ) -> str:
+        sid = node_strategy_id or f"DirectBuy-{next(self._ids):03d}"
+        self._started.append(sid)
+        return sid
+
+    def stop(self, node_strategy_id: str) -> None:
+        return None
+
+    def cancel(self, node_strategy_id: str, close: bool) -> None:
+        return None
+
+    def status(self, node_strategy_id: str) -> StrategyStatus | None:
+        return None
+
+    def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
+        self.scopes.append(strategy_ids)
+        every = [*self._started, *self.extra_strategies]
+        return NodeOverview(
+            instruments=[
+                {
+                    "instrument_id": "ETH-USD-PERP.HYPERLIQUID",
+                    "coin": "ETH",
+                    "regime": "SIDEWAYS",
+                    "mid": "2000.5",
+                    "feed": [
+                        {"stream": "l2Book:ETH", "status": "OK", "reason": ""},
+                        {"stream": "trades:ETH", "status": "STALE", "reason": "no frame 12 s"},
+                    ],
+                }
+            ],
+            strategies=[
+                {
+                    "node_strategy_id": sid,
+                    "component_state": "RUNNING",
+                    "state": None,
+                    "gate": None,
+                    "realized_pnl_usd": "0",
+                    "unrealized_pnl_usd": "1.5",
+                }
+                for sid in every
+            ],
+            positions=[
+                {
+                    "node_strategy_id": sid,
+                    "instrument_id": "ETH-USD-PERP.HYPERLIQUID",
+                    "side": "LONG",
+                    "quantity": "0.01",
+                    "avg_px_open": "2000",
+                    "unrealized_pnl_usd": "0.005",
+                }
+                for sid in every
+            ],
+            orders=[
+                {
+                    "node_strategy_id": sid,
+                    "client_order_id": f"O-{sid}",
+                    "instrument_id": "ETH-USD-PERP.HYPERLIQUID",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "status": "FILLED",
+                    "quantity": "0.01",
+                    "filled_qty": "0.01",
+                    "ts_last": 1,
+                }
+                for sid in every
+            ],
+            fills=[
+                {
+                    "node_strategy_id": sid,
+                    "client_order_id": f"O-{sid}",
+                    "instrument_id": "ETH-USD-PERP.HYPERLIQUID",
+                    "side": "BUY",
+                    "px": "2000",
+                    "qty": "0.01",
+                    "commission": "0.009 USDC",
+                    "ts_event": 1,
+                }
+                for sid in every
+            ],
+            risk_engine="REDUCING",
+        )
+
+    def control(self, mode: str, reason: str) -> ControlState:
+        self.commands.append((mode, reason))
+        self.mode = _MODES[mode]
+        self.reason = reason
+        return ControlState(self.mode, reason)
+
+    def control_state(self) -> ControlState:
+        return ControlState(self.mode, self.reason)
+
+    def close(self) -> None:
+        return None
