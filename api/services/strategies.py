@@ -102,7 +102,11 @@ def command_strategy(
         plan = store.plan(user_id, row.plan_id)
         assert plan is not None
         account = None if row.account == NODE_ACCOUNT else _trading_account(store, secrets, row)
-        node_id = link.start(_node_config(plan.strategy_config, row.id), user_id, node_id, account)
+        config = _node_config(plan.strategy_config, row.id)
+        if account is None:  # the node's own account: the call every link has always taken
+            node_id = link.start(config, user_id, node_id)
+        else:
+            node_id = link.start(config, user_id, node_id, account=account)
     elif command == "stop":
         assert node_id is not None
         link.stop(node_id)
