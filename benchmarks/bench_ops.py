@@ -83,7 +83,7 @@ SCRAPE_EVERY_SECS = 1.0
 STREAMS = ("l2Book:BTC", "bbo:BTC", "trades:BTC", "activeAssetCtx:BTC")
 
 REPO = Path(__file__).resolve().parents[1]
-RATES_PER_NODE = (4_000, 6_000, 9_000, 13_500, 20_000, 30_000)  # book frames/s, per node
+RATES_PER_NODE = (4_000, 6_000, 9_000, 13_500, 20_000, 30_000, 45_000)  # book frames/s, per node
 WARM_SECS = 1.0
 MEASURE_SECS = 3.0
 KEPT_UP_SHARE = 0.9
