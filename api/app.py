@@ -1,5 +1,5 @@
-"""The sidecar's app factory and lifespan: open the database (migrated) at start-up, close it
-and the node link at shutdown."""
+"""The sidecar's app factory and lifespan: open the database (migrated) and the kept event
+history at start-up, close them and the node link at shutdown."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from api.secrets import FernetFileSecretStore
 from api.settings import ApiSettings
 from api.settings import state_dir
 from api.storage.database import Database
+from api.storage.event_log import EventLog
 from api.storage.store import Store
 from intents.venue import SHIPPED_SNAPSHOT
 from intents.venue import VenueSnapshot
@@ -91,10 +92,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         database.migrate()
+        state.hub.persist_to(EventLog(database, settings.event_history_per_user))
         try:
             yield
         finally:
             state.link.close()
+            state.hub.close()
             database.close()
 
     app = FastAPI(
