@@ -1,5 +1,5 @@
-"""The sidecar's app factory and lifespan: open the database (migrated) at start-up, close it
-and the node link at shutdown."""
+"""The sidecar's app factory and lifespan: open the database (migrated) and the kept event
+history at start-up, close them and the node link at shutdown."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from api.services.strategies import finish_queued
 from api.settings import ApiSettings
 from api.settings import state_dir
 from api.storage.database import Database
+from api.storage.event_log import EventLog
 from api.storage.store import Store
 from intents.venue import SHIPPED_SNAPSHOT
 from intents.venue import VenueSnapshot
@@ -92,11 +93,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         database.migrate()
+        state.hub.persist_to(EventLog(database, settings.event_history_per_user))
+        # After the history is open: a restarted sidecar's backlog of node events comes at once.
         state.link.open(lambda r: finish_queued(state.store, state.hub, r, state.clock_ms()))
         try:
             yield
         finally:
             state.link.close()
+            state.hub.close()
             database.close()
 
     app = FastAPI(

@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 
 __all__ = ["CatchAll", "ProblemError", "install_error_handlers"]
@@ -57,6 +59,20 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses some values SQLite takes (a NUL character in a text id, a number
+        # out of range): the caller's input, so a 422, never the driver's message.
+        detail = (
+            "a value in the request cannot be stored or looked up "
+            "(a NUL character, or a number out of range)"
+        )
+        return JSONResponse({"detail": detail, "problems": []}, status_code=422)
+
+    @app.exception_handler(NodeRefused)
+    async def _refused(_: Request, exc: NodeRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "problems": []}, status_code=409)
 
     @app.exception_handler(NodeUnavailable)
     async def _node(_: Request, exc: NodeUnavailable) -> JSONResponse:

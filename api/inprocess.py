@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -24,13 +25,19 @@ from nautilus_trader.trading.strategy import Strategy
 
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data_types import FeedHealthStatus
+from api.account_clients import CONNECT_TIMEOUT_SECS
+from api.account_clients import AccountClients
+from api.account_clients import AccountConflict
+from api.account_clients import ExecRouter
 from api.events import EventHub
 from api.node_link import EMPTY_OVERVIEW
 from api.node_link import ControlState
 from api.node_link import NodeOverview
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
+from api.node_link import TradingAccount
 from api.node_overview import read_overview
 from common.nautilus import custom_data_topic
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
@@ -65,6 +72,8 @@ class InProcessNodeLink:
         self._attached = False
         self._gates: dict[str, str] = {}  # node strategy id -> the controller's last gate
         self._states: dict[str, str] = {}  # node strategy id -> its rulebook's last state
+        self._router = ExecRouter(node)
+        self._accounts = AccountClients(node, self._router)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -98,6 +107,7 @@ class InProcessNodeLink:
             bus.subscribe(topic=custom_data_topic(STRATEGY_STATE_DATA_TYPE), handler=self._on_state)
 
         self._call(subscribe)
+        self._call(self._router.install)
         self._attached = True
 
     def _owner(self, strategy_id: Any) -> str | None:
@@ -211,27 +221,53 @@ class InProcessNodeLink:
             return False
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
-        """Add the strategy through the node's controller (or restart a stopped one)."""
+        """Add the strategy through the node's controller (or restart a stopped one), its
+        commands routed to ``account``'s execution client (added and connected first)."""
         self.attach()
+        client_id = None
+        if account is not None:
+            client_id = self._call(
+                lambda: self._accounts.ensure(account.address, account.agent_key)
+            )
+            deadline = time.monotonic() + CONNECT_TIMEOUT_SECS
+            while not self._call(lambda: self._accounts.connected(client_id)):
+                if time.monotonic() > deadline:
+                    raise NodeUnavailable(
+                        f"the execution client of account {account.address} did not connect "
+                        f"within {CONNECT_TIMEOUT_SECS:g} s"
+                    )
+                time.sleep(0.1)
+        importable = ImportableStrategyConfig(**config)
+        instrument_id = str(importable.config.get("instrument_id", ""))
         if node_strategy_id is not None:
             sid = node_strategy_id
 
             def restart() -> str:
+                self._router.claim(sid, client_id, instrument_id)
                 self._controller().start_strategy(self._strategy(sid))
                 return sid
 
-            return self._call(restart)
-        importable = ImportableStrategyConfig(**config)
+            return self._claimed(restart)
 
         def add() -> str:
             controller = self._controller()
+            tag = f"-{importable.config['order_id_tag']}"
+            if any(s.id.value.endswith(tag) for s in self._node.trader.strategies()):
+                raise AccountConflict(
+                    f"the node already has a strategy with order id tag {tag[1:]}"
+                )
+            expected = f"{importable.strategy_path.rsplit(':', 1)[1]}{tag}"
+            self._router.claim(expected, client_id, instrument_id)
             if hasattr(controller, "add_strategy_from_config"):
                 strategy = controller.add_strategy_from_config(importable)
             else:
                 controller.create_strategy_from_config(importable, start=True)
-                tag = f"-{importable.config['order_id_tag']}"
                 strategy = next(
                     s for s in self._node.trader.strategies() if s.id.value.endswith(tag)
                 )
@@ -239,9 +275,14 @@ class InProcessNodeLink:
                 self._owners[strategy.id.value] = owner_user_id
             return str(strategy.id.value)
 
+        return self._claimed(add)
+
+    def _claimed(self, fn: Callable[[], str]) -> str:
         try:
-            return self._call(add)
-        except (ValueError, KeyError, TypeError) as exc:
+            return self._call(fn)
+        except AccountConflict as exc:
+            raise NodeRefused(f"the node refused the strategy: {exc}") from None
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise NodeUnavailable(f"the node refused the strategy: {exc}") from None
 
     def stop(self, node_strategy_id: str) -> None:

@@ -12,12 +12,19 @@ has not run yet), and reports the outcome later through the ``on_result`` callba
 
 ``overview`` (the status page's one read) returns the node-wide picture in one call: plain dicts
 with the keys documented on ``NodeOverview``, so a link over the wire can send it as JSON as is.
+
+Protocol changes (keep every link in step):
+- ``start(..., account=TradingAccount)``: a user strategy trades from its owner's account
+  through that account's execution client (one per account, added by the node on first use);
+  ``None`` is the node's own account. A link refuses (``NodeRefused``, 409) a strategy that
+  would trade a coin another running strategy trades on the same account, naming both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from typing import Protocol
 
@@ -28,9 +35,11 @@ __all__ = [
     "DetachedNodeLink",
     "NodeLink",
     "NodeOverview",
+    "NodeRefused",
     "NodeUnavailable",
     "QueuedResult",
     "StrategyStatus",
+    "TradingAccount",
 ]
 
 
@@ -62,12 +71,26 @@ class QueuedResult:
     error: str | None
 
 
+class NodeRefused(Exception):
+    """The node will not take this command in the current state (a coin already traded on the
+    account, a strategy id already taken); the message is safe to show the caller (409)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ControlState:
     """The node's trading mode (ACTIVE, HALTED, REDUCE_ONLY, UNKNOWN) and why."""
 
     mode: str
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingAccount:
+    """A user's venue account and the agent-wallet key that signs for it (never printed: the
+    key is left out of ``repr``)."""
+
+    address: str
+    agent_key: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +150,15 @@ class NodeLink(Protocol):
         ...
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
         """Add and start a strategy from an ImportableStrategyConfig dict (or restart the one
-        with ``node_strategy_id``); its node id."""
+        with ``node_strategy_id``) trading from ``account`` (None: the node's own); its node
+        id."""
         ...
 
     def stop(self, node_strategy_id: str) -> None:
@@ -186,7 +214,11 @@ class DetachedNodeLink:
         return False
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
         """Refused: nothing to start it on."""
         raise NodeUnavailable(self._WHY)

@@ -45,9 +45,11 @@ from api.node_link import EMPTY_OVERVIEW
 from api.node_link import CommandQueued
 from api.node_link import ControlState
 from api.node_link import NodeOverview
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
 from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
+from api.node_link import TradingAccount
 from api.streams import COMMANDS_MAXLEN
 from api.streams import NODE_DOWN_AFTER_SECS
 from api.streams import QUEUED_COMMAND_TTL_SECS
@@ -354,9 +356,20 @@ class RedisNodeLink:
         )
 
     def start(
-        self, config: dict[str, Any], owner_user_id: str, node_strategy_id: str | None
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
     ) -> str:
-        """Start the strategy on the owner's node."""
+        """Start the strategy on the owner's node (the node's own account only: a user
+        account's agent key would have to cross the broker, so that is refused, fail closed)."""
+        if account is not None:
+            raise NodeRefused(
+                f"account {account.address}: strategies on a user's own account run only with the "
+                "in-process node (jarvis serve without --redis) for now; the agent key is not "
+                "sent over Redis"
+            )
         node = self.node_for(owner_user_id)
         args = {"config": config, "owner": owner_user_id, "node_strategy_id": node_strategy_id}
         sid = str(self._command(node, "start", args))

@@ -189,7 +189,8 @@ def run_serve(
     if verifier is None:
         verifier = local_verifier(settings)
     if settings.venue_http_url is None:
-        urls = [getattr(c, "http_url", None) for c in loaded.node.data_clients.values()]
+        # Node files hold each client's config as a dict inside an ImportableConfig entry.
+        urls = [_http_url(c) for c in loaded.node.data_clients.values()]
         url = next((u for u in urls if u), None)
         settings = settings.model_copy(update={"venue_http_url": url})
     loop = asyncio.new_event_loop()
@@ -232,6 +233,12 @@ def run_serve(
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         node.dispose()
         asyncio.set_event_loop(None)
+
+
+def _http_url(entry: Any) -> str | None:
+    config = getattr(entry, "config", entry)
+    url = config.get("http_url") if isinstance(config, dict) else getattr(config, "http_url", None)
+    return str(url) if url else None
 
 
 def local_verifier(settings: ApiSettings) -> Any:

@@ -13,15 +13,37 @@ machine noise; the figure
 is the per-frame time with metrics against without (best and median of the runs), and the
 direct figure: the time one sample and scrape takes, as a share of each second.
 
-Target: metrics cost <= 5 % of the ingest ceiling.
+Second half, more than one node: the node's ingest path (the real ``HyperliquidWebSocketClient``
+feeding the data client's ``HyperliquidFrameHandler`` into a DataEngine with a managed BTC book,
+as above, without metrics) runs in one and then two separate OS processes ("nodes"; this file
+run with ``--node-worker``), fed by one simulator subprocess in stress mode (``jarvis sim
+--stress-book-fps R``), every node subscribed to the BTC l2Book stream (the simulator encodes a
+frame once and sends it to each subscriber, as the venue would). Per step the simulator and the
+nodes are started fresh at a per-node rate R from a rising ladder; each node warms up, then
+counts the book frames it handled over a few seconds and samples the lag (its receive time less
+the frame's venue time, which is wall time at speed 1). A step is kept up when every node handled
+>= 90 % of R and its lag neither grew past 250 ms nor grew by more than 100 ms over the window
+(a node that falls behind builds a backlog, and its lag grows); the ladder stops at the first
+step not kept up. The ceiling is the highest kept-up step's total book frames/s across the nodes,
+and ``two_nodes_vs_one`` is the 2-node ceiling over the 1-node one. The simulator runs on the
+same 2 cores: its CPU share (``sim_cpu_pct``, of one core) is reported per step, and the load
+average at start says how much other work shared the machine.
+
+Targets: metrics cost <= 5 % of the ingest ceiling; two nodes >= 1.7 x one node.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from nautilus_trader.backtest.data_client import BacktestMarketDataClient
@@ -42,6 +64,7 @@ from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.providers import parse_perp_instruments
 from adapters.hyperliquid.schemas.info import decode_info_response
 from adapters.hyperliquid.websocket import HyperliquidWebSocketClient
+from adapters.hyperliquid.websocket import as_subscription
 from jarvis.metrics_actor import NodeMetricsActor
 from jarvis.metrics_actor import NodeMetricsActorConfig
 from jarvis.testkit import VENUE_CAPTURES
@@ -58,6 +81,15 @@ PASSES = 50  # about 2 CPU seconds per run here: one or two 1 s scrapes in each
 RUNS = 4
 SCRAPE_EVERY_SECS = 1.0
 STREAMS = ("l2Book:BTC", "bbo:BTC", "trades:BTC", "activeAssetCtx:BTC")
+
+REPO = Path(__file__).resolve().parents[1]
+RATES_PER_NODE = (4_000, 6_000, 9_000, 13_500, 20_000, 30_000, 45_000)  # book frames/s, per node
+WARM_SECS = 1.0
+MEASURE_SECS = 3.0
+KEPT_UP_SHARE = 0.9
+LAG_MAX_MS = 250.0
+LAG_GROWTH_MAX_MS = 100.0
+TWO_NODES_TARGET = 1.7
 
 
 class _Feed:
@@ -138,8 +170,217 @@ def ingest(mix: list[tuple[bytes, str]], instrument: Any, with_metrics: bool) ->
     return {"secs": elapsed, "frames": float(seq), "scrapes": scrapes, "scrape_s": scrape_s}
 
 
-def main() -> None:
-    """Interleaved runs without and with metrics; one JSON line."""
+def _engine_with_book(instrument: Any) -> DataEngine:
+    """A DataEngine keeping the instrument's managed L2 book, as the node's data engine does."""
+    clock = TestClock()
+    msgbus = MessageBus(TraderId("BENCH-001"), clock)
+    cache = Cache()
+    engine = DataEngine(msgbus, cache, clock)
+    client = BacktestMarketDataClient(ClientId("HYPERLIQUID"), msgbus, cache, clock)
+    engine.register_client(client)
+    engine.start()
+    cache.add_instrument(instrument)
+    engine.execute(
+        SubscribeOrderBook(
+            instrument.id, OrderBookDelta, BookType.L2_MBP, ClientId("HYPERLIQUID"), None,
+            UUID4(), 0, managed=True,
+        )
+    )  # fmt: skip
+    return engine
+
+
+def _frame_time_ms(raw: bytes) -> int:
+    """The venue ``time`` of an l2Book frame, read without decoding it again."""
+    at = raw.find(b'"time":') + 7
+    end = at
+    while 48 <= raw[end] <= 57:
+        end += 1
+    return int(raw[at:end])
+
+
+async def _node_worker(base_url: str) -> dict[str, Any]:
+    """One node's ingest path on a live stress stream; frames handled, CPU and lag in a window."""
+    body = json.dumps({"type": "meta"}).encode()
+    request = urllib.request.Request(base_url + "/info", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        meta = decode_info_response("meta", answer.read())
+    (btc,) = parse_perp_instruments(meta, 0, coins=["BTC"])
+    engine = _engine_with_book(btc)
+    monitor = StreamMonitor({})
+    monitor.register("l2Book:BTC", 0)
+    handler = HyperliquidFrameHandler(engine.process, lambda _h: None, monitor)
+    handler.add_instrument(btc)
+    handler.set_output("BTC", "deltas", True)
+    handle = handler.handle
+    books = 0
+    lags: list[tuple[int, float]] = []
+
+    def on_frame(raw: bytes, seq: int, recv_ns: int, conn_id: str, key: str) -> None:
+        nonlocal books
+        handle(raw, seq, recv_ns, conn_id, key)
+        if key == "l2Book:BTC":
+            books += 1
+            if books & 31 == 0:
+                lags.append((recv_ns, recv_ns / 1e6 - _frame_time_ms(raw)))
+
+    ws = HyperliquidWebSocketClient("ws" + base_url[len("http") :] + "/ws", on_frame)
+    await ws.start()
+    if not await ws.wait_connected(10):
+        raise RuntimeError(f"node worker could not connect to {base_url}")
+    await ws.subscribe(as_subscription({"type": "l2Book", "coin": "BTC"}))
+    await asyncio.sleep(WARM_SECS)
+    print("measuring", flush=True)
+    books0, cpu0, t0, start_ns = books, time.process_time(), time.perf_counter(), time.time_ns()
+    await asyncio.sleep(MEASURE_SECS)
+    books1, cpu1, secs = books, time.process_time(), time.perf_counter() - t0
+    await ws.stop()
+    window = [(ns, lag) for ns, lag in lags if ns >= start_ns]
+    tenth = max(1, len(window) // 10)
+    first = statistics.median(lag for _, lag in window[:tenth]) if window else float("inf")
+    last = statistics.median(lag for _, lag in window[-tenth:]) if window else float("inf")
+    return {
+        "book_frames_per_s": (books1 - books0) / secs,
+        "cpu_pct": (cpu1 - cpu0) / secs * 100,
+        "lag_start_ms": first,
+        "lag_end_ms": last,
+    }
+
+
+def _proc_cpu_secs(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _start_workers(nodes: int) -> list[subprocess.Popen[str]]:
+    """``nodes`` node processes, started once (importing NautilusTrader takes seconds) and given
+    one simulator URL per step on stdin."""
+    return [
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--node-worker"],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(nodes)
+    ]
+
+
+def _node_step(workers: list[subprocess.Popen[str]], rate: int) -> dict[str, Any]:
+    """A fresh simulator at ``rate`` book frames/s with every node process on it."""
+    args = ["--port", "0", "--scenario", "quiet", "--seed", "7", "--coins", "BTC"]
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "jarvis.cli", "sim", *args, "--stress-book-fps", str(rate)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert sim.stdout is not None
+        line = sim.stdout.readline()
+        if not line.startswith("jarvis sim:"):
+            raise RuntimeError(f"simulator did not start: {line!r}")
+        base_url = line.split()[2]
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write(base_url + "\n")
+            worker.stdin.flush()
+        for worker in workers:
+            assert worker.stdout is not None
+            line = worker.stdout.readline()
+            if line.strip() != "measuring":
+                raise RuntimeError(f"node worker did not start: {line!r}")
+        sim_cpu0, t0 = _proc_cpu_secs(sim.pid), time.perf_counter()
+        results = []
+        for worker in workers:
+            assert worker.stdout is not None
+            results.append(json.loads(worker.stdout.readline()))
+        sim_cpu_pct = (_proc_cpu_secs(sim.pid) - sim_cpu0) / (time.perf_counter() - t0) * 100
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    kept_up = all(
+        r["book_frames_per_s"] >= KEPT_UP_SHARE * rate
+        and r["lag_end_ms"] <= LAG_MAX_MS
+        and r["lag_end_ms"] - r["lag_start_ms"] <= LAG_GROWTH_MAX_MS
+        for r in results
+    )
+    total = sum(r["book_frames_per_s"] for r in results)
+    node_cpu = sum(r["cpu_pct"] for r in results)
+    return {
+        "nodes": len(workers),
+        "rate_per_node": rate,
+        "kept_up": kept_up,
+        "total_book_frames_per_s": round(total),
+        "per_node_book_frames_per_s": [round(r["book_frames_per_s"]) for r in results],
+        "node_cpu_pct": [round(r["cpu_pct"]) for r in results],
+        "node_cpu_us_per_book_frame": round(node_cpu / 100 / total * 1e6, 1) if total else None,
+        "lag_ms_start_end": [[round(r["lag_start_ms"]), round(r["lag_end_ms"])] for r in results],
+        "sim_cpu_pct": round(sim_cpu_pct),
+    }
+
+
+def _ceiling(nodes: int) -> dict[str, Any]:
+    """Climb the rate ladder until a step is not kept up; the last kept-up step is the ceiling."""
+    steps = []
+    best: dict[str, Any] | None = None
+    workers = _start_workers(nodes)
+    try:
+        for rate in RATES_PER_NODE:
+            step = _node_step(workers, rate)
+            steps.append(step)
+            if not step["kept_up"]:
+                break
+            best = step
+    finally:
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.close()  # end of input: the worker returns
+        for worker in workers:
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(10)
+    return {
+        "ceiling_book_frames_per_s": best["total_book_frames_per_s"] if best else 0,
+        "ceiling_sim_cpu_pct": best["sim_cpu_pct"] if best else None,
+        "ceiling_capped_by_ladder": len(steps) == len(RATES_PER_NODE) and steps[-1]["kept_up"],
+        "steps": steps,
+    }
+
+
+def bench_nodes() -> dict[str, Any]:
+    """Total book frames/s one node process and two keep up with, and their ratio."""
+    one = _ceiling(1)
+    two = _ceiling(2)
+    ratio = (
+        two["ceiling_book_frames_per_s"] / one["ceiling_book_frames_per_s"]
+        if one["ceiling_book_frames_per_s"]
+        else 0.0
+    )
+    return {
+        "one_node_ceiling_book_frames_per_s": one["ceiling_book_frames_per_s"],
+        "two_nodes_ceiling_book_frames_per_s": two["ceiling_book_frames_per_s"],
+        "two_nodes_vs_one": round(ratio, 2),
+        "two_nodes_target_met": ratio >= TWO_NODES_TARGET,
+        "sim_cpu_pct_at_ceiling": {
+            "one_node": one["ceiling_sim_cpu_pct"],
+            "two_nodes": two["ceiling_sim_cpu_pct"],
+        },
+        # True when the top rung was kept up: the ceiling is at least that, not measured.
+        "ceiling_capped_by_ladder": {
+            "one_node": one["ceiling_capped_by_ladder"],
+            "two_nodes": two["ceiling_capped_by_ladder"],
+        },
+        "node_steps": {"one_node": one["steps"], "two_nodes": two["steps"]},
+    }
+
+
+def bench_metrics() -> dict[str, Any]:
+    """Interleaved runs without and with metrics."""
     asyncio.set_event_loop(asyncio.new_event_loop())  # the actor's tick is armed on it (never run)
     meta = decode_info_response("meta", (VENUE_CAPTURES / "info_meta.json").read_bytes())
     (btc,) = parse_perp_instruments(meta, 0, coins=["BTC"])
@@ -154,30 +395,53 @@ def main() -> None:
     on_s = [r["secs"] for r in on]
     scrapes = sum(r["scrapes"] for r in on)
     scrape_ms = sum(r["scrape_s"] for r in on) / scrapes * 1e3 if scrapes else 0.0
-    print(
-        json.dumps(
+    return {
+        "benchmark": "ops_metrics_overhead_on_ingest",
+        "frames_per_run": int(frames),
+        "runs": RUNS,
+        "scrape_every_secs": SCRAPE_EVERY_SECS,
+        "ingest_frames_per_sec_without_metrics": round(frames / min(off_s)),
+        "ingest_frames_per_sec_with_metrics": round(frames / min(on_s)),
+        "us_per_frame_without_metrics": round(min(off_s) / frames * 1e6, 3),
+        "us_per_frame_with_metrics": round(min(on_s) / frames * 1e6, 3),
+        "metrics_overhead_pct": round((min(on_s) / min(off_s) - 1) * 100, 2),
+        "metrics_overhead_pct_median": round(
+            (statistics.median(on_s) / statistics.median(off_s) - 1) * 100, 2
+        ),
+        "scrapes": scrapes,
+        "ms_per_sample_and_scrape": round(scrape_ms, 3),
+        # The direct figure (the A/B above carries the machine's noise): one sample and
+        # scrape per second is this share of the second the ingest path had.
+        "metrics_cpu_share_pct_at_1s_scrape": round(scrape_ms / 10, 3),
+    }
+
+
+def main() -> None:
+    """Both halves (or one with ``--part``); one JSON line. ``--node-worker`` is a node process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--part", choices=("all", "metrics", "nodes"), default="all")
+    parser.add_argument("--node-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.node_worker:  # a node process: the simulator's URL on stdin, its figures on stdout
+        for line in sys.stdin:
+            result = asyncio.run(_node_worker(line.strip()))
+            print(json.dumps(result), flush=True)
+        return
+    load_1m, load_5m, _ = os.getloadavg()
+    out: dict[str, Any] = {}
+    if args.part in ("all", "metrics"):
+        out.update(bench_metrics())
+    if args.part in ("all", "nodes"):
+        out.update(
             {
-                "benchmark": "ops_metrics_overhead_on_ingest",
-                "frames_per_run": int(frames),
-                "runs": RUNS,
-                "scrape_every_secs": SCRAPE_EVERY_SECS,
-                "ingest_frames_per_sec_without_metrics": round(frames / min(off_s)),
-                "ingest_frames_per_sec_with_metrics": round(frames / min(on_s)),
-                "us_per_frame_without_metrics": round(min(off_s) / frames * 1e6, 3),
-                "us_per_frame_with_metrics": round(min(on_s) / frames * 1e6, 3),
-                "metrics_overhead_pct": round((min(on_s) / min(off_s) - 1) * 100, 2),
-                "metrics_overhead_pct_median": round(
-                    (statistics.median(on_s) / statistics.median(off_s) - 1) * 100, 2
-                ),
-                "scrapes": scrapes,
-                "ms_per_sample_and_scrape": round(scrape_ms, 3),
-                # The direct figure (the A/B above carries the machine's noise): one sample and
-                # scrape per second is this share of the second the ingest path had.
-                "metrics_cpu_share_pct_at_1s_scrape": round(scrape_ms / 10, 3),
-                "targets": {"metrics_overhead_pct_max": 5},
+                "nodes_machine": f"{os.cpu_count()} cores shared with the simulator and with "
+                "other work on the machine (see load_avg_at_start)",
+                "load_avg_at_start": [round(load_1m, 2), round(load_5m, 2)],
+                **bench_nodes(),
             }
         )
-    )
+    out["targets"] = {"metrics_overhead_pct_max": 5, "two_nodes_vs_one_min": TWO_NODES_TARGET}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

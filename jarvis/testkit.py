@@ -720,9 +720,17 @@ class GeometryDriver:
                 await asyncio.sleep(0.05)
         await wait_for(self.state_is(StrategyStatus.ENTERED), 10, "Geometry ENTERED")
 
-    async def trade(self, address: str) -> None:
+    async def trade(self, address: str, *, pause_when_entered: bool = False) -> None:
         """SCANNING -> ARMED -> ENTERED with stop and target resting at the venue (an arm that
-        ends without a trade, e.g. an arm timeout, is retried once)."""
+        ends without a trade, e.g. an arm timeout, is retried once).
+
+        ``pause_when_entered`` pauses the simulator's market as soon as Geometry is ENTERED,
+        before the stop and target are placed (the random walk cannot carry the mark to the
+        stop while the caller waits for them), then refills the makers' ladder at the unchanged
+        oracle: the entry comes right after a sweep, whose consumed touch the paused makers
+        would not requote, and a later oracle jump would take the mark (the median of oracle,
+        bid and ask) to that swept ask, past the stop.
+        """
         from controllers.protocol import StrategyStatus
 
         for attempt in (1, 2):
@@ -734,6 +742,10 @@ class GeometryDriver:
                 if attempt == 2:
                     raise
                 await wait_for(self.state_is(StrategyStatus.SCANNING), 60, "SCANNING to arm again")
+        if pause_when_entered:
+            await sim_admin_async(self.sim.base_url, "fault/pause-market")
+            ctx = venue_info(self.sim, {"type": "metaAndAssetCtxs"})[1][0]
+            self.sim.set_oracle("BTC", float(ctx["oraclePx"]))
         await wait_for(
             lambda: len(venue_triggers(self.sim, address)) == 2,
             10,

@@ -23,6 +23,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 E2E_DIR = REPO / "tests" / "e2e"
+# The longest end-to-end files (about 90-200 s each) start first, so the run does not end with one
+# long file alone on a core while the others sit idle (longest-first packing keeps the suite
+# short). A file missing here just runs later; the order never changes what is tested.
+LONG_FIRST = (
+    "test_node_cli.py",
+    "test_soak.py",
+    "test_geometry_killed_while_entered.py",
+    "test_handover_on_simulator.py",
+    "test_cascade_on_simulator.py",
+    "test_regime_on_simulator.py",
+    "test_geometry_on_simulator.py",
+    "test_live_backtest_parity.py",
+    "test_geometry_invalidations_on_simulator.py",
+    "test_intent_run.py",
+)
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 
 
@@ -63,7 +78,9 @@ def _run(args: list[str]) -> tuple[int, dict[str, int]]:
 def main() -> int:
     """Run every group; fail if any group failed or ran no test."""
     groups = [["--ignore", str(E2E_DIR.relative_to(REPO))]]
-    groups += [[str(path.relative_to(REPO))] for path in sorted(E2E_DIR.glob("test_*.py"))]
+    e2e = sorted(E2E_DIR.glob("test_*.py"))
+    e2e.sort(key=lambda p: LONG_FIRST.index(p.name) if p.name in LONG_FIRST else len(LONG_FIRST))
+    groups += [[str(path.relative_to(REPO))] for path in e2e]
     totals: dict[str, int] = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
     failed_groups: list[str] = []
     jobs = max(1, int(os.environ.get("JARVIS_TEST_JOBS", "3")))

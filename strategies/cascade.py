@@ -315,6 +315,12 @@ class Cascade(RulebookStrategy):
     def _trigger(self, state: MarketState, move: CascadeMove, refill: bool) -> Intent | None:
         if not refill or not flow_turned(state, move) or math.isnan(state.mid):
             return None
+        # The extreme so far includes the newest quote: a BOOK_REFILL can arrive before the
+        # MarketState showing the cascade's last leg (the states lag the book under load), and
+        # the executor checks the stop against that quote; a stop from the older extreme would
+        # sit on the wrong side of the price and the entry would be refused.
+        move = move.seen(self._quote_mid())
+        self.levels = replace(self.levels, extra=move.to_levels(refill).extra)
         stop, target = cascade_levels(move, self.ccfg)
         self.levels = replace(self.levels, stop=stop, target=target)
         return Intent(
@@ -328,6 +334,13 @@ class Cascade(RulebookStrategy):
                 f"(buy {state.aggr_buy_usd_1s:.0f}, sell {state.aggr_sell_usd_1s:.0f} USD)"
             ),
         )
+
+    def _quote_mid(self) -> float:
+        """The mid of the newest quote in the cache (nan without one)."""
+        quote = self.cache.quote_tick(self.instrument_id)
+        if quote is None:
+            return math.nan
+        return (quote.bid_price.as_double() + quote.ask_price.as_double()) / 2.0
 
     def on_armed_event(self, event: StructuralEvent) -> Intent | str | None:
         """ENTERED: a further OI_DROP exits. ARMED: a refill of the hit side may trigger."""

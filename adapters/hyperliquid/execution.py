@@ -364,7 +364,10 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             f" with {len(self._instruments)} instruments"
         )
         await self._check_key_approved()
-        rebuilt = self._orders.rebuild(self._cache.orders(venue=HYPERLIQUID_VENUE))
+        # This account's orders only: a node may run one client per account (sidecar users).
+        ours = (self.account_id, None)
+        orders = [o for o in self._cache.orders(venue=HYPERLIQUID_VENUE) if o.account_id in ours]
+        rebuilt = self._orders.rebuild(orders)
         if rebuilt:
             self._log.info(f"Tracking {rebuilt} open orders of the cache again")
         await self._set_leverage()

@@ -336,7 +336,10 @@ class ExternalOrders:
         """Report the end of external orders the venue no longer lists as open (an update
         missed while the stream was down); returns how many ends were reported."""
         oids = {oid for oid, e in self._orders.items() if not e.finished}
+        own = self._account_id()
         for order in self._cache.orders_open(venue=HYPERLIQUID_VENUE):
+            if order.account_id is not None and order.account_id != own:
+                continue  # another account's client (one per account) follows that one
             text = order.venue_order_id.value if order.venue_order_id is not None else ""
             if order.client_order_id.value.startswith(EXTERNAL_ORDER_PREFIX) and text.isdigit():
                 oids.add(int(text))

@@ -135,6 +135,7 @@ def _command(
             command,
             state.clock_ms(),
             close=close,
+            secrets=state.secrets,
         )
     except (StrategyNotFound, StrategyConflict) as exc:
         _raise(exc)

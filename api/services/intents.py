@@ -41,7 +41,7 @@ def submit_intent(
     Raises ``intents.schema.IntentError`` with every problem when the intent is refused.
     """
     intent = parse_intent(text) if text is not None else decode_intent(structured or {})
-    traded = sorted({s.coin for s in store.strategies(user_id) if s.state in STARTED_STATES})
+    traded = store.coins_traded(user_id, STARTED_STATES)
     profile = UserProfile(user_id=user_id, coins_traded=tuple(traded))
     plan = compile_intent(intent, snapshot, profile, now_ms=now_ms)
     cfg = plan.strategy_config

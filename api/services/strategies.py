@@ -10,6 +10,7 @@ announced, and ``finish_queued`` moves the row when the node reports it ran.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 from typing import Final
 
 from api.events import EventHub
@@ -17,6 +18,9 @@ from api.node_link import CommandQueued
 from api.node_link import NodeLink
 from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
+from api.node_link import TradingAccount
+from api.secrets import SecretStore
+from api.secrets import SecretStoreError
 from api.storage.models import StrategyRow
 from api.storage.store import Store
 
@@ -32,8 +36,9 @@ __all__ = [
 ]
 
 NODE_ACCOUNT: Final[str] = "node"
-"""The account of the node's own execution client (used until a user registers an agent wallet
-and the node runs one execution client per account)."""
+"""The account of the node's own execution client: strategies of users without an agent
+wallet (and the node's rulebook strategies) trade from it; a user with an agent wallet trades
+from their own account through an execution client of that account."""
 
 ACTIVE_STATES: Final[tuple[str, ...]] = ("created", "running")
 
@@ -85,6 +90,7 @@ def command_strategy(
     now_ms: int,
     *,
     close: bool = False,
+    secrets: SecretStore | None = None,
 ) -> StrategyRow:
     """Run ``start``, ``stop`` or ``cancel`` on the user's strategy.
 
@@ -97,17 +103,15 @@ def command_strategy(
     if target is None:
         raise StrategyConflict(f"cannot {command} a strategy that is {row.state}")
     node_id = row.node_strategy_id
-    if command == "start" and row.account != NODE_ACCOUNT:
-        # Fail closed: the node has one execution client (its own account) so far; starting
-        # this strategy there would trade the wrong account.
-        raise StrategyConflict(
-            f"account {row.account} has no execution client on this node yet (one client per "
-            "user account is not built); only strategies on the node's account can start"
-        )
     if command == "start":
         plan = store.plan(user_id, row.plan_id)
         assert plan is not None
-        node_id = link.start(plan.strategy_config, user_id, node_id)
+        account = None if row.account == NODE_ACCOUNT else _trading_account(store, secrets, row)
+        config = _node_config(plan.strategy_config, row.id)
+        if account is None:  # the node's own account: the call every link has always taken
+            node_id = link.start(config, user_id, node_id)
+        else:
+            node_id = link.start(config, user_id, node_id, account=account)
     try:
         if command == "stop":
             assert node_id is not None
@@ -166,6 +170,31 @@ def finish_queued(store: Store, hub: EventHub, result: QueuedResult, now_ms: int
         "strategy.state",
         {"strategy_id": row.id, "state": target, "node_strategy_id": row.node_strategy_id},
     )
+
+
+def _node_config(strategy_config: dict[str, Any], strategy_id: str) -> dict[str, Any]:
+    """The plan's strategy config with an order id tag of this strategy's own: the plan's tag
+    is its config hash, shared by every strategy confirmed from the same plan (or the same
+    words), and NautilusTrader names a strategy by its tag (two alike would collide)."""
+    config = dict(strategy_config["config"])
+    config["order_id_tag"] = strategy_id.replace("-", "")[:12]
+    return {**strategy_config, "config": config}
+
+
+def _trading_account(store: Store, secrets: SecretStore | None, row: StrategyRow) -> TradingAccount:
+    wallet = next((w for w in store.wallets(row.user_id) if w.account_address == row.account), None)
+    if wallet is None:
+        raise StrategyConflict(f"no agent wallet of yours for account {row.account}")
+    if secrets is None:
+        raise StrategyConflict(
+            f"account {row.account}: the secret store is not configured (JARVIS_SECRETS_KEY), "
+            "so its agent wallet cannot sign"
+        )
+    try:
+        key = secrets.get(wallet.secret_ref)
+    except SecretStoreError as exc:
+        raise StrategyConflict(f"account {row.account}: agent wallet unreadable: {exc}") from None
+    return TradingAccount(row.account, key)
 
 
 def budget(plan_notional_usd: str, status: StrategyStatus | None) -> tuple[str | None, str | None]:

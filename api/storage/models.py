@@ -24,6 +24,7 @@ __all__ = [
     "AgentWalletRow",
     "AuditRow",
     "Base",
+    "EventRow",
     "IntentRow",
     "PlanRow",
     "RunRow",
@@ -119,6 +120,18 @@ class AuditRow(Base):
     intent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     config_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EventRow(Base):
+    """One event of one user's SSE stream, kept (bounded per user) so that ``Last-Event-ID``
+    resumes across a sidecar restart. The id is the hub's own, increasing across restarts."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AgentWalletRow(Base):

@@ -175,14 +175,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 )
                 poller = asyncio.get_running_loop().create_task(poll())
                 try:
-                    await wait_for(
-                        lambda: (
-                            (c := cascade()) is not None
-                            and any(b == "EXITED" for _, b, _ in c.transitions)
-                        ),
-                        150,
-                        f"Cascade to trade the cascade and exit: {result.events}",
-                    )
+                    try:
+                        await wait_for(
+                            lambda: (
+                                (c := cascade()) is not None
+                                and any(b == "EXITED" for _, b, _ in c.transitions)
+                            ),
+                            150,
+                            "Cascade to trade the cascade and exit",
+                        )
+                    except AssertionError as exc:  # what it saw, read when it gave up
+                        c = cascade()
+                        moves = [] if c is None else c.transitions
+                        raise AssertionError(f"{exc}: {moves} {result.events}") from None
                     await wait_for(
                         lambda: (c := cascade()) is not None and c.state == S.SCANNING,
                         10,

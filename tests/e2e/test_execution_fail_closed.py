@@ -3,14 +3,14 @@ its account view is blind (issue 17, items 1 and 2).
 
 Each test runs its own node against its own simulator and injects the fault through the
 simulator's admin endpoint (what ``jarvis sim-fault`` posts); the node's trading state is
-polled on its loop, and the time from the fault to REDUCING is recorded in ``FAULT_TIMINGS``
-and printed (``pytest -s``) for the report. Truth about the switch comes from the simulator's
-engine (its schedule), never from the client.
+polled on its loop (its changes are timed from the risk engine's events), and the time from
+the fault to REDUCING is recorded in ``FAULT_TIMINGS`` and printed (``pytest -s``) for the
+report. Truth about the switch comes from the simulator's engine (its schedule), never from
+the client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nautilus_trader.common.messages import TradingStateChanged
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.identifiers import InstrumentId
@@ -54,6 +55,7 @@ from simulator.state import SCHEDULE_CANCEL_MIN_VOLUME_USD
 KEY = "0x" + "8d" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_FAIL_CLOSED"
 ADDRESS = address_from_private_key(KEY)
+RISK_EVENTS_TOPIC = "events.risk"  # where the risk engine publishes TradingStateChanged
 BTC = InstrumentId.from_str("BTC-USD-PERP.HYPERLIQUID")
 WINDOW_SECS = 6.0
 REFRESH_SECS = 1.0
@@ -109,21 +111,21 @@ async def time_to(node: TradingNode, state: TradingState, since: float, deadline
 
 
 class StateWatch:
-    """Every change of the node's trading state, with its monotonic time (polled every 20 ms
-    on the node's loop while the scenario runs)."""
+    """Every change of the node's trading state, with its monotonic time: the risk engine's
+    ``TradingStateChanged`` events on ``events.risk``, received as they are published (a poll
+    could miss a short state, or lose the last change to the scenario's own poll under load)."""
 
     def __init__(self, node: TradingNode) -> None:
-        self.node = node
+        self.msgbus = node.kernel.msgbus
         self.changes: list[tuple[float, TradingState]] = []
+        self.msgbus.subscribe(RISK_EVENTS_TOPIC, self._on_event)
 
-    async def run(self) -> None:
-        last = None
-        while True:
-            state = state_of(self.node)
-            if state != last:
-                self.changes.append((time.monotonic(), state))
-                last = state
-            await asyncio.sleep(0.02)
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, TradingStateChanged):
+            self.changes.append((time.monotonic(), event.state))
+
+    def close(self) -> None:
+        self.msgbus.unsubscribe(RISK_EVENTS_TOPIC, self._on_event)
 
     def first(self, state: TradingState, after: float) -> float | None:
         return next((t for t, s in self.changes if s == state and t >= after), None)
@@ -163,7 +165,6 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
             seen["schedule"] = venue_schedule(sim)
             # The venue clock jumps again while running, past the switch time (it fires).
             watch = StateWatch(node)
-            watcher = asyncio.get_running_loop().create_task(watch.run())
             refused_before = client.dead_man.refusals
             jumped = time.monotonic()
             await sim_admin_async(sim.base_url, "fault/jump-clock", {"ms": 60_000})
@@ -173,7 +174,7 @@ def test_venue_clock_ahead_of_local_time_still_arms_the_switch(tmp_path: Path) -
                 "the switch armed again at the jumped venue time",
             )
             await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 10, "ACTIVE again")
-            watcher.cancel()
+            watch.close()
             seen["rearmed_secs"] = time.monotonic() - jumped
             seen["refused"] = client.dead_man.refusals - refused_before
             seen["reducing_after"] = watch.first(TradingState.REDUCING, jumped)
@@ -404,13 +405,12 @@ def test_user_stream_lost_means_reducing_until_reconnected_and_resynced(tmp_path
             client = hyperliquid_exec_client(node)
             await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 15, "ACTIVE")
             watch = StateWatch(node)
-            watcher = asyncio.get_running_loop().create_task(watch.run())
             resyncs = client.counters.resyncs
             dropped = time.monotonic()
             await sim_admin_async(sim.base_url, "fault/drop-ws")
             await wait_for(lambda: client.counters.resyncs > resyncs, 15, "a resync")
             await wait_for(lambda: state_of(node) == TradingState.ACTIVE, 15, "ACTIVE again")
-            watcher.cancel()
+            watch.close()
             seen["reducing_after"] = watch.first(TradingState.REDUCING, dropped)
             seen["active_after"] = watch.first(TradingState.ACTIVE, seen["reducing_after"] or 0)
             seen["dropped"] = dropped

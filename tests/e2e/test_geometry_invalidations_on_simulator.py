@@ -8,9 +8,11 @@ trade the way the market would; the simulator's admin controls then shape the ma
 one invalidation per trade:
 
 1. DEPTH_THINNING of the defended side (``/admin/book-shape``: that side's makers pull 80 %);
-2. the mid beyond the frozen edge by more than the buffer (the oracle jumps past the stop level
-   while the market is paused, so the mark, hence the venue stop, has not moved yet: the node's
-   own invalidation must close it);
+2. the mid beyond the frozen edge by more than the buffer (the market is paused from the entry
+   on, so its random walk cannot carry the mark to the stop; the oracle then jumps past the stop
+   level: the makers requote there, but the mark, the median of oracle, bid and ask, only moves
+   to the touch the book had (refilled first: the driver's entry sweep had consumed it), so the
+   venue stop has not fired: the node's own invalidation must close it);
 3. OI_SURGE (``/admin/open-interest``: the passive holders double the open interest by trades
    inside the spread; the test config's surge threshold is 90 % in 10 s).
 """
@@ -109,14 +111,15 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 await closed_by_invalidation()
                 sim_book_shape(url, "BTC", 1.0, 1.0)
 
-                # 2. The mid runs past the frozen edge: paused, so the mark (the venue stop's
-                # trigger) stays where the book was; only the node's invalidation can close.
-                await drive.trade(ADDRESS)
-                levels = drive.strategy().levels
-                edge = levels.get("low") if drive.is_long() else levels.get("high")
-                beyond = edge * (1 - 0.003 if drive.is_long() else 1 + 0.003)
-                await sim_admin_async(url, "fault/pause-market")
+                # 2. The mid runs past the frozen edge: paused from the entry on, the ladder
+                # refilled (see GeometryDriver.trade), so the mark (the venue stop's trigger)
+                # only reaches the refilled touch, short of the stop; only the node's
+                # invalidation can close.
                 try:
+                    await drive.trade(ADDRESS, pause_when_entered=True)
+                    levels = drive.strategy().levels
+                    edge = levels.get("low") if drive.is_long() else levels.get("high")
+                    beyond = edge * (1 - 0.003 if drive.is_long() else 1 + 0.003)
                     sim.set_oracle("BTC", beyond)
                     await closed_by_invalidation()
                 finally:

@@ -4,6 +4,13 @@ reports DISABLED and flat, and only then is the incoming side enabled; a hand-ov
 complete in time (the venue answers HTTP 500 to every /exchange request, so the close cannot be
 sent) sends the node to REDUCING and says why.
 
+The full path SIDEWAYS -> EXPANSION -> DISABLED -> SIDEWAYS is run with a position held at each
+switch out of a trading regime: Geometry holds at SIDEWAYS -> EXPANSION; Cascade, driven into a
+long-squeeze trade by the venue (interest opens, the bid thins, another account sells while
+interest closes, the bid refills), holds at EXPANSION -> DISABLED, which the market itself brings
+(the opened interest leaves the window, funding returns to the venue's rule); Geometry is enabled
+again at DISABLED -> SIDEWAYS only after Cascade reported DISABLED and flat.
+
 One quiet simulator and one node from config/sim_strategies.toml for BTC with Geometry
 (sideways) and Cascade (expansion); test windows and 2 s confirmations (config, not code). The
 regime is switched through the venue only: ``/admin/funding`` forces the hourly funding rate
@@ -19,7 +26,9 @@ publication order, as the controller and the strategies publish it.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -29,10 +38,14 @@ from typing import Any
 import pytest
 from nautilus_trader.model.enums import TradingState
 
+from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
+from actors.structural_events import StructuralEvent
 from adapters.hyperliquid.signing import address_from_private_key
 from common.nautilus import custom_data_topic
+from controllers.protocol import REGIME_CHANGE_DATA_TYPE
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import STRATEGY_STATE_DATA_TYPE
+from controllers.protocol import RegimeChange
 from controllers.protocol import StrategyGate
 from controllers.protocol import StrategyState
 from controllers.protocol import StrategyStatus
@@ -43,8 +56,10 @@ from jarvis.testkit import read_logs
 from jarvis.testkit import rulebook_sim_config
 from jarvis.testkit import run_node
 from jarvis.testkit import sim_admin_async
+from jarvis.testkit import sim_book_shape
 from jarvis.testkit import sim_funding
 from jarvis.testkit import sim_open_interest
+from jarvis.testkit import sweep_ioc
 from jarvis.testkit import venue_info
 from jarvis.testkit import venue_position
 from jarvis.testkit import venue_triggers
@@ -60,6 +75,7 @@ TAKER_KEY = "0x" + "b4" * 32
 S = StrategyStatus
 HANDOVER_TIMEOUT_SECS = 4.0
 GEOMETRY = "Geometry-BTC"
+SELL_SWEEP_USD = 40_000.0  # each sell opens interest too: a few, small
 CASCADE = "Cascade-CBTC"
 
 
@@ -68,8 +84,13 @@ class Run:
     """What the scenario observed."""
 
     stream: list[StrategyGate | StrategyState] = field(default_factory=list)
+    regimes: list[RegimeChange] = field(default_factory=list)
     first_switch_at: int = 0  # index in ``stream`` where each switch started
+    disable_at: int = 0  # EXPANSION -> DISABLED with Cascade holding
     second_switch_at: int = 0
+    cascade_position_held: Decimal = Decimal(0)
+    cascade_exit_orders: int = -1
+    position_after_disable: Decimal = Decimal(1)
     geometry_exit_orders_first: int = -1
     position_after_first: Decimal = Decimal(1)
     trading_state_after_timeout: str = ""
@@ -93,7 +114,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 sim.base_url,
                 log_dir,
                 geometry={},
-                cascade={},
+                # The target further from the entry than the default half retrace: the trade
+                # is still open when the expansion ends a few seconds later.
+                cascade={"retrace_share": 0.9},
                 controller={"handover_timeout_secs": HANDOVER_TIMEOUT_SECS},
                 regime_thresholds={
                     "expansion_min_abs_depth_asymmetry_mean_15m": 0.0,
@@ -119,8 +142,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                     url, "BTC", float(ctx["openInterest"]) * float(ctx["markPx"]) * 0.05
                 )
 
-            def exit_orders() -> int:
-                orders = node.kernel.cache.orders(strategy_id=drive.strategy().id)
+            def exit_orders(strategy: Any = None) -> int:
+                strategy = strategy or drive.strategy()
+                orders = node.kernel.cache.orders(strategy_id=strategy.id)
                 return len([o for o in orders if o.tags and "exit" in o.tags])
 
             async def scenario() -> None:
@@ -130,6 +154,22 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 # side from inside the outgoing strategy's DISABLED report).
                 for data_type in (STRATEGY_GATE_DATA_TYPE, STRATEGY_STATE_DATA_TYPE):
                     bus.subscribe(custom_data_topic(data_type), result.stream.append, priority=100)
+                bus.subscribe(custom_data_topic(REGIME_CHANGE_DATA_TYPE), result.regimes.append)
+                loop = asyncio.get_running_loop()
+                events: list[str] = []
+
+                def on_event(event: StructuralEvent) -> None:
+                    state = cascade().last_state if cascade() is not None else None
+                    flow = (
+                        ""
+                        if state is None
+                        else (
+                            f" 5s buy {state.aggr_buy_usd_5s:.0f} sell {state.aggr_sell_usd_5s:.0f}"
+                        )
+                    )
+                    events.append(f"{event.kind} {event.side} {event.value:.3g}{flow}")
+
+                bus.subscribe(custom_data_topic(STRUCTURAL_EVENT_DATA_TYPE), on_event)
                 await wait_for(drive.state_is(S.SCANNING), 90, "SIDEWAYS and Geometry SCANNING")
 
                 # SIDEWAYS -> EXPANSION with Geometry holding a position.
@@ -140,8 +180,60 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 result.geometry_exit_orders_first = exit_orders()
                 result.position_after_first = venue_position(sim, ADDRESS, "BTC")
 
-                # Back to SIDEWAYS (nothing held), and Geometry into a trade again.
+                # Cascade into a trade, a long squeeze as the venue would show it: more interest
+                # opens (the expansion then holds through the drop below), the bid thins,
+                # another account sells into it while interest closes (OI_DROP: armed); the bid
+                # refills and the selling stops (exhaustion: entered long). Closing interest
+                # trades both ways on the tape (see below).
+                ctx = venue_info(sim, {"type": "metaAndAssetCtxs"})[1][0]
+                oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"])
+                sim_open_interest(url, "BTC", oi_usd * 0.3)
+                await asyncio.sleep(6)
+                sim_book_shape(url, "BTC", bid_mult=0.35)
+                await asyncio.sleep(5)  # the drop is measured against the opened interest
+
+                async def sell(usd: float) -> None:
+                    drive.nonce += 7
+                    await loop.run_in_executor(
+                        None, sweep_ioc, sim, TAKER_KEY, usd, False, drive.nonce
+                    )
+
+                # Closing interest trades both ways on the tape: the node sees the drop (its
+                # activeAssetCtx stream held back 5.5 s, inside its 10 s staleness) only once
+                # that flow has left the 5 s window and the selling fills it.
+                await sim_admin_async(
+                    url, "fault/stall", {"channel": "activeAssetCtx", "coin": "BTC"}
+                )
+                ctx = venue_info(sim, {"type": "metaAndAssetCtxs"})[1][0]
+                oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"])
+                sim_open_interest(url, "BTC", -oi_usd * 0.15)
+                try:
+                    until = time.monotonic() + 5.5
+                    while time.monotonic() < until:
+                        await sell(SELL_SWEEP_USD)
+                        await asyncio.sleep(1.0)
+                finally:
+                    await sim_admin_async(url, "fault/clear")
+                until = time.monotonic() + 4
+                while cascade().state != S.ARMED and time.monotonic() < until:
+                    await sell(SELL_SWEEP_USD)
+                    await asyncio.sleep(1.0)
+                await wait_for(cascade_is(S.ARMED), 1, f"Cascade ARMED on the OI drop {events}")
+                sim_book_shape(url, "BTC")
+                await wait_for(cascade_is(S.ENTERED), 15, "Cascade ENTERED after exhaustion")
+                result.cascade_position_held = venue_position(sim, ADDRESS, "BTC")
+
+                # EXPANSION -> DISABLED with Cascade holding, as the market ends it: the opened
+                # interest leaves the "15 min" window (the drop is what is left) and funding
+                # returns to the venue's rule, so EXPANSION fails for its 2 s confirmation.
+                result.disable_at = len(result.stream)
                 sim_funding(url, "BTC", None)
+                await wait_for(cascade_is(S.DISABLED), 20, "Cascade DISABLED")
+                result.position_after_disable = venue_position(sim, ADDRESS, "BTC")
+                result.cascade_exit_orders = exit_orders(cascade())
+
+                # DISABLED -> SIDEWAYS: Geometry enabled again (nothing can be held while
+                # DISABLED), and into a trade again.
                 await wait_for(
                     lambda: drive.strategy().state in (S.SCANNING, S.ARMED),
                     30,
@@ -207,6 +299,44 @@ def test_the_outgoing_side_exits_reports_disabled_and_flat_before_the_incoming_i
     assert f"state {GEOMETRY} DISABLED flat=True" in before, window
     assert f"state {GEOMETRY} DISABLED flat=False" not in window, window
     assert run.position_after_first == 0
+
+
+def test_expansion_to_disabled_with_cascade_holding_exits_and_reports_disabled_and_flat(
+    run: Run,
+) -> None:
+    assert run.cascade_position_held > 0  # long against the long squeeze
+    # Cascade's last published state before the switch: ENTERED, holding.
+    held = [d for d in _window(run, 0, run.disable_at) if d.startswith(f"state {CASCADE} ")]
+    assert held and held[-1] == f"state {CASCADE} ENTERED flat=False", held
+    window = _window(run, run.disable_at, run.second_switch_at)
+    disable = f"gate {CASCADE} DISABLE"
+    assert disable in window, window
+    after = window[window.index(disable) :]
+    assert f"state {CASCADE} DISABLED flat=True" in after, window
+    assert f"state {CASCADE} DISABLED flat=False" not in _window(run, 0), window
+    assert run.position_after_disable == 0
+    # The DISABLE gate and the regime's invalidation arrive together: one market close.
+    assert run.cascade_exit_orders == 1
+
+
+def test_disabled_to_sideways_enables_geometry_only_after_cascade_is_flat(run: Run) -> None:
+    window = _window(run, run.disable_at, run.second_switch_at)
+    enable = f"gate {GEOMETRY} ENABLE"
+    assert enable in window, window
+    before = window[: window.index(enable)]
+    assert f"state {CASCADE} DISABLED flat=True" in before, window
+
+
+def test_the_regime_goes_sideways_expansion_disabled_sideways(run: Run) -> None:
+    # The controller passes through DISABLED between SIDEWAYS and EXPANSION (neither holds for
+    # a moment): the path is read as the regimes it was in, in order.
+    path = [r.regime for r in run.regimes]
+    wanted = ["SIDEWAYS", "EXPANSION", "DISABLED", "SIDEWAYS"]
+    found = 0
+    for regime in path:
+        if found < len(wanted) and regime == wanted[found]:
+            found += 1
+    assert found == len(wanted), path
 
 
 def test_the_exit_on_a_regime_switch_is_one_market_close(run: Run) -> None:

@@ -124,6 +124,21 @@ def test_refill_while_the_selling_goes_on_waits_for_the_flow_to_turn() -> None:
     assert c.levels.stop == pytest.approx(49_780.0 * (1 - 0.0015))
 
 
+def test_refill_with_the_quote_below_the_last_state_sets_the_stop_below_the_quote() -> None:
+    # The refill arrives before the MarketState showing the cascade's last leg: the newest
+    # quote (49,650) is 30 bps under the states' extreme (49,800), below the stop that extreme
+    # gives (49,725.3). The extreme includes the quote, so the entry is not refused.
+    low = (49_650.0, 49_650.2)
+    engine, c, driver = run(ENTRY, [NEAR] * 6 + [low] * 5)
+    assert ("ARMED", "ENTERED") in moves(c)
+    assert ("ARMED", "SCANNING") not in moves(c)  # not refused
+    entry = next(o for o in engine.kernel.cache.orders() if "entry" in o.tags)
+    assert entry.side == OrderSide.BUY
+    entered = next(r for r in driver.reports if r.state == "ENTERED")
+    assert entered.stop_price == pytest.approx(49_650.1 * (1 - 0.0015))
+    assert entered.stop_price < low[0]
+
+
 def test_refill_of_the_other_side_does_not_count() -> None:
     steps = {**ARM, 5: turned, 6: lambda d: d.event("BOOK_REFILL", 1.2, "ASK"), 7: turned}
     engine, c, _ = run(steps, [NEAR] * 9)

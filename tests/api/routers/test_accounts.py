@@ -1,6 +1,6 @@
 """``/accounts``: an agent wallet approved by its account is registered (checked read-only at a
 real simulator), stored encrypted and never returned; a master key or an unapproved key is
-refused; strategies on such an account do not start (no per-account execution client yet)."""
+refused; a strategy on such an account starts on that account, signed by its agent key."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 
 from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
+from api.node_link import DetachedNodeLink
+from api.node_link import TradingAccount
 from jarvis.testkit import fund_test_account
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -104,19 +106,47 @@ def test_malformed_key_is_422_naming_the_field_without_echoing_it(wallet_sidecar
     assert "deadbeefcafe" not in response.text
 
 
-def test_strategy_on_a_user_account_is_refused_at_start_not_run_on_the_node_account(
-    wallet_sidecar: Sidecar, sim: SimThread
+def test_strategy_on_a_user_account_starts_on_that_account_with_its_agent_key(
+    sidecar_factory: Callable[..., Sidecar], sim: SimThread, tmp_path: Path
 ) -> None:
+    """The link is asked to trade from the registered account, with the key decrypted from the
+    secret store; the key is in no response (the node's side of it:
+    tests/e2e/test_user_accounts_on_simulator.py)."""
+    link = RecordingLink()
+    sidecar = sidecar_factory(
+        link=link,
+        venue_http_url=sim.base_url,
+        secrets_key=Fernet.generate_key().decode(),
+        secrets_dir=tmp_path / "secrets",
+    )
     _approve(sim.base_url, address_from_private_key(AGENT_KEY))
-    with wallet_sidecar.client("alice") as alice:
+    with sidecar.client("alice") as alice:
         alice.post("/accounts", json={"account_address": MASTER, "agent_private_key": AGENT_KEY})
         plan_id = alice.post("/intents", json={"text": "buy 0.01 BTC at 60000"}).json()["plan_id"]
         strategy = alice.post("/strategies", json={"plan_id": plan_id}).json()
         start = alice.post(f"/strategies/{strategy['strategy_id']}/start")
 
     assert strategy["account"] == MASTER
-    assert start.status_code == 409
-    assert "has no execution client on this node yet" in start.json()["detail"]
+    assert start.status_code == 200, start.text
+    assert link.accounts == [TradingAccount(MASTER, AGENT_KEY)]
+    assert AGENT_KEY[2:] not in start.text + repr(link.accounts)
+
+
+class RecordingLink(DetachedNodeLink):
+    """A node link that records the account each start is asked to trade from."""
+
+    def __init__(self) -> None:
+        self.accounts: list[TradingAccount | None] = []
+
+    def start(
+        self,
+        config: dict[str, Any],
+        owner_user_id: str,
+        node_strategy_id: str | None,
+        account: TradingAccount | None = None,
+    ) -> str:
+        self.accounts.append(account)
+        return f"DirectBuy-{config['config']['order_id_tag']}"
 
 
 def test_without_a_secrets_key_registration_is_503(sidecar: Sidecar) -> None:

@@ -1,11 +1,21 @@
-"""``GET /events/stream``: the caller's events with ids, live and replayed after Last-Event-ID."""
+"""``GET /events/stream``: the caller's events with ids, live and replayed after Last-Event-ID,
+also after the sidecar restarted (the history is kept in the database, bounded per user)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+from api.app import create_app
+from api.identity import LocalSigningKey
+from api.identity import TokenVerifier
+from api.storage.event_log import EventLog
 from tests.api.conftest import Sidecar
+from tests.api.conftest import make_settings
+from tests.api.conftest import serve
 
 
 def _frames(text: str) -> list[dict[str, str]]:
@@ -69,3 +79,60 @@ def test_bad_last_event_id_is_400_naming_the_header(sidecar: Sidecar) -> None:
 
     assert response.status_code == 400
     assert "Last-Event-ID" in response.json()["detail"]
+
+
+def _run_sidecar(db_url: str, keys: LocalSigningKey, history: int = 1000) -> Iterator[Sidecar]:
+    verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+    app = create_app(make_settings(db_url, event_history_per_user=history), verifier=verifier)
+    for url in serve(app):
+        yield Sidecar(url, app, keys)
+
+
+def test_last_event_id_resumes_after_a_sidecar_restart(db_url: str, tmp_path: Path) -> None:
+    """Events published before a restart are replayed after it, only those after the client's
+    Last-Event-ID, and new events get ids above the old ones (on SQLite and PostgreSQL)."""
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    with contextlib.contextmanager(_run_sidecar)(db_url, keys) as before:
+        user = before.state.store.user_for_subject("alice", ("trader",), 0)
+        seen = before.state.hub.publish(user.id, "fill", {"n": 1})
+        before.state.hub.publish(user.id, "fill", {"n": 2})
+        before.state.hub.publish(user.id, "position", {"n": 3})
+    with contextlib.contextmanager(_run_sidecar)(db_url, keys) as after:
+        later = after.state.hub.publish(user.id, "order", {"n": 4})
+        with (
+            after.client("alice") as alice,
+            alice.stream(
+                "GET",
+                "/events/stream",
+                params={"limit": 3},
+                headers={"Last-Event-ID": str(seen.id)},
+            ) as stream,
+        ):
+            frames = _frames("".join(stream.iter_text()))
+
+    assert [(f["event"], f["data"]) for f in frames] == [
+        ("fill", '{"n":2}'),
+        ("position", '{"n":3}'),
+        ("order", '{"n":4}'),
+    ]
+    assert later.id == seen.id + 3
+
+
+def test_kept_history_is_bounded_per_user_across_restarts(db_url: str, tmp_path: Path) -> None:
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    with contextlib.contextmanager(_run_sidecar)(db_url, keys, history=3) as before:
+        alice = before.state.store.user_for_subject("alice", ("trader",), 0)
+        bob = before.state.store.user_for_subject("bob", ("trader",), 0)
+        for n in range(5):
+            before.state.hub.publish(alice.id, "fill", {"n": n})
+        before.state.hub.publish(bob.id, "fill", {"n": 99})
+    with contextlib.contextmanager(_run_sidecar)(db_url, keys, history=3) as after:
+        alice_kept = [e.data["n"] for e in after.state.hub.since(alice.id, 0)]
+        bob_kept = [e.data["n"] for e in after.state.hub.since(bob.id, 0)]
+        rows = EventLog(after.state.database, 3).recent()
+
+    assert alice_kept == [2, 3, 4]
+    assert bob_kept == [99]
+    assert len(rows) == 4
