@@ -483,3 +483,46 @@ def test_over_http_a_stop_for_a_down_node_is_202_queued_then_runs_once_when_it_i
     stopped = ("strategy.state", {"strategy_id": sid, "state": "stopped",
                                   "node_strategy_id": node_sid})  # fmt: skip
     assert stopped in frames and frames.index(stopped) > kinds.index("command.queued")
+
+
+def test_over_http_a_restarted_sidecar_serves_the_fills_written_while_it_was_down(
+    client: redis.Redis, names: StreamNames, db_url: str, tmp_path: Any
+) -> None:
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    headers = {"Authorization": f"Bearer {keys.mint('alice', ('trader',))}"}
+    publisher = RedisEventPublisher(client, names, 0)
+
+    def sidecar() -> Any:
+        hub = EventHub()
+        link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=5)
+        verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+        app = create_app(make_settings(db_url), link=link, hub=hub, verifier=verifier)
+        return app, contextlib.contextmanager(serve)(app)
+
+    def read(url: str, limit: int, last_id: str | None) -> list[tuple[str, str, str]]:
+        extra = {"Last-Event-ID": last_id} if last_id else {}
+        with (
+            httpx.Client(base_url=url, headers=headers | extra, timeout=30) as alice,
+            alice.stream("GET", "/events/stream", params={"limit": limit}) as stream,
+        ):
+            text = "".join(stream.iter_text())
+        frames = [dict(line.split(": ", 1) for line in b.splitlines() if ": " in line)
+                  for b in text.strip().split("\n\n")]  # fmt: skip
+        return [(f["id"], f["event"], f["data"]) for f in frames if "event" in f]
+
+    app, served = sidecar()
+    with served as url:
+        user = app.state.jarvis.store.user_for_subject("alice", ("trader",), 0)
+        time.sleep(0.5)  # the listener has taken its position
+        publisher.publish(user.id, "fill", {"n": 1})
+        first = read(url, 1, None)
+    # The sidecar is down; the node goes on.
+    publisher.publish(user.id, "fill", {"n": 2})
+    publisher.publish(user.id, "position", {"n": 3})
+    app, served = sidecar()
+    with served as url:
+        missed = read(url, 2, first[0][0])
+    assert [(e, d) for _, e, d in first] == [("fill", '{"n":1}')]
+    assert [(e, d) for _, e, d in missed] == [("fill", '{"n":2}'), ("position", '{"n":3}')]
+    assert int(missed[0][0]) > int(first[0][0])
