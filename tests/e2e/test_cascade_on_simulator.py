@@ -111,8 +111,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("cascade_e2e")
     plain_dir = tmp_path_factory.mktemp("plain_cascade")
     result = Run()
-    previous_key = os.environ.get(KEY_ENV)
-    os.environ[KEY_ENV] = KEY
+    env = pytest.MonkeyPatch()
+    env.setenv(KEY_ENV, KEY)
     plain_sim = SimThread(SimConfig(coins=("BTC",), scenario=PLAIN_SCHEDULE, seed=8)).start()
     plain_sim.fund(address_from_private_key(PLAIN_KEY), 100_000)
     child = subprocess.Popen(
@@ -221,10 +221,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             child.kill()
             child.wait(timeout=10)
         plain_sim.stop()
-        if previous_key is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = previous_key
+        env.undo()
     result.log_text = read_logs(log_dir)
     result.plain_log = read_logs(plain_dir)
     yield result

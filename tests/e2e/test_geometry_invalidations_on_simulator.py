@@ -19,7 +19,6 @@ one invalidation per trade:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -84,9 +83,8 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("geometry_invalidations")
     result = Run()
-    previous_key = os.environ.get(KEY_ENV)
-    os.environ[KEY_ENV] = KEY
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEY_ENV, KEY)
         with SimThread(SimConfig(coins=("BTC",), scenario="quiet", seed=44)) as sim:
             sim.fund(ADDRESS, 100_000)
             sim.fund(TAKER, 5_000_000)
@@ -137,11 +135,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 result.final_triggers = venue_triggers(sim, ADDRESS)
 
             run_node(node, scenario, timeout_secs=240)
-    finally:
-        if previous_key is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = previous_key
     result.log_text = read_logs(log_dir)
     yield result
 
@@ -212,9 +205,8 @@ def thin(tmp_path_factory: pytest.TempPathFactory) -> ThinRun:
     level (``/admin/book-shape``), and the executor's emergency exit run once."""
     log_dir = tmp_path_factory.mktemp("thin_exit")
     result = ThinRun()
-    previous_key = os.environ.get(KEY_ENV)
-    os.environ[KEY_ENV] = THIN_KEY
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEY_ENV, THIN_KEY)
         with SimThread(SimConfig(coins=("BTC",), scenario="thin", seed=12)) as sim:
             sim.fund(THIN_ADDRESS, 100_000)
             config = sim_node_config(
@@ -274,11 +266,6 @@ def thin(tmp_path_factory: pytest.TempPathFactory) -> ThinRun:
                 result.final_position = venue_position(sim, THIN_ADDRESS, "BTC")
 
             run_node(node, scenario, quotes_of=BTC, timeout_secs=60)
-    finally:
-        if previous_key is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = previous_key
     return result
 
 

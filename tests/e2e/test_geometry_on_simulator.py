@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,9 +78,8 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("geometry_e2e")
     result = Run()
-    previous_key = os.environ.get(KEY_ENV)
-    os.environ[KEY_ENV] = KEY
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEY_ENV, KEY)
         with SimThread(SimConfig(coins=("BTC",), scenario="quiet", seed=21)) as sim:
             sim.fund(ADDRESS, 100_000)
             sim.fund(SELLER, 5_000_000)
@@ -172,11 +170,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 result.final_open_orders = venue_triggers(sim, ADDRESS)
 
             run_node(node, scenario, timeout_secs=400)
-    finally:
-        if previous_key is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = previous_key
     result.log_text = read_logs(log_dir)
     yield result
 

@@ -27,7 +27,6 @@ publication order, as the controller and the strategies publish it.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,9 +103,8 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     log_dir = tmp_path_factory.mktemp("handover_e2e")
     result = Run()
-    previous_key = os.environ.get(KEY_ENV)
-    os.environ[KEY_ENV] = KEY
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEY_ENV, KEY)
         with SimThread(SimConfig(coins=("BTC",), scenario="quiet", seed=52)) as sim:
             sim.fund(ADDRESS, 100_000)
             sim.fund(address_from_private_key(TAKER_KEY), 5_000_000)
@@ -267,11 +265,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 result.final_position = venue_position(sim, ADDRESS, "BTC")
 
             run_node(node, scenario, timeout_secs=240)
-    finally:
-        if previous_key is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = previous_key
     result.log_text = read_logs(log_dir)
     yield result
 
