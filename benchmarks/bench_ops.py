@@ -113,22 +113,8 @@ class _Feed:
 
 def ingest(mix: list[tuple[bytes, str]], instrument: Any, with_metrics: bool) -> dict[str, float]:
     """PASSES passes over the mix; seconds taken, and the scrape count and time with metrics."""
-    clock = TestClock()
-    trader_id = TraderId("BENCH-001")
-    msgbus = MessageBus(trader_id, clock)
-    cache = Cache()
+    engine, msgbus, cache, clock = _engine_with_book(instrument)
     portfolio = Portfolio(msgbus, cache, clock)
-    engine = DataEngine(msgbus, cache, clock)
-    client = BacktestMarketDataClient(ClientId("HYPERLIQUID"), msgbus, cache, clock)
-    engine.register_client(client)
-    engine.start()
-    cache.add_instrument(instrument)
-    engine.execute(
-        SubscribeOrderBook(
-            instrument.id, OrderBookDelta, BookType.L2_MBP, ClientId("HYPERLIQUID"), None,
-            UUID4(), 0, managed=True,
-        )
-    )  # fmt: skip
     monitor = StreamMonitor({})
     for key in STREAMS:
         monitor.register(key, 0)
@@ -170,8 +156,9 @@ def ingest(mix: list[tuple[bytes, str]], instrument: Any, with_metrics: bool) ->
     return {"secs": elapsed, "frames": float(seq), "scrapes": scrapes, "scrape_s": scrape_s}
 
 
-def _engine_with_book(instrument: Any) -> DataEngine:
-    """A DataEngine keeping the instrument's managed L2 book, as the node's data engine does."""
+def _engine_with_book(instrument: Any) -> tuple[DataEngine, MessageBus, Cache, TestClock]:
+    """A DataEngine keeping the instrument's managed L2 book, as the node's data engine does,
+    with the bus, cache and clock it runs on (the metrics pass registers an actor on them)."""
     clock = TestClock()
     msgbus = MessageBus(TraderId("BENCH-001"), clock)
     cache = Cache()
@@ -186,7 +173,7 @@ def _engine_with_book(instrument: Any) -> DataEngine:
             UUID4(), 0, managed=True,
         )
     )  # fmt: skip
-    return engine
+    return engine, msgbus, cache, clock
 
 
 def _frame_time_ms(raw: bytes) -> int:
@@ -205,7 +192,7 @@ async def _node_worker(base_url: str) -> dict[str, Any]:
     with urllib.request.urlopen(request, timeout=10) as answer:
         meta = decode_info_response("meta", answer.read())
     (btc,) = parse_perp_instruments(meta, 0, coins=["BTC"])
-    engine = _engine_with_book(btc)
+    engine, _, _, _ = _engine_with_book(btc)
     monitor = StreamMonitor({})
     monitor.register("l2Book:BTC", 0)
     handler = HyperliquidFrameHandler(engine.process, lambda _h: None, monitor)
