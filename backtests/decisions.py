@@ -163,6 +163,7 @@ class DecisionLog(Actor):
             "counts": dict(sorted(self.counts.items())),
             "input_audit": {
                 "inputs_seen": self.inputs_seen,
+                "newest_input_ns": self._newest_input_ns,
                 "violations": self.violations,
                 "examples": list(self._examples),
             },
@@ -315,7 +316,9 @@ _STREAMS: Final[dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]]] = {
 }
 
 
-def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any]:
+def compare_decision_logs(
+    a_dir: str | Path, b_dir: str | Path, a_until_ns: int | None = None
+) -> dict[str, Any]:
     """
     Compare two runs' decisions as sequences, per instrument (regime changes) or strategy.
 
@@ -325,8 +328,14 @@ def compare_decision_logs(a_dir: str | Path, b_dir: str | Path) -> dict[str, Any
     interleaving across instruments and the stamps are not. ``REFUSE`` gates (a strategy asking
     for a held instrument) are left out: how often a strategy asks depends on timing. Returns
     per stream whether the sequences are equal and, when not, the first difference.
+
+    ``a_until_ns`` leaves out ``a``'s decisions stamped after it: a live node's timers keep
+    deciding between its last recorded frame and its stop, which a backtest of that recording,
+    ending at its last frame, never reaches (pass the backtest's ``newest_input_ns``).
     """
     a, b = read_decision_log(a_dir), read_decision_log(b_dir)
+    if a_until_ns is not None:
+        a = [line for line in a if line["ts"] <= a_until_ns]
     result: dict[str, Any] = {
         "same": {},
         "first_difference": {},

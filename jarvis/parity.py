@@ -58,6 +58,7 @@ def run_live_parity(
     from adapters.hyperliquid.signing import address_from_private_key
     from backtests.catalog import build_catalog
     from backtests.decisions import compare_decision_logs
+    from backtests.decisions import load_decision_digest
     from backtests.run import BacktestSettings
     from backtests.run import run_backtest
     from config.loading import load_node_config
@@ -104,5 +105,9 @@ def run_live_parity(
         recording=recording,
         live_run=live_run,
         backtest_run=backtest_run,
-        comparison=compare_decision_logs(live_run, backtest_run),
+        comparison=compare_decision_logs(
+            live_run,
+            backtest_run,
+            a_until_ns=load_decision_digest(backtest_run)["input_audit"]["newest_input_ns"],
+        ),
     )
