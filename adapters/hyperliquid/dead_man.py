@@ -234,9 +234,13 @@ class DeadManSwitch:
         if reason == self._holding:
             return
         if reason is not None and self._holding is None:
-            self._log.error(
-                f"Dead-man switch {reason}: no new risk until it is armed again (retrying; "
-                "dead_man_switch_required = false trades with unprotected orders instead)"
-            )
+            if self.armed_ns is None and self.failures == 0:
+                # Start-up, before the first attempt has answered: expected, not an error.
+                self._log.info("Dead-man switch arming: no new risk until the venue accepts it")
+            else:
+                self._log.error(
+                    f"Dead-man switch {reason}: no new risk until it is armed again (retrying; "
+                    "dead_man_switch_required = false trades with unprotected orders instead)"
+                )
         self._holding = reason
         self._set_condition(DEAD_MAN_CONDITION, reason, now_ns)
