@@ -18,7 +18,9 @@ node's Redis-backed cache) holds either agent key.
 
 from __future__ import annotations
 
+import functools
 import time
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -48,7 +50,6 @@ from simulator.app import SimConfig
 from simulator.app import SimThread
 from tests.e2e.test_multinode import REDIS_URL
 from tests.e2e.test_multinode import NodeProcess
-from tests.e2e.test_multinode import names  # noqa: F401  (the fixture)
 from tests.e2e.test_multinode import node_file
 from tests.e2e.test_multinode import serve
 from tests.e2e.test_multinode import wait_until
@@ -77,7 +78,20 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield secrets_key
 
 
-def redis_dump(client: redis.Redis, patterns: tuple[str, ...]) -> tuple[int, bytes]:
+@pytest.fixture
+def names() -> Iterator[tuple[str, str]]:
+    """A unique (namespace, trader name); only their Redis keys are deleted afterwards."""
+    tag = uuid.uuid4().hex[:6].upper()
+    namespace, trader = f"jt-ua-{tag}", f"UA{tag}"
+    yield namespace, trader
+    client = redis.Redis.from_url(REDIS_URL)
+    for pattern in (f"{namespace}:*", f"trader-{trader}-N*"):
+        keys = list(client.scan_iter(match=pattern))
+        if keys:
+            client.delete(*keys)
+
+
+def redis_dump(client: Any, patterns: tuple[str, ...]) -> tuple[int, bytes]:
     """Every value under ``patterns``, whatever its type: (stream entries seen, the bytes)."""
     entries = 0
     chunks: list[bytes] = []
@@ -87,19 +101,19 @@ def redis_dump(client: redis.Redis, patterns: tuple[str, ...]) -> tuple[int, byt
             kind = kind.decode() if isinstance(kind, bytes) else kind
             chunks.append(key)
             if kind == "stream":
-                for _, fields in client.xrange(key):  # type: ignore[union-attr]
+                for _, fields in client.xrange(key):
                     entries += 1
                     chunks += [k + b"=" + v for k, v in fields.items()]
             elif kind == "hash":
-                chunks += [k + b"=" + v for k, v in client.hgetall(key).items()]  # type: ignore[union-attr]
+                chunks += [k + b"=" + v for k, v in client.hgetall(key).items()]
             elif kind == "list":
-                chunks += client.lrange(key, 0, -1)  # type: ignore[arg-type]
+                chunks += client.lrange(key, 0, -1)
             elif kind == "set":
-                chunks += list(client.smembers(key))  # type: ignore[arg-type]
+                chunks += list(client.smembers(key))
             elif kind == "zset":
-                chunks += client.zrange(key, 0, -1)  # type: ignore[arg-type]
+                chunks += client.zrange(key, 0, -1)
             elif kind == "string":
-                chunks.append(client.get(key) or b"")  # type: ignore[arg-type]
+                chunks.append(client.get(key) or b"")
     return entries, b"\n".join(chunks)
 
 
@@ -174,13 +188,15 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                     out[f"{name}_created"] = created.json()
                     sids[name] = created.json()["strategy_id"]
                     out[f"{name}_start"] = http.post(f"/strategies/{sids[name]}/start").json()
+
+                def filled(name: str) -> dict[str, Any] | None:
+                    detail = users[name].get(f"/strategies/{sids[name]}").json()
+                    return detail if detail["position"] else None
+
                 for name in ("bob", "carol"):
                     out[f"{name}_detail"] = wait_until(
-                        lambda n=name: (d := users[n].get(f"/strategies/{sids[n]}").json())[
-                            "position"] and d,
-                        SLOW,
-                        f"{name}'s fill",
-                    )  # fmt: skip
+                        functools.partial(filled, name), SLOW, f"{name}'s fill"
+                    )
                 resting = wait_until(
                     lambda: venue_open_orders(sim, ACCOUNT["alice"]),
                     SLOW,
