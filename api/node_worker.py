@@ -222,7 +222,8 @@ class NodeWorker:
     def prepare_accounts(self) -> list[str]:
         """Before the node runs: register the execution clients of the user accounts whose
         strategies were running, so start-up reconciliation covers their orders; the accounts
-        that could not be (their strategies' restore then fails, and says why)."""
+        that could not be (logged; their strategies' restore tries again through ``start`` once
+        the node runs, and tells the owner ``strategy.restore_failed`` if that fails too)."""
         failed: list[str] = []
         seen: set[str] = set()
         for raw in self._redis.hgetall(self._names.strategies(self._node)).values():
