@@ -194,9 +194,28 @@ class AccountClients:
     def ensure(self, account: str, agent_key: str) -> ClientId:
         """The client of ``account`` (built, registered and connecting if new)."""
         client_id = account_client_id(account)
-        engine = self._node.kernel.exec_engine
-        if client_id in engine.registered_clients:
+        if client_id in self._node.kernel.exec_engine.registered_clients:
             return client_id
+        client = self._register(account, agent_key)
+        # What the kernel does for its own clients at start: start the component, then
+        # connect (a task on this loop; ``is_connected`` once the venue answered).
+        client.start()
+        client.connect()
+        return client_id
+
+    def register_before_start(self, account: str, agent_key: str) -> ClientId:
+        """Register the client of ``account`` before the node runs (a restarted node whose
+        strategies traded from it): the kernel then starts, connects and reconciles it with its
+        own clients at start-up, so the account's orders are brought to the venue's state
+        before the trader runs and commands are taken."""
+        client_id = account_client_id(account)
+        if client_id not in self._node.kernel.exec_engine.registered_clients:
+            self._register(account, agent_key)
+        return client_id
+
+    def _register(self, account: str, agent_key: str) -> HyperliquidExecutionClient:
+        client_id = account_client_id(account)
+        engine = self._node.kernel.exec_engine
         base = self._base()
         config = msgspec.structs.replace(
             base._config,  # type: ignore[attr-defined]
@@ -218,11 +237,7 @@ class AccountClients:
         # its routing map, and these are reached by client id (the router sets it) or by their
         # orders' account id, whose issuer is this client id.
         engine._clients[client_id] = client  # type: ignore[attr-defined]
-        # What the kernel does for its own clients at start: start the component, then
-        # connect (a task on this loop; ``is_connected`` once the venue answered).
-        client.start()
-        client.connect()
-        return client_id
+        return client
 
     def connected(self, client_id: ClientId) -> bool:
         """Whether the account's client has connected."""

@@ -27,10 +27,9 @@ from api.routers import metrics
 from api.routers import page
 from api.routers import status
 from api.routers import strategies
-from api.secrets import FernetFileSecretStore
+from api.secrets import open_secret_store
 from api.services.strategies import finish_queued
 from api.settings import ApiSettings
-from api.settings import state_dir
 from api.storage.database import Database
 from api.storage.event_log import EventLog
 from api.storage.store import Store
@@ -80,13 +79,7 @@ def create_app(
         verifier=verifier,
         limiter=RateLimiter(settings.rate_limit_per_min),
         snapshot=snapshot,
-        secrets=(
-            FernetFileSecretStore(
-                settings.secrets_dir or state_dir() / "secrets", settings.secrets_key
-            )
-            if settings.secrets_key
-            else None
-        ),
+        secrets=open_secret_store(settings),
         venue_http_url=settings.venue_http_url,
     )
 

@@ -277,6 +277,14 @@ class InProcessNodeLink:
 
         return self._claimed(add)
 
+    def restore_account(self, account: TradingAccount) -> None:
+        """Before the node runs (a restarted ``serve-node`` whose strategies traded from
+        ``account``): register the account's client so that the kernel connects and reconciles
+        it at start-up with its own, before the trader runs; ``start`` then finds it."""
+        if self._node.trader.is_running:
+            raise RuntimeError("restore_account is for a node that has not started yet")
+        self._accounts.register_before_start(account.address, account.agent_key)
+
     def _claimed(self, fn: Callable[[], str]) -> str:
         try:
             return self._call(fn)

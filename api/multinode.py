@@ -58,8 +58,10 @@ def add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_serve_node(args: argparse.Namespace) -> int:
     import redis
+    from pydantic import ValidationError
 
     from api.node_worker import run_node_worker
+    from api.secrets import SecretStoreError
     from config.loading import ConfigError
     from jarvis.node import load_for_run
 
@@ -79,6 +81,9 @@ def _cmd_serve_node(args: argparse.Namespace) -> int:
         run_node_worker(loaded, args.redis, args.node, args.namespace, args.duration_secs)
     except redis.RedisError as exc:
         print(f"jarvis serve-node: Redis at {args.redis}: {exc}", file=sys.stderr)
+        return 2
+    except (ValidationError, SecretStoreError) as exc:  # the secret store's settings
+        print(f"jarvis serve-node: {exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -18,6 +18,9 @@ Protocol changes (keep every link in step):
   through that account's execution client (one per account, added by the node on first use);
   ``None`` is the node's own account. A link refuses (``NodeRefused``, 409) a strategy that
   would trade a coin another running strategy trades on the same account, naming both.
+- ``TradingAccount.secret_ref``: over Redis the command carries ``{address, secret_ref}``, never
+  the key; the node opens the same secret store from its own environment
+  (``api.secrets.open_secret_store``) and adds the account's client the in-process way.
 """
 
 from __future__ import annotations
@@ -87,10 +90,13 @@ class ControlState:
 @dataclass(frozen=True, slots=True)
 class TradingAccount:
     """A user's venue account and the agent-wallet key that signs for it (never printed: the
-    key is left out of ``repr``)."""
+    key is left out of ``repr``). ``secret_ref`` names the key in the secret store: a link to a
+    node in another process sends only the address and this reference, and that node reads the
+    key from the same store itself, so the key never crosses the broker."""
 
     address: str
     agent_key: str = field(repr=False)
+    secret_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,15 @@ read:
    ids; they find and adopt their own open orders in the cache instead of placing new ones.
 3. The operator's last control (HALT, REDUCE_ONLY) is applied again.
 
+User accounts: a strategy on a user's own account arrives with the account's address and its
+key's reference in the secret store, never the key. This process opens the same store from its
+own environment (``JARVIS_SECRETS_KEY`` and the secrets directory, as the sidecar does) and the
+in-process link adds the account's execution client as ``jarvis serve`` does. After a restart
+the clients of accounts whose strategies were running are registered before the node starts
+(``prepare_accounts``), so the kernel connects and reconciles them with its own client, and
+step 1 covers their orders too. A node without the store, or whose store cannot read the key,
+refuses the strategy (409, saying why) and, on restore, reports ``strategy.restore_failed``.
+
 Only then do heartbeats say ``ready`` and commands run. A command id already answered is
 answered again from its kept answer (the consumer group re-delivers unacknowledged ones); reads
 (``status``) are not kept, they change nothing. A command past its deadline is refused: a
@@ -27,6 +36,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import threading
 import time
 from datetime import UTC
@@ -38,7 +48,11 @@ import msgspec
 import redis
 
 from api.inprocess import InProcessNodeLink
+from api.node_link import NodeRefused
 from api.node_link import NodeUnavailable
+from api.node_link import TradingAccount
+from api.secrets import SecretStore
+from api.secrets import SecretStoreError
 from api.streams import COMMAND_GROUP
 from api.streams import DONE_TTL_SECS
 from api.streams import EVENTS_MAXLEN
@@ -53,6 +67,8 @@ from config.loading import LoadedNodeConfig
 __all__ = ["NodeWorker", "RedisEventPublisher", "for_node", "run_node_worker"]
 
 _RUNNING = "__running__"
+
+log = logging.getLogger("jarvis.api")
 
 
 def for_node(loaded: LoadedNodeConfig, redis_url: str, node: int) -> LoadedNodeConfig:
@@ -97,12 +113,18 @@ class NodeWorker:
     """Restores the node's strategies, then heartbeats and runs commands (two threads)."""
 
     def __init__(
-        self, client: redis.Redis, names: StreamNames, node: int, link: InProcessNodeLink
+        self,
+        client: redis.Redis,
+        names: StreamNames,
+        node: int,
+        link: InProcessNodeLink,
+        secrets: SecretStore | None = None,
     ) -> None:
         self._redis: Any = client  # redis-py's stream stubs are narrower than what it takes
         self._names = names
         self._node = node
         self._link = link
+        self._secrets = secrets
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -176,6 +198,50 @@ class NodeWorker:
                 self._handle(decode(fields))
                 self._redis.xack(stream, COMMAND_GROUP, entry_id)
 
+    # -- user accounts -------------------------------------------------------------------------
+
+    def _account(self, ref: dict[str, Any] | None) -> TradingAccount | None:
+        """The account a command names (address and secret reference), its key read from this
+        node's own secret store."""
+        if ref is None:
+            return None
+        address = str(ref["address"])
+        if self._secrets is None:
+            raise NodeRefused(
+                f"node {self._node} cannot trade from account {address}: it has no secret store "
+                "(set JARVIS_SECRETS_KEY and the sidecar's secrets directory in its environment)"
+            )
+        try:
+            key = self._secrets.get(str(ref["secret_ref"]))
+        except SecretStoreError as exc:
+            raise NodeRefused(
+                f"node {self._node} cannot read the agent key of account {address}: {exc}"
+            ) from None
+        return TradingAccount(address, key, str(ref["secret_ref"]))
+
+    def prepare_accounts(self) -> list[str]:
+        """Before the node runs: register the execution clients of the user accounts whose
+        strategies were running, so start-up reconciliation covers their orders; the accounts
+        that could not be (logged; their strategies' restore tries again through ``start`` once
+        the node runs, and tells the owner ``strategy.restore_failed`` if that fails too)."""
+        failed: list[str] = []
+        seen: set[str] = set()
+        for raw in self._redis.hgetall(self._names.strategies(self._node)).values():
+            entry = json.loads(raw)
+            ref = entry.get("account")
+            if not entry.get("running") or ref is None or ref["address"] in seen:
+                continue
+            seen.add(ref["address"])
+            try:
+                account = self._account(ref)
+                assert account is not None
+                self._link.restore_account(account)
+            except Exception as exc:  # one account's failure must not keep the others out
+                log.error("node %d: account %s not restored: %s", self._node, ref["address"],
+                          exc if isinstance(exc, NodeRefused) else type(exc).__name__)  # fmt: skip
+                failed.append(str(ref["address"]))
+        return failed
+
     def _restore(self) -> None:
         """Add the strategies this node ran again (they adopt their orders from the cache) and
         apply the operator's last control."""
@@ -184,8 +250,12 @@ class NodeWorker:
             if not entry.get("running"):
                 continue
             try:
-                self._link.start(entry["config"], entry["owner"], None)
-            except NodeUnavailable as exc:
+                account = self._account(entry.get("account"))
+                if account is None:
+                    self._link.start(entry["config"], entry["owner"], None)
+                else:
+                    self._link.start(entry["config"], entry["owner"], None, account=account)
+            except (NodeRefused, NodeUnavailable) as exc:
                 data = {"node_strategy_id": _text(sid), "error": str(exc)}
                 self._link._hub.publish(entry["owner"], "strategy.restore_failed", data)
         control = self._redis.get(self._names.control)
@@ -225,6 +295,8 @@ class NodeWorker:
             return {"ok": False, "error": "the command expired before the node took it"}
         try:
             return {"ok": True, "result": self._run(command["op"], command.get("args", {}))}
+        except NodeRefused as exc:
+            return {"ok": False, "error": str(exc), "refused": True}
         except NodeUnavailable as exc:
             return {"ok": False, "error": str(exc)}
         except Exception as exc:  # an answer always goes back; the type, never a secret
@@ -253,8 +325,15 @@ class NodeWorker:
         if op == "start":
             sid = args.get("node_strategy_id")
             known = sid is not None and link.status(sid) is not None
-            sid = link.start(args["config"], args["owner"], sid if known else None)
+            account = self._account(args.get("account"))
+            if account is None:  # the node's own account: the call every link has always taken
+                sid = link.start(args["config"], args["owner"], sid if known else None)
+            else:
+                sid = link.start(args["config"], args["owner"], sid if known else None,
+                                 account=account)  # fmt: skip
             entry = {"config": args["config"], "owner": args["owner"], "running": True}
+            if account is not None:  # the reference only: the key stays in the secret store
+                entry["account"] = args["account"]
             self._redis.hset(registry, sid, json.dumps(entry))
             return sid
         if op in ("stop", "cancel"):
@@ -296,8 +375,11 @@ def run_node_worker(
     duration_secs: float | None = None,
 ) -> None:
     """Build and run node ``node`` of the set until a signal (or ``duration_secs``)."""
+    from api.secrets import open_secret_store
+    from api.settings import ApiSettings
     from jarvis.node import build_node
 
+    secrets = open_secret_store(ApiSettings())
     client = redis.Redis.from_url(redis_url)
     client.ping()  # fail before building anything if the broker is not there
     names = StreamNames(namespace)
@@ -306,7 +388,8 @@ def run_node_worker(
     asyncio.set_event_loop(loop)
     built = build_node(loaded, loop)
     link = InProcessNodeLink(built, RedisEventPublisher(client, names, node))  # type: ignore[arg-type]
-    worker = NodeWorker(client, names, node, link)
+    worker = NodeWorker(client, names, node, link, secrets)
+    worker.prepare_accounts()  # before the node runs: start-up reconciliation covers them
     worker.start()
     if duration_secs is not None:
         loop.call_later(duration_secs, built.stop)

@@ -302,6 +302,8 @@ class RedisNodeLink:
             raise NodeUnavailable(f"node {node} did not answer within {wait:g} s")
         reply = json.loads(answer[1])
         if not reply.get("ok"):
+            if reply.get("refused"):  # the node's 409: a coin already traded on the account
+                raise NodeRefused(str(reply.get("error")))
             raise NodeUnavailable(str(reply.get("error")))
         return reply.get("result")
 
@@ -362,16 +364,19 @@ class RedisNodeLink:
         node_strategy_id: str | None,
         account: TradingAccount | None = None,
     ) -> str:
-        """Start the strategy on the owner's node (the node's own account only: a user
-        account's agent key would have to cross the broker, so that is refused, fail closed)."""
+        """Start the strategy on the owner's node. A user account travels as its address and
+        its key's reference in the secret store, never the key: the node reads the key from the
+        same store itself (``api.node_worker``)."""
+        args: dict[str, Any] = {"config": config, "owner": owner_user_id,
+                                "node_strategy_id": node_strategy_id}  # fmt: skip
         if account is not None:
-            raise NodeRefused(
-                f"account {account.address}: strategies on a user's own account run only with the "
-                "in-process node (jarvis serve without --redis) for now; the agent key is not "
-                "sent over Redis"
-            )
+            if account.secret_ref is None:
+                raise NodeRefused(
+                    f"account {account.address}: its agent key has no secret-store reference, "
+                    "and over Redis only a reference is sent (never the key)"
+                )
+            args["account"] = {"address": account.address, "secret_ref": account.secret_ref}
         node = self.node_for(owner_user_id)
-        args = {"config": config, "owner": owner_user_id, "node_strategy_id": node_strategy_id}
         sid = str(self._command(node, "start", args))
         self._where[sid] = node
         return sid

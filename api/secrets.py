@@ -3,6 +3,11 @@
 ``FernetFileSecretStore`` keeps each secret in its own file, encrypted at rest with a Fernet key
 from the environment (``JARVIS_SECRETS_KEY``; ``Fernet.generate_key()`` makes one). A cloud
 secret manager can implement the same two methods later.
+
+``open_secret_store`` is the one way to open it from settings: the sidecar stores keys through it,
+and a node in another process (``jarvis serve-node``) reads them through it from its own
+environment (the same ``JARVIS_SECRETS_KEY`` and secrets directory), so a command over Redis
+carries only a reference, never a key.
 """
 
 from __future__ import annotations
@@ -10,12 +15,16 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Protocol
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
 
-__all__ = ["FernetFileSecretStore", "SecretStore", "SecretStoreError"]
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
+
+__all__ = ["FernetFileSecretStore", "SecretStore", "SecretStoreError", "open_secret_store"]
 
 
 class SecretStoreError(Exception):
@@ -66,3 +75,15 @@ class FernetFileSecretStore:
             raise SecretStoreError(f"no secret {ref}") from None
         except InvalidToken:
             raise SecretStoreError(f"secret {ref} does not decrypt with this key") from None
+
+
+def open_secret_store(settings: ApiSettings) -> FernetFileSecretStore | None:
+    """The store the settings name (``secrets_dir``, default the state directory's ``secrets``,
+    encrypted with ``secrets_key``); None without a key (nothing can be stored or read)."""
+    from api.settings import state_dir
+
+    if not settings.secrets_key:
+        return None
+    return FernetFileSecretStore(
+        settings.secrets_dir or state_dir() / "secrets", settings.secrets_key
+    )

@@ -194,7 +194,7 @@ def _trading_account(store: Store, secrets: SecretStore | None, row: StrategyRow
         key = secrets.get(wallet.secret_ref)
     except SecretStoreError as exc:
         raise StrategyConflict(f"account {row.account}: agent wallet unreadable: {exc}") from None
-    return TradingAccount(row.account, key)
+    return TradingAccount(row.account, key, wallet.secret_ref)
 
 
 def budget(plan_notional_usd: str, status: StrategyStatus | None) -> tuple[str | None, str | None]:

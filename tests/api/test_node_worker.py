@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from cryptography.fernet import Fernet
 
 from api.app import create_app
 from api.events import EventHub
@@ -32,9 +33,11 @@ from api.node_link import NodeOverview
 from api.node_link import NodeUnavailable
 from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
+from api.node_link import TradingAccount
 from api.node_worker import NodeWorker
 from api.node_worker import RedisEventPublisher
 from api.redis_link import RedisNodeLink
+from api.secrets import FernetFileSecretStore
 from api.streams import StreamNames
 from api.streams import encode
 from api.streams import node_for_user
@@ -60,9 +63,21 @@ class RecordingLink:
     def feed_healthy(self) -> bool:
         return True
 
-    def start(self, config: dict[str, Any], owner: str, sid: str | None) -> str:
-        self.calls.append(("start", (config, owner, sid)))
+    def start(
+        self,
+        config: dict[str, Any],
+        owner: str,
+        sid: str | None,
+        account: TradingAccount | None = None,
+    ) -> str:
+        if account is None:
+            self.calls.append(("start", (config, owner, sid)))
+        else:
+            self.calls.append(("start", (config, owner, sid, account)))
         return sid or f"S-{config['tag']}"
+
+    def restore_account(self, account: TradingAccount) -> None:
+        self.calls.append(("restore_account", account))
 
     def stop(self, sid: str) -> None:
         self.calls.append(("stop", sid))
@@ -397,6 +412,82 @@ def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts
     assert node.node.cache.tick_capacity == loaded.node.cache.tick_capacity  # type: ignore[union-attr]
 
 
+AGENT_KEY = "0x" + "d4" * 32
+
+
+def test_an_account_start_carries_a_reference_and_the_node_reads_the_key_from_its_own_store(
+    client: redis.Redis, names: StreamNames, tmp_path: Any
+) -> None:
+    store = FernetFileSecretStore(tmp_path / "secrets", Fernet.generate_key().decode())
+    ref = store.put(AGENT_KEY)
+    account = {"address": "0xabc", "secret_ref": ref}
+    link = RecordingLink()
+    worker = NodeWorker(client, names, 0, link, store)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        args = {"config": {"tag": "a"}, "owner": "u1", "node_strategy_id": None,
+                "account": account}  # fmt: skip
+        send(client, names, 0, {"id": "c-1", "op": "start", "args": args,
+                                "expires_ms": int(time.time() * 1000) + 10_000})  # fmt: skip
+        reply = answer(client, names, "c-1")
+    finally:
+        worker.stop()
+    assert reply == {"ok": True, "result": "S-a"}
+    assert link.calls[0] == ("start", ({"tag": "a"}, "u1", None,
+                                       TradingAccount("0xabc", AGENT_KEY, ref)))  # fmt: skip
+    kept = json.loads(client.hget(names.strategies(0), "S-a"))  # type: ignore[arg-type]
+    assert kept == {"config": {"tag": "a"}, "owner": "u1", "running": True, "account": account}
+
+
+def test_a_node_without_the_secret_store_refuses_an_account_start_as_a_conflict(
+    client: redis.Redis, names: StreamNames
+) -> None:
+    link = RecordingLink()
+    worker = NodeWorker(client, names, 0, link)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        args = {"config": {"tag": "a"}, "owner": "u1", "node_strategy_id": None,
+                "account": {"address": "0xabc", "secret_ref": "r1"}}  # fmt: skip
+        send(client, names, 0, {"id": "c-1", "op": "start", "args": args,
+                                "expires_ms": int(time.time() * 1000) + 10_000})  # fmt: skip
+        reply = answer(client, names, "c-1")
+    finally:
+        worker.stop()
+    assert reply["ok"] is False and reply["refused"] is True
+    assert "no secret store" in reply["error"] and "JARVIS_SECRETS_KEY" in reply["error"]
+    assert [c for c in link.calls if c[0] == "start"] == []
+
+
+def test_a_restarted_node_registers_its_live_accounts_before_it_runs_then_restores_on_them(
+    client: redis.Redis, names: StreamNames, tmp_path: Any
+) -> None:
+    store = FernetFileSecretStore(tmp_path / "secrets", Fernet.generate_key().decode())
+    ref = store.put(AGENT_KEY)
+    account = {"address": "0xabc", "secret_ref": ref}
+    for tag, running in (("a", True), ("b", True), ("c", False)):
+        entry = {"config": {"tag": tag}, "owner": "u1", "running": running, "account": account}
+        client.hset(names.strategies(0), f"S-{tag}", json.dumps(entry))
+    client.hset(names.strategies(0), "S-gone", json.dumps(
+        {"config": {"tag": "gone"}, "owner": "u2", "running": True,
+         "account": {"address": "0xdef", "secret_ref": "missing"}}))  # fmt: skip
+    link = RecordingLink()
+    worker = NodeWorker(client, names, 0, link, store)  # type: ignore[arg-type]
+    failed = worker.prepare_accounts()
+    registered = list(link.calls)
+    worker.start()
+    try:
+        wait_until(worker.ready.is_set, 10, "the node ready")
+    finally:
+        worker.stop()
+    expected = TradingAccount("0xabc", AGENT_KEY, ref)
+    # Once per live account, before any strategy; the unreadable one is named.
+    assert registered == [("restore_account", expected)]
+    assert failed == ["0xdef"]
+    starts = sorted((c for c in link.calls if c[0] == "start"), key=lambda c: str(c[1][0]))
+    assert starts == [("start", ({"tag": "a"}, "u1", None, expected)),
+                      ("start", ({"tag": "b"}, "u1", None, expected))]  # fmt: skip
+
+
 class PlanLink(RecordingLink):
     """A recording node that starts the sidecar's compiled plans (numbered ids)."""
 
@@ -404,7 +495,13 @@ class PlanLink(RecordingLink):
         super().__init__()
         self._ids = itertools.count(1)
 
-    def start(self, config: dict[str, Any], owner: str, sid: str | None) -> str:
+    def start(
+        self,
+        config: dict[str, Any],
+        owner: str,
+        sid: str | None,
+        account: TradingAccount | None = None,
+    ) -> str:
         self.calls.append(("start", (config, owner, sid)))
         return sid or f"P-{next(self._ids)}"
 

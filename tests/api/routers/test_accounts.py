@@ -5,23 +5,35 @@ refused; a strategy on such an account starts on that account, signed by its age
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from cryptography.fernet import Fernet
 
 from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
+from api.events import EventHub
 from api.node_link import DetachedNodeLink
+from api.node_link import NodeRefused
 from api.node_link import TradingAccount
+from api.node_worker import NodeWorker
+from api.redis_link import RedisNodeLink
+from api.secrets import open_secret_store
+from api.settings import ApiSettings
+from api.streams import StreamNames
 from jarvis.testkit import fund_test_account
 from simulator.app import SimConfig
 from simulator.app import SimThread
 from tests.api.conftest import Sidecar
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 MASTER_KEY = "0x" + "a7" * 32
 AGENT_KEY = "0x" + "b8" * 32
@@ -106,37 +118,19 @@ def test_malformed_key_is_422_naming_the_field_without_echoing_it(wallet_sidecar
     assert "deadbeefcafe" not in response.text
 
 
-def test_strategy_on_a_user_account_starts_on_that_account_with_its_agent_key(
-    sidecar_factory: Callable[..., Sidecar], sim: SimThread, tmp_path: Path
-) -> None:
-    """The link is asked to trade from the registered account, with the key decrypted from the
-    secret store; the key is in no response (the node's side of it:
-    tests/e2e/test_user_accounts_on_simulator.py)."""
-    link = RecordingLink()
-    sidecar = sidecar_factory(
-        link=link,
-        venue_http_url=sim.base_url,
-        secrets_key=Fernet.generate_key().decode(),
-        secrets_dir=tmp_path / "secrets",
-    )
-    _approve(sim.base_url, address_from_private_key(AGENT_KEY))
-    with sidecar.client("alice") as alice:
-        alice.post("/accounts", json={"account_address": MASTER, "agent_private_key": AGENT_KEY})
-        plan_id = alice.post("/intents", json={"text": "buy 0.01 BTC at 60000"}).json()["plan_id"]
-        strategy = alice.post("/strategies", json={"plan_id": plan_id}).json()
-        start = alice.post(f"/strategies/{strategy['strategy_id']}/start")
-
-    assert strategy["account"] == MASTER
-    assert start.status_code == 200, start.text
-    assert link.accounts == [TradingAccount(MASTER, AGENT_KEY)]
-    assert AGENT_KEY[2:] not in start.text + repr(link.accounts)
-
-
 class RecordingLink(DetachedNodeLink):
-    """A node link that records the account each start is asked to trade from."""
+    """Stands in for the node's in-process link (``InProcessNodeLink``): records the account
+    each start is asked to trade from; ``refuse`` makes it refuse as the node's router does."""
 
     def __init__(self) -> None:
         self.accounts: list[TradingAccount | None] = []
+        self.refuse: str | None = None
+
+    def connected(self) -> bool:
+        return True
+
+    def feed_healthy(self) -> bool:
+        return True
 
     def start(
         self,
@@ -145,8 +139,133 @@ class RecordingLink(DetachedNodeLink):
         node_strategy_id: str | None,
         account: TradingAccount | None = None,
     ) -> str:
+        if self.refuse is not None:
+            raise NodeRefused(self.refuse)
         self.accounts.append(account)
         return f"DirectBuy-{config['config']['order_id_tag']}"
+
+
+@dataclass
+class Linked:
+    """A sidecar whose node link is ``mode``: in-process (the sidecar holds the node's link) or
+    over Redis (a ``RedisNodeLink`` to a ``NodeWorker`` driving that link, on the real Redis,
+    with the secret store opened on the node's side from the same key and directory)."""
+
+    mode: str
+    sidecar: Sidecar
+    node: RecordingLink
+    namespace: str | None
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def linked(
+    request: pytest.FixtureRequest,
+    sidecar_factory: Callable[..., Sidecar],
+    sim: SimThread,
+    tmp_path: Path,
+) -> Iterator[Linked]:
+    key = Fernet.generate_key().decode()
+    node = RecordingLink()
+    settings = {"venue_http_url": sim.base_url, "secrets_key": key,
+                "secrets_dir": tmp_path / "secrets"}  # fmt: skip
+    if request.param == "in-process":
+        yield Linked("in-process", sidecar_factory(link=node, **settings), node, None)
+        return
+    names = StreamNames(f"jt-acct-{uuid.uuid4().hex[:8]}")
+    client = redis.Redis.from_url(REDIS_URL)
+    # The node's own store: opened from its settings, not handed over by the sidecar.
+    secrets = open_secret_store(ApiSettings(secrets_key=key, secrets_dir=tmp_path / "secrets"))
+    worker = NodeWorker(client, names, 0, node, secrets)  # type: ignore[arg-type]
+    worker.start()
+    link = RedisNodeLink(REDIS_URL, 1, EventHub(), names.namespace, timeout_secs=10)
+    try:
+        sidecar = sidecar_factory(link=link, **settings)
+        deadline = time.monotonic() + 30
+        while not link.connected():
+            assert time.monotonic() < deadline, "the node worker never said ready"
+            time.sleep(0.05)
+        yield Linked("redis", sidecar, node, names.namespace)
+    finally:
+        worker.stop()
+        keys = list(client.scan_iter(match=f"{names.namespace}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def _broker_text(namespace: str) -> bytes:
+    """Every stream entry, hash, list and string of the namespace, as bytes."""
+    client: Any = redis.Redis.from_url(REDIS_URL)
+    chunks: list[bytes] = []
+    for key in client.scan_iter(match=f"{namespace}:*"):
+        kind = client.type(key).decode()
+        if kind == "stream":
+            chunks += [v for _, fields in client.xrange(key) for v in fields.values()]
+        elif kind == "hash":
+            chunks += list(client.hgetall(key).values())
+        elif kind == "list":
+            chunks += client.lrange(key, 0, -1)
+        elif kind == "string":
+            chunks.append(client.get(key) or b"")
+    client.close()
+    return b"\n".join(chunks)
+
+
+def _start_on_account(sidecar: Sidecar, sim: SimThread, text: str) -> tuple[Any, Any]:
+    _approve(sim.base_url, address_from_private_key(AGENT_KEY))
+    with sidecar.client("alice") as alice:
+        alice.post("/accounts", json={"account_address": MASTER, "agent_private_key": AGENT_KEY})
+        plan_id = alice.post("/intents", json={"text": text}).json()["plan_id"]
+        strategy = alice.post("/strategies", json={"plan_id": plan_id}).json()
+        start = alice.post(f"/strategies/{strategy['strategy_id']}/start")
+    return strategy, start
+
+
+def test_strategy_on_a_user_account_starts_on_that_account_with_its_agent_key(
+    linked: Linked, sim: SimThread, tmp_path: Path
+) -> None:
+    """The node is asked to trade from the registered account with the key decrypted from the
+    secret store; over Redis the node reads the key from the store itself, and no broker entry
+    holds it (the node's side of it: tests/e2e/test_user_accounts_on_simulator.py and
+    tests/e2e/test_user_accounts_over_redis.py)."""
+    strategy, start = _start_on_account(linked.sidecar, sim, "buy 0.01 BTC at 60000")
+    (stored,) = (tmp_path / "secrets").iterdir()
+
+    assert strategy["account"] == MASTER
+    assert start.status_code == 200, start.text
+    assert linked.node.accounts == [TradingAccount(MASTER, AGENT_KEY, stored.stem)]
+    assert AGENT_KEY[2:] not in start.text + repr(linked.node.accounts)
+    if linked.namespace is not None:
+        broker = _broker_text(linked.namespace)
+        assert MASTER.encode() in broker and stored.stem.encode() in broker  # the reference
+        assert AGENT_KEY[2:].encode() not in broker
+        assert AGENT_KEY[2:].upper().encode() not in broker
+
+
+def test_a_second_strategy_on_a_coin_already_active_on_the_account_is_409(
+    linked: Linked, sim: SimThread
+) -> None:
+    strategy, _ = _start_on_account(linked.sidecar, sim, "buy 0.01 BTC at 60000")
+    with linked.sidecar.client("alice") as alice:
+        again = alice.post("/strategies", json={"plan_id": strategy["plan_id"]})
+
+    assert again.status_code == 409, again.text
+    assert "one net position per coin per account" in again.json()["detail"]
+
+
+def test_the_nodes_refusal_of_an_account_strategy_is_409_with_its_reason(
+    linked: Linked, sim: SimThread
+) -> None:
+    """The node's own check (its router: a coin a running strategy already trades on that
+    account) reaches the caller as 409 with the node's words, in-process and over Redis."""
+    linked.node.refuse = "ETH is already traded by running strategy X on account HL_0xabc"
+    strategy, start = _start_on_account(linked.sidecar, sim, "buy 0.01 BTC at 60000")
+    with linked.sidecar.client("alice") as alice:
+        after = alice.get(f"/strategies/{strategy['strategy_id']}").json()
+
+    assert start.status_code == 409, start.text
+    assert "already traded by running strategy X" in start.json()["detail"]
+    assert after["state"] == "created"  # the node refused, so the row did not move
 
 
 def test_without_a_secrets_key_registration_is_503(sidecar: Sidecar) -> None:
