@@ -191,6 +191,14 @@ class AccountClients:
             "the node has no Hyperliquid execution client to model user accounts' clients on"
         )
 
+    def venue_url(self) -> str:
+        """The venue's HTTP address the node trades through (its own client's)."""
+        return str(self._base()._config.http_url)  # type: ignore[attr-defined]
+
+    def is_registered(self, account: str) -> bool:
+        """Whether the node already has the client of ``account``."""
+        return account_client_id(account) in self._node.kernel.exec_engine.registered_clients
+
     def ensure(self, account: str, agent_key: str) -> ClientId:
         """The client of ``account`` (built, registered and connecting if new)."""
         client_id = account_client_id(account)

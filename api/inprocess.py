@@ -25,6 +25,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from adapters.hyperliquid.data import HyperliquidDataClient
 from adapters.hyperliquid.data_types import FeedHealthStatus
+from adapters.hyperliquid.signing import address_from_private_key
 from api.account_clients import CONNECT_TIMEOUT_SECS
 from api.account_clients import AccountClients
 from api.account_clients import AccountConflict
@@ -39,6 +40,8 @@ from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.node_link import TradingAccount
 from api.node_overview import read_overview
+from api.services.accounts import WalletRefused
+from api.services.accounts import check_agent_wallet
 from common.nautilus import custom_data_topic
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import STRATEGY_STATE_DATA_TYPE
@@ -232,6 +235,8 @@ class InProcessNodeLink:
         self.attach()
         client_id = None
         if account is not None:
+            if not self._call(lambda: self._accounts.is_registered(account.address)):
+                self._check_wallet(account)
             client_id = self._call(
                 lambda: self._accounts.ensure(account.address, account.agent_key)
             )
@@ -283,7 +288,24 @@ class InProcessNodeLink:
         it at start-up with its own, before the trader runs; ``start`` then finds it."""
         if self._node.trader.is_running:
             raise RuntimeError("restore_account is for a node that has not started yet")
+        self._check_wallet(account)
         self._accounts.register_before_start(account.address, account.agent_key)
+
+    def _check_wallet(self, account: TradingAccount) -> None:
+        """Refuse, saying why, an account whose agent wallet the venue no longer accepts
+        (revoked, replaced or expired since it was registered) before its client is added: a
+        client that cannot pass its own start-up key check would otherwise fail the node's
+        fail-closed start (or hang a strategy's start) for every account on it."""
+        try:
+            check_agent_wallet(
+                self._call(self._accounts.venue_url) if self._node.trader.is_running
+                else self._accounts.venue_url(),
+                address_from_private_key(account.agent_key).lower(),
+                account.address.lower(),
+                self._node.kernel.clock.timestamp_ms(),
+            )  # fmt: skip
+        except (WalletRefused, AccountConflict) as exc:
+            raise NodeRefused(f"account {account.address}: {exc}") from None
 
     def _claimed(self, fn: Callable[[], str]) -> str:
         try:

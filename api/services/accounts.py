@@ -5,6 +5,7 @@ the venue with the adapter's own start-up check, stored encrypted, and never ret
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from nautilus_trader.common.component import Logger
 
@@ -17,7 +18,7 @@ from api.secrets import SecretStore
 from api.storage.models import AgentWalletRow
 from api.storage.store import Store
 
-__all__ = ["WalletRefused", "register_wallet"]
+__all__ = ["WalletRefused", "check_agent_wallet", "register_wallet"]
 
 
 class WalletRefused(Exception):
@@ -46,9 +47,17 @@ def register_wallet(
         )
     if any(w.account_address == account for w in store.wallets(user_id)):
         raise WalletRefused(f"you already have an agent wallet for account {account}")
-    asyncio.run(_check(venue_http_url, agent, account, now_ms))
+    check_agent_wallet(venue_http_url, agent, account, now_ms)
     ref = secrets.put(agent_key)
     return store.add_wallet(user_id, account, agent, ref, now_ms)
+
+
+def check_agent_wallet(url: str, agent: str, account: str, now_ms: int) -> None:
+    """Raise ``WalletRefused`` saying why unless ``agent`` may trade for ``account`` now (the
+    read-only venue check). Blocking; runs on a thread of its own, so any thread may call it,
+    one whose event loop is running included."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wallet-check") as pool:
+        pool.submit(asyncio.run, _check(url, agent, account, now_ms)).result()
 
 
 async def _check(url: str, agent: str, account: str, now_ms: int) -> None:

@@ -12,13 +12,20 @@ The node is then killed (SIGKILL) and Alice's resting order cancelled at the ven
 down. Started again, the node registers Alice's account client before it runs, so start-up
 reconciliation brings that order to CANCELED (no order of hers is left in an unknown state),
 restores her strategy on her account, and every order resting in her account is one her
-strategy knows by client order id. No Redis stream, hash, list or string of the set (nor the
+strategy knows by client order id.
+
+Dave's price-limit buy rests in his account too, and while the node is down he approves another
+agent in place of the registered one (the venue then no longer accepts the old key). The
+restarted node must still come up for everyone: it refuses Dave's account before adding its
+client, saying the wallet is not approved, and tells Dave ``strategy.restore_failed``. No Redis
+stream, hash, list or string of the set (nor the
 node's Redis-backed cache) holds either agent key.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -60,7 +67,9 @@ NODE = address_from_private_key(NODE_KEY).lower()
 USERS = {  # subject -> (master key of the account, agent key it approves)
     "alice": ("0x" + "a3" * 32, "0x" + "a4" * 32),
     "bob": ("0x" + "b3" * 32, "0x" + "b4" * 32),
+    "dave": ("0x" + "d3" * 32, "0x" + "d4" * 32),
 }
+DAVE_NEW_AGENT = "0x" + "d5" * 32  # approved in place of Dave's registered agent
 ACCOUNT = {name: address_from_private_key(keys[0]).lower() for name, keys in USERS.items()}
 SLOW = 90.0  # a node process starting on a loaded 2-core machine
 
@@ -117,6 +126,25 @@ def redis_dump(client: Any, patterns: tuple[str, ...]) -> tuple[int, bytes]:
     return entries, b"\n".join(chunks)
 
 
+def sse_events(client: httpx.Client, wanted: str, timeout: float) -> dict[str, Any]:
+    """The user's events from the start of their history up to ``wanted``: type -> the last
+    one's data (the reading stops at ``wanted`` or after ``timeout``)."""
+    seen: dict[str, Any] = {}
+    kind = ""
+    deadline = time.monotonic() + timeout
+    with client.stream("GET", "/events/stream", headers={"Last-Event-ID": "0"}) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                seen[kind] = json.loads(line.removeprefix("data: "))
+                if kind == wanted:
+                    break
+            if time.monotonic() > deadline:
+                break
+    return seen
+
+
 def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node_restart(
     tmp_path: Path, names: tuple[str, str], env: str
 ) -> None:
@@ -158,11 +186,12 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                 client("alice") as alice,
                 client("bob") as bob,
                 client("carol") as carol,
+                client("dave") as dave,
                 client("op", ("operator",)) as op,
             ):
-                users = {"alice": alice, "bob": bob, "carol": carol}
+                users = {"alice": alice, "bob": bob, "carol": carol, "dave": dave}
                 wait_until(link.connected, SLOW, "the node ready")
-                for name in ("alice", "bob"):
+                for name in ("alice", "bob", "dave"):
                     body = {"account_address": ACCOUNT[name], "agent_private_key": USERS[name][1]}
                     answer = users[name].post("/accounts", json=body)
                     assert answer.status_code == 201, answer.text
@@ -177,6 +206,7 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                     "alice": f"buy 0.01 ETH if it drops to {limit}",
                     "bob": "buy 0.01 ETH",
                     "carol": "buy 0.01 ETH",
+                    "dave": f"buy 0.01 ETH if it drops to {limit}",
                 }
                 sids: dict[str, str] = {}
                 for name, http in users.items():
@@ -214,7 +244,12 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                 out["node_orders_before"] = venue_open_orders(sim, NODE)
                 again = alice.post("/strategies", json={"plan_id": out["alice_plan"]})
                 out["again"] = {"status": again.status_code, **again.json()}
-                time.sleep(1.0)  # let the node's Redis-backed cache write the accepted order
+                wait_until(
+                    lambda: venue_open_orders(sim, ACCOUNT["dave"]),
+                    SLOW,
+                    "dave's order resting in his account",
+                )
+                time.sleep(1.0)  # let the node's Redis-backed cache write the accepted orders
 
                 # -- the node is killed; alice's order is cancelled at the venue meanwhile ---
                 node.kill()
@@ -229,6 +264,7 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                 }
                 answer = post_signed_action(sim.base_url, USERS["alice"][0], cancel)
                 assert answer["response"]["data"]["statuses"] == ["success"], answer
+                _approve(sim.base_url, USERS["dave"][0], DAVE_NEW_AGENT)  # replaces his agent
                 node.start()
                 wait_until(
                     lambda: (
@@ -245,6 +281,8 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                     "alice's strategy restored",
                 )
                 out["alice_venue_after"] = venue_open_orders(sim, ACCOUNT["alice"])
+                out["dave_events"] = sse_events(dave, "strategy.restore_failed", 30.0)
+                out["dave_venue_after"] = venue_open_orders(sim, ACCOUNT["dave"])
                 out["stop"] = alice.post(f"/strategies/{sids['alice']}/stop").json()
                 out["alice_venue_end"] = wait_until(
                     lambda: venue_open_orders(sim, ACCOUNT["alice"]) == [] and [0],
@@ -254,6 +292,7 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
                 out["positions"] = {
                     "alice": venue_position(sim, ACCOUNT["alice"], "ETH"),
                     "bob": venue_position(sim, ACCOUNT["bob"], "ETH"),
+                    "dave": venue_position(sim, ACCOUNT["dave"], "ETH"),
                     "node": venue_position(sim, NODE, "ETH"),
                 }
                 out["node_orders_end"] = venue_open_orders(sim, NODE)
@@ -267,7 +306,8 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
     assert out["alice_created"]["account"] == ACCOUNT["alice"]
     assert out["bob_created"]["account"] == ACCOUNT["bob"]
     assert out["carol_created"]["account"] == "node"
-    for name in ("alice", "bob", "carol"):
+    assert out["dave_created"]["account"] == ACCOUNT["dave"]
+    for name in ("alice", "bob", "carol", "dave"):
         assert out[f"{name}_start"]["state"] == "running", out[f"{name}_start"]
     for name in ("bob", "carol"):
         assert out[f"{name}_detail"]["position"]["quantity"] == "0.0100", out[f"{name}_detail"]
@@ -276,6 +316,7 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
     assert out["positions"] == {
         "alice": Decimal(0),
         "bob": Decimal("0.01"),
+        "dave": Decimal(0),
         "node": Decimal("0.01"),
     }
     assert len(resting) == 1 and resting[0]["coin"] == "ETH"
@@ -290,10 +331,17 @@ def test_user_accounts_trade_in_their_own_accounts_over_redis_and_survive_a_node
     known = {cloid_from_client_order_id(o["client_order_id"]) for o in alice_after["orders"]}
     assert {o.get("cloid") for o in out["alice_venue_after"]} <= known, out["alice_venue_after"]
     assert out["stop"]["state"] == "stopped", out["stop"]
+    # Dave's replaced wallet kept only his strategy out (the node came back for Alice above),
+    # told him why, and his resting order is still his, at the venue.
+    failed = out["dave_events"].get("strategy.restore_failed")
+    assert failed is not None, out["dave_events"]
+    assert "not an API wallet approved for account" in failed["error"], failed
+    assert ACCOUNT["dave"] in failed["error"], failed
+    assert len(out["dave_venue_after"]) == 1, out["dave_venue_after"]
     # The broker never saw a key: the commands carried the account and a reference only.
     assert stream_entries > 0
     assert ACCOUNT["alice"].encode() in dump  # the scan does see the start commands
     for master, agent in USERS.values():
-        for secret in (agent, master):
+        for secret in (agent, master, DAVE_NEW_AGENT):
             assert secret[2:].encode() not in dump
             assert secret[2:].upper().encode() not in dump
