@@ -20,7 +20,9 @@ in-process link adds the account's execution client as ``jarvis serve`` does. Af
 the clients of accounts whose strategies were running are registered before the node starts
 (``prepare_accounts``), so the kernel connects and reconciles them with its own client, and
 step 1 covers their orders too. A node without the store, or whose store cannot read the key,
-refuses the strategy (409, saying why) and, on restore, reports ``strategy.restore_failed``.
+or an account whose agent wallet the venue no longer accepts (checked read-only before its
+client is added, so one revoked wallet cannot fail the node's start for everyone), refuses the
+strategy (409, saying why) and, on restore, reports ``strategy.restore_failed``.
 
 Only then do heartbeats say ``ready`` and commands run. A command id already answered is
 answered again from its kept answer (the consumer group re-delivers unacknowledged ones); reads
