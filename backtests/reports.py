@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -238,13 +239,25 @@ def max_drawdown(balance: pd.Series) -> tuple[Decimal, float]:
 
 def tearsheet_html(report: RunReport) -> str:
     """NautilusTrader's tearsheet with the regime timeline and state transitions appended."""
+    with warnings.catch_warnings():
+        # Plotly serialises times as datetimes (microseconds); the nanoseconds it drops do not
+        # show on a chart, and the warning would only clutter the trader's terminal.
+        warnings.filterwarnings("ignore", message="Discarding nonzero nanoseconds")
+        base = _nautilus_tearsheet(report)
+        extra = _regime_section(report)
+    marker = "</body>"
+    if marker in base:
+        return base.replace(marker, extra + marker, 1)
+    return base + extra
+
+
+def _nautilus_tearsheet(report: RunReport) -> str:
     from nautilus_trader.analysis import create_tearsheet_from_stats
 
     stats = report.stats
-    pnls = stats.get("pnls", {})
     title = f"Jarvis {report.run.get('kind', 'run')} {report.run.get('trader_id', '')}"
     base = create_tearsheet_from_stats(
-        stats_pnls=pnls,
+        stats_pnls=stats.get("pnls", {}),
         stats_returns=stats.get("returns", {}),
         stats_general=stats.get("general", {}),
         returns=report.returns,
@@ -253,11 +266,7 @@ def tearsheet_html(report: RunReport) -> str:
         run_info={k: str(v) for k, v in report.summary().items() if not isinstance(v, dict)},
     )
     assert base is not None
-    extra = _regime_section(report)
-    marker = "</body>"
-    if marker in base:
-        return base.replace(marker, extra + marker, 1)
-    return base + extra
+    return str(base)
 
 
 def _regime_section(report: RunReport) -> str:
