@@ -1,6 +1,6 @@
 # Two commands do everything: `make run` (the main job) and `make test` (the whole suite).
 # Both create .venv with a Python >= 3.12 when it is missing (see scripts/bootstrap.sh).
-.PHONY: run serve test lint lock bench venv
+.PHONY: run serve demo test lint lock bench venv
 
 VENV_BIN := .venv/bin
 
@@ -8,10 +8,12 @@ venv:
 	@./scripts/bootstrap.sh
 
 run: venv
-	@$(VENV_BIN)/jarvis demo
-
-serve: venv
 	@$(VENV_BIN)/jarvis serve-demo
+
+serve: run
+
+demo: venv
+	@$(VENV_BIN)/jarvis demo
 
 test: venv lint
 	@$(VENV_BIN)/python scripts/run_tests.py

@@ -99,7 +99,9 @@ class ExecRouter:
             for strategy in self._node.trader.strategies():
                 if strategy.id.value in self._routes or not strategy.is_running:
                     continue
-                if getattr(strategy.config, "instrument_id", None) in (instrument, instrument_id):
+                # A config holds an InstrumentId (rulebook strategies) or its text (templates);
+                # InstrumentId == str raises, so compare the texts.
+                if str(getattr(strategy.config, "instrument_id", None)) == instrument.value:
                     raise AccountConflict(
                         f"{instrument} is already traded by the node's strategy {strategy.id} "
                         "on the node's account: the venue keeps one net position per coin per "

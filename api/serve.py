@@ -115,21 +115,38 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-REGIME_CONTROLLER: dict[str, Any] = {
-    "controller_path": "controllers.regime:RegimeController",
-    "config_path": "controllers.regime:RegimeControllerConfig",
-    "config": {},
-}
+# The demo node: the rulebook chain of ``jarvis demo`` (market state, regime controller,
+# Geometry, risk guard; NautilusTrader's log kept to warnings, a status block every 5 s) ...
+DEMO_CONFIG = "sim_strategies.toml"  # in config/
+# ... with ETH left to the user: the first intent a newcomer sends ("buy 0.01 ETH") would
+# otherwise be refused, the node's account already trading ETH through Geometry.
+DEMO_USER_INSTRUMENT = "ETH-USD-PERP.HYPERLIQUID"
+
+
+def _demo_node(loaded: LoadedNodeConfig) -> LoadedNodeConfig:
+    """``loaded`` without the rulebook strategy on the instrument left to the user."""
+    import dataclasses
+
+    import msgspec
+
+    controller = loaded.node.controller
+    assert controller is not None
+    config = dict(controller.config)
+    config["strategies"] = [
+        entry
+        for entry in config.get("strategies", [])
+        if entry["strategy"]["config"].get("instrument_id") != DEMO_USER_INSTRUMENT
+    ]
+    controller = msgspec.structs.replace(controller, config=config)
+    return dataclasses.replace(
+        loaded, node=msgspec.structs.replace(loaded.node, controller=controller)
+    )
 
 
 def _cmd_serve_demo(args: argparse.Namespace) -> int:
     """The newcomer's first minute: simulator + trading node + sidecar, a token and a curl."""
-    import dataclasses
     import os
     import secrets
-
-    import msgspec
-    from nautilus_trader.config import ImportableControllerConfig
 
     from adapters.hyperliquid.signing import address_from_private_key
     from api.identity import LocalSigningKey
@@ -147,10 +164,8 @@ def _cmd_serve_demo(args: argparse.Namespace) -> int:
     with SimThread(SimConfig(port=0)) as sim:
         sim.fund(address_from_private_key(key).lower(), 100_000,
                  volume_usd=SCHEDULE_CANCEL_MIN_VOLUME_USD)  # fmt: skip
-        loaded = load_for_run(CONFIG_DIR / "sim_trading.toml", NodeOverrides(http_url=sim.base_url))
-        controller = ImportableControllerConfig(**REGIME_CONTROLLER)
-        loaded = dataclasses.replace(
-            loaded, node=msgspec.structs.replace(loaded.node, controller=controller)
+        loaded = _demo_node(
+            load_for_run(CONFIG_DIR / DEMO_CONFIG, NodeOverrides(http_url=sim.base_url))
         )
         token = LocalSigningKey().mint("demo-trader", ("trader", "operator"), 24 * 3600)
 
