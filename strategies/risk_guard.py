@@ -21,6 +21,10 @@ Rules (a refused order becomes ``OrderDenied`` with ``"RiskGuard: <why>"``):
   smaller position (except under HALT).
 * REDUCE_ONLY (close-only): only reducing orders, and from flat nothing at all — unlike the
   RiskEngine's REDUCING, which lets a flat account open a position.
+* The RiskEngine in REDUCING, whoever set it (the feed-health gate on a stale or gapped feed, the
+  dead-man switch's hold, a hand-over that timed out, the breaker): the same close-only rule.
+  NautilusTrader would let an order open a position from flat there (NAUTILUS_FACTS §5), so a
+  user's market buy sent while the feeds are still stale at start-up would trade on no data.
 * HALTED: nothing, except the orders the control module sends to flatten on request.
 * Circuit breaker: ``max_consecutive_rejections`` venue rejections in a row (denials by the
   RiskEngine or the execution client included, the guard's own excluded) switch the guard to
@@ -192,6 +196,7 @@ class RiskGuard(Actor):
         self._mode = GuardMode.ACTIVE
         self._forward: Callable[[Any], None] | None = None
         self._set_trading_state: Callable[[TradingState], None] | None = None
+        self._trading_state: Callable[[], int] = lambda: TradingState.ACTIVE
         self._dry_run_problem: str | None = None
         self._intent_usd: dict[str, Decimal] = defaultdict(Decimal)
         self._day: int = -1
@@ -217,6 +222,7 @@ class RiskGuard(Actor):
         self.msgbus.register(_RISK_ENDPOINT, self.execute)
         self._forward = risk_engine.execute
         self._set_trading_state = risk_engine.set_trading_state
+        self._trading_state = lambda: risk_engine.trading_state
         if self._cfg.dry_run:
             live = sorted(
                 f"{client.id} ({type(client).__name__})"
@@ -344,6 +350,14 @@ class RiskGuard(Actor):
             return (
                 f"close-only mode: {order.side_string()} {order.quantity} {order.instrument_id} "
                 f"would open or increase exposure (net position {self._net(order)})"
+            )
+        if self._trading_state() == TradingState.REDUCING and (
+            increases or not self._reduces(order)
+        ):
+            return (
+                f"the node is REDUCING (close-only): {order.side_string()} {order.quantity} "
+                f"{order.instrument_id} would open or increase exposure (net position "
+                f"{self._net(order)}); the log says why the node went REDUCING"
             )
         if not increases:
             return None

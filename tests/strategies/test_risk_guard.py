@@ -240,6 +240,48 @@ def test_close_only_lets_a_position_shrink_but_not_grow() -> None:
     assert guard.mode == GuardMode.REDUCE_ONLY
 
 
+def test_a_reducing_node_refuses_opening_from_flat_whoever_set_it() -> None:
+    """The feed-health gate (or the dead-man hold, or a hand-over timeout) sets only the
+    RiskEngine to REDUCING, not the guard's mode: NautilusTrader alone would let a flat account
+    open there; the guard refuses it, and lets the position shrink, then opening again once the
+    node is ACTIVE."""
+
+    def engine_state(state: TradingState) -> Step:
+        return lambda s: s._kernel_for_test.risk_engine.set_trading_state(state)  # type: ignore[attr-defined]
+
+    steps = [
+        buy_limit("0.010"),
+        engine_state(TradingState.REDUCING),
+        buy_limit("0.010"),
+        market(OrderSide.SELL, "0.004"),
+        market(OrderSide.SELL, "0.010"),
+        engine_state(TradingState.ACTIVE),
+        buy_limit("0.010"),
+    ]
+
+    _, guard, s = run({"S-A": steps}, CFG, between=_expose_kernel)
+    assert s["S-A"].denials() == [
+        "RiskGuard: the node is REDUCING (close-only): BUY 0.010 BTCUSDT-PERP.BINANCE would open "
+        "or increase exposure (net position 0.010); the log says why the node went REDUCING",
+        "RiskGuard: the node is REDUCING (close-only): SELL 0.010 BTCUSDT-PERP.BINANCE would open "
+        "or increase exposure (net position 0.006); the log says why the node went REDUCING",
+    ]
+    assert [str(f.last_qty) for f in s["S-A"].fills()] == ["0.010", "0.004", "0.010"]
+    assert guard.mode == GuardMode.ACTIVE
+
+
+def test_a_reducing_node_refuses_a_first_order_from_flat() -> None:
+    def reducing(engine: BacktestEngine) -> None:
+        engine.kernel.risk_engine.set_trading_state(TradingState.REDUCING)
+
+    _, _, s = run({"S-A": [market(OrderSide.BUY, "0.010")]}, CFG, between=reducing)
+    assert s["S-A"].denials() == [
+        "RiskGuard: the node is REDUCING (close-only): BUY 0.010 BTCUSDT-PERP.BINANCE would open "
+        "or increase exposure (net position 0); the log says why the node went REDUCING"
+    ]
+    assert s["S-A"].fills() == []
+
+
 def _expose_kernel(engine: BacktestEngine) -> None:
     for strategy in engine.kernel.trader.strategies():
         strategy._kernel_for_test = engine.kernel  # type: ignore[attr-defined]
