@@ -175,7 +175,9 @@ def _cmd_serve_demo(args: argparse.Namespace) -> int:
                 f"(OpenAPI: {url}/docs; status page: {url}/ with the token below)\n"
                 f"  export JARVIS_TOKEN={token}\n"
                 f'  curl -s -X POST {url}/intents -H "Authorization: Bearer $JARVIS_TOKEN" '
-                "-H 'Content-Type: application/json' -d '{\"text\": \"buy 0.01 ETH\"}'",
+                "-H 'Content-Type: application/json' -d '{\"text\": \"buy 0.01 ETH\"}'\n"
+                "  Trading opens (ACTIVE in the status block below) once every feed has sent "
+                "data, a few seconds; an order sent before is refused, saying why.",
                 flush=True,
             )
 

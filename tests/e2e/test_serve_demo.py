@@ -60,6 +60,13 @@ def test_serve_demo_first_minute_from_the_printed_curl_to_a_fill(tmp_path: Path)
         url = url_match.group(1)
         headers = {"Authorization": f"Bearer {token.group(1)}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+            # No new risk before every feed has sent data (the guard refuses it while the node
+            # is REDUCING), as the printed hint says.
+            _wait(
+                lambda: http.get("/status").json().get("risk_engine") == "ACTIVE",
+                "the node ACTIVE",
+                lines,
+            )
             plan = http.post("/intents", json={"text": "buy 0.01 ETH"})
             assert plan.status_code == 201, plan.text
             created = http.post("/strategies", json={"plan_id": plan.json()["plan_id"]})
