@@ -76,11 +76,13 @@ __all__ = [
     "GUARD_DENIAL_PREFIX",
     "INTENT_TAG_PREFIX",
     "RISK_GUARD_CHANGE_DATA_TYPE",
+    "TRADING_STATE_CACHE_KEY",
     "GuardMode",
     "RiskGuard",
     "RiskGuardChange",
     "RiskGuardConfig",
     "install_risk_guard",
+    "node_trading_state",
 ]
 
 GUARD_DENIAL_PREFIX: Final[str] = "RiskGuard: "
@@ -89,6 +91,10 @@ INTENT_TAG_PREFIX: Final[str] = "intent:"
 FLATTEN_TAG: Final[str] = "jarvis:flatten"
 """The tag of the control module's flatten orders: the only orders a HALTED guard lets through."""
 _RISK_ENDPOINT: Final[str] = "RiskEngine.execute"
+TRADING_STATE_CACHE_KEY: Final[str] = "jarvis:trading_state"
+"""The RiskEngine's trading state by name, kept current in the cache by the guard: a strategy
+added while the node is already REDUCING saw no ``TradingStateChanged``, and strategies have no
+handle on the RiskEngine to ask (``node_trading_state`` reads it)."""
 _PAPER_CLIENT_CLASSES: Final[frozenset[str]] = frozenset(
     {"HyperliquidPaperExecutionClient", "SandboxExecutionClient", "BacktestExecClient"}
 )
@@ -247,6 +253,8 @@ class RiskGuard(Actor):
         """Watch order events: rejections feed the cooldown and the circuit breaker."""
         self.msgbus.subscribe("events.order.*", self._on_order_event)
         self.msgbus.subscribe("events.position.*", self._on_position_event)
+        self.msgbus.subscribe("events.risk", self._on_risk_event)
+        self._keep_trading_state(TradingState(self._trading_state()))
         if not self.installed:
             self.log.error(
                 "RiskGuard is not installed on RiskEngine.execute: call install_risk_guard "
@@ -257,6 +265,15 @@ class RiskGuard(Actor):
         """Stop watching order events (the endpoint stays guarded while the node lives)."""
         self.msgbus.unsubscribe("events.order.*", self._on_order_event)
         self.msgbus.unsubscribe("events.position.*", self._on_position_event)
+        self.msgbus.unsubscribe("events.risk", self._on_risk_event)
+
+    def _on_risk_event(self, event: Any) -> None:
+        state = getattr(event, "state", None)
+        if state is not None:
+            self._keep_trading_state(TradingState(state))
+
+    def _keep_trading_state(self, state: TradingState) -> None:
+        self.cache.add(TRADING_STATE_CACHE_KEY, str(state.name).encode())
 
     def on_flat(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once no position is open any more (the control module's flatten)."""
@@ -535,3 +552,9 @@ def install_risk_guard(kernel: Any, config: RiskGuardConfig | None = None) -> Ri
     clients = list(kernel.exec_engine._clients.values())
     guard.install(kernel.risk_engine, clients)
     return guard
+
+
+def node_trading_state(cache: Any) -> TradingState | None:
+    """The node's trading state as the guard last kept it in ``cache`` (None: no guard yet)."""
+    raw = cache.get(TRADING_STATE_CACHE_KEY)
+    return None if raw is None else TradingState[bytes(raw).decode()]

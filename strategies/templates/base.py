@@ -28,6 +28,7 @@ from nautilus_trader.trading.strategy import Strategy
 from common.nautilus import custom_data_topic
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import StrategyGate
+from strategies.risk_guard import node_trading_state
 
 __all__ = ["RISK_EVENTS_TOPIC", "TemplateConfig", "TemplateStrategy"]
 
@@ -81,6 +82,9 @@ class TemplateStrategy(Strategy):
             self.stop()
             return
         self.msgbus.subscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
+        # Started while the node is already REDUCING or HALTED (feeds still stale at start-up,
+        # say): no TradingStateChanged comes, so read where the node is now.
+        self.trading_state = node_trading_state(self.cache) or TradingState.ACTIVE
         if cfg.regime_gate is not None:
             self.msgbus.subscribe(custom_data_topic(STRATEGY_GATE_DATA_TYPE), self._on_gate)
         mode = "DRY-RUN (paper)" if cfg.dry_run else "LIVE"
