@@ -149,11 +149,12 @@ class PriceLimit(TemplateStrategy):
             self._cancel(leg, why)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
-        """Place the legs on the first quote (timers arm on data), then check the conditions."""
+        """Place the legs from the first quote on (timers arm on data; a leg held back while
+        the node was not ACTIVE goes out on a later quote), then check the conditions."""
         if not self._placed:
             self._placed = True
             self._arm_expiry()
-            self._place_legs()
+        self._place_legs()
         mid = (tick.bid_price.as_decimal() + tick.ask_price.as_decimal()) / 2
         above, below = self.cfg.cancel_above_price, self.cfg.cancel_below_price
         if above is not None and mid > above:

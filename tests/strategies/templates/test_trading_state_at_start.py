@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.common.actor import Actor
@@ -24,8 +25,11 @@ from nautilus_trader.model.objects import Quantity
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
 from strategies.risk_guard import RiskGuardConfig
 from strategies.risk_guard import install_risk_guard
+from strategies.templates.base import TemplateStrategy
 from strategies.templates.direct_buy import DirectBuy
 from strategies.templates.direct_buy import DirectBuyConfig
+from strategies.templates.price_limit import PriceLimit
+from strategies.templates.price_limit import PriceLimitConfig
 from tests.backtests.scripted import BTC
 from tests.backtests.scripted import instrument
 
@@ -44,17 +48,33 @@ class _Activate(Actor):
         self.clock.set_time_alert_ns("active", ACTIVE_AT, lambda _: self._set_state())
 
 
-class _Recording(DirectBuy):
-    def __init__(self, config: DirectBuyConfig) -> None:
-        super().__init__(config)
-        self.events: list[Any] = []
+def _recording(cls: type[TemplateStrategy], config: Any) -> Any:
+    """``cls`` that also keeps every order event it sees."""
 
-    def on_order_event(self, event: Any) -> None:
-        self.events.append(event)
-        super().on_order_event(event)
+    class Recording(cls):  # type: ignore[valid-type,misc]
+        def __init__(self, config: Any) -> None:
+            super().__init__(config)
+            self.events: list[Any] = []
+
+        def on_order_event(self, event: Any) -> None:
+            self.events.append(event)
+            super().on_order_event(event)
+
+    return Recording(config)
 
 
-def test_a_template_started_while_reducing_holds_its_order_until_active() -> None:
+CASES = {
+    # a market buy on the first quote it may send on
+    "DirectBuy": (DirectBuy, DirectBuyConfig(instrument_id=BTC, quantity=Decimal("0.1"),
+                                            order_id_tag="T1")),
+    # a resting buy below the market (placed, never filled here)
+    "PriceLimit": (PriceLimit, PriceLimitConfig(instrument_id=BTC, buy_price=Decimal("99.0"),
+                                               buy_quantity=Decimal("0.1"), order_id_tag="T1")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_template_started_while_reducing_holds_its_order_until_active(name: str) -> None:
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR")))
     engine.add_venue(HYPERLIQUID_VENUE, OmsType.NETTING, AccountType.MARGIN, [Money(10_000, USDC)])
     engine.add_instrument(instrument())
@@ -74,7 +94,7 @@ def test_a_template_started_while_reducing_holds_its_order_until_active() -> Non
     )
     risk = engine.kernel.risk_engine
     engine.add_actor(_Activate(lambda: risk.set_trading_state(TradingState.ACTIVE)))
-    buy = _Recording(DirectBuyConfig(instrument_id=BTC, quantity=Decimal("0.1"), order_id_tag="T1"))
+    buy = _recording(*CASES[name])
     engine.add_strategy(buy)
     install_risk_guard(engine.kernel, RiskGuardConfig(min_order_notional_usd=1.0))
     risk.set_trading_state(TradingState.REDUCING)  # before the run, as the gate at start-up
@@ -88,4 +108,8 @@ def test_a_template_started_while_reducing_holds_its_order_until_active() -> Non
     assert buy.held_back >= 40  # one per quote for 5 s, at 10 quotes a second
     assert len(orders) == 1, orders
     assert orders[0].ts_init >= ACTIVE_AT
-    assert orders[0].filled_qty == Quantity.from_str("0.100")
+    assert orders[0].quantity == Quantity.from_str("0.100")
+    if name == "DirectBuy":
+        assert orders[0].filled_qty == orders[0].quantity  # the market buy filled
+    else:
+        assert orders[0].venue_order_id is not None  # the venue took the resting buy
