@@ -27,8 +27,18 @@ Rows (one session = one node through every phase; sessions alternate between the
   Actor's p99 latency stayed <= ``KEPT_UP_P99_MS``; the figure is the highest sent rate kept up
   with (the ladder stops at the first failure).
 
-Ours runs with the raw-frame recorder on (the normal configuration; zstd to a temp dir) and,
-as a second row, off. Prints one JSON line (last line). Run time: ~3-4 minutes by default.
+Ours runs as ``jarvis node`` builds it (``wire_health_gates`` after ``node.build()``, so the
+feed-health gate is on and, by default, data goes straight to the DataEngine), with the
+raw-frame recorder on (the normal configuration; zstd to a temp dir) and, as a second row, off.
+
+Variants (``--variants``, comma-separated, default ``bundled,ours,ours_norec``): ``bundled``;
+``ours`` (recorder on); ``ours_norec`` (recorder off); either of ours with the suffix ``_bus``
+runs with ``direct_to_data_engine=False`` (the standard message-bus + engine-queue path), e.g.
+``--variants bundled,ours,ours_bus``. Ratios are always against ``bundled``.
+
+Run: ``.venv/bin/python benchmarks/bench_peer.py`` (~3-4 minutes with the 3 default variants,
+~1 minute more per extra variant; ``--rounds 1`` for a quick look). Prints one JSON line (last
+line). ``BENCH_PEER_PROFILE=/tmp/x.prof`` cProfiles every node session into that file.
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ LADDER_WINDOW_S = 1.2
 LADDER_SETTLE_S = 0.6
 KEPT_UP_P99_MS = 50.0
 VARIANTS = ("bundled", "ours", "ours_norec")
+KNOWN_VARIANTS = (*VARIANTS, "ours_bus", "ours_norec_bus")
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,13 +230,15 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
         )
         factory: Any = _bundled_factory(http_url)
     else:
-        recorder = HyperliquidRecorderConfig(directory=tmp) if variant == "ours" else None
+        base = variant.removesuffix("_bus")
+        recorder = HyperliquidRecorderConfig(directory=tmp) if base == "ours" else None
         data_config = HyperliquidDataClientConfig(
             http_url=http_url,
             ws_url=ws_url,
             coins=COINS,
             instrument_refresh_interval_secs=0,
             recorder=recorder,
+            direct_to_data_engine=not variant.endswith("_bus"),
         )
         factory = HyperliquidLiveDataClientFactory
     config = TradingNodeConfig(
@@ -244,6 +257,10 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
     actor = BookActor()
     node.trader.add_actor(actor)
     node.build()
+    if variant != "bundled":  # as ``jarvis node`` does: the health gate, then direct delivery
+        from adapters.hyperliquid.data import wire_health_gates
+
+        wire_health_gates(node)
     state: dict[str, Any] = {}
 
     def command(line: str) -> None:
@@ -521,7 +538,11 @@ def main() -> None:
     elif args.node:
         run_node(*args.node)
     else:
-        print(json.dumps(conduct(args.rounds, tuple(args.variants.split(",")))))
+        variants = tuple(args.variants.split(","))
+        unknown = [v for v in variants if v not in KNOWN_VARIANTS]
+        if unknown:
+            parser.error(f"unknown variants {unknown}; known: {', '.join(KNOWN_VARIANTS)}")
+        print(json.dumps(conduct(args.rounds, variants)))
 
 
 if __name__ == "__main__":
