@@ -27,8 +27,18 @@ Rows (one session = one node through every phase; sessions alternate between the
   Actor's p99 latency stayed <= ``KEPT_UP_P99_MS``; the figure is the highest sent rate kept up
   with (the ladder stops at the first failure).
 
-Ours runs with the raw-frame recorder on (the normal configuration; zstd to a temp dir) and,
-as a second row, off. Prints one JSON line (last line). Run time: ~3-4 minutes by default.
+Ours runs as ``jarvis node`` builds it (``wire_health_gates`` after ``node.build()``, so the
+feed-health gate is on and, by default, data goes straight to the DataEngine), with the
+raw-frame recorder on (the normal configuration; zstd to a temp dir) and, as a second row, off.
+
+Variants (``--variants``, comma-separated, default ``bundled,ours,ours_norec``): ``bundled``;
+``ours`` (recorder on); ``ours_norec`` (recorder off); either of ours with the suffix ``_bus``
+runs with ``direct_to_data_engine=False`` (the standard message-bus + engine-queue path), e.g.
+``--variants bundled,ours,ours_bus``. Ratios are always against ``bundled``.
+
+Run: ``.venv/bin/python benchmarks/bench_peer.py`` (~3-4 minutes with the 3 default variants,
+~1 minute more per extra variant; ``--rounds 1`` for a quick look). Prints one JSON line (last
+line). ``BENCH_PEER_PROFILE=/tmp/x.prof`` cProfiles every node session into that file.
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ LADDER_WINDOW_S = 1.2
 LADDER_SETTLE_S = 0.6
 KEPT_UP_P99_MS = 50.0
 VARIANTS = ("bundled", "ours", "ours_norec")
+KNOWN_VARIANTS = (*VARIANTS, "ours_bus", "ours_norec_bus")
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,13 +230,15 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
         )
         factory: Any = _bundled_factory(http_url)
     else:
-        recorder = HyperliquidRecorderConfig(directory=tmp) if variant == "ours" else None
+        base = variant.removesuffix("_bus")
+        recorder = HyperliquidRecorderConfig(directory=tmp) if base == "ours" else None
         data_config = HyperliquidDataClientConfig(
             http_url=http_url,
             ws_url=ws_url,
             coins=COINS,
             instrument_refresh_interval_secs=0,
             recorder=recorder,
+            direct_to_data_engine=not variant.endswith("_bus"),
         )
         factory = HyperliquidLiveDataClientFactory
     config = TradingNodeConfig(
@@ -244,6 +257,10 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
     actor = BookActor()
     node.trader.add_actor(actor)
     node.build()
+    if variant != "bundled":  # as ``jarvis node`` does: the health gate, then direct delivery
+        from adapters.hyperliquid.data import wire_health_gates
+
+        wire_health_gates(node)
     state: dict[str, Any] = {}
 
     def command(line: str) -> None:
@@ -252,10 +269,12 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
             actor.messages = 0
             actor.measuring = True
             state["cpu"] = time.process_time()
+            state["main_cpu"] = _main_thread_cpu_s()
             state["wall"] = time.monotonic()
             print("BENCH {}", flush=True)
         elif line == "report":
             cpu = time.process_time() - state["cpu"]
+            main_cpu = _main_thread_cpu_s() - state["main_cpu"]
             wall = time.monotonic() - state["wall"]
             lat = sorted(actor.lat_ns)
             actor.measuring = False
@@ -267,6 +286,7 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
                 books.append(bid is not None and ask is not None and bid < ask)
             out = {
                 "cpu_s": cpu,
+                "main_thread_cpu_s": main_cpu,
                 "wall_s": wall,
                 "messages": actor.messages,
                 "samples": len(lat),
@@ -307,6 +327,16 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
     finally:
         ready_task.cancel()
         node.dispose()
+
+
+def _main_thread_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's main thread, from /proc (Linux)."""
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(sorted_values: list[int], q: float) -> float:
@@ -436,6 +466,7 @@ def _session(sender: _Sender, variant: str) -> dict[str, Any]:
         "p50_ms_high": high["p50_ms"],
         "p99_ms_high": high["p99_ms"],
         "cpu_s_per_1000_high": high["cpu_s"] / max(high["sent"], 1) * 1000,
+        "main_thread_cpu_s_per_1000_high": high["main_thread_cpu_s"] / max(high["sent"], 1) * 1000,
         "kept_up_frames_per_s": kept_up,
         "books_ok": low["books_ok"] and high["books_ok"],
         "sent_per_s_low": low["sent_per_s"],
@@ -495,6 +526,11 @@ def conduct(rounds: int, variants: tuple[str, ...]) -> dict[str, Any]:
         "kept_up_rule": f"sent >= 80% of asked and p99 <= {KEPT_UP_P99_MS} ms",
         "rounds": rounds,
         "medians": {v: {k: _round(x) for k, x in m.items()} for v, m in medians.items()},
+        # Not a target row: the share of the CPU on the interpreter's thread (the GIL), which
+        # bounds the ceiling; the bundled adapter does WebSocket + JSON + deltas on Rust threads.
+        "main_thread_cpu_s_per_1000_high": {
+            v: _round(_median(sessions[v], "main_thread_cpu_s_per_1000_high")) for v in variants
+        },
         "ratios_ge_1_is_at_or_beyond_bundled": ratios,
         "books_ok": {v: all(s["books_ok"] for s in sessions[v]) for v in variants},
         "ladders": {v: [s["ladder"] for s in sessions[v]] for v in variants},
@@ -521,7 +557,11 @@ def main() -> None:
     elif args.node:
         run_node(*args.node)
     else:
-        print(json.dumps(conduct(args.rounds, tuple(args.variants.split(",")))))
+        variants = tuple(args.variants.split(","))
+        unknown = [v for v in variants if v not in KNOWN_VARIANTS]
+        if unknown:
+            parser.error(f"unknown variants {unknown}; known: {', '.join(KNOWN_VARIANTS)}")
+        print(json.dumps(conduct(args.rounds, variants)))
 
 
 if __name__ == "__main__":

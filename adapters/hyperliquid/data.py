@@ -26,6 +26,12 @@ Decisions worth knowing:
   which NautilusTrader does not hand to data clients: ``wire_health_gates(node)`` attaches it
   after ``node.build()``.
 * Background loops run through the base class's ``create_task``, which logs a failure.
+* Direct delivery (``direct_to_data_engine``, on by default): ``wire_health_gates`` also points
+  the client at the DataEngine's own ``process`` (the Cython base method), so every object goes
+  straight to the engine on the event loop thread, in the order it was produced, instead of
+  ``msgbus.send`` -> ``LiveDataEngine.process`` -> its queue -> a task. The frame path is
+  unchanged before it: the recorder sees each frame first, then the handler with its
+  continuity and health checks. Before wiring (and with the option off) the standard path runs.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Iterable
 from typing import Any
@@ -42,10 +49,12 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import Logger
 from nautilus_trader.common.component import MessageBus
+from nautilus_trader.core.data import Data
 from nautilus_trader.core.datetime import maybe_dt_to_unix_nanos
 from nautilus_trader.core.datetime import millis_to_nanos
 from nautilus_trader.core.datetime import nanos_to_secs
 from nautilus_trader.core.datetime import secs_to_nanos
+from nautilus_trader.data.engine import DataEngine
 from nautilus_trader.data.messages import RequestBars
 from nautilus_trader.data.messages import RequestFundingRates
 from nautilus_trader.data.messages import RequestInstrument
@@ -231,6 +240,8 @@ class HyperliquidDataClient(LiveMarketDataClient):
             )
         health = config.health
         self._monitor = StreamMonitor(health.stale_thresholds_ns())
+        # Where data objects go (see module notes): the standard path until wire_health_gates.
+        self._deliver: Callable[[Data], None] = self._handle_data
         self._handler = HyperliquidFrameHandler(
             self._handle_data,
             self._on_health,
@@ -318,6 +329,20 @@ class HyperliquidDataClient(LiveMarketDataClient):
         )
         return gate
 
+    def attach_data_engine(self, data_engine: Any) -> bool:
+        """Deliver every data object straight to ``data_engine`` (module notes); no-op (False)
+        when ``direct_to_data_engine`` is off or ``data_engine`` is not a NautilusTrader
+        ``DataEngine``. Call on the event loop thread, before or between frames."""
+        if not self._config.direct_to_data_engine or not isinstance(data_engine, DataEngine):
+            return False
+        # The base class's cpdef method bound to the engine: a live engine's Python override
+        # (which queues) is skipped, the engine's own processing (book, cache, bus) is not.
+        process: Callable[[Data], None] = DataEngine.process.__get__(data_engine, DataEngine)
+        self._deliver = process
+        self._handler.set_emit(process)
+        self._log.info("Data goes straight to the DataEngine (direct_to_data_engine)")
+        return True
+
     # -- connection ------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
@@ -345,7 +370,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             raise ValueError(message)
         for instrument in instruments:
             self._handler.add_instrument(instrument)
-            self._handle_data(instrument)
+            self._deliver(instrument)
         self._log.info(f"Loaded {len(instruments)} instruments from {self._config.http_url}")
         await self._ws.start()
         if not await self._ws.wait_connected(_CONNECT_TIMEOUT_SECS):
@@ -489,7 +514,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             self._log.info(f"Feed {health.stream}: OK ({health.reason})")
         else:
             self._log.warning(f"Feed {health.stream}: {health.status} ({health.reason})")
-        self._handle_data(CustomData(FEED_HEALTH_DATA_TYPE, health))
+        self._deliver(CustomData(FEED_HEALTH_DATA_TYPE, health))
         if self._gate is not None:
             self._gate.on_health(health)
 
@@ -583,7 +608,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
             instrument = self._handler.instrument(coin)
             if instrument is not None:
                 counters = new_feed_counters(str(instrument.id), *totals, now_ns)
-                self._handle_data(CustomData(FEED_COUNTERS_DATA_TYPE, counters))
+                self._deliver(CustomData(FEED_COUNTERS_DATA_TYPE, counters))
 
     # -- instruments refresh -------------------------------------------------------------------
 
@@ -599,7 +624,7 @@ class HyperliquidDataClient(LiveMarketDataClient):
                     continue
                 for instrument in self._provider.list_all():
                     self._handler.add_instrument(instrument)
-                    self._handle_data(instrument)
+                    self._deliver(instrument)
                 if added:
                     names = ", ".join(str(i.id) for i in added)
                     self._log.info(f"New instruments listed: {names}")
@@ -867,12 +892,17 @@ def wire_health_gates(node: Any) -> list[HyperliquidDataClient]:
     the resulting gate to every execution client that holds conditions on it.
 
     NautilusTrader gives clients no handle on the RiskEngine, so whoever builds the node
-    calls this once after ``node.build()`` (``jarvis node`` does). Returns the wired data clients.
+    calls this once after ``node.build()`` (``jarvis node`` does). It also switches each client
+    to direct delivery into the DataEngine when its ``direct_to_data_engine`` is on. Returns the
+    wired data clients.
     """
     kernel = node.kernel
     clients: Iterable[Any] = kernel.data_engine._clients.values()
     wired = [c for c in clients if isinstance(c, HyperliquidDataClient)]
     gates = [client.attach_risk_engine(kernel.risk_engine) for client in wired]
+    # With the gates wired, data may bypass the bus and the engine's queue (module notes).
+    for client in wired:
+        client.attach_data_engine(kernel.data_engine)
     # Execution clients hold their own conditions (dead-man switch, account view) on the same
     # gate: one owner of the trading state.
     gate = next((g for g in gates if g is not None), None)

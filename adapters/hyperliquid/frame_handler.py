@@ -211,6 +211,10 @@ class HyperliquidFrameHandler:
 
     # -- configuration ------------------------------------------------------------------------
 
+    def set_emit(self, emit: Emit) -> None:
+        """Send every later data object to ``emit`` (the live client's direct delivery)."""
+        self._emit = emit
+
     def add_instrument(self, instrument: Instrument) -> None:
         """Know (or update) an instrument; its venue coin is the raw symbol."""
         coin = instrument.raw_symbol.value

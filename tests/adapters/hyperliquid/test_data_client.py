@@ -536,3 +536,55 @@ async def test_a_configured_coin_the_venue_does_not_list_fails_the_connect_namin
             assert not client.ws_client.is_running  # never went on to subscribe
         finally:
             await client._disconnect()
+
+
+class _EngineNode:
+    """A data client next to a real NautilusTrader DataEngine; the bus endpoint only counts."""
+
+    def __init__(self, h: Harness, direct: bool) -> None:
+        from nautilus_trader.data.engine import DataEngine
+
+        clock = LiveClock()
+        self.cache = Cache()
+        self.cache.add_instrument(h.btc)
+        self.btc = h.btc
+        msgbus = MessageBus(TraderId("TEST-001"), clock)
+        self.engine = DataEngine(msgbus, self.cache, clock)
+        self.bus_sent: list[Data] = []
+        msgbus.deregister("DataEngine.process", self.engine.process)
+        msgbus.register("DataEngine.process", self.bus_sent.append)
+        self.client = HyperliquidDataClient(
+            asyncio.get_running_loop(),
+            msgbus,
+            self.cache,
+            clock,
+            HyperliquidDataClientConfig(
+                http_url="http://127.0.0.1:9", direct_to_data_engine=direct
+            ),  # never connected
+        )
+
+
+async def test_direct_delivery_hands_data_to_the_engine_itself() -> None:
+    node = _EngineNode(Harness(), direct=True)
+    published: list[Data] = []
+    node.engine._msgbus.subscribe(topic="data.book.deltas.*", handler=published.append)
+    assert node.client.attach_data_engine(node.engine) is True
+    await node.client._enable(node.btc.id, "deltas")
+    before = node.engine.data_count
+
+    node.client._on_frame(BOOK, 1, MS, "c1", "l2Book:BTC")
+
+    assert node.bus_sent == []  # not through the bus endpoint (nor the live engine's queue)
+    assert node.engine.data_count > before
+    assert [type(d) for d in published] == [OrderBookDeltas]  # processed, at once, in order
+
+
+async def test_direct_delivery_off_or_without_a_data_engine_keeps_the_bus_path() -> None:
+    node = _EngineNode(Harness(), direct=False)
+    assert node.client.attach_data_engine(node.engine) is False
+    on = _EngineNode(Harness(), direct=True)
+    assert on.client.attach_data_engine(object()) is False
+    for n in (node, on):
+        await n.client._enable(n.btc.id, "deltas")
+        n.client._on_frame(BOOK, 1, MS, "c1", "l2Book:BTC")
+        assert any(isinstance(d, OrderBookDeltas) for d in n.bus_sent)
