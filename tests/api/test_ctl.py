@@ -1,6 +1,6 @@
 """``jarvis ctl`` against a real sidecar: an operator's HALT / REDUCE_ONLY / RESUME reach the
-node (in-process and over Redis) and are audited and logged; a wrong or trader's token and an unreachable sidecar fail with
-exit 2 and a message saying which; the token is never printed."""
+node (in-process and over Redis) and are audited and logged; a wrong or trader's token and an
+unreachable sidecar fail with exit 2 and a message saying which; the token is never printed."""
 
 from __future__ import annotations
 
