@@ -69,7 +69,11 @@ class NodeDouble:
             self._started.remove(node_strategy_id)
 
     def status(self, node_strategy_id: str) -> StrategyStatus | None:
-        return None
+        # A strategy it ever started, stopped or not, is known (as on a real node, whose trader
+        # keeps a stopped strategy): a restart over Redis then keeps its id, as in-process.
+        if not any(c[0] == "start" and c[2] == node_strategy_id for c in self.calls):
+            return None
+        return StrategyStatus(None, [], [], None, None, None, None, None)
 
     def interruption(self, node_strategy_id: str) -> str | None:
         return None
