@@ -176,14 +176,25 @@ class NodeSidecar:
     namespace: str | None
 
 
+@dataclass
+class RedisScratch:
+    """A namespace of its own on the real Redis, and what still stops in it at teardown."""
+
+    names: StreamNames
+    stopping: list[threading.Thread]
+
+
 @pytest.fixture
-def redis_namespace() -> Iterator[StreamNames]:
-    """A namespace of its own on the real Redis; every key in it is deleted afterwards (after
-    the sidecars and node workers of the test have stopped: this fixture is set up first)."""
-    names = StreamNames(f"jt-api-{uuid.uuid4().hex[:8]}")
-    yield names
+def redis_namespace() -> Iterator[RedisScratch]:
+    """A namespace of its own on the real Redis; every key in it is deleted afterwards, once
+    the sidecars and node workers of the test have stopped (this fixture is set up first, so
+    torn down last; node workers stop on threads meanwhile, while the sidecars stop)."""
+    scratch = RedisScratch(StreamNames(f"jt-api-{uuid.uuid4().hex[:8]}"), [])
+    yield scratch
+    for thread in scratch.stopping:
+        thread.join(timeout=30)
     client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{names.namespace}:*"))
+    keys = list(client.scan_iter(match=f"{scratch.names.namespace}:*"))
     if keys:
         client.delete(*keys)
     client.close()
@@ -192,7 +203,7 @@ def redis_namespace() -> Iterator[StreamNames]:
 @pytest.fixture(params=LINK_MODES)
 def node_sidecar_factory(
     request: pytest.FixtureRequest,
-    redis_namespace: StreamNames,
+    redis_namespace: RedisScratch,
     sidecar_factory: Callable[..., Sidecar],
 ) -> Iterator[Callable[..., NodeSidecar]]:
     """Start a sidecar on ``node`` in this test's link mode (in-process, then over Redis).
@@ -208,19 +219,26 @@ def node_sidecar_factory(
         if mode == "in-process":
             node._hub = hub  # what the node publishes goes to the sidecar's hub
             return NodeSidecar(mode, sidecar_factory(link=node, hub=hub, **overrides), node, None)
+        names = redis_namespace.names
         client = redis.Redis.from_url(REDIS_URL)
-        stack.callback(client.close)
-        node._hub = RedisEventPublisher(client, redis_namespace, 0)
-        worker = NodeWorker(client, redis_namespace, 0, node, secrets)
+        node._hub = RedisEventPublisher(client, names, 0)
+        worker = NodeWorker(client, names, 0, node, secrets)
         worker.start()
-        stack.callback(worker.stop)
-        link = RedisNodeLink(REDIS_URL, 1, hub, redis_namespace.namespace, timeout_secs=10)
+
+        def stop_worker() -> None:
+            worker.stop()
+            client.close()
+
+        stopper = threading.Thread(target=stop_worker, name="node-worker-stop", daemon=True)
+        stack.callback(redis_namespace.stopping.append, stopper)
+        stack.callback(stopper.start)  # before the append above: the callbacks run LIFO
+        link = RedisNodeLink(REDIS_URL, 1, hub, names.namespace, timeout_secs=10)
         sidecar = sidecar_factory(link=link, hub=hub, **overrides)
         deadline = time.monotonic() + 30
         while not link.connected():
             assert time.monotonic() < deadline, "the node worker never said ready"
             time.sleep(0.02)
-        return NodeSidecar(mode, sidecar, node, redis_namespace.namespace)
+        return NodeSidecar(mode, sidecar, node, names.namespace)
 
     with stack:
         yield start
