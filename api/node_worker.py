@@ -148,12 +148,15 @@ class NodeWorker:
 
     def _beat(self) -> None:
         while not self._stop.is_set():
+            # Stamped before the mode is read: a beat is never older than the mode it carries
+            # (the sidecar compares the stamp with a control's answer's, ``RedisNodeLink``).
+            ts_ms = int(time.time() * 1000)
             ready = self.ready.is_set()
             state = self._link.control_state() if ready else None
             message = {
                 "type": "heartbeat",
                 "node": self._node,
-                "ts_ms": int(time.time() * 1000),
+                "ts_ms": ts_ms,
                 "ready": ready,
                 "connected": ready and self._link.connected(),
                 "feed_healthy": ready and self._link.feed_healthy(),
@@ -357,7 +360,9 @@ class NodeWorker:
             return dataclasses.asdict(link.overview(scope, int(args["recent"])))
         if op == "control":
             state = link.control(args["mode"], args["reason"])
-            return {"mode": state.mode, "reason": state.reason}
+            # When it was applied (this node's clock), so the sidecar can tell the heartbeats
+            # stamped before it, which still carry the old mode.
+            return {"mode": state.mode, "reason": state.reason, "ts_ms": int(time.time() * 1000)}
         raise NodeUnavailable(f"unknown command {op!r}")
 
 

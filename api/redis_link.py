@@ -74,6 +74,10 @@ class NodeView:
     beat: dict[str, Any] | None = None
     down_since_ms: int | None = None
     down_reason: str | None = None
+    # The mode the node answered to the last control, and when (the node's clock): heartbeats
+    # stamped before it say the mode before the control, so they do not override it.
+    control_mode: str | None = None
+    control_ts_ms: int = 0
 
 
 class RedisNodeLink:
@@ -461,7 +465,13 @@ class RedisNodeLink:
         results = []
         for node in range(self._nodes):
             if self._up(node):
-                results.append(self._command(node, "control", {"mode": mode, "reason": reason}))
+                result = self._command(node, "control", {"mode": mode, "reason": reason})
+                if "ts_ms" in result:
+                    with self._lock:
+                        view = self._views[node]
+                        view.control_mode = str(result["mode"])
+                        view.control_ts_ms = int(result["ts_ms"])
+                results.append(result)
         if not results:
             raise NodeUnavailable("no node is up; the control is kept and applied on start")
         modes = {r["mode"] for r in results}
@@ -469,10 +479,22 @@ class RedisNodeLink:
 
     def control_state(self) -> ControlState:
         """The mode every node reports (UNKNOWN when a node is down or they disagree)."""
-        beats = [self._views[n].beat if self._up(n) else None for n in range(self._nodes)]
-        if any(b is None for b in beats):
-            return ControlState("UNKNOWN", "a node is down")
-        modes = {str(b["mode"]) for b in beats if b is not None}
+        modes: set[str] = set()
+        for node in range(self._nodes):
+            view = self._views[node]
+            if not self._up(node):
+                return ControlState("UNKNOWN", "a node is down")
+            with self._lock:
+                beat = view.beat or {}
+                # A beat stamped before the node answered the last control tells the mode
+                # before it: the answer is newer (an operator's HALT reads back as HALTED at
+                # once, not after the next heartbeat).
+                if view.control_mode is not None and int(beat.get("ts_ms", 0)) <= (
+                    view.control_ts_ms
+                ):
+                    modes.add(view.control_mode)
+                else:
+                    modes.add(str(beat.get("mode")))
         if len(modes) != 1:
             return ControlState("UNKNOWN", f"nodes disagree: {sorted(modes)}")
         saved = self._redis.get(self._names.control)

@@ -1,12 +1,11 @@
 """``jarvis ctl`` against a real sidecar: an operator's HALT / REDUCE_ONLY / RESUME reach the
-node and are audited and logged; a wrong or trader's token and an unreachable sidecar fail with
-exit 2 and a message saying which; the token is never printed."""
+node (in-process and over Redis) and are audited and logged; a wrong or trader's token and an
+unreachable sidecar fail with exit 2 and a message saying which; the token is never printed."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,20 @@ import pytest
 from api.identity import LocalSigningKey
 from jarvis.cli import main
 from jarvis.ctl import run_ctl
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
 from tests.api.node_double import NodeDouble
 
 
 @pytest.fixture
-def node() -> NodeDouble:
-    return NodeDouble()
+def node(node_sidecar: NodeSidecar) -> NodeDouble:
+    double: NodeDouble = node_sidecar.node
+    return double
 
 
 @pytest.fixture
-def on_node(sidecar_factory: Callable[..., Sidecar], node: NodeDouble) -> Sidecar:
-    return sidecar_factory(node)
+def on_node(node_sidecar: NodeSidecar) -> Sidecar:
+    return node_sidecar.sidecar
 
 
 def test_halt_reduce_only_resume_and_status_through_the_cli(

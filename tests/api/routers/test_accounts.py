@@ -5,7 +5,6 @@ refused; a strategy on such an account starts on that account, signed by its age
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,21 +18,17 @@ from cryptography.fernet import Fernet
 
 from adapters.hyperliquid.signing import HyperliquidSigner
 from adapters.hyperliquid.signing import address_from_private_key
-from api.events import EventHub
 from api.node_link import DetachedNodeLink
 from api.node_link import NodeRefused
 from api.node_link import TradingAccount
-from api.node_worker import NodeWorker
-from api.redis_link import RedisNodeLink
 from api.secrets import open_secret_store
 from api.settings import ApiSettings
-from api.streams import StreamNames
 from jarvis.testkit import fund_test_account
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from tests.api.conftest import REDIS_URL
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 MASTER_KEY = "0x" + "a7" * 32
 AGENT_KEY = "0x" + "b8" * 32
@@ -147,9 +142,8 @@ class RecordingLink(DetachedNodeLink):
 
 @dataclass
 class Linked:
-    """A sidecar whose node link is ``mode``: in-process (the sidecar holds the node's link) or
-    over Redis (a ``RedisNodeLink`` to a ``NodeWorker`` driving that link, on the real Redis,
-    with the secret store opened on the node's side from the same key and directory)."""
+    """A sidecar on a ``RecordingLink`` node in both link modes (``node_sidecar_factory``),
+    with the secret store opened on the node's side from the same key and directory."""
 
     mode: str
     sidecar: Sidecar
@@ -157,40 +151,18 @@ class Linked:
     namespace: str | None
 
 
-@pytest.fixture(params=["in-process", "redis"])
+@pytest.fixture
 def linked(
-    request: pytest.FixtureRequest,
-    sidecar_factory: Callable[..., Sidecar],
-    sim: SimThread,
-    tmp_path: Path,
-) -> Iterator[Linked]:
+    node_sidecar_factory: Callable[..., NodeSidecar], sim: SimThread, tmp_path: Path
+) -> Linked:
     key = Fernet.generate_key().decode()
-    node = RecordingLink()
     settings = {"venue_http_url": sim.base_url, "secrets_key": key,
                 "secrets_dir": tmp_path / "secrets"}  # fmt: skip
-    if request.param == "in-process":
-        yield Linked("in-process", sidecar_factory(link=node, **settings), node, None)
-        return
-    names = StreamNames(f"jt-acct-{uuid.uuid4().hex[:8]}")
-    client = redis.Redis.from_url(REDIS_URL)
-    # The node's own store: opened from its settings, not handed over by the sidecar.
+    # The node's own store (used over Redis): opened from its settings, not handed over by the
+    # sidecar.
     secrets = open_secret_store(ApiSettings(secrets_key=key, secrets_dir=tmp_path / "secrets"))
-    worker = NodeWorker(client, names, 0, node, secrets)  # type: ignore[arg-type]
-    worker.start()
-    link = RedisNodeLink(REDIS_URL, 1, EventHub(), names.namespace, timeout_secs=10)
-    try:
-        sidecar = sidecar_factory(link=link, **settings)
-        deadline = time.monotonic() + 30
-        while not link.connected():
-            assert time.monotonic() < deadline, "the node worker never said ready"
-            time.sleep(0.05)
-        yield Linked("redis", sidecar, node, names.namespace)
-    finally:
-        worker.stop()
-        keys = list(client.scan_iter(match=f"{names.namespace}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    started = node_sidecar_factory(RecordingLink(), secrets, **settings)
+    return Linked(started.mode, started.sidecar, started.node, started.namespace)
 
 
 def _broker_text(namespace: str) -> bytes:

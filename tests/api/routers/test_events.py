@@ -1,5 +1,6 @@
 """``GET /events/stream``: the caller's events with ids, live and replayed after Last-Event-ID,
-also after the sidecar restarted (the history is kept in the database, bounded per user)."""
+also after the sidecar restarted (the history is kept in the database, bounded per user); what
+the node publishes reaches its owner's stream only, in-process and over Redis."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from api.app import create_app
 from api.identity import LocalSigningKey
 from api.identity import TokenVerifier
 from api.storage.event_log import EventLog
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
 from tests.api.conftest import make_settings
 from tests.api.conftest import serve
@@ -136,3 +138,39 @@ def test_kept_history_is_bounded_per_user_across_restarts(db_url: str, tmp_path:
     assert alice_kept == [2, 3, 4]
     assert bob_kept == [99]
     assert len(rows) == 4
+
+
+def test_an_event_the_node_publishes_reaches_its_owners_stream_and_no_one_elses(
+    node_sidecar: NodeSidecar,
+) -> None:
+    """In-process the node publishes to the sidecar's hub; over Redis to the events stream,
+    which the sidecar relays. Bob's event goes out first: a stream that mixed users up would
+    show it to alice."""
+    sidecar, node = node_sidecar.sidecar, node_sidecar.node
+    store, hub = sidecar.state.store, sidecar.state.hub
+    alice = store.user_for_subject("alice", ("trader",), 0)
+    bob = store.user_for_subject("bob", ("trader",), 0)
+    node.publish(bob.id, "fill", {"px": "100"})
+    node.publish(alice.id, "fill", {"px": "60000"})
+    node.publish(alice.id, "position", {"side": "LONG"})
+    # Relayed (over Redis asynchronously): read the streams once all three are kept, so a
+    # stream that waits for an event that never comes fails here, not by hanging.
+    deadline = time.monotonic() + 10
+    while len(hub.since(alice.id, 0)) + len(hub.since(bob.id, 0)) < 3:
+        assert time.monotonic() < deadline, "the node's events did not reach the sidecar"
+        time.sleep(0.02)
+    with sidecar.client("alice") as client, client.stream(
+        "GET", "/events/stream", params={"limit": 2}
+    ) as stream:  # fmt: skip
+        alices = _frames("".join(stream.iter_text()))
+    with sidecar.client("bob") as client, client.stream(
+        "GET", "/events/stream", params={"limit": 1}
+    ) as stream:  # fmt: skip
+        bobs = _frames("".join(stream.iter_text()))
+
+    assert [(f["event"], f["data"]) for f in alices] == [
+        ("fill", '{"px":"60000"}'),
+        ("position", '{"side":"LONG"}'),
+    ]
+    assert [(f["event"], f["data"]) for f in bobs] == [("fill", '{"px":"100"}')]
+    assert len(hub.since(alice.id, 0)) == 2 and len(hub.since(bob.id, 0)) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
 
 
@@ -29,3 +30,17 @@ def test_metrics_are_not_in_the_openapi_schema(sidecar: Sidecar) -> None:
     spec = httpx.get(f"{sidecar.url}/openapi.json", timeout=30).json()
 
     assert "/metrics" not in spec["paths"]
+
+
+def test_metrics_with_a_node_say_it_is_connected_and_its_feed_healthy(
+    node_sidecar: NodeSidecar,
+) -> None:
+    response = httpx.get(f"{node_sidecar.sidecar.url}/metrics", timeout=30)
+
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    assert values["jarvis_sidecar_node_connected"] == 1.0
+    assert values["jarvis_sidecar_feed_healthy"] == 1.0

@@ -1,33 +1,33 @@
 """``GET /status``, ``GET /status/stream`` and the page at ``/``: a trader sees only their own
 strategies, positions, orders and fills; an operator sees every strategy on the node; the
-stream sends the snapshot again when it changes."""
+stream sends the snapshot again when it changes. With a node: in-process and over Redis."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
 from tests.api.node_double import NodeDouble
 
 
 @pytest.fixture
-def node() -> NodeDouble:
-    double = NodeDouble()
+def node(node_sidecar: NodeSidecar) -> NodeDouble:
+    double: NodeDouble = node_sidecar.node
     double.extra_strategies = ["Geometry-000"]  # the node's own, from its config
     return double
 
 
 @pytest.fixture
-def running(sidecar_factory: Callable[..., Sidecar], node: NodeDouble) -> Iterator[Sidecar]:
-    """A sidecar on the node double: alice started a BTC strategy and confirmed an ETH one
-    (not started), bob started a SOL one."""
-    sidecar = sidecar_factory(node)
+def running(node_sidecar: NodeSidecar, node: NodeDouble) -> Iterator[Sidecar]:
+    """A sidecar on the node double (in-process and over Redis): alice started a BTC strategy
+    and confirmed an ETH one (not started), bob started a SOL one."""
+    sidecar = node_sidecar.sidecar
     for subject, texts in (
         ("alice", ["buy 0.01 BTC at 60000", "buy 0.5 ETH at 2000"]),
         ("bob", ["buy 1 SOL at 100"]),

@@ -1,10 +1,12 @@
 """Strategies: a plan confirmed becomes a strategy; the lifecycle refuses what its state forbids;
-without a node, start answers 503 and nothing changes; one coin per account."""
+without a node, start answers 503 and nothing changes; one coin per account. With a node (in
+process and over Redis), start, stop and cancel reach it and the strategy follows."""
 
 from __future__ import annotations
 
 import httpx
 
+from tests.api.conftest import NodeSidecar
 from tests.api.conftest import Sidecar
 
 
@@ -111,4 +113,75 @@ def test_every_change_is_in_the_audit_log_with_intent_and_config_hash(sidecar: S
         ("plan.compiled", plan["intent_id"], plan["config_hash"]),
         ("strategy.created", plan["intent_id"], plan["config_hash"]),
         ("strategy.cancel", plan["intent_id"], plan["config_hash"]),
+    ]
+
+
+def test_start_stop_cancel_reach_the_node_and_the_strategy_follows(
+    node_sidecar: NodeSidecar,
+) -> None:
+    """start -> running -> stop -> stopped -> cancel -> cancelled, each step only once the node
+    agreed; another user's stop and cancel of it are 404 and never reach the node."""
+    sidecar, node = node_sidecar.sidecar, node_sidecar.node
+    with sidecar.client("alice") as alice, sidecar.client("bob") as bob:
+        strategy_id = alice.post("/strategies", json={"plan_id": _plan(alice)}).json()[
+            "strategy_id"
+        ]
+        started = alice.post(f"/strategies/{strategy_id}/start")
+        running = alice.get(f"/strategies/{strategy_id}").json()
+        bobs_stop = bob.post(f"/strategies/{strategy_id}/stop")
+        bobs_cancel = bob.post(f"/strategies/{strategy_id}/cancel", json={"close": True})
+        bobs_list = bob.get("/strategies").json()
+        still_running = alice.get(f"/strategies/{strategy_id}").json()
+        stopped = alice.post(f"/strategies/{strategy_id}/stop")
+        after_stop = alice.get(f"/strategies/{strategy_id}").json()
+        cancelled = alice.post(f"/strategies/{strategy_id}/cancel", json={"close": True})
+        start_again = alice.post(f"/strategies/{strategy_id}/start")
+
+    alice_id = sidecar.state.store.user_for_subject("alice", ("trader",), 0).id
+    assert started.status_code == 200, started.text
+    assert started.json()["state"] == "running"
+    node_id = started.json()["node_strategy_id"]
+    assert node_id == "DirectBuy-001"
+    assert running["state"] == "running" and running["node_strategy_id"] == node_id
+    assert running["node_connected"] is True
+    assert running["interrupted"] is None
+    assert bobs_stop.status_code == 404 and bobs_cancel.status_code == 404
+    assert bobs_stop.json()["detail"] == f"strategy {strategy_id} not found"
+    assert bobs_list == []
+    assert still_running["state"] == "running"
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["state"] == "stopped"
+    assert after_stop["state"] == "stopped" and after_stop["node_strategy_id"] == node_id
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"] == "cancelled"
+    assert start_again.status_code == 409
+    assert start_again.json()["detail"] == "cannot start a strategy that is cancelled"
+    # A stopped strategy runs nothing, so cancelling it asks the node nothing.
+    assert node.calls == [("start", alice_id, node_id), ("stop", node_id)]
+
+
+def test_cancel_of_a_running_strategy_asks_the_node_to_close_and_a_restart_keeps_its_id(
+    node_sidecar: NodeSidecar,
+) -> None:
+    sidecar, node = node_sidecar.sidecar, node_sidecar.node
+    with sidecar.client("alice") as alice:
+        strategy_id = alice.post("/strategies", json={"plan_id": _plan(alice)}).json()[
+            "strategy_id"
+        ]
+        first = alice.post(f"/strategies/{strategy_id}/start").json()
+        alice.post(f"/strategies/{strategy_id}/stop")
+        restarted = alice.post(f"/strategies/{strategy_id}/start")
+        cancelled = alice.post(f"/strategies/{strategy_id}/cancel", json={"close": True})
+
+    node_id = first["node_strategy_id"]
+    alice_id = sidecar.state.store.user_for_subject("alice", ("trader",), 0).id
+    assert restarted.status_code == 200, restarted.text
+    assert restarted.json()["node_strategy_id"] == node_id
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"] == "cancelled"
+    assert node.calls == [
+        ("start", alice_id, node_id),
+        ("stop", node_id),
+        ("start", alice_id, node_id),
+        ("cancel", node_id, True),
     ]
