@@ -76,6 +76,7 @@ __all__ = [
     "sim_admin_async",
     "sim_book_shape",
     "sim_funding",
+    "sim_mark",
     "sim_node_config",
     "sim_open_interest",
     "tune_data_client",
@@ -159,9 +160,35 @@ def sim_book_shape(base_url: str, coin: str, bid_mult: float = 1.0, ask_mult: fl
     )
 
 
-def sim_open_interest(base_url: str, coin: str, delta_usd: float) -> Any:
-    """Open (> 0) or close (< 0) ``delta_usd`` of open interest on the simulator, by trades."""
-    return sim_admin(base_url, "open-interest", {"coin": coin, "deltaUsd": delta_usd})
+def sim_open_interest(
+    base_url: str, coin: str, delta_usd: float, aggressor: str | None = None
+) -> Any:
+    """Open (> 0) or close (< 0) ``delta_usd`` of open interest on the simulator, by trades;
+    ``aggressor`` ``"sell"``/``"buy"``: that side takes in every trade (one-sided flow)."""
+    body: dict[str, Any] = {"coin": coin, "deltaUsd": delta_usd}
+    if aggressor is not None:
+        body["aggressor"] = aggressor
+    return sim_admin(base_url, "open-interest", body)
+
+
+def sim_mark(
+    base_url: str,
+    coin: str,
+    *,
+    px: float | None = None,
+    move_bps: float | None = None,
+    book: bool = True,
+) -> Any:
+    """Move ``coin``'s price on the simulator now, to ``px`` or by ``move_bps`` from the mark
+    (exactly one). ``book``: the makers' book (so the mid) moves too; False moves only the mark
+    (mark-triggered stops and take-profits fire; the next market step restores it). Answers
+    ``{"mark", "mid", ...}``."""
+    body: dict[str, Any] = {"coin": coin, "book": book}
+    if px is not None:
+        body["px"] = px
+    if move_bps is not None:
+        body["moveBps"] = move_bps
+    return sim_admin(base_url, "mark", body)
 
 
 def sim_funding(base_url: str, coin: str, rate: float | None) -> Any:

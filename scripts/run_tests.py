@@ -32,6 +32,7 @@ LONG_FIRST = (
     "test_geometry_killed_while_entered.py",
     "test_handover_on_simulator.py",
     "test_cascade_on_simulator.py",
+    "test_cascade_exits_on_simulator.py",
     "test_regime_on_simulator.py",
     "test_geometry_on_simulator.py",
     "test_live_backtest_parity.py",

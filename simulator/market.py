@@ -381,6 +381,20 @@ class LivingMarket:
         self._set_prices(spec, now_ms)
         self._requote(spec, now_ms)
 
+    def move_fair(self, coin: str, px: float, now_ms: int) -> None:
+        """Move ``coin``'s fair price (the makers' centre, hence the mid) to ``px`` now (admin).
+
+        The oracle is set so that the fair price, premium included, is ``px``; the makers requote
+        around it and the mark is then taken again from the new book (median of oracle, best bid
+        and best ask), so mark-triggered orders see the move on this call. The random walk
+        carries on from there.
+        """
+        spec = next(c for c in self.coins if c.name == coin)
+        self.oracle[coin] = px / (1.0 + self.cond.premium_bps / 10_000.0)
+        self._set_prices(spec, now_ms)
+        self._requote(spec, now_ms)
+        self._set_prices(spec, now_ms)
+
     def shape_book(self, coin: str, bid_mult: float, ask_mult: float, now_ms: int) -> None:
         """Scale the makers' bid and ask depth of ``coin`` (admin; 1, 1 restores the
         scenario's book); the ladder is requoted on this call."""
@@ -391,14 +405,20 @@ class LivingMarket:
             self.book_shape[coin] = (bid_mult, ask_mult)
         self._requote(spec, now_ms)
 
-    def change_open_interest(self, coin: str, usd: float, now_ms: int) -> None:
+    def change_open_interest(
+        self, coin: str, usd: float, now_ms: int, aggressor: str | None = None
+    ) -> None:
         """Open (``usd`` > 0) or close (< 0) that much open interest on ``coin`` (admin).
 
         Open interest only changes by trades, so the two passive holders trade with each other
         at the middle of the makers' spread (inside it: no maker quote is touched), half with
         the buyer aggressing and half with the seller, so the tape shows no one-sided flow.
-        Closing is capped at what the holders hold.
+        With ``aggressor`` ``"sell"`` (or ``"buy"``) the seller (buyer) aggresses in both
+        halves: the tape shows that much one-sided flow, as when a crowded side is forced
+        out. Closing is capped at what the holders hold.
         """
+        if aggressor not in (None, "buy", "sell"):
+            raise ValueError(f"aggressor must be 'buy', 'sell' or None, got {aggressor!r}")
         spec = next(c for c in self.coins if c.name == coin)
         long_user, short_user = self.holders[coin]
         engine = self.engine
@@ -419,7 +439,11 @@ class LivingMarket:
             for user in (long_user, short_user):
                 engine.credit_usdc(user, sz * 2 * px)  # 1x, as the base interest
         # (resting side, aggressing side): the long buys, the short sells when opening.
-        for maker_is_long in (False, True):
+        makers_long: tuple[bool, bool] = (False, True)
+        if aggressor is not None:
+            taker_is_long = (aggressor == "buy") == opening  # the long buys when opening
+            makers_long = (not taker_is_long, not taker_is_long)
+        for maker_is_long in makers_long:
             maker, taker = (long_user, short_user) if maker_is_long else (short_user, long_user)
             maker_buys = maker_is_long == opening
             engine.place_internal_order(

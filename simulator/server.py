@@ -8,8 +8,9 @@ thread, is followed by draining the engine's events, and those events are handed
 request (`/admin/step`, `SimServer.step`), which is what makes stepped runs reproducible.
 
 The admin endpoint is not part of the venue API: it funds accounts, steps the market, injects
-faults (see `faults.py`) and shapes the market for tests (one side's depth, open interest,
-funding), so a strategy's invalidations can be triggered on purpose.
+faults (see `faults.py`) and shapes the market for tests (one side's depth, open interest and
+the flow that comes with it, funding, the mark), so a strategy's exits and invalidations can be
+triggered on purpose.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from simulator.faults import FaultRequestError
 from simulator.faults import FaultState
 from simulator.faults import parse_kind
 from simulator.latency import LatencyModel
+from simulator.market import valid_px
 from simulator.spot import SpotMaker
 from simulator.ws import FeedPublisher
 from simulator.ws import SubscriptionError
@@ -153,6 +155,32 @@ class SimVenue:
         self._drain(now)
         self.feeds.on_step(now)
 
+    def move_mark(self, coin: str, px: float, book: bool = True) -> tuple[float, float | None]:
+        """Move ``coin``'s price to ``px`` now (admin) and answer (mark, mid) after it.
+
+        ``book``: the market's fair price moves (makers requote, so mid and mark follow, and the
+        market walks on from there; without a living market the oracle is set). Without it only
+        the venue's mark is forced, until the market's next step takes it from the oracle and
+        book again: mark-triggered orders (stops, take-profits) fire on it while the book and
+        its mid stay where they were. Either way the triggers are checked on this call.
+        """
+        now = self.clock.now_ms()
+        market = self.engine.market(coin)
+        px = valid_px(px, market.sz_decimals)
+        if not book:
+            self.engine.set_mark_px(coin, px, now)
+        elif self.market is not None:
+            self.market.move_fair(coin, px, now)
+        else:
+            self.engine.set_oracle_px(coin, px, now)
+        self._drain(now)
+        self.engine.tick(now)
+        self._drain(now)
+        self.feeds.on_step(now)
+        bid, ask = self.engine.best_bid_ask(coin)
+        mid = None if bid is None or ask is None else (bid + ask) / 2.0
+        return market.mark, mid
+
     def shape_book(self, coin: str, bid_mult: float, ask_mult: float) -> None:
         """Scale `coin`'s maker depth per side (admin; 1, 1 restores the scenario's book)."""
         now = self.clock.now_ms()
@@ -161,10 +189,11 @@ class SimVenue:
         self._drain(now)
         self.feeds.on_step(now)
 
-    def change_open_interest(self, coin: str, usd: float) -> int:
-        """Open (> 0) or close (< 0) `usd` of open interest by trades; returns the new OI."""
+    def change_open_interest(self, coin: str, usd: float, aggressor: str | None = None) -> int:
+        """Open (> 0) or close (< 0) `usd` of open interest by trades; returns the new OI.
+        ``aggressor`` ``"buy"``/``"sell"``: that side takes in every trade (one-sided flow)."""
         now = self.clock.now_ms()
-        self._living_market().change_open_interest(coin, usd, now)
+        self._living_market().change_open_interest(coin, usd, now, aggressor)
         self._drain(now)
         self.engine.tick(now)
         self._drain(now)
@@ -318,6 +347,7 @@ def build_app(venue: SimVenue) -> web.Application:
     app.router.add_post("/admin/fund", handlers.admin_fund)
     app.router.add_post("/admin/step", handlers.admin_step)
     app.router.add_post("/admin/oracle", handlers.admin_oracle)
+    app.router.add_post("/admin/mark", handlers.admin_mark)
     app.router.add_get("/admin/state", handlers.admin_state)
     app.router.add_post("/admin/book-shape", handlers.admin_book_shape)
     app.router.add_post("/admin/open-interest", handlers.admin_open_interest)
@@ -444,6 +474,35 @@ class _Handlers:
         self.venue.set_oracle(str(coin), float(px))
         return web.json_response({"status": "ok"})
 
+    async def admin_mark(self, request: web.Request) -> web.StreamResponse:
+        """``{"coin": "BTC", "px": 61000}`` or ``{"coin": "BTC", "moveBps": -40}`` (from the
+        current mark), optionally ``"book": false``: move the coin's mark now; with the book
+        (the default) the makers' fair price moves too, so the mid follows; without it only the
+        mark moves, until the next market step. Answers the new mark and mid."""
+        try:
+            params = await _json_params(request)
+            coin = self._coin(params)
+            px, move = params.get("px"), params.get("moveBps")
+            if px is not None and move is None:
+                if not (_is_number(px) and px > 0):
+                    raise FaultRequestError("px must be a number > 0")
+                target = float(px)
+            elif move is not None and px is None:
+                if not (_is_number(move) and -5_000 <= move <= 5_000):
+                    raise FaultRequestError("moveBps must be a number in [-5000, 5000]")
+                target = self.venue.engine.market(coin).mark * (1.0 + float(move) / 10_000.0)
+            else:
+                raise FaultRequestError("give exactly one of px and moveBps")
+            book = params.get("book", True)
+            if not isinstance(book, bool):
+                raise FaultRequestError("book must be true or false")
+            mark, mid = self.venue.move_mark(coin, target, book)
+        except FaultRequestError as exc:
+            return web.json_response({"status": "err", "error": str(exc)}, status=400)
+        return web.json_response(
+            {"status": "ok", "coin": coin, "mark": mark, "mid": mid, "book": book}
+        )
+
     async def admin_book_shape(self, request: web.Request) -> web.StreamResponse:
         """``{"coin": "BTC", "bidMult": 0.2, "askMult": 1.0}``: scale the makers' depth per
         side (tests thin one side on purpose); 1 and 1 restore the scenario's book."""
@@ -462,15 +521,22 @@ class _Handlers:
 
     async def admin_open_interest(self, request: web.Request) -> web.StreamResponse:
         """``{"coin": "BTC", "deltaUsd": 500000}``: open (or, negative, close) that much open
-        interest by trades between the market's passive holders; answers the new OI."""
+        interest by trades between the market's passive holders; answers the new OI. With
+        ``"aggressor": "sell"`` (or ``"buy"``) that side takes in every trade, so the change
+        comes with one-sided aggressive flow; without it the flow is balanced."""
         try:
             params = await _json_params(request)
             coin = self._coin(params)
             delta = params.get("deltaUsd")
             if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta == 0:
                 raise FaultRequestError("deltaUsd must be a non-zero number of USD")
+            aggressor = params.get("aggressor")
+            if aggressor not in (None, "buy", "sell"):
+                raise FaultRequestError(
+                    f'aggressor must be "buy", "sell" or absent, got {aggressor!r}'
+                )
             try:
-                oi = self.venue.change_open_interest(coin, float(delta))
+                oi = self.venue.change_open_interest(coin, float(delta), aggressor)
             except ValueError as exc:
                 raise FaultRequestError(str(exc)) from None
         except FaultRequestError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import subprocess
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,16 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect
 
+from adapters.hyperliquid.signing import address_from_private_key
+from jarvis.testkit import post_signed_action
+from jarvis.testkit import venue_position
 from simulator.app import SimConfig
 from simulator.app import SimServer
 from simulator.app import SimThread
 from simulator.clock import DEFAULT_MANUAL_START_MS
 from simulator.clock import SimClock
 from simulator.latency import MAINNET_LIKE
+from simulator.market import valid_px
 
 REPO = Path(__file__).resolve().parents[2]
 USER = "0x" + "1f" * 20
@@ -425,9 +431,115 @@ def test_funding_is_forced_then_back_to_the_premium_rule() -> None:
     assert cleared == natural
 
 
+def _holder_fills(sim: SimThread, coin: str) -> dict[str, list[tuple[str, bool]]]:
+    """(side, crossed) of each passive holder's fills, newest first, by "long"/"short"."""
+    assert sim.server is not None and sim.server.venue.market is not None
+    market = sim.server.venue.market
+    engine = sim.server.venue.engine
+    out = {}
+    for name, user in zip(("long", "short"), market.holders[coin], strict=True):
+        body = {"type": "userFills", "user": user}
+        fills: list[dict[str, Any]] = sim.call(functools.partial(engine.info, body, 0))
+        out[name] = [(f["side"], f["crossed"]) for f in fills]
+    return out
+
+
+def test_open_interest_with_an_aggressor_makes_the_flow_one_sided() -> None:
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.step(4)
+        oi = float(_ctx(sim, "BTC")["openInterest"])
+        mid = float(_ctx(sim, "BTC")["midPx"])
+        status, down = _admin(
+            sim, "open-interest", {"coin": "BTC", "deltaUsd": -500_000, "aggressor": "sell"}
+        )
+        sold = _holder_fills(sim, "BTC")
+        _admin(sim, "open-interest", {"coin": "BTC", "deltaUsd": 500_000, "aggressor": "buy"})
+        bought = _holder_fills(sim, "BTC")
+        _admin(sim, "open-interest", {"coin": "BTC", "deltaUsd": -500_000})
+        balanced = _holder_fills(sim, "BTC")
+    assert status == 200
+    assert oi - float(down["openInterest"]) == pytest.approx(500_000 / mid, rel=0.02)
+    # Closing with the seller aggressing: the long sells and takes both times ("A", crossed).
+    assert sold["long"][:2] == [("A", True), ("A", True)]
+    assert sold["short"][:2] == [("B", False), ("B", False)]
+    # Opening with the buyer aggressing: the long buys and takes both times.
+    assert bought["long"][:2] == [("B", True), ("B", True)]
+    assert bought["short"][:2] == [("A", False), ("A", False)]
+    # Without an aggressor each side takes once: no one-sided flow.
+    assert sorted(balanced["long"][:2]) == [("A", False), ("A", True)]
+
+
+def _px(px: float) -> str:
+    """A valid BTC wire price (five significant figures, no trailing zeros)."""
+    rounded = valid_px(px, 5)
+    return str(int(rounded)) if rounded == int(rounded) else repr(rounded)
+
+
+def test_mark_moves_the_price_with_the_book_and_the_walk_carries_on_from_there() -> None:
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.step(4)
+        mark = float(_ctx(sim, "BTC")["markPx"])
+        status, answer = _admin(sim, "mark", {"coin": "BTC", "moveBps": 200})
+        moved = _ctx(sim, "BTC")
+        sim.step(2)
+        later = float(_ctx(sim, "BTC")["midPx"])
+        _, to_px = _admin(sim, "mark", {"coin": "BTC", "px": 70_000})
+    assert (status, answer["status"], answer["book"]) == (200, "ok", True)
+    assert answer["mark"] == pytest.approx(mark * 1.02, rel=2e-4)
+    assert answer["mid"] == pytest.approx(mark * 1.02, rel=2e-4)  # the book moved with it
+    assert float(moved["markPx"]) == answer["mark"]
+    assert float(moved["midPx"]) == pytest.approx(answer["mid"], rel=1e-6)
+    assert later == pytest.approx(mark * 1.02, rel=2e-3)  # not pulled back to the old price
+    assert to_px["mid"] == pytest.approx(70_000, rel=2e-4)
+
+
+def test_mark_alone_fires_a_resting_stop_and_leaves_the_book_where_it_was() -> None:
+    key = "0x" + "3c" * 32
+    user = address_from_private_key(key).lower()
+    with SimThread(SimConfig(stepped=True, seed=5, coins=("BTC",))) as sim:
+        sim.fund(user, 100_000)
+        sim.step(4)
+        mid = float(_ctx(sim, "BTC")["midPx"])
+        buy = {"a": 0, "b": True, "p": _px(mid * 1.01), "s": "0.01", "r": False}
+        buy["t"] = {"limit": {"tif": "Ioc"}}
+        stop = {"a": 0, "b": False, "p": _px(mid * 0.95), "s": "0.01", "r": True}
+        stop["t"] = {"trigger": {"isMarket": True, "triggerPx": _px(mid * 0.99), "tpsl": "sl"}}
+        assert sim.server is not None
+        clock = sim.server.venue.clock
+        # Nonces near the manual clock's venue time, not the wall clock's.
+        offset = sim.call(clock.now_ms) - time.time_ns() // 1_000_000
+        for i, wire in enumerate((buy, stop)):
+            answer = post_signed_action(
+                sim.base_url, key, {"type": "order", "orders": [wire], "grouping": "na"}, offset + i
+            )
+            assert answer["status"] == "ok", answer
+        held = venue_position(sim, user, "BTC")
+        status, above = _admin(sim, "mark", {"coin": "BTC", "px": mid * 0.995, "book": False})
+        still_held = venue_position(sim, user, "BTC")
+        _, below = _admin(sim, "mark", {"coin": "BTC", "px": mid * 0.985, "book": False})
+        flat = venue_position(sim, user, "BTC")
+        book_mid = float(_ctx(sim, "BTC")["midPx"])
+        sim.step(1)
+        next_mark = float(_ctx(sim, "BTC")["markPx"])
+    assert status == 200 and above["book"] is False
+    assert held == still_held == Decimal("0.01")  # the mark above the stop: nothing fired
+    assert below["mark"] == pytest.approx(mid * 0.985, rel=1e-4)
+    assert flat == 0  # the mark through the stop fired it, on this call
+    assert below["mid"] == pytest.approx(mid, rel=5e-4) and book_mid == below["mid"]
+    assert next_mark == pytest.approx(mid, rel=2e-3)  # the next step takes it from the book
+
+
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
+        ("mark", {"coin": "BTC"}, "give exactly one of px and moveBps"),
+        ("mark", {"coin": "BTC", "px": 1, "moveBps": 1}, "give exactly one of px and moveBps"),
+        ("mark", {"coin": "BTC", "px": -5}, "px must be a number > 0"),
+        ("mark", {"coin": "BTC", "moveBps": "up"}, "moveBps must be a number"),
+        ("mark", {"coin": "BTC", "moveBps": 9_000}, "moveBps must be a number in"),
+        ("mark", {"coin": "BTC", "px": 1, "book": "no"}, "book must be true or false"),
+        ("mark", {"coin": "DOGEX", "px": 1}, "coin must be one of"),
+        ("open-interest", {"coin": "BTC", "deltaUsd": -1_000, "aggressor": "up"}, "aggressor"),
         ("book-shape", {"coin": "DOGEX", "bidMult": 0.5}, "coin must be one of"),
         ("book-shape", {"coin": "BTC", "bidMult": -1}, "bidMult and askMult"),
         ("open-interest", {"coin": "BTC"}, "deltaUsd must be"),

@@ -1,0 +1,351 @@
+"""
+Cascade's trade exits on the simulator by its target, by its stop and by an invalidation (the time
+stop is covered in test_cascade_on_simulator.py).
+
+Three runs of the same market side by side (``trend`` then ``cascade``, seed 7, as in the time-stop
+test), one node each, the node config of that test but with a long ``max_hold_secs`` so the time
+stop cannot end any of these trades. Each node trades the cascade once (Cascade arms at the
+sell-off and enters LONG after exhaustion; the OI_DROP does not re-fire for a second trade, so one
+exit kind per run). Once the venue shows the position with its stop and target resting, the test
+drives that run's market with the simulator's admin controls:
+
+* target: the price (book, mid and mark) is moved just beyond the target; the venue's
+  take-profit fires.
+* stop: only the mark is moved just through the stop; the venue's stop (a mark-price trigger)
+  fires while the book, and so the node's mid, stays above it: nothing but the stop can end the
+  trade (Cascade's own "cascade resumed" check reads the mid).
+* invalidation: a further OI_DROP with aggressive selling while ENTERED (STRATEGIES.md: "a further
+  OI_DROP in the same direction while ENTERED") must close the trade at market. The price is first
+  lifted a third of the way to the target, away from the stop; once the node's OI_DROP detector
+  has re-armed, longs are opened with the sellers aggressing (the 5 s flow turns to sells without
+  an OI drop) and, once the node's published state shows that flow, a larger close with the
+  sellers aggressing drops open interest beyond the OI_DROP threshold.
+
+The target and stop runs are child ``jarvis node`` processes (their transitions are read from
+their logs after they stop); the invalidation run is in this process, where the test reads the
+node's state. Every run must end flat with nothing resting at the venue. About 80 s of wall time,
+the three runs side by side. Like every end-to-end file it is meant to run in its own interpreter
+(scripts/run_tests.py): after other kernels were built in the same pytest process (e.g.
+tests/strategies first), the child nodes here were seen to get no market data at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actors.state_builder import MarketStateBuilder
+from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
+from actors.structural_events import StructuralEvent
+from actors.structural_events import StructuralEventKind
+from adapters.hyperliquid.signing import address_from_private_key
+from common.nautilus import custom_data_topic
+from controllers.protocol import StrategyStatus
+from jarvis.node import build_node
+from jarvis.testkit import new_event_loop
+from jarvis.testkit import read_logs
+from jarvis.testkit import rulebook_sim_config
+from jarvis.testkit import run_node
+from jarvis.testkit import sim_mark
+from jarvis.testkit import sim_open_interest
+from jarvis.testkit import venue_info
+from jarvis.testkit import venue_position
+from jarvis.testkit import venue_triggers
+from jarvis.testkit import wait_for
+from simulator.app import SimConfig
+from simulator.app import SimThread
+from strategies.cascade import Cascade
+
+KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"
+KEYS = {"target": "0x" + "4a" * 32, "stop": "0x" + "4b" * 32, "invalidation": "0x" + "4c" * 32}
+ADDRESSES = {kind: address_from_private_key(key).lower() for kind, key in KEYS.items()}
+SCHEDULE = "trend:30,cascade:60,quiet"
+SEED = 7
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The node config of test_cascade_on_simulator.py, with a time stop far beyond these runs.
+CONFIG_KWARGS: dict[str, Any] = {
+    "geometry": {},
+    "cascade": {"max_hold_secs": 170.0, "arm_timeout_secs": 40.0},
+    "windows_secs": [1.0, 5.0, 15.0, 30.0],
+    "controller": {"exit_confirm_secs": 60.0},
+}
+# Open interest the invalidation run opens with sellers aggressing (no drop: the flow only), then
+# closes with sellers aggressing (a drop of CLOSE - OPEN, beyond the detector's 5 % in 10 s).
+FLOW_OPEN_SHARE = 0.05
+DROP_CLOSE_SHARE = 0.13
+ENTRY_TIMEOUT_SECS = 150.0
+EXIT_TIMEOUT_SECS = 30.0
+CHILD = """
+import json
+import sys
+from pathlib import Path
+from jarvis.node import run_node
+from jarvis.testkit import rulebook_sim_config
+run_node(rulebook_sim_config(sys.argv[1], Path(sys.argv[2]), **json.loads(sys.argv[3])))
+"""
+EXITED_LINE = re.compile(
+    r"Cascade-CBTC BTC-USD-PERP ENTERED->EXITED: (.*?)"
+    r"(?: entry=\S+ stop=\S+ target=\S+)? flat=(?:True|False)$",
+    re.MULTILINE,
+)
+
+
+@dataclass
+class Exit:
+    """One run: how its trade was protected at the venue, how the test drove it, how it ended."""
+
+    stop_px: float = 0.0
+    target_px: float = 0.0
+    stop_oid: int = -1
+    target_oid: int = -1
+    closing_oids: set[int] = field(default_factory=set)  # the venue orders that closed it
+    entered_position: float = 0.0
+    driven: dict[str, Any] = field(default_factory=dict)
+    final_position: float = 1.0
+    final_triggers: int = -1
+    exits: list[str] = field(default_factory=list)  # every ENTERED->EXITED reason
+    log_text: str = ""
+
+
+@dataclass
+class Runs:
+    by_kind: dict[str, Exit] = field(default_factory=lambda: {k: Exit() for k in KEYS})
+    events: list[str] = field(default_factory=list)  # the in-process run's structural events
+    failures: list[str] = field(default_factory=list)  # a run the test could not drive
+
+
+def _protected(sim: SimThread, address: str) -> bool:
+    """The venue holds the position with both its stop and its target resting."""
+    return venue_position(sim, address, "BTC") != 0 and len(venue_triggers(sim, address)) == 2
+
+
+def _flat(sim: SimThread, address: str) -> bool:
+    return venue_position(sim, address, "BTC") == 0 and not venue_triggers(sim, address)
+
+
+async def _blocking[T](fn: Callable[[], T]) -> T:
+    """A blocking call (an admin request) off the node's loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+async def _until_protected(sim: SimThread, kind: str, result: Exit) -> None:
+    """Wait until the venue shows the trade with its stop and target; record them."""
+    address = ADDRESSES[kind]
+    await wait_for(
+        lambda: _protected(sim, address),
+        ENTRY_TIMEOUT_SECS,
+        f"the {kind} run's Cascade trade protected at the venue",
+        poll_secs=0.1,
+    )
+    result.entered_position = float(venue_position(sim, address, "BTC"))
+    low, high = sorted(venue_triggers(sim, address), key=lambda o: float(o["triggerPx"]))
+    # A LONG: the stop below, the target above.
+    result.stop_px, result.stop_oid = float(low["triggerPx"]), int(low["oid"])
+    result.target_px, result.target_oid = float(high["triggerPx"]), int(high["oid"])
+
+
+async def _until_flat(sim: SimThread, kind: str, result: Exit) -> None:
+    address = ADDRESSES[kind]
+    await wait_for(lambda: _flat(sim, address), EXIT_TIMEOUT_SECS, f"the {kind} run flat")
+    result.final_position = float(venue_position(sim, address, "BTC"))
+    result.final_triggers = len(venue_triggers(sim, address))
+    fills = venue_info(sim, {"type": "userFills", "user": address})
+    result.closing_oids = {int(f["oid"]) for f in fills if f["dir"] == "Close Long"}
+
+
+async def _drive_target(sim: SimThread, result: Exit) -> None:
+    await _until_protected(sim, "target", result)
+    px = result.target_px * 1.003
+    result.driven = await _blocking(lambda: sim_mark(sim.base_url, "BTC", px=px))
+    await _until_flat(sim, "target", result)
+
+
+async def _drive_stop(sim: SimThread, result: Exit) -> None:
+    await _until_protected(sim, "stop", result)
+    px = result.stop_px * 0.997
+    result.driven = await _blocking(lambda: sim_mark(sim.base_url, "BTC", px=px, book=False))
+    await _until_flat(sim, "stop", result)
+
+
+def _start_child(sim: SimThread, kind: str, log_dir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, sim.base_url, str(log_dir), json.dumps(CONFIG_KWARGS)],
+        cwd=REPO_ROOT,
+        env={**os.environ, KEY_ENV: KEYS[kind]},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    result = Runs()
+    log_dirs = {kind: tmp_path_factory.mktemp(f"cascade_{kind}") for kind in KEYS}
+    sims = {
+        kind: SimThread(SimConfig(coins=("BTC",), scenario=SCHEDULE, seed=SEED)) for kind in KEYS
+    }
+    children: list[subprocess.Popen[bytes]] = []
+    env = pytest.MonkeyPatch()
+    env.setenv(KEY_ENV, KEYS["invalidation"])
+    try:
+        for kind, sim in sims.items():
+            sim.start()
+            sim.fund(ADDRESSES[kind], 100_000)
+        children = [_start_child(sims[k], k, log_dirs[k]) for k in ("target", "stop")]
+        sim = sims["invalidation"]
+        inval = result.by_kind["invalidation"]
+        config = rulebook_sim_config(sim.base_url, log_dirs["invalidation"], **CONFIG_KWARGS)
+        node = build_node(config, new_event_loop())
+        assert sim.server is not None
+        engine = sim.server.venue.engine
+
+        def cascade() -> Cascade:
+            (found,) = [s for s in node.trader.strategies() if isinstance(s, Cascade)]
+            return found
+
+        def oi_drop_armed() -> bool:
+            (builder,) = [a for a in node.trader.actors() if isinstance(a, MarketStateBuilder)]
+            return builder._detector.is_armed(StructuralEventKind.OI_DROP)
+
+        def on_event(event: StructuralEvent) -> None:
+            state = cascade().last_state
+            flow = (
+                ""
+                if state is None
+                else (f" 5s buy {state.aggr_buy_usd_5s:.0f} sell {state.aggr_sell_usd_5s:.0f}")
+            )
+            result.events.append(
+                f"{event.kind} {event.side} {event.value:.3g} {cascade().state}{flow}"
+            )
+
+        async def drive_invalidation() -> None:
+            await _until_protected(sim, "invalidation", inval)
+            c = cascade()
+            assert c.state == StrategyStatus.ENTERED, c.transitions
+            # Away from the stop (the trade must not end by it while the detector re-arms).
+            ctx = await _blocking(lambda: sim.call(lambda: engine.asset_ctx("BTC")))
+            mid = float(ctx["midPx"])
+            lift = mid + (inval.target_px - mid) / 3
+            inval.driven["lift"] = await _blocking(lambda: sim_mark(sim.base_url, "BTC", px=lift))
+            await wait_for(oi_drop_armed, 60, "the node's OI_DROP detector re-armed")
+            ctx = await _blocking(lambda: sim.call(lambda: engine.asset_ctx("BTC")))
+            oi_usd = float(ctx["openInterest"]) * float(ctx["markPx"])
+            flow_usd = FLOW_OPEN_SHARE * oi_usd
+            inval.driven["flow"] = await _blocking(
+                lambda: sim_open_interest(sim.base_url, "BTC", flow_usd, aggressor="sell")
+            )
+
+            def sells_seen() -> bool:
+                state = c.last_state
+                return (
+                    state is not None
+                    and state.aggr_sell_usd_5s >= 0.9 * flow_usd  # sizes round down
+                    and state.aggr_sell_usd_5s > state.aggr_buy_usd_5s
+                )
+
+            await wait_for(sells_seen, 10, "the node's state showing the aggressive selling")
+            close_usd = -DROP_CLOSE_SHARE * oi_usd
+            inval.driven["drop"] = await _blocking(
+                lambda: sim_open_interest(sim.base_url, "BTC", close_usd, aggressor="sell")
+            )
+            await _until_flat(sim, "invalidation", inval)
+            await wait_for(
+                lambda: any(b == "EXITED" for _, b, _ in c.transitions), 10, "EXITED recorded"
+            )
+
+        async def scenario() -> None:
+            node.kernel.msgbus.subscribe(custom_data_topic(STRUCTURAL_EVENT_DATA_TYPE), on_event)
+            outcomes = await asyncio.gather(
+                _drive_target(sims["target"], result.by_kind["target"]),
+                _drive_stop(sims["stop"], result.by_kind["stop"]),
+                drive_invalidation(),
+                return_exceptions=True,
+            )
+            inval.exits = [
+                r for a, b, r in cascade().transitions if (a, b) == ("ENTERED", "EXITED")
+            ]
+            result.failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+
+        run_node(node, scenario, timeout_secs=200)
+    finally:
+        for child in children:
+            _stop_child(child)
+        for sim in sims.values():
+            sim.stop()
+        env.undo()
+    for kind in KEYS:
+        run = result.by_kind[kind]
+        run.log_text = read_logs(log_dirs[kind])
+        if kind != "invalidation":
+            run.exits = EXITED_LINE.findall(run.log_text)
+    if result.failures:  # what each run's Cascade did, read when the driving gave up
+        moves = {
+            kind: [
+                line for line in run.log_text.splitlines() if "Cascade-CBTC BTC-USD-PERP" in line
+            ]
+            for kind, run in result.by_kind.items()
+        }
+        raise AssertionError(f"{result.failures}: {moves}; in-process events {result.events}")
+    yield result
+
+
+def _exited_once(run: Exit) -> str:
+    assert len(run.exits) == 1, (run.exits, run.log_text[-3000:])
+    return run.exits[0]
+
+
+def _assert_flat(run: Exit) -> None:
+    assert run.entered_position > 0  # LONG after the long squeeze
+    assert run.final_position == 0.0
+    assert run.final_triggers == 0
+
+
+def test_the_target_closes_the_trade(runs: Runs) -> None:
+    run = runs.by_kind["target"]
+    assert run.driven["mark"] >= run.target_px, run.driven
+    assert _exited_once(run) == "flat: target"
+    _assert_flat(run)
+    assert run.closing_oids == {run.target_oid}  # the take-profit resting at the venue
+
+
+def test_the_stop_closes_the_trade(runs: Runs) -> None:
+    run = runs.by_kind["stop"]
+    assert run.driven["mark"] <= run.stop_px, run.driven
+    assert run.driven["mid"] > run.stop_px, run.driven  # the book (and mid) stayed above it
+    assert _exited_once(run) == "flat: stop"
+    _assert_flat(run)
+    assert run.closing_oids == {run.stop_oid}  # the stop resting at the venue
+
+
+def test_a_further_oi_drop_with_selling_closes_the_trade_at_market(runs: Runs) -> None:
+    run = runs.by_kind["invalidation"]
+    reason = _exited_once(run)
+    assert reason.startswith("flat: invalidated: further OI_DROP -"), reason
+    assert reason.endswith("in the cascade's direction"), reason
+    assert run.driven["lift"]["mark"] < run.target_px  # lifted, never to the target
+    _assert_flat(run)
+    # Closed at market by the node, not by either protective order resting at the venue.
+    assert run.closing_oids
+    assert not run.closing_oids & {run.stop_oid, run.target_oid}, run.closing_oids
