@@ -5,7 +5,8 @@ Sync SQLAlchemy on purpose: the queries are small, and one code path serves both
 driver to install) and PostgreSQL. Sync endpoints run in FastAPI's thread pool; an async endpoint
 hands its database work to ``run()``, which keeps it off the event loop: on SQLite on the one
 database thread (SQLite has one writer: the writes queue there instead of in SQLite's busy
-handler), on PostgreSQL on a small pool of threads.
+handler), on PostgreSQL on a small pool of threads. ``write()`` is for the hot INSERT-only writes:
+they are group-committed on that one thread (``api.storage.writer``), on both databases.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from sqlalchemy import event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+
+from api.storage.writer import DatabaseThread
+from api.storage.writer import Insert
 
 __all__ = ["Database"]
 
@@ -68,6 +72,7 @@ class Database:
             threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
         self._executor: ThreadPoolExecutor | None = None
+        self._thread: DatabaseThread | None = None
         self._executor_lock = threading.Lock()
 
     def alembic_config(self) -> Config:
@@ -116,17 +121,35 @@ class Database:
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` off the event loop, awaited: on SQLite on the one database
         thread (in arrival order), on PostgreSQL on one of ``PG_THREADS`` threads."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), functools.partial(fn, *args, **kwargs))
+        call = functools.partial(fn, *args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            answer: T = await self._database_thread().call(call)
+            return answer
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), call)
+
+    async def write(self, prepare: Callable[[], tuple[T, list[Insert]]]) -> T:
+        """``prepare()`` on the database thread (it may read, compute, or raise to refuse), then
+        the rows it returns INSERTed, group-committed with the other writes waiting; its answer
+        once they are committed. Rows are listed parents first."""
+        answer: T = await self._database_thread().write(prepare)
+        return answer
+
+    def _database_thread(self) -> DatabaseThread:
+        thread = self._thread
+        if thread is None:
+            with self._executor_lock:
+                if self._thread is None:
+                    self._thread = DatabaseThread(self.writing)
+                thread = self._thread
+        return thread
 
     def _pool(self) -> ThreadPoolExecutor:
         executor = self._executor
         if executor is None:
             with self._executor_lock:
                 if self._executor is None:
-                    sqlite = self.engine.dialect.name == "sqlite"
                     self._executor = ThreadPoolExecutor(
-                        max_workers=1 if sqlite else PG_THREADS, thread_name_prefix="database"
+                        max_workers=PG_THREADS, thread_name_prefix="database"
                     )
                 executor = self._executor
         return executor
@@ -144,6 +167,9 @@ class Database:
         """Finish the work handed to ``run()`` and close every pooled connection."""
         with self._executor_lock:
             executor, self._executor = self._executor, None
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.close()
         if executor is not None:
             executor.shutdown(wait=True)
         self.engine.dispose()
