@@ -22,7 +22,8 @@ Run: ``.venv/bin/python benchmarks/bench_api.py`` (about 30 s).
 Measured 2026-12-06 on the 2-core box with two other sessions running (load average 2.5-3.2),
 median of three runs (intents p99 60.9 / 72.6 / 466.6 ms)::
 
-    {"intents_p50_ms": 42.05, "intents_p99_ms": 72.58, "intents_rps": 690.8, "sse_lag_p99_ms": 39.22}
+    {"intents_p50_ms": 42.05, "intents_p99_ms": 72.58, "intents_rps": 690.8,
+     "sse_lag_p99_ms": 39.22}
 
 Before (main, httpx clients on this process, load 0.35): p50 94.81, p99 993.16 ms, 219.5/s. The
 SSE target is met; the intents p99 target only when the server has a core to itself (43.7 ms in
