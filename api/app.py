@@ -3,6 +3,7 @@ history at start-up, close them and the node link at shutdown."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -89,9 +90,15 @@ def create_app(
         state.hub.persist_to(EventLog(database, settings.event_history_per_user))
         # After the history is open: a restarted sidecar's backlog of node events comes at once.
         state.link.open(lambda r: finish_queued(state.store, state.hub, r, state.clock_ms()))
+        # Everything loaded so far (NautilusTrader, SQLAlchemy, pydantic: ~240k objects) lives as
+        # long as the process. Frozen, the collector stops scanning it: a full collection while
+        # serving otherwise pauses every request for ~100 ms (the p99 of POST /intents).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             state.link.close()
             state.hub.close()
             database.close()

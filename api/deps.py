@@ -1,5 +1,10 @@
 """Shared dependencies of the routers (``Annotated`` aliases, STYLE §10): the app's state, the
-authenticated user (rate-limited), and the operator role."""
+authenticated user (rate-limited), and the operator role.
+
+They are ``async def`` on purpose: FastAPI runs a sync dependency in its thread pool (a thread
+hop per dependency per request), and these are cheap -- a verified token is a dictionary hit,
+the user id is cached, the rate limiter is a few arithmetic operations. The one database call (a
+caller seen for the first time) goes through ``Database.run`` off the event loop."""
 
 from __future__ import annotations
 
@@ -56,7 +61,7 @@ class User:
     roles: tuple[str, ...]
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
     state: AppState = request.app.state.jarvis
     return state
 
@@ -66,7 +71,7 @@ State = Annotated[AppState, Depends(_state)]
 _bearer = HTTPBearer(auto_error=False, description="a JWT (ES256/RS256); `jarvis token` mints one")
 
 
-def _user(
+async def _user(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -83,9 +88,10 @@ def _user(
     key = (identity.subject, identity.roles)
     user_id = state.known_users.get(key)
     if user_id is None:  # first sight of this subject with these roles: one transaction
-        user_id = state.store.user_for_subject(
-            identity.subject, identity.roles, state.clock_ms()
-        ).id
+        row = await state.database.run(
+            state.store.user_for_subject, identity.subject, identity.roles, state.clock_ms()
+        )
+        user_id = row.id
         state.known_users[key] = user_id
     wait = state.limiter.allow(user_id)
     if wait > 0:
@@ -98,7 +104,7 @@ def _user(
 CurrentUser = Annotated[User, Depends(_user)]
 
 
-def _operator(user: CurrentUser) -> User:
+async def _operator(user: CurrentUser) -> User:
     if "operator" not in user.roles:
         raise HTTPException(403, "this needs the operator role")
     return user

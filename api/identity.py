@@ -2,6 +2,9 @@
 against a configured public key or JWKS file, and mapped to an internal user with roles.
 
 PyJWT does the verification; this module only decides which keys, algorithms and claims count.
+A verified token is remembered (keyed by the token string itself, bounded, until its ``exp``), so
+a client calling again with the same token costs a dictionary look-up, not a signature check;
+an expired token is refused from the cache exactly as PyJWT would refuse it.
 The ``roles`` claim (a list) names roles; only ``trader`` and ``operator`` mean anything, a token
 without it is a trader. Subjects listed in ``operator_subjects`` are operators whatever the token
 says (a provider that cannot add custom claims can still name the operators).
@@ -10,7 +13,9 @@ says (a provider that cannot add custom claims can still name the operators).
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,8 @@ __all__ = [
 ALGORITHMS: Final[list[str]] = ["ES256", "RS256"]
 ROLES: Final[frozenset[str]] = frozenset({"trader", "operator"})
 LOCAL_ISSUER: Final[str] = "jarvis-local"
+# Verified tokens remembered at most (oldest dropped first); a few per active client.
+VERIFIED_CACHE_SIZE: Final[int] = 4096
 
 
 class AuthError(Exception):
@@ -59,7 +66,11 @@ class TokenVerifier:
         issuer: str | None = None,
         audience: str | None = None,
         operator_subjects: tuple[str, ...] = (),
+        cache_size: int = VERIFIED_CACHE_SIZE,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        if cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
         self._keys: list[tuple[str | None, Any]] = []
         if public_key_pem is not None:
             self._keys.append((None, serialization.load_pem_public_key(public_key_pem)))
@@ -71,6 +82,11 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._operators = frozenset(operator_subjects)
+        self._cache_size = cache_size
+        self._clock = clock
+        self._lock = threading.Lock()
+        # token -> (identity, exp): only tokens that verified in full; insertion order is age.
+        self._verified: dict[str, tuple[Identity, int]] = {}
 
     @classmethod
     def from_files(
@@ -85,7 +101,28 @@ class TokenVerifier:
         return cls(public_key_pem=pem, jwks=jwks, **kwargs)
 
     def verify(self, token: str) -> Identity:
-        """The identity a token proves, or AuthError saying (safely) why not."""
+        """The identity a token proves, or AuthError saying (safely) why not.
+
+        A token verified before is answered from memory until its ``exp`` (then refused as
+        expired, as PyJWT does: expired when ``exp <= now``); anything else is verified in full.
+        """
+        hit = self._verified.get(token)
+        if hit is not None:
+            identity, exp = hit
+            if exp > self._clock():
+                return identity
+            with self._lock:
+                self._verified.pop(token, None)
+            raise AuthError("the token has expired")
+        identity, exp = self._verify(token)
+        if self._cache_size:
+            with self._lock:
+                while len(self._verified) >= self._cache_size:
+                    del self._verified[next(iter(self._verified))]
+                self._verified[token] = (identity, exp)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, int]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -120,7 +157,7 @@ class TokenVerifier:
                 raise AuthError("the token's audience is not accepted") from None
             except jwt.PyJWTError:
                 raise AuthError("the token is not valid") from None
-            return self._identity(claims)
+            return self._identity(claims), int(claims["exp"])
         del last
         raise AuthError("the token's signature does not verify")
 

@@ -607,7 +607,10 @@ def _dca(ctx: _Ctx) -> _Body:
     if count is None and i.budget_usd is not None and each:
         count = int(i.budget_usd / each)
     if count is None or each is None or count <= 0:
-        raise IntentError(ctx.problems or [Problem("order_count", "the plan has no orders")])
+        # Into ctx.problems: compile_intent re-raises those (a list passed here alone was lost).
+        if not ctx.problems:
+            ctx.fail("order_count", "the plan has no orders")
+        raise IntentError(ctx.problems)
     field = "order_notional_usd" if i.order_notional_usd is not None else "budget_usd"
     if each < MIN_ORDER_NOTIONAL_USD:
         most = int((i.budget_usd or each * count) / MIN_ORDER_NOTIONAL_USD)

@@ -123,3 +123,52 @@ def test_garbage_is_not_a_jwt() -> None:
 
     with pytest.raises(AuthError, match="not a JWT"):
         verifier.verify("not-a-token")
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_token_is_refused_once_its_exp_has_passed() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    exp = int(time.time()) + 60
+    clock = _Clock(time.time())
+    verifier = TokenVerifier(public_key_pem=_pem(key), clock=clock)
+    token = jwt.encode(_claims(exp=exp), key, algorithm="ES256")
+    assert verifier.verify(token).subject == "user-1"
+
+    clock.now = exp - 1
+    assert verifier.verify(token).subject == "user-1"  # from memory, still valid
+    clock.now = exp  # PyJWT's rule: expired when exp <= now
+    with pytest.raises(AuthError, match="expired"):
+        verifier.verify(token)
+
+
+def test_only_verified_tokens_are_remembered_and_the_memory_is_bounded() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    other = ec.generate_private_key(ec.SECP256R1())
+    verifier = TokenVerifier(public_key_pem=_pem(key), cache_size=2)
+    forged = jwt.encode(_claims(), other, algorithm="ES256")
+    for _ in range(2):  # a refused token is checked again every time, never remembered
+        with pytest.raises(AuthError, match="signature does not verify"):
+            verifier.verify(forged)
+    tokens = [jwt.encode(_claims(sub=f"user-{n}"), key, algorithm="ES256") for n in range(3)]
+
+    assert [verifier.verify(t).subject for t in tokens] == ["user-0", "user-1", "user-2"]
+    assert list(verifier._verified) == tokens[1:]  # the oldest dropped first
+    assert verifier.verify(tokens[0]).subject == "user-0"  # verified again in full
+
+
+def test_a_remembered_token_keeps_its_roles_and_a_new_token_is_verified_on_its_own() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    verifier = TokenVerifier(public_key_pem=_pem(key))
+    trader = jwt.encode(_claims(roles=["trader"]), key, algorithm="ES256")
+    operator = jwt.encode(_claims(roles=["operator"]), key, algorithm="ES256")
+
+    assert verifier.verify(trader).roles == ("trader",)
+    assert verifier.verify(operator).roles == ("operator",)
+    assert verifier.verify(trader).roles == ("trader",)
