@@ -8,6 +8,16 @@ one level's size varied by one lot per frame (cycling through the levels) and `t
 clock. These extra frames are NOT venue truth (`/info` l2Book keeps the real book); they exist
 to load a client. Stream faults (stall, skip, reorder, delay) apply to them as to any frame.
 
+The sender must cost far less than the clients it loads (load tests run it on the same cores),
+so the frames of one book cycle (one per varied level and size, 4 x levels in all) are encoded
+once per book, split around the `time` value, which is patched in per wake-up; each wake-up's
+frames go to a subscriber as ready-made WebSocket frames in one transport write
+(`WsConnection.write_frames`), with backpressure on the bytes the transport still holds
+(`buffered_bytes`) instead of a writer task awaiting every send. The bytes on the wire are
+exactly those of encoding each frame on its own (pinned by tests/simulator/test_stress.py).
+While a stream fault or the latency model is active, or for a socket that still has queued
+frames, frames take the ordinary per-frame path (`WsHub.publish` / `WsConnection.send`).
+
 Off by default, and then nothing here runs: a normal run stays byte-identical (pinned by
 tests/simulator/test_stress.py).
 """
@@ -19,6 +29,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from simulator.orders import fmt_units
+from simulator.ws import encode_frame
+from simulator.ws import text_frame_header
 
 if TYPE_CHECKING:
     from simulator.server import SimVenue
@@ -28,17 +40,24 @@ TICK_S = 0.001
 BASE_REFRESH_S = 0.05
 MAX_BATCH_PER_TICK = 200  # frames per stream per wake-up: a stalled loop never bursts unbounded
 MAX_BACKLOG_FRAMES = 20_000  # a subscriber this far behind pauses the firehose (no memory blow-up)
+MAX_BUFFERED_BYTES = 8 * 1024 * 1024  # the same, in bytes the socket's transport still holds
+_TIME_PLACEHOLDER = -7_777_777_777_777  # stands for `time` in a pre-encoded frame
+_TIME_MARK = b'"time":' + str(_TIME_PLACEHOLDER).encode()
 
 
 class _Base:
-    """One stream's current book payload and, per level, the size string one lot larger."""
+    """One stream's current book payload, per level the size string one lot larger, and the
+    encoded frames of its cycle: variant -> (text frame header + bytes before the `time` value,
+    the bytes before it without the header, the bytes after it), for `time` `ms_digits` long."""
 
-    __slots__ = ("alt", "built_at", "payload")
+    __slots__ = ("alt", "built_at", "encoded", "ms_digits", "payload")
 
     def __init__(self, payload: dict[str, Any], alt: list[list[str]], built_at: float) -> None:
         self.payload = payload
         self.alt = alt
         self.built_at = built_at
+        self.encoded: dict[tuple[int, int, bool], tuple[bytes, bytes, bytes]] = {}
+        self.ms_digits = 0
 
 
 class StressBookFeed:
@@ -76,9 +95,59 @@ class StressBookFeed:
             return 0
         for sub in subs:
             for conn in hub.subscribers.get(sub.key, {}):
-                if conn.backlog > MAX_BACKLOG_FRAMES:
+                if conn.backlog > MAX_BACKLOG_FRAMES or conn.buffered_bytes > MAX_BUFFERED_BYTES:
                     return 0
         venue_ms = self.venue.clock.now_ms()
+        if hub.latency.enabled or hub.faults.any_stream_fault or hub.has_held_frames:
+            published = self._publish_each(subs, n, now, venue_ms)
+        else:
+            published = self._publish_batched(subs, n, now, venue_ms)
+        self.frames_published += published
+        return published
+
+    def _publish_batched(self, subs: list[Sub], n: int, now: float, venue_ms: int) -> int:
+        """Each stream's `n` frames from the encoded cycle, in one write per subscriber."""
+        hub = self.venue.hub
+        ms = str(venue_ms).encode()
+        published = 0
+        for sub in subs:
+            conns = hub.subscribers.get(sub.key, {})
+            base = self._base(sub, now)
+            if base.ms_digits != len(ms):  # the frame length, so the header, depends on it
+                base.encoded.clear()
+                base.ms_digits = len(ms)
+            encoded = base.encoded
+            bids, asks = base.payload["levels"]
+            pieces: list[bytes] = []
+            frames: list[tuple[bytes, bytes]] = []
+            for _ in range(n):
+                self._counter += 1
+                count = self._counter
+                side = count & 1
+                levels = asks if side else bids
+                if not levels:
+                    continue
+                i = (count >> 1) % len(levels)
+                variant = (side, i, (count >> 1) // len(levels) & 1 == 0)
+                parts = encoded.get(variant)
+                if parts is None:
+                    parts = encoded[variant] = self._encode(base, variant, len(ms))
+                head, prefix, suffix = parts
+                pieces += (head, ms, suffix)
+                frames.append((prefix, suffix))
+            if not frames:
+                continue
+            batch = b"".join(pieces)
+            for conn in conns:
+                if not conn.write_frames(batch, len(frames)):
+                    for prefix, suffix in frames:  # frames queued ahead: keep the order
+                        conn.send((prefix + ms + suffix).decode(), delay_s=0.0)
+            published += len(frames)
+        return published
+
+    def _publish_each(self, subs: list[Sub], n: int, now: float, venue_ms: int) -> int:
+        """Each frame on its own through `WsHub.publish` (stream faults, latency)."""
+        hub = self.venue.hub
         published = 0
         for sub in subs:
             base = self._base(sub, now)
@@ -92,19 +161,23 @@ class StressBookFeed:
                 if not levels:
                     continue
                 i = (count >> 1) % len(levels)
-                varied = list(levels)
-                level = levels[i]
-                sz = base.alt[side][i] if (count >> 1) // len(levels) & 1 == 0 else level["sz"]
-                varied[i] = {"px": level["px"], "sz": sz, "n": level["n"]}
-                frame = {
-                    "coin": payload["coin"],
-                    "time": venue_ms,
-                    "levels": [bids, varied] if side else [varied, asks],
-                }
-                hub.publish(sub.key, "l2Book", sub.coin, frame)
+                variant = (side, i, (count >> 1) // len(levels) & 1 == 0)
+                hub.publish(sub.key, "l2Book", sub.coin, _varied_frame(base, variant, venue_ms))
                 published += 1
-        self.frames_published += published
         return published
+
+    @staticmethod
+    def _encode(
+        base: _Base, variant: tuple[int, int, bool], ms_digits: int
+    ) -> tuple[bytes, bytes, bytes]:
+        """A variant's frame encoded once and split around its `time` value: (text frame header
+        + the bytes before the value, the bytes before it, the bytes after it)."""
+        raw = encode_frame("l2Book", _varied_frame(base, variant, _TIME_PLACEHOLDER)).encode()
+        prefix, mark, suffix = raw.partition(_TIME_MARK)
+        assert mark and _TIME_MARK not in suffix
+        prefix += b'"time":'
+        head = text_frame_header(len(prefix) + ms_digits + len(suffix)) + prefix
+        return head, prefix, suffix
 
     def _base(self, sub: Sub, now: float) -> _Base:
         base = self._bases.get(sub.key)
@@ -113,6 +186,9 @@ class StressBookFeed:
         assert sub.coin is not None
         engine = self.venue.engine
         payload = engine.l2_book(sub.coin, sub.n_sig_figs, sub.mantissa, 5 if sub.fast else 20)
+        if base is not None and payload == base.payload:  # same book: keep the encoded cycle
+            base.built_at = now
+            return base
         sz_decimals = engine.markets[sub.coin].sz_decimals
         alt = [
             [_one_lot_more(level["sz"], sz_decimals) for level in side]
@@ -121,6 +197,23 @@ class StressBookFeed:
         base = _Base(payload, alt, now)
         self._bases[sub.key] = base
         return base
+
+
+def _varied_frame(base: _Base, variant: tuple[int, int, bool], venue_ms: int) -> dict[str, Any]:
+    """The frame for one variant (side, level, one lot more or not) of a stream's book."""
+    side, i, one_lot_more = variant
+    payload = base.payload
+    bids, asks = payload["levels"]
+    levels = asks if side else bids
+    varied = list(levels)
+    level = levels[i]
+    sz = base.alt[side][i] if one_lot_more else level["sz"]
+    varied[i] = {"px": level["px"], "sz": sz, "n": level["n"]}
+    return {
+        "coin": payload["coin"],
+        "time": venue_ms,
+        "levels": [bids, varied] if side else [varied, asks],
+    }
 
 
 def _one_lot_more(sz: str, sz_decimals: int) -> str:

@@ -74,6 +74,16 @@ def compact_json(obj: Any) -> str:
     return _encode(obj).decode()
 
 
+def text_frame_header(length: int) -> bytes:
+    """The header of an unmasked, unfragmented, uncompressed WebSocket text frame (RFC 6455
+    5.2) of `length` payload bytes: what a server sends (the simulator never compresses)."""
+    if length < 126:
+        return bytes((0x81, length))
+    if length < 1 << 16:
+        return bytes((0x81, 126)) + length.to_bytes(2, "big")
+    return bytes((0x81, 127)) + length.to_bytes(8, "big")
+
+
 class SubscriptionError(ValueError):
     """A subscription the venue rejects with an `error` channel message."""
 
@@ -227,6 +237,37 @@ class WsConnection:
                     return
                 self.frames_sent += 1
 
+    def write_frames(self, frames: bytes, count: int) -> bool:
+        """Write `count` ready-made WebSocket text frames (`frames`, headers included, see
+        `text_frames`) to the socket in one transport write, bypassing the queue.
+
+        Only when nothing is queued ahead (so no frame overtakes another), no delay applies
+        (latency model, `ws_delay_ms`) and the socket is open; returns False otherwise, and the
+        caller queues the frames with `send` instead. The transport buffers what the kernel
+        does not take yet: watch `buffered_bytes` for backpressure.
+        """
+        transport = self.transport
+        if (
+            self._closed
+            or self._queue
+            or transport is None
+            or transport.is_closing()
+            or self.latency.enabled
+            or self.faults.ws_delay_ms
+        ):
+            return False
+        transport.write(frames)  # type: ignore[attr-defined]
+        self.frames_sent += count
+        return True
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes written to the socket's transport that the kernel has not taken yet."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return 0
+        return int(transport.get_write_buffer_size())  # type: ignore[attr-defined]
+
     def abort(self) -> None:
         """Drop the socket without a close frame, as a venue restart or network cut would."""
         self._closed = True
@@ -306,6 +347,11 @@ class WsHub:
     def has(self, key: str) -> bool:
         """Whether anyone listens to stream `key` (so feeds skip building unused payloads)."""
         return key in self.subscribers
+
+    @property
+    def has_held_frames(self) -> bool:
+        """Whether a reorder fault holds frames back (they go out after the stream's next)."""
+        return bool(self._held)
 
     def keys_of_type(self, prefix: str) -> list[Sub]:
         """Subscribed streams whose key starts with `prefix` (e.g. "l2Book|BTC|")."""
