@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 TICK_S = 0.001
 BASE_REFRESH_S = 0.05
 MAX_BATCH_PER_TICK = 200  # frames per stream per wake-up: a stalled loop never bursts unbounded
+MAX_CATCH_UP_S = 0.02  # ...unless the rate owes more in this long (a descheduled sender catches up)
 MAX_BACKLOG_FRAMES = 20_000  # a subscriber this far behind pauses the firehose (no memory blow-up)
 MAX_BUFFERED_BYTES = 8 * 1024 * 1024  # the same, in bytes the socket's transport still holds
 _TIME_PLACEHOLDER = -7_777_777_777_777  # stands for `time` in a pre-encoded frame
@@ -77,10 +78,11 @@ class StressBookFeed:
         loop = asyncio.get_running_loop()
         last = loop.time()
         owed = 0.0
+        max_batch = max(float(MAX_BATCH_PER_TICK), self.fps * MAX_CATCH_UP_S)
         while True:
             await asyncio.sleep(TICK_S)
             now = loop.time()
-            owed = min(owed + (now - last) * self.fps, float(MAX_BATCH_PER_TICK))
+            owed = min(owed + (now - last) * self.fps, max_batch)
             last = now
             n = int(owed)
             if n:
