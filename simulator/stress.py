@@ -25,6 +25,7 @@ tests/simulator/test_stress.py).
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -42,16 +43,54 @@ MAX_BATCH_PER_TICK = 200  # frames per stream per wake-up: a stalled loop never 
 MAX_CATCH_UP_S = 0.02  # ...unless the rate owes more in this long (a descheduled sender catches up)
 MAX_BACKLOG_FRAMES = 20_000  # a subscriber this far behind pauses the firehose (no memory blow-up)
 MAX_BUFFERED_BYTES = 8 * 1024 * 1024  # the same, in bytes the socket's transport still holds
+MAX_CYCLE_FRAMES = 4_000  # a longer counter period (odd level counts) is sent frame by frame
 _TIME_PLACEHOLDER = -7_777_777_777_777  # stands for `time` in a pre-encoded frame
 _TIME_MARK = b'"time":' + str(_TIME_PLACEHOLDER).encode()
+
+
+class _Cycle:
+    """A stream's frames for one whole period of the frame counter, ready to send: frame k
+    (counter % period == k) is `heads[k]` + the `time` digits + `suffixes[k]` (`prefixes[k]` is
+    `heads[k]` without the WebSocket header); `glue[k]` is `suffixes[k] + heads[k + 1]`,
+    repeated, so frames k..k+n-1 are one `join` of a slice with the `time` digits."""
+
+    __slots__ = ("glue", "heads", "period", "prefixes", "suffixes")
+
+    def __init__(self, parts: list[tuple[bytes, bytes, bytes]]) -> None:
+        self.period = len(parts)
+        self.heads = [head for head, _, _ in parts]
+        self.prefixes = [prefix for _, prefix, _ in parts]
+        self.suffixes = [suffix for _, _, suffix in parts]
+        heads = self.heads
+        self.glue = [
+            suffix + heads[(k + 1) % self.period] for k, suffix in enumerate(self.suffixes)
+        ]
+
+    def batch(self, first: int, n: int, ms: bytes) -> bytes:
+        """Frames `first`..`first + n - 1` (cycle positions) as one buffer."""
+        period = self.period
+        end = first + n - 1
+        if end > len(self.glue):
+            self.glue = self.glue[:period] * (end // period + 1)
+        return ms.join([self.heads[first], *self.glue[first:end], self.suffixes[end % period]])
+
+    def frames(self, first: int, n: int) -> list[tuple[bytes, bytes, bytes]]:
+        """Frames `first`..`first + n - 1` as (head, prefix, suffix), to send one by one."""
+        period = self.period
+        return [
+            (self.heads[k % period], self.prefixes[k % period], self.suffixes[k % period])
+            for k in range(first, first + n)
+        ]
 
 
 class _Base:
     """One stream's current book payload, per level the size string one lot larger, and the
     encoded frames of its cycle: variant -> (text frame header + bytes before the `time` value,
-    the bytes before it without the header, the bytes after it), for `time` `ms_digits` long."""
+    the bytes before it without the header, the bytes after it), for `time` `ms_digits` long,
+    and the same laid out over a whole counter period (`cycle`, None until built or when a
+    side is empty or the period is too long)."""
 
-    __slots__ = ("alt", "built_at", "encoded", "ms_digits", "payload")
+    __slots__ = ("alt", "built_at", "cycle", "encoded", "ms_digits", "payload")
 
     def __init__(self, payload: dict[str, Any], alt: list[list[str]], built_at: float) -> None:
         self.payload = payload
@@ -59,6 +98,7 @@ class _Base:
         self.built_at = built_at
         self.encoded: dict[tuple[int, int, bool], tuple[bytes, bytes, bytes]] = {}
         self.ms_digits = 0
+        self.cycle: _Cycle | None = None
 
 
 class StressBookFeed:
@@ -101,11 +141,8 @@ class StressBookFeed:
                     return 0
         venue_ms = self.venue.clock.now_ms()
         if hub.latency.enabled or hub.faults.any_stream_fault or hub.has_held_frames:
-            published = self._publish_each(subs, n, now, venue_ms)
-        else:
-            published = self._publish_batched(subs, n, now, venue_ms)
-        self.frames_published += published
-        return published
+            return self._publish_each(subs, n, now, venue_ms)
+        return self._publish_batched(subs, n, now, venue_ms)
 
     def _publish_batched(self, subs: list[Sub], n: int, now: float, venue_ms: int) -> int:
         """Each stream's `n` frames from the encoded cycle, in one write per subscriber."""
@@ -113,39 +150,71 @@ class StressBookFeed:
         ms = str(venue_ms).encode()
         published = 0
         for sub in subs:
-            conns = hub.subscribers.get(sub.key, {})
             base = self._base(sub, now)
             if base.ms_digits != len(ms):  # the frame length, so the header, depends on it
                 base.encoded.clear()
+                base.cycle = None
                 base.ms_digits = len(ms)
-            encoded = base.encoded
-            bids, asks = base.payload["levels"]
-            pieces: list[bytes] = []
-            frames: list[tuple[bytes, bytes]] = []
-            for _ in range(n):
-                self._counter += 1
-                count = self._counter
-                side = count & 1
-                levels = asks if side else bids
-                if not levels:
+            if base.cycle is None:
+                base.cycle = self._cycle(base)
+            cycle = base.cycle
+            first = 0
+            split: list[tuple[bytes, bytes, bytes]] | None = None  # (head, prefix, suffix)
+            if cycle is not None:
+                first = (self._counter + 1) % cycle.period
+                self._counter += n
+                count = n
+                batch = cycle.batch(first, n, ms)
+            else:
+                split = self._frames(base, n)
+                count = len(split)
+                if not count:
                     continue
-                i = (count >> 1) % len(levels)
-                variant = (side, i, (count >> 1) // len(levels) & 1 == 0)
-                parts = encoded.get(variant)
-                if parts is None:
-                    parts = encoded[variant] = self._encode(base, variant, len(ms))
-                head, prefix, suffix = parts
-                pieces += (head, ms, suffix)
-                frames.append((prefix, suffix))
-            if not frames:
-                continue
-            batch = b"".join(pieces)
-            for conn in conns:
-                if not conn.write_frames(batch, len(frames)):
-                    for prefix, suffix in frames:  # frames queued ahead: keep the order
-                        conn.send((prefix + ms + suffix).decode(), delay_s=0.0)
-            published += len(frames)
+                batch = b"".join(piece for head, _, suffix in split for piece in (head, ms, suffix))
+            self.frames_published += count  # before they are on the wire (read by tests)
+            for conn in hub.subscribers.get(sub.key, {}):
+                if conn.write_frames(batch, count):
+                    continue
+                if split is None:
+                    assert cycle is not None
+                    split = cycle.frames(first, n)
+                for _, prefix, suffix in split:  # frames queued ahead: keep the order
+                    conn.send((prefix + ms + suffix).decode(), delay_s=0.0)
+            published += count
         return published
+
+    def _cycle(self, base: _Base) -> _Cycle | None:
+        """The frames of a whole counter period: every variant of the frame whose counter
+        modulo the period is k (it repeats every 4 x lcm(bid levels, ask levels) frames)."""
+        bids, asks = base.payload["levels"]
+        if not bids or not asks:
+            return None
+        period = 4 * math.lcm(len(bids), len(asks))
+        if period > MAX_CYCLE_FRAMES:
+            return None
+        parts = []
+        for count in range(period):
+            variant = _variant(count, bids, asks)
+            assert variant is not None
+            parts.append(self._parts(base, variant))
+        return _Cycle(parts)
+
+    def _frames(self, base: _Base, n: int) -> list[tuple[bytes, bytes, bytes]]:
+        """The next `n` frames one variant at a time (a side is empty, or a long period)."""
+        bids, asks = base.payload["levels"]
+        out = []
+        for _ in range(n):
+            self._counter += 1
+            variant = _variant(self._counter, bids, asks)
+            if variant is not None:
+                out.append(self._parts(base, variant))
+        return out
+
+    def _parts(self, base: _Base, variant: tuple[int, int, bool]) -> tuple[bytes, bytes, bytes]:
+        parts = base.encoded.get(variant)
+        if parts is None:
+            parts = base.encoded[variant] = self._encode(base, variant, base.ms_digits)
+        return parts
 
     def _publish_each(self, subs: list[Sub], n: int, now: float, venue_ms: int) -> int:
         """Each frame on its own through `WsHub.publish` (stream faults, latency)."""
@@ -153,19 +222,15 @@ class StressBookFeed:
         published = 0
         for sub in subs:
             base = self._base(sub, now)
-            payload = base.payload
-            bids, asks = payload["levels"]
+            bids, asks = base.payload["levels"]
             for _ in range(n):
                 self._counter += 1
-                count = self._counter
-                side = count & 1
-                levels = asks if side else bids
-                if not levels:
+                variant = _variant(self._counter, bids, asks)
+                if variant is None:
                     continue
-                i = (count >> 1) % len(levels)
-                variant = (side, i, (count >> 1) // len(levels) & 1 == 0)
                 hub.publish(sub.key, "l2Book", sub.coin, _varied_frame(base, variant, venue_ms))
                 published += 1
+        self.frames_published += published  # queued: the writer tasks send them later
         return published
 
     @staticmethod
@@ -199,6 +264,17 @@ class StressBookFeed:
         base = _Base(payload, alt, now)
         self._bases[sub.key] = base
         return base
+
+
+def _variant(count: int, bids: list[Any], asks: list[Any]) -> tuple[int, int, bool] | None:
+    """Which frame the `count`-th is: (side, level, one lot more or not); None on an empty side.
+    Sides alternate; each side's levels take turns, one lot larger, then as they are."""
+    side = count & 1
+    levels = asks if side else bids
+    if not levels:
+        return None
+    turn = count >> 1
+    return side, turn % len(levels), turn // len(levels) & 1 == 0
 
 
 def _varied_frame(base: _Base, variant: tuple[int, int, bool], venue_ms: int) -> dict[str, Any]:

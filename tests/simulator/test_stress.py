@@ -156,34 +156,49 @@ def _text_frames(data: bytes) -> list[str]:
     return out
 
 
-def test_stress_batches_carry_exactly_the_frames_published_one_by_one() -> None:
+@pytest.mark.parametrize("cycle", [True, False], ids=["whole-cycle", "frame-by-frame"])
+@pytest.mark.parametrize("queued_ahead", [False, True], ids=["written", "queued-behind"])
+def test_stress_batches_carry_exactly_the_frames_published_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, cycle: bool, queued_ahead: bool
+) -> None:
     """The batched sender (frames pre-encoded per book, `time` patched in, one transport write
     per subscriber and wake-up) puts on the wire exactly the bytes of encoding and queueing each
-    frame on its own, over more than one cycle of varied levels, for every book variant."""
+    frame on its own, over more than one cycle of varied levels, for every book variant; the
+    same when the counter period is not laid out (`MAX_CYCLE_FRAMES`) and when frames already
+    wait in the socket's queue (then they queue behind them, in order)."""
+    from simulator import stress
     from simulator.app import build_venue
-    from simulator.stress import StressBookFeed
     from simulator.ws import parse_subscription
 
+    if not cycle:
+        monkeypatch.setattr(stress, "MAX_CYCLE_FRAMES", 0)
     venue = build_venue(SimConfig(stepped=True, scenario="quiet", seed=7))
     venue.step(venue.clock.now_ms())
     hub = venue.hub
     transport = _Transport()
     conn = hub.add(None, transport)  # type: ignore[arg-type]
-    for raw in (
-        {"type": "l2Book", "coin": "BTC"},
-        {"type": "l2Book", "coin": "ETH", "nSigFigs": 4},
-    ):
+    subs = ({"type": "l2Book", "coin": "BTC"}, {"type": "l2Book", "coin": "ETH", "nSigFigs": 4})
+    for raw in subs:
         hub.subscribe(conn, parse_subscription(raw, venue.coins))
-    batched, each = StressBookFeed(venue, 1_000.0), StressBookFeed(venue, 1_000.0)
-    queued: list[str] = []
+    batched = stress.StressBookFeed(venue, 1_000.0)
+    each = stress.StressBookFeed(venue, 1_000.0)
+    sent: list[str] = []
+    expected: list[str] = []
     for n in (1, 60, 200, 3):
+        if queued_ahead:
+            conn.send("ahead", delay_s=0.0)
         assert batched.publish(n, 0.0) == 2 * n
-        assert (
-            each._publish_each(hub.keys_of_type("l2Book|"), n, 0.0, venue.clock.now_ms()) == 2 * n
-        )
-        queued += [text for _, _, text in conn._queue]
+        sent += [text for _, _, text in conn._queue]
         conn._queue.clear()
-    wire = [text for data in transport.writes for text in _text_frames(data)]
+        now_ms = venue.clock.now_ms()
+        if queued_ahead:
+            expected.append("ahead")
+        assert each._publish_each(hub.keys_of_type("l2Book|"), n, 0.0, now_ms) == 2 * n
+        expected += [text for _, _, text in conn._queue]
+        conn._queue.clear()
+    sent += [text for data in transport.writes for text in _text_frames(data)]
 
-    assert len(wire) == 2 * 264 and wire == queued
-    assert len(set(wire)) > 40  # many different books: each level one lot larger in turn
+    assert len(expected) == 2 * 264 + (4 if queued_ahead else 0)
+    assert sent == expected
+    assert bool(transport.writes) is not queued_ahead
+    assert len(set(expected)) > 40  # many different books: each level one lot larger in turn
