@@ -15,8 +15,9 @@ frames go to a subscriber as ready-made WebSocket frames in one transport write
 (`WsConnection.write_frames`), with backpressure on the bytes the transport still holds
 (`buffered_bytes`) instead of a writer task awaiting every send. The bytes on the wire are
 exactly those of encoding each frame on its own (pinned by tests/simulator/test_stress.py).
-While a stream fault or the latency model is active, or for a socket that still has queued
-frames, frames take the ordinary per-frame path (`WsHub.publish` / `WsConnection.send`).
+A socket with frames still queued gets the batch queued behind them as one item. While a
+stream fault or the latency model is active, frames take the ordinary per-frame path
+(`WsHub.publish`).
 
 Off by default, and then nothing here runs: a normal run stays byte-identical (pinned by
 tests/simulator/test_stress.py).
@@ -50,17 +51,16 @@ _TIME_MARK = b'"time":' + str(_TIME_PLACEHOLDER).encode()
 
 class _Cycle:
     """A stream's frames for one whole period of the frame counter, ready to send: frame k
-    (counter % period == k) is `heads[k]` + the `time` digits + `suffixes[k]` (`prefixes[k]` is
-    `heads[k]` without the WebSocket header); `glue[k]` is `suffixes[k] + heads[k + 1]`,
-    repeated, so frames k..k+n-1 are one `join` of a slice with the `time` digits."""
+    (counter % period == k) is `heads[k]` + the `time` digits + `suffixes[k]`; `glue[k]` is
+    `suffixes[k] + heads[k + 1]`, repeated, so frames k..k+n-1 are one `join` of a slice with
+    the `time` digits."""
 
-    __slots__ = ("glue", "heads", "period", "prefixes", "suffixes")
+    __slots__ = ("glue", "heads", "period", "suffixes")
 
-    def __init__(self, parts: list[tuple[bytes, bytes, bytes]]) -> None:
+    def __init__(self, parts: list[tuple[bytes, bytes]]) -> None:
         self.period = len(parts)
-        self.heads = [head for head, _, _ in parts]
-        self.prefixes = [prefix for _, prefix, _ in parts]
-        self.suffixes = [suffix for _, _, suffix in parts]
+        self.heads = [head for head, _ in parts]
+        self.suffixes = [suffix for _, suffix in parts]
         heads = self.heads
         self.glue = [
             suffix + heads[(k + 1) % self.period] for k, suffix in enumerate(self.suffixes)
@@ -74,19 +74,11 @@ class _Cycle:
             self.glue = self.glue[:period] * (end // period + 1)
         return ms.join([self.heads[first], *self.glue[first:end], self.suffixes[end % period]])
 
-    def frames(self, first: int, n: int) -> list[tuple[bytes, bytes, bytes]]:
-        """Frames `first`..`first + n - 1` as (head, prefix, suffix), to send one by one."""
-        period = self.period
-        return [
-            (self.heads[k % period], self.prefixes[k % period], self.suffixes[k % period])
-            for k in range(first, first + n)
-        ]
-
 
 class _Base:
     """One stream's current book payload, per level the size string one lot larger, and the
     encoded frames of its cycle: variant -> (text frame header + bytes before the `time` value,
-    the bytes before it without the header, the bytes after it), for `time` `ms_digits` long,
+    the bytes after it), for a `time` `ms_digits` long,
     and the same laid out over a whole counter period (`cycle`, None until built or when a
     side is empty or the period is too long)."""
 
@@ -96,7 +88,7 @@ class _Base:
         self.payload = payload
         self.alt = alt
         self.built_at = built_at
-        self.encoded: dict[tuple[int, int, bool], tuple[bytes, bytes, bytes]] = {}
+        self.encoded: dict[tuple[int, int, bool], tuple[bytes, bytes]] = {}
         self.ms_digits = 0
         self.cycle: _Cycle | None = None
 
@@ -158,8 +150,6 @@ class StressBookFeed:
             if base.cycle is None:
                 base.cycle = self._cycle(base)
             cycle = base.cycle
-            first = 0
-            split: list[tuple[bytes, bytes, bytes]] | None = None  # (head, prefix, suffix)
             if cycle is not None:
                 first = (self._counter + 1) % cycle.period
                 self._counter += n
@@ -170,16 +160,11 @@ class StressBookFeed:
                 count = len(split)
                 if not count:
                     continue
-                batch = b"".join(piece for head, _, suffix in split for piece in (head, ms, suffix))
+                batch = b"".join(piece for head, suffix in split for piece in (head, ms, suffix))
             self.frames_published += count  # before they are on the wire (read by tests)
             for conn in hub.subscribers.get(sub.key, {}):
-                if conn.write_frames(batch, count):
-                    continue
-                if split is None:
-                    assert cycle is not None
-                    split = cycle.frames(first, n)
-                for _, prefix, suffix in split:  # frames queued ahead: keep the order
-                    conn.send((prefix + ms + suffix).decode(), delay_s=0.0)
+                # False only for a socket already gone (the latency model takes the other path)
+                conn.write_frames(batch, count)
             published += count
         return published
 
@@ -199,7 +184,7 @@ class StressBookFeed:
             parts.append(self._parts(base, variant))
         return _Cycle(parts)
 
-    def _frames(self, base: _Base, n: int) -> list[tuple[bytes, bytes, bytes]]:
+    def _frames(self, base: _Base, n: int) -> list[tuple[bytes, bytes]]:
         """The next `n` frames one variant at a time (a side is empty, or a long period)."""
         bids, asks = base.payload["levels"]
         out = []
@@ -210,7 +195,7 @@ class StressBookFeed:
                 out.append(self._parts(base, variant))
         return out
 
-    def _parts(self, base: _Base, variant: tuple[int, int, bool]) -> tuple[bytes, bytes, bytes]:
+    def _parts(self, base: _Base, variant: tuple[int, int, bool]) -> tuple[bytes, bytes]:
         parts = base.encoded.get(variant)
         if parts is None:
             parts = base.encoded[variant] = self._encode(base, variant, base.ms_digits)
@@ -234,17 +219,14 @@ class StressBookFeed:
         return published
 
     @staticmethod
-    def _encode(
-        base: _Base, variant: tuple[int, int, bool], ms_digits: int
-    ) -> tuple[bytes, bytes, bytes]:
+    def _encode(base: _Base, variant: tuple[int, int, bool], ms_digits: int) -> tuple[bytes, bytes]:
         """A variant's frame encoded once and split around its `time` value: (text frame header
-        + the bytes before the value, the bytes before it, the bytes after it)."""
+        + the bytes before the value, the bytes after it)."""
         raw = encode_frame("l2Book", _varied_frame(base, variant, _TIME_PLACEHOLDER)).encode()
         prefix, mark, suffix = raw.partition(_TIME_MARK)
         assert mark and _TIME_MARK not in suffix
         prefix += b'"time":'
-        head = text_frame_header(len(prefix) + ms_digits + len(suffix)) + prefix
-        return head, prefix, suffix
+        return text_frame_header(len(prefix) + ms_digits + len(suffix)) + prefix, suffix
 
     def _base(self, sub: Sub, now: float) -> _Base:
         base = self._bases.get(sub.key)

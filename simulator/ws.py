@@ -84,6 +84,16 @@ def text_frame_header(length: int) -> bytes:
     return bytes((0x81, 127)) + length.to_bytes(8, "big")
 
 
+class RawFrames:
+    """Ready-made WebSocket frames queued as one item (`WsConnection.write_frames`)."""
+
+    __slots__ = ("count", "data")
+
+    def __init__(self, data: bytes, count: int) -> None:
+        self.data = data
+        self.count = count
+
+
 class SubscriptionError(ValueError):
     """A subscription the venue rejects with an `error` channel message."""
 
@@ -198,7 +208,8 @@ class WsConnection:
         self.last_rx = time.monotonic()
         self.frames_sent = 0
         self.latency = latency if latency is not None else LatencyModel()
-        self._queue: deque[tuple[float, float, str]] = deque()
+        self._queue: deque[tuple[float, float, str | RawFrames]] = deque()
+        self._queued_frames = 0
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -214,6 +225,7 @@ class WsConnection:
         if delay_s is None:
             delay_s = self.latency.frame_s(channel) if self.latency.enabled else 0.0
         self._queue.append((time.monotonic(), delay_s, text))
+        self._queued_frames += 1
         self._wake.set()
 
     async def run_writer(self) -> None:
@@ -230,6 +242,16 @@ class WsConnection:
                     wait = queued_at + delay_s - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
+                if isinstance(text, RawFrames):
+                    self._queued_frames -= text.count
+                    transport = self.transport
+                    if transport is None or transport.is_closing():
+                        self._closed = True
+                        return
+                    transport.write(text.data)  # type: ignore[attr-defined]
+                    self.frames_sent += text.count
+                    continue
+                self._queued_frames -= 1
                 try:
                     await ws.send_str(text)
                 except (ConnectionError, RuntimeError):
@@ -238,24 +260,23 @@ class WsConnection:
                 self.frames_sent += 1
 
     def write_frames(self, frames: bytes, count: int) -> bool:
-        """Write `count` ready-made WebSocket text frames (`frames`, headers included, see
-        `text_frames`) to the socket in one transport write, bypassing the queue.
+        """Send `count` ready-made WebSocket text frames (`frames`, headers included, see
+        `text_frame_header`) in one transport write.
 
-        Only when nothing is queued ahead (so no frame overtakes another), no delay applies
-        (latency model, `ws_delay_ms`) and the socket is open; returns False otherwise, and the
-        caller queues the frames with `send` instead. The transport buffers what the kernel
-        does not take yet: watch `buffered_bytes` for backpressure.
+        Written at once when nothing is queued ahead and no `ws_delay_ms` applies; otherwise
+        queued as one item behind the frames ahead of it (no frame overtakes another), which
+        the writer writes the same way. Returns False, sending nothing, when the socket is gone
+        or the latency model is on (per-frame delays: the caller uses `send`). The transport
+        buffers what the kernel does not take yet: watch `buffered_bytes` for backpressure.
         """
         transport = self.transport
-        if (
-            self._closed
-            or self._queue
-            or transport is None
-            or transport.is_closing()
-            or self.latency.enabled
-            or self.faults.ws_delay_ms
-        ):
+        if self._closed or transport is None or transport.is_closing() or self.latency.enabled:
             return False
+        if self._queue or self.faults.ws_delay_ms:
+            self._queue.append((time.monotonic(), 0.0, RawFrames(frames, count)))
+            self._queued_frames += count
+            self._wake.set()
+            return True
         transport.write(frames)  # type: ignore[attr-defined]
         self.frames_sent += count
         return True
@@ -285,7 +306,7 @@ class WsConnection:
     @property
     def backlog(self) -> int:
         """Frames queued but not yet written."""
-        return len(self._queue)
+        return self._queued_frames
 
     @property
     def closed(self) -> bool:

@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from simulator.app import SimConfig
 from simulator.app import SimThread
+from simulator.ws import WsConnection
 
 PINNED_QUIET_SEED7_FRAMES_SHA256 = (
     "896e647d24cdf1474e7d7717e1bf00133e5760b0bbcec47e15128f7812e9735d"
@@ -156,6 +157,15 @@ def _text_frames(data: bytes) -> list[str]:
     return out
 
 
+def _drain(conn: WsConnection) -> list[str]:
+    """The texts queued on `conn` (ready-made frames queued as one item taken apart), emptied."""
+    out: list[str] = []
+    for _, _, item in conn._queue:
+        out += [item] if isinstance(item, str) else _text_frames(item.data)
+    conn._queue.clear()
+    return out
+
+
 @pytest.mark.parametrize("cycle", [True, False], ids=["whole-cycle", "frame-by-frame"])
 @pytest.mark.parametrize("queued_ahead", [False, True], ids=["written", "queued-behind"])
 def test_stress_batches_carry_exactly_the_frames_published_one_by_one(
@@ -165,7 +175,7 @@ def test_stress_batches_carry_exactly_the_frames_published_one_by_one(
     per subscriber and wake-up) puts on the wire exactly the bytes of encoding and queueing each
     frame on its own, over more than one cycle of varied levels, for every book variant; the
     same when the counter period is not laid out (`MAX_CYCLE_FRAMES`) and when frames already
-    wait in the socket's queue (then they queue behind them, in order)."""
+    wait in the socket's queue (then the batch queues behind them as one item, in order)."""
     from simulator import stress
     from simulator.app import build_venue
     from simulator.ws import parse_subscription
@@ -188,14 +198,12 @@ def test_stress_batches_carry_exactly_the_frames_published_one_by_one(
         if queued_ahead:
             conn.send("ahead", delay_s=0.0)
         assert batched.publish(n, 0.0) == 2 * n
-        sent += [text for _, _, text in conn._queue]
-        conn._queue.clear()
+        sent += _drain(conn)
         now_ms = venue.clock.now_ms()
         if queued_ahead:
             expected.append("ahead")
         assert each._publish_each(hub.keys_of_type("l2Book|"), n, 0.0, now_ms) == 2 * n
-        expected += [text for _, _, text in conn._queue]
-        conn._queue.clear()
+        expected += _drain(conn)
     sent += [text for data in transport.writes for text in _text_frames(data)]
 
     assert len(expected) == 2 * 264 + (4 if queued_ahead else 0)
