@@ -15,19 +15,34 @@ direct figure: the time one sample and scrape takes, as a share of each second.
 
 Second half, more than one node: the node's ingest path (the real ``HyperliquidWebSocketClient``
 feeding the data client's ``HyperliquidFrameHandler`` into a DataEngine with a managed BTC book,
-as above, without metrics) runs in one and then two separate OS processes ("nodes"; this file
-run with ``--node-worker``), fed by one simulator subprocess in stress mode (``jarvis sim
---stress-book-fps R``), every node subscribed to the BTC l2Book stream (the simulator encodes a
-frame once and sends it to each subscriber, as the venue would). Per step the simulator and the
-nodes are started fresh at a per-node rate R from a rising ladder; each node warms up, then
-counts the book frames it handled over a few seconds and samples the lag (its receive time less
-the frame's venue time, which is wall time at speed 1). A step is kept up when every node handled
->= 90 % of R and its lag neither grew past 250 ms nor grew by more than 100 ms over the window
-(a node that falls behind builds a backlog, and its lag grows); the ladder stops at the first
-step not kept up. The ceiling is the highest kept-up step's total book frames/s across the nodes,
-and ``two_nodes_vs_one`` is the 2-node ceiling over the 1-node one. The simulator runs on the
-same 2 cores: its CPU share (``sim_cpu_pct``, of one core) is reported per step, and the load
-average at start says how much other work shared the machine.
+as above, without metrics) runs in one and in two separate OS processes ("nodes"; this file run
+with ``--node-worker``), fed by one simulator subprocess in stress mode (``jarvis sim
+--stress-book-fps R``), every node subscribed to the BTC l2Book stream. The simulator is its own
+process (the sender) and costs little: it encodes a book's frames once and writes each 1 ms
+tick's frames to a subscriber in one write (``simulator.stress``), about 10 % of a core for
+~85k frames/s out, so nearly both cores are left to the nodes. Per step the simulator is
+started fresh at a per-node rate R (the node processes are kept); each node warms up 2 s, then
+all nodes count, over the same 3 s window (started together), the book frames they handled and
+sample their lag (receive time less the frame's venue time, which is wall time at speed 1). A
+step is kept up when every node handled >= 90 % of R and its lag neither ended above 250 ms nor
+grew by more than 100 ms (a node that falls behind builds a backlog and its lag grows). R
+climbs a ladder (10k, x 1.5) to the first failed rung, then 3 bisections between the last
+kept-up and the first failed rate. A step credits each node with its handled rate but never
+more than R (a node draining its warm-up backlog handles more for a while); the ceiling is the
+best kept-up step's credited total, and ``two_nodes_vs_one`` the 2-node ceiling over the
+1-node one. Both searches use the same method and run interleaved, step by step, so both see
+the same machine over time.
+
+CPU accounting per step: each node's own CPU (``node_cpu_pct``, % of one core, and per book
+frame), and over the same window from outside (/proc, user + system) the simulator and the
+nodes (``cpu_pct_sim_nodes``), the rest of the machine's busy time (``other_cpu_pct``: other
+sessions; /proc/stat) and what was idle (``machine_idle_pct``; 200 is two idle cores). The
+machine is shared: a step that failed while other work took more than 20 % of a core is
+repeated, at most twice (``disturbed_attempts_before`` keeps the voided attempts), the same
+rule for both configurations; read every figure with ``load_avg_at_start`` and the per-step
+``other_cpu_pct``. One node is capped by its one core (the GIL: the node at ~100 % CPU); two
+nodes by the two cores shared with the simulator, so the ratio's ceiling is about
+(200 - simulator - other) % over 100 %, less what sharing costs per frame.
 
 Targets: metrics cost <= 5 % of the ingest ceiling; two nodes >= 1.7 x one node.
 """
