@@ -49,10 +49,11 @@ Targets: metrics cost <= 5 % of the ingest ceiling; two nodes >= 1.7 x one node.
 Measured (``.venv/bin/python benchmarks/bench_ops.py``, 2 cores shared with other sessions):
 undisturbed runs (other work <= 10 % of a core around the ceilings, load average 2.2-2.4):
 one node 52,070 -> two nodes 88,546 book frames/s, ``two_nodes_vs_one`` 1.70, and 49,476 ->
-84,333, 1.70; runs under load 4-7 gave 1.12-1.98 and are not measurements of the nodes. Before
-the sender rework (load 0.35): 45,014 -> 31,227, 0.69. Metrics: 0.09-0.14 % of a core for one
-sample and scrape a second (A/B -2.0 to +3.8 % with the machine's noise). benchmarks/README.md
-has the detail and the profile.
+84,333, 1.70 (both at commit d6fd6d7); nine runs with other work on the cores (load 1-7)
+gave 0.81-1.98 and are not measurements of the nodes (``ceiling_disturbed_by_other_work``). Before
+the sender rework (load 0.35): 45,014 -> 31,227, 0.69. Metrics: 0.09-0.21 % of a core for one
+sample and scrape a second (the A/B moves -5 to +12 % with the machine's noise).
+benchmarks/README.md has the detail and the profile.
 """
 
 from __future__ import annotations
