@@ -15,21 +15,45 @@ direct figure: the time one sample and scrape takes, as a share of each second.
 
 Second half, more than one node: the node's ingest path (the real ``HyperliquidWebSocketClient``
 feeding the data client's ``HyperliquidFrameHandler`` into a DataEngine with a managed BTC book,
-as above, without metrics) runs in one and then two separate OS processes ("nodes"; this file
-run with ``--node-worker``), fed by one simulator subprocess in stress mode (``jarvis sim
---stress-book-fps R``), every node subscribed to the BTC l2Book stream (the simulator encodes a
-frame once and sends it to each subscriber, as the venue would). Per step the simulator and the
-nodes are started fresh at a per-node rate R from a rising ladder; each node warms up, then
-counts the book frames it handled over a few seconds and samples the lag (its receive time less
-the frame's venue time, which is wall time at speed 1). A step is kept up when every node handled
->= 90 % of R and its lag neither grew past 250 ms nor grew by more than 100 ms over the window
-(a node that falls behind builds a backlog, and its lag grows); the ladder stops at the first
-step not kept up. The ceiling is the highest kept-up step's total book frames/s across the nodes,
-and ``two_nodes_vs_one`` is the 2-node ceiling over the 1-node one. The simulator runs on the
-same 2 cores: its CPU share (``sim_cpu_pct``, of one core) is reported per step, and the load
-average at start says how much other work shared the machine.
+as above, without metrics) runs in one and in two separate OS processes ("nodes"; this file run
+with ``--node-worker``), fed by one simulator subprocess in stress mode (``jarvis sim
+--stress-book-fps R``), every node subscribed to the BTC l2Book stream. The simulator is its own
+process (the sender) and costs little: it encodes a book's frames once and writes each 1 ms
+tick's frames to a subscriber in one write (``simulator.stress``), about 10 % of a core for
+~85k frames/s out, so nearly both cores are left to the nodes. Per step the simulator is
+started fresh at a per-node rate R (the node processes are kept); each node warms up 2 s, then
+all nodes count, over the same 3 s window (started together), the book frames they handled and
+sample their lag (receive time less the frame's venue time, which is wall time at speed 1). A
+step is kept up when every node handled >= 90 % of R and its lag neither ended above 250 ms nor
+grew by more than 100 ms (a node that falls behind builds a backlog and its lag grows). R
+climbs a ladder (10k, x 1.5) to the first failed rung, then 3 bisections between the last
+kept-up and the first failed rate. A step credits each node with its handled rate but never
+more than R (a node draining its warm-up backlog handles more for a while); the ceiling is the
+best kept-up step's credited total, and ``two_nodes_vs_one`` the 2-node ceiling over the
+1-node one. Both searches use the same method and run interleaved, step by step, so both see
+the same machine over time.
+
+CPU accounting per step: each node's own CPU (``node_cpu_pct``, % of one core, and per book
+frame), and over the same window from outside (/proc, user + system) the simulator and the
+nodes (``cpu_pct_sim_nodes``), the rest of the machine's busy time (``other_cpu_pct``: other
+sessions; /proc/stat) and what was idle (``machine_idle_pct``; 200 is two idle cores). The
+machine is shared: a step that failed while other work took more than 20 % of a core is
+repeated, at most twice (``disturbed_attempts_before`` keeps the voided attempts), the same
+rule for both configurations; read every figure with ``load_avg_at_start`` and the per-step
+``other_cpu_pct``. One node is capped by its one core (the GIL: the node at ~100 % CPU); two
+nodes by the two cores shared with the simulator, so the ratio's ceiling is about
+(200 - simulator - other) % over 100 %, less what sharing costs per frame.
 
 Targets: metrics cost <= 5 % of the ingest ceiling; two nodes >= 1.7 x one node.
+
+Measured (``.venv/bin/python benchmarks/bench_ops.py``, 2 cores shared with other sessions):
+undisturbed runs (other work <= 10 % of a core around the ceilings, load average 2.2-2.4):
+one node 52,070 -> two nodes 88,546 book frames/s, ``two_nodes_vs_one`` 1.70, and 49,476 ->
+84,333, 1.70 (both at commit d6fd6d7); nine runs with other work on the cores (load 1-7)
+gave 0.81-1.98 and are not measurements of the nodes (``ceiling_disturbed_by_other_work``). Before
+the sender rework (load 0.35): 45,014 -> 31,227, 0.69. Metrics: 0.09-0.21 % of a core for one
+sample and scrape a second (the A/B moves -5 to +12 % with the machine's noise).
+benchmarks/README.md has the detail and the profile.
 """
 
 from __future__ import annotations
@@ -43,6 +67,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +108,17 @@ SCRAPE_EVERY_SECS = 1.0
 STREAMS = ("l2Book:BTC", "bbo:BTC", "trades:BTC", "activeAssetCtx:BTC")
 
 REPO = Path(__file__).resolve().parents[1]
-RATES_PER_NODE = (4_000, 6_000, 9_000, 13_500, 20_000, 30_000, 45_000)  # book frames/s, per node
-WARM_SECS = 1.0
+LADDER_START = 10_000  # book frames/s per node: the first rung; each next one 1.5 x higher
+LADDER_FACTOR = 1.5
+LADDER_MAX = 200_000
+BISECTIONS = 3  # then halve the gap between the last kept-up and first failed rung 3 times
+WARM_SECS = 2.0
 MEASURE_SECS = 3.0
 KEPT_UP_SHARE = 0.9
 LAG_MAX_MS = 250.0
 LAG_GROWTH_MAX_MS = 100.0
+DISTURBED_OTHER_CPU_PCT = 20.0  # other work's CPU (% of one core) that makes a failed step void
+DISTURBED_RETRIES = 2
 TWO_NODES_TARGET = 1.7
 
 
@@ -216,7 +246,8 @@ async def _node_worker(base_url: str) -> dict[str, Any]:
         raise RuntimeError(f"node worker could not connect to {base_url}")
     await ws.subscribe(as_subscription({"type": "l2Book", "coin": "BTC"}))
     await asyncio.sleep(WARM_SECS)
-    print("measuring", flush=True)
+    print("warm", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # "go": every node's window starts together
     books0, cpu0, t0, start_ns = books, time.process_time(), time.perf_counter(), time.time_ns()
     await asyncio.sleep(MEASURE_SECS)
     books1, cpu1, secs = books, time.process_time(), time.perf_counter() - t0
@@ -237,6 +268,13 @@ def _proc_cpu_secs(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_secs() -> float:
+    """Busy CPU seconds of the whole machine so far, all cores (Linux /proc/stat: everything
+    but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_workers(nodes: int) -> list[subprocess.Popen[str]]:
@@ -277,14 +315,25 @@ def _node_step(workers: list[subprocess.Popen[str]], rate: int) -> dict[str, Any
         for worker in workers:
             assert worker.stdout is not None
             line = worker.stdout.readline()
-            if line.strip() != "measuring":
+            if line.strip() != "warm":
                 raise RuntimeError(f"node worker did not start: {line!r}")
-        sim_cpu0, t0 = _proc_cpu_secs(sim.pid), time.perf_counter()
+        pids = [sim.pid, *(worker.pid for worker in workers)]
+        cpu0 = [_proc_cpu_secs(pid) for pid in pids]
+        busy0 = _machine_busy_secs()
+        t0 = time.perf_counter()
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
         results = []
         for worker in workers:
             assert worker.stdout is not None
             results.append(json.loads(worker.stdout.readline()))
-        sim_cpu_pct = (_proc_cpu_secs(sim.pid) - sim_cpu0) / (time.perf_counter() - t0) * 100
+        secs = time.perf_counter() - t0
+        cpu = [(_proc_cpu_secs(pid) - c0) / secs * 100 for pid, c0 in zip(pids, cpu0, strict=True)]
+        busy1 = _machine_busy_secs()
+        machine_busy_pct = (busy1 - busy0) / secs * 100  # of one core: 200 = both cores full
+        sim_cpu_pct = cpu[0]
     finally:
         sim.terminate()
         sim.wait(10)
@@ -300,69 +349,128 @@ def _node_step(workers: list[subprocess.Popen[str]], rate: int) -> dict[str, Any
         "nodes": len(workers),
         "rate_per_node": rate,
         "kept_up": kept_up,
+        # What the ceiling counts: each node's handled rate, but never more than the rate sent
+        # (a node draining a backlog from its warm-up handles more than that for a while).
+        "credited_book_frames_per_s": round(
+            sum(min(r["book_frames_per_s"], rate) for r in results)
+        ),
         "total_book_frames_per_s": round(total),
         "per_node_book_frames_per_s": [round(r["book_frames_per_s"]) for r in results],
         "node_cpu_pct": [round(r["cpu_pct"]) for r in results],
         "node_cpu_us_per_book_frame": round(node_cpu / 100 / total * 1e6, 1) if total else None,
         "lag_ms_start_end": [[round(r["lag_start_ms"]), round(r["lag_end_ms"])] for r in results],
         "sim_cpu_pct": round(sim_cpu_pct),
+        # The same window from outside (per-process /proc CPU seconds, % of one core), and what
+        # the whole machine did: `other_cpu_pct` is work that was neither the simulator nor the
+        # nodes (other sessions), `machine_idle_pct` what was left of the cores.
+        "cpu_pct_sim_nodes": [round(c) for c in cpu],
+        "other_cpu_pct": round(machine_busy_pct - sum(cpu)),
+        "machine_idle_pct": round((os.cpu_count() or 1) * 100 - machine_busy_pct),
     }
 
 
-def _ceiling(nodes: int) -> dict[str, Any]:
-    """Climb the rate ladder until a step is not kept up; the last kept-up step is the ceiling."""
-    steps = []
-    best: dict[str, Any] | None = None
-    workers = _start_workers(nodes)
-    try:
-        for rate in RATES_PER_NODE:
-            step = _node_step(workers, rate)
-            steps.append(step)
-            if not step["kept_up"]:
-                break
-            best = step
-    finally:
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.close()  # end of input: the worker returns
-        for worker in workers:
-            try:
-                worker.wait(10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(10)
-    return {
-        "ceiling_book_frames_per_s": best["total_book_frames_per_s"] if best else 0,
-        "ceiling_sim_cpu_pct": best["sim_cpu_pct"] if best else None,
-        "ceiling_capped_by_ladder": len(steps) == len(RATES_PER_NODE) and steps[-1]["kept_up"],
-        "steps": steps,
-    }
+def _rates() -> Generator[int, bool, None]:
+    """The per-node rates to try, told after each whether it was kept up: a ladder (x 1.5)
+    until one is not, then ``BISECTIONS`` halvings between the last kept-up and failed rates."""
+    lo, hi, rate = 0, 0, LADDER_START
+    while rate <= LADDER_MAX:
+        if not (yield rate):
+            hi = rate
+            break
+        lo, rate = rate, round(rate * LADDER_FACTOR)
+    for _ in range(BISECTIONS if hi else 0):
+        rate = (lo + hi) // 2
+        if (yield rate):
+            lo = rate
+        else:
+            hi = rate
+
+
+def _disturbed_step(workers: list[subprocess.Popen[str]], rate: int) -> dict[str, Any]:
+    """A step, repeated (up to ``DISTURBED_RETRIES`` times) when it failed while other work
+    took more than ``DISTURBED_OTHER_CPU_PCT`` of a core: that failure says nothing about the
+    nodes. Every attempt is kept in ``attempts``."""
+    attempts: list[dict[str, Any]] = []
+    while True:
+        step = _node_step(workers, rate)
+        attempts.append(step)
+        disturbed = step["other_cpu_pct"] > DISTURBED_OTHER_CPU_PCT
+        if step["kept_up"] or not disturbed or len(attempts) > DISTURBED_RETRIES:
+            break
+    if len(attempts) > 1:
+        step = {**step, "disturbed_attempts_before": attempts[:-1]}
+    return step
 
 
 def bench_nodes() -> dict[str, Any]:
-    """Total book frames/s one node process and two keep up with, and their ratio."""
-    one = _ceiling(1)
-    two = _ceiling(2)
-    ratio = (
-        two["ceiling_book_frames_per_s"] / one["ceiling_book_frames_per_s"]
-        if one["ceiling_book_frames_per_s"]
-        else 0.0
-    )
+    """Total book frames/s one node process and two keep up with, and their ratio: the two
+    searches run interleaved, step by step, so both see the same machine over time."""
+    configs = {"one_node": 1, "two_nodes": 2}
+    workers = {name: _start_workers(n) for name, n in configs.items()}
+    searches = {name: _rates() for name in configs}
+    steps: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
+    pending = {name: next(search) for name, search in searches.items()}
+    try:
+        while pending:
+            for name in list(pending):
+                step = _disturbed_step(workers[name], pending[name])
+                steps[name].append(step)
+                try:
+                    pending[name] = searches[name].send(step["kept_up"])
+                except StopIteration:
+                    del pending[name]
+    finally:
+        for group in workers.values():
+            for worker in group:
+                assert worker.stdin is not None
+                worker.stdin.close()  # end of input: the worker returns
+            for worker in group:
+                try:
+                    worker.wait(10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait(10)
+    best = {
+        name: max(
+            (s for s in config_steps if s["kept_up"]),
+            key=lambda s: s["credited_book_frames_per_s"],
+            default=None,
+        )
+        for name, config_steps in steps.items()
+    }
+    ceiling = {name: b["credited_book_frames_per_s"] if b else 0 for name, b in best.items()}
+    # A ceiling is only a measurement of the nodes when neither its step nor the failed step
+    # just above it (what bounded it) shared the cores with other work.
+    disturbed = {}
+    for name, config_steps in steps.items():
+        kept = best[name]
+        top = kept["rate_per_node"] if kept else 0
+        above = [s for s in config_steps if not s["kept_up"] and s["rate_per_node"] > top]
+        failed = min(above, key=lambda s: s["rate_per_node"], default=None)
+        bounding = [s for s in (kept, failed) if s is not None]
+        disturbed[name] = any(s["other_cpu_pct"] > DISTURBED_OTHER_CPU_PCT for s in bounding)
+    ratio = ceiling["two_nodes"] / ceiling["one_node"] if ceiling["one_node"] else 0.0
     return {
-        "one_node_ceiling_book_frames_per_s": one["ceiling_book_frames_per_s"],
-        "two_nodes_ceiling_book_frames_per_s": two["ceiling_book_frames_per_s"],
+        "one_node_ceiling_book_frames_per_s": ceiling["one_node"],
+        "two_nodes_ceiling_book_frames_per_s": ceiling["two_nodes"],
         "two_nodes_vs_one": round(ratio, 2),
         "two_nodes_target_met": ratio >= TWO_NODES_TARGET,
-        "sim_cpu_pct_at_ceiling": {
-            "one_node": one["ceiling_sim_cpu_pct"],
-            "two_nodes": two["ceiling_sim_cpu_pct"],
+        # True: other work took > 20 % of a core in the ceiling's step or the failed one above
+        # it; that figure is the machine's, not the nodes' (see other_cpu_pct in node_steps).
+        "ceiling_disturbed_by_other_work": disturbed,
+        # The kept-up step each ceiling is: per-node rates, CPU of the simulator and of each
+        # node, the CPU other work took and the machine's idle share over its window.
+        "at_ceiling": {
+            name: {k: v for k, v in b.items() if k not in ("nodes", "disturbed_attempts_before")}
+            if b
+            else None
+            for name, b in best.items()
         },
         # True when the top rung was kept up: the ceiling is at least that, not measured.
         "ceiling_capped_by_ladder": {
-            "one_node": one["ceiling_capped_by_ladder"],
-            "two_nodes": two["ceiling_capped_by_ladder"],
+            name: all(s["kept_up"] for s in config_steps) for name, config_steps in steps.items()
         },
-        "node_steps": {"one_node": one["steps"], "two_nodes": two["steps"]},
+        "node_steps": steps,
     }
 
 
@@ -410,7 +518,7 @@ def main() -> None:
     parser.add_argument("--node-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.node_worker:  # a node process: the simulator's URL on stdin, its figures on stdout
-        for line in sys.stdin:
+        while line := sys.stdin.readline():
             result = asyncio.run(_node_worker(line.strip()))
             print(json.dumps(result), flush=True)
         return

@@ -74,6 +74,26 @@ def compact_json(obj: Any) -> str:
     return _encode(obj).decode()
 
 
+def text_frame_header(length: int) -> bytes:
+    """The header of an unmasked, unfragmented, uncompressed WebSocket text frame (RFC 6455
+    5.2) of `length` payload bytes: what a server sends (the simulator never compresses)."""
+    if length < 126:
+        return bytes((0x81, length))
+    if length < 1 << 16:
+        return bytes((0x81, 126)) + length.to_bytes(2, "big")
+    return bytes((0x81, 127)) + length.to_bytes(8, "big")
+
+
+class RawFrames:
+    """Ready-made WebSocket frames queued as one item (`WsConnection.write_frames`)."""
+
+    __slots__ = ("count", "data")
+
+    def __init__(self, data: bytes, count: int) -> None:
+        self.data = data
+        self.count = count
+
+
 class SubscriptionError(ValueError):
     """A subscription the venue rejects with an `error` channel message."""
 
@@ -188,7 +208,8 @@ class WsConnection:
         self.last_rx = time.monotonic()
         self.frames_sent = 0
         self.latency = latency if latency is not None else LatencyModel()
-        self._queue: deque[tuple[float, float, str]] = deque()
+        self._queue: deque[tuple[float, float, str | RawFrames]] = deque()
+        self._queued_frames = 0
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -204,6 +225,7 @@ class WsConnection:
         if delay_s is None:
             delay_s = self.latency.frame_s(channel) if self.latency.enabled else 0.0
         self._queue.append((time.monotonic(), delay_s, text))
+        self._queued_frames += 1
         self._wake.set()
 
     async def run_writer(self) -> None:
@@ -220,12 +242,52 @@ class WsConnection:
                     wait = queued_at + delay_s - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
+                if isinstance(text, RawFrames):
+                    self._queued_frames -= text.count
+                    transport = self.transport
+                    if transport is None or transport.is_closing():
+                        self._closed = True
+                        return
+                    transport.write(text.data)  # type: ignore[attr-defined]
+                    self.frames_sent += text.count
+                    continue
+                self._queued_frames -= 1
                 try:
                     await ws.send_str(text)
                 except (ConnectionError, RuntimeError):
                     self._closed = True
                     return
                 self.frames_sent += 1
+
+    def write_frames(self, frames: bytes, count: int) -> bool:
+        """Send `count` ready-made WebSocket text frames (`frames`, headers included, see
+        `text_frame_header`) in one transport write.
+
+        Written at once when nothing is queued ahead and no `ws_delay_ms` applies; otherwise
+        queued as one item behind the frames ahead of it (no frame overtakes another), which
+        the writer writes the same way. Returns False, sending nothing, when the socket is gone
+        or the latency model is on (per-frame delays: the caller uses `send`). The transport
+        buffers what the kernel does not take yet: watch `buffered_bytes` for backpressure.
+        """
+        transport = self.transport
+        if self._closed or transport is None or transport.is_closing() or self.latency.enabled:
+            return False
+        if self._queue or self.faults.ws_delay_ms:
+            self._queue.append((time.monotonic(), 0.0, RawFrames(frames, count)))
+            self._queued_frames += count
+            self._wake.set()
+            return True
+        transport.write(frames)  # type: ignore[attr-defined]
+        self.frames_sent += count
+        return True
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes written to the socket's transport that the kernel has not taken yet."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return 0
+        return int(transport.get_write_buffer_size())  # type: ignore[attr-defined]
 
     def abort(self) -> None:
         """Drop the socket without a close frame, as a venue restart or network cut would."""
@@ -244,7 +306,7 @@ class WsConnection:
     @property
     def backlog(self) -> int:
         """Frames queued but not yet written."""
-        return len(self._queue)
+        return self._queued_frames
 
     @property
     def closed(self) -> bool:
@@ -306,6 +368,11 @@ class WsHub:
     def has(self, key: str) -> bool:
         """Whether anyone listens to stream `key` (so feeds skip building unused payloads)."""
         return key in self.subscribers
+
+    @property
+    def has_held_frames(self) -> bool:
+        """Whether a reorder fault holds frames back (they go out after the stream's next)."""
+        return bool(self._held)
 
     def keys_of_type(self, prefix: str) -> list[Sub]:
         """Subscribed streams whose key starts with `prefix` (e.g. "l2Book|BTC|")."""
