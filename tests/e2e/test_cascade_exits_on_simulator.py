@@ -75,12 +75,17 @@ ADDRESSES = {kind: address_from_private_key(key).lower() for kind, key in KEYS.i
 SCHEDULE = "trend:30,cascade:60,quiet"
 SEED = 7
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The node config of test_cascade_on_simulator.py, with a time stop far beyond these runs.
+# The node config of test_cascade_on_simulator.py, with a time stop far beyond these runs, and
+# no SIDEWAYS regime (no funding is ever at or below 0 on the simulator): on 15-second windows the
+# market after the sell-off reads SIDEWAYS within seconds, and the hand-over would close the trade
+# before an exit could be driven (seen in CI, where the entry came ~8 s before the switch). With
+# SIDEWAYS unreachable the regime stays EXPANSION for the 60 s exit confirmation.
 CONFIG_KWARGS: dict[str, Any] = {
     "geometry": {},
     "cascade": {"max_hold_secs": 170.0, "arm_timeout_secs": 40.0},
     "windows_secs": [1.0, 5.0, 15.0, 30.0],
     "controller": {"exit_confirm_secs": 60.0},
+    "regime_thresholds": {"sideways_max_abs_funding_per_hour": 0.0},
 }
 # Open interest the invalidation run opens with sellers aggressing (no drop: the flow only), then
 # closes with sellers aggressing (a drop of CLOSE - OPEN, beyond the detector's 5 % in 10 s).
