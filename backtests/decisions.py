@@ -317,33 +317,51 @@ _STREAMS: Final[dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]]] = {
 
 
 def compare_decision_logs(
-    a_dir: str | Path, b_dir: str | Path, a_until_ns: int | None = None
+    a_dir: str | Path,
+    b_dir: str | Path,
+    until_ns: int | None = None,
+    end_window_ns: int = 0,
 ) -> dict[str, Any]:
     """
     Compare two runs' decisions as sequences, per instrument (regime changes) or strategy.
 
-    For runs whose time stamps cannot match (a live node against a backtest of its recording:
-    wall clock against recorded receive times, timers at other phases), only what changed from
-    what to what, and in which order per instrument or strategy, is compared; the
+    For runs whose time stamps cannot match (a live node ``a`` against a backtest ``b`` of its
+    recording: wall clock against recorded receive times, timers at other phases), only what
+    changed from what to what, and in which order per instrument or strategy, is compared; the
     interleaving across instruments and the stamps are not. ``REFUSE`` gates (a strategy asking
     for a held instrument) are left out: how often a strategy asks depends on timing. Returns
     per stream whether the sequences are equal and, when not, the first difference.
 
-    ``a_until_ns`` leaves out ``a``'s decisions stamped after it: a live node's timers keep
-    deciding between its last recorded frame and its stop, which a backtest of that recording,
-    ending at its last frame, never reaches (pass the backtest's ``newest_input_ns``).
+    ``until_ns`` is where the recording ends (the backtest's ``newest_input_ns``): a live node's
+    timers keep deciding after its last recorded frame, which a backtest never reaches. Near
+    that end one decision can fall on either side of it -- live it comes up to a timer period
+    (plus the node's handling lag) before or after the backtest's -- so ``end_window_ns`` before
+    ``until_ns`` is not compared: ``b`` is read up to ``until_ns - end_window_ns``, ``a`` up to
+    ``until_ns`` (its counterparts of ``b``'s last decisions may come later), and the decisions
+    ``a`` holds beyond ``b``'s are allowed only when stamped inside the last two windows (their
+    counterparts in ``b`` fell past the cut). An extra decision earlier than that, or a missing
+    one, is a difference. ``sequence_sha256`` digests exactly what was compared.
     """
     a, b = read_decision_log(a_dir), read_decision_log(b_dir)
-    if a_until_ns is not None:
-        a = [line for line in a if line["ts"] <= a_until_ns]
+    cut_ns: int | None = None
+    if until_ns is not None:
+        cut_ns = until_ns - end_window_ns
+        a = [line for line in a if line["ts"] <= until_ns]
+        b = [line for line in b if line["ts"] <= cut_ns]
     result: dict[str, Any] = {
         "same": {},
         "first_difference": {},
         "counts": {},
-        "sequence_sha256": {"a": sequence_digests(a), "b": sequence_digests(b)},
+        "compared_until_ns": {"a": until_ns, "b": cut_ns},
+        "sequence_sha256": {},
     }
+    compared_a: list[dict[str, Any]] = []
     for stream, (kinds, key, fields) in _STREAMS.items():
-        seq_a, seq_b = _sequences(a, kinds, key, fields), _sequences(b, kinds, key, fields)
+        lines_a, lines_b = _lines_per_key(a, kinds, key), _lines_per_key(b, kinds, key)
+        if cut_ns is not None:
+            lines_a = _trim_extra_at_end(lines_a, lines_b, cut_ns - end_window_ns)
+        compared_a.extend(line for lines in lines_a.values() for line in lines)
+        seq_a, seq_b = _fields_of(lines_a, fields), _fields_of(lines_b, fields)
         result["counts"][stream] = [sum(map(len, seq_a.values())), sum(map(len, seq_b.values()))]
         result["same"][stream] = seq_a == seq_b
         for name in sorted(set(seq_a) | set(seq_b)):
@@ -361,11 +379,28 @@ def compare_decision_logs(
                 "b": right[index] if index < len(right) else None,
             }
             break
+    result["sequence_sha256"] = {"a": sequence_digests(compared_a), "b": sequence_digests(b)}
     for side, directory in (("a", a_dir), ("b", b_dir)):
         digest = load_decision_digest(directory)
         result[f"digests_{side}"] = {name: digest[name] for name in sorted(digest) if "sha" in name}
         result[f"input_violations_{side}"] = digest["input_audit"]["violations"]
     return result
+
+
+def _trim_extra_at_end(
+    lines_a: dict[str, list[dict[str, Any]]],
+    lines_b: dict[str, list[dict[str, Any]]],
+    allowed_from_ns: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """``a``'s lines per key without those beyond ``b``'s count stamped after
+    ``allowed_from_ns`` (counterparts past ``b``'s cut); earlier extras stay and differ."""
+    trimmed: dict[str, list[dict[str, Any]]] = {}
+    for name, lines in lines_a.items():
+        n = len(lines_b.get(name, []))
+        kept = lines[:n] + [line for line in lines[n:] if line["ts"] <= allowed_from_ns]
+        if kept:
+            trimmed[name] = kept
+    return trimmed
 
 
 def sequence_digests(lines: list[dict[str, Any]]) -> dict[str, str]:
@@ -382,14 +417,28 @@ def sequence_digests(lines: list[dict[str, Any]]) -> dict[str, str]:
 def _sequences(
     lines: list[dict[str, Any]], kinds: tuple[str, ...], key: str, fields: tuple[str, ...]
 ) -> dict[str, list[list[Any]]]:
-    sequences: dict[str, list[list[Any]]] = {}
+    return _fields_of(_lines_per_key(lines, kinds, key), fields)
+
+
+def _lines_per_key(
+    lines: list[dict[str, Any]], kinds: tuple[str, ...], key: str
+) -> dict[str, list[dict[str, Any]]]:
+    per_key: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
         if line["kind"] not in kinds or line.get("action") == "REFUSE":
             continue
         if line["kind"] == "StrategyState" and line["previous"] == line["state"]:
             continue  # a re-announcement (start, restart), not a transition
-        sequences.setdefault(str(line.get(key)), []).append([line.get(f) for f in fields])
-    return sequences
+        per_key.setdefault(str(line.get(key)), []).append(line)
+    return per_key
+
+
+def _fields_of(
+    per_key: dict[str, list[dict[str, Any]]], fields: tuple[str, ...]
+) -> dict[str, list[list[Any]]]:
+    return {
+        name: [[line.get(f) for f in fields] for line in lines] for name, lines in per_key.items()
+    }
 
 
 def _finite(value: float) -> float | None:

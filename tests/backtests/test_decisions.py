@@ -242,6 +242,42 @@ def test_parity_compares_sequences_per_strategy_not_stamps_or_interleaving(tmp_p
     }
 
 
+def test_parity_leaves_out_the_end_where_a_decision_can_fall_either_side(tmp_path: Path) -> None:
+    """The recording ends at 100; the last 3 are not compared. Live (a) decides up to a timer
+    period before or after the backtest (b), so a decision near the end may be in one log only;
+    anywhere earlier, a missing or an extra decision is a difference."""
+
+    def gate(ts: int, action: str) -> dict[str, Any]:
+        return {"kind": "StrategyGate", "ts": ts, "strategy_id": "G", "action": action}
+
+    def compare(live: list[dict[str, Any]], backtest: list[dict[str, Any]]) -> dict[str, Any]:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        a, b = _write_log(folder / "a", live), _write_log(folder / "b", backtest)
+        return compare_decision_logs(a, b, until_ns=100, end_window_ns=3)
+
+    # The CI case: the backtest's GRANT 1 before the end, live's after it.
+    both = [gate(10, "ENABLE"), gate(50, "GRANT"), gate(60, "RELEASE")]
+    result = compare([*both, gate(101, "GRANT")], [*both, gate(99, "GRANT")])
+    assert result["same"]["gates"], result["first_difference"]
+    assert result["sequence_sha256"]["a"] == result["sequence_sha256"]["b"]
+    # Live a moment behind the backtest on its last compared decision, and ahead on one the
+    # backtest made after the cut: the same.
+    result = compare([*both, gate(97, "GRANT")], [*both[:2], gate(59, "RELEASE")])
+    assert result["same"]["gates"], result["first_difference"]
+    result = compare([*both[:2], gate(98, "RELEASE")], [*both[:2], gate(96, "RELEASE")])
+    assert result["same"]["gates"], result["first_difference"]
+    # An extra live decision well before the end, and a missing one: differences.
+    result = compare([*both, gate(80, "GRANT")], both)
+    assert not result["same"]["gates"]
+    assert result["first_difference"]["gates"] == {
+        "strategy_id": "G", "index": 3, "a": ["GRANT"], "b": None}  # fmt: skip
+    result = compare(both[:2], both)
+    assert not result["same"]["gates"]
+    assert result["first_difference"]["gates"]["b"] == ["RELEASE"]
+    assert result["sequence_sha256"]["a"]["gates"] != result["sequence_sha256"]["b"]["gates"]
+
+
 def test_the_schedule_recording_is_small_and_covers_the_whole_schedule() -> None:
     """scripts/record_corpus.py --scenario schedule: quiet:90,trend:120,cascade:60,quiet:120 on
     BTC and ETH, under 1 MB in the repo."""

@@ -6,7 +6,7 @@ One live minute of the ``quiet`` scenario on BTC and ETH with config/sim_backtes
 controller settles in SIDEWAYS after its 30 s window and 10 s confirmation, enables the sideways
 strategies, and Geometry arms at a range edge. The recording is converted to a catalog and
 backtested with the same file; the two decision logs are compared as sequences per instrument and
-strategy (jarvis.parity says why stamps are not compared).
+strategy (jarvis.parity says why stamps and the last seconds are not compared).
 """
 
 from __future__ import annotations
@@ -34,12 +34,9 @@ def test_a_live_run_and_the_backtest_of_its_recording_decide_the_same(tmp_path: 
         "strategy_states": True,
         "orders": True,
     }, comparison["first_difference"]
-    # The same as parity hashes: the live decisions up to the recording's last input against
-    # what the backtest wrote into its decisions.json.
-    assert (
-        comparison["sequence_sha256"]["a"]
-        == load_decision_digest(run.backtest_run)["sequence_sha256"]
-    )
+    # The same as parity hashes, over what was compared (the recording less its last seconds).
+    assert comparison["sequence_sha256"]["a"] == comparison["sequence_sha256"]["b"]
+    assert comparison["counts"]["strategy_states"][1] > 0
     live = read_decision_log(run.live_run)
     regimes = {(r["instrument_id"], r["regime"]) for r in live if r["kind"] == "RegimeChange"}
     assert ("BTC-USD-PERP.HYPERLIQUID", "SIDEWAYS") in regimes, regimes
