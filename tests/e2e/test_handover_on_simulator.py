@@ -198,7 +198,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
                 # Closing interest trades both ways on the tape: the node sees the drop (its
                 # activeAssetCtx stream held back 5.5 s, inside its 10 s staleness) only once
-                # that flow has left the 5 s window and the selling fills it.
+                # that flow has left the 5 s window and the selling fills it. The bid is pulled
+                # further first: the thinning ratio is measured against a 20 s time-weighted
+                # baseline that by then holds ~10 s of the 0.35 book, so at 0.35 it reads ~0.55
+                # (over the 0.5 limit) unless the sells happen to have emptied the bid (CI
+                # failed there twice); at 0.15 it reads 0.26-0.37 over the whole wait.
+                sim_book_shape(url, "BTC", bid_mult=0.15)
                 await sim_admin_async(
                     url, "fault/stall", {"channel": "activeAssetCtx", "coin": "BTC"}
                 )
