@@ -4,7 +4,11 @@ and PnL — what a trader watching ``jarvis demo`` wants, instead of the raw Nau
 
 It only listens: ``RegimeChange``, ``StrategyState`` and ``RiskGuardChange`` from the bus, the
 mid from ``MarketState``, positions, orders and the account from the cache and the portfolio. It
-prints to standard output (``to_stdout``) or logs one line per row.
+prints to standard output (``to_stdout``) or logs one line per row. User templates (DirectBuy,
+TWAP ...) publish no ``StrategyState``; they are shown with NautilusTrader's own component state
+(``ComponentStateChanged`` on ``events.system.*``) until they stop, next to the coin of their
+orders (a strategy's lifecycle event carries no instrument), or on a line of their own before
+their first order.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import Any
 
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.common.messages import ComponentStateChanged
 from nautilus_trader.config import ActorConfig
 from nautilus_trader.config import PositiveFloat
 from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import Venue
 
 from actors.market_state import MARKET_STATE_DATA_TYPE
@@ -36,6 +42,7 @@ from strategies.risk_guard import RiskGuardChange
 __all__ = ["TradingStatusLogger", "TradingStatusLoggerConfig", "format_status"]
 
 _TIMER = "trading-status"
+_GONE = frozenset({"STOPPED", "DISPOSED"})  # component states not shown
 
 
 class TradingStatusLoggerConfig(ActorConfig, frozen=True):
@@ -83,8 +90,12 @@ def format_status(
     realized: float,
     unrealized: float,
     equity: float,
+    templates: dict[str, tuple[InstrumentId | None, str]] | None = None,
 ) -> list[str]:
-    """The block's lines (pure: tested on its own)."""
+    """The block's lines (pure: tested on its own). ``templates``: strategy id -> (the
+    instrument of its orders, None before any; component state) of strategies that publish no
+    ``StrategyState``."""
+    others = {sid: shown for sid, shown in (templates or {}).items() if sid not in strategies}
     stamp = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.UTC).strftime("%H:%M:%S")
     lines = [f"== {stamp} UTC  trading {trading_state}  guard {guard_mode} =="]
     for instrument_id in sorted(rows, key=str):
@@ -96,10 +107,16 @@ def format_status(
             if not math.isnan(report.stop_price):
                 levels = f" stop {_num(report.stop_price)} tgt {_num(report.target_price)}"
             parts.append(f"{report.strategy_id} {report.state}{levels}")
+        parts.extend(
+            f"{sid} {state}" for sid, (on, state) in sorted(others.items()) if on == instrument_id
+        )
         lines.append(
             f"  {_coin(instrument_id):<5} {row.regime:<9} mid {_num(row.mid):>12}  "
             + ("; ".join(parts) if parts else "(no strategy)")
         )
+    waiting = [f"{sid} {state}" for sid, (on, state) in sorted(others.items()) if on is None]
+    if waiting:
+        lines.append("  no order yet: " + "; ".join(waiting))
     if positions:
         held = ", ".join(
             f"{coin} {qty} @ {_num(avg)} uPnL {_num(upnl)}" for coin, qty, avg, upnl in positions
@@ -123,6 +140,7 @@ class TradingStatusLogger(Actor):
         self._venue = Venue(config.venue)
         self._rows: dict[InstrumentId, _Row] = {}
         self._strategies: dict[str, StrategyState] = {}
+        self._components: dict[str, str] = {}  # strategy id -> component state, until stopped
         self._guard_mode = "ACTIVE"
         self._trading_state = "ACTIVE"
         self.blocks = 0
@@ -135,6 +153,7 @@ class TradingStatusLogger(Actor):
         bus.subscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_strategy)
         bus.subscribe(custom_data_topic(RISK_GUARD_CHANGE_DATA_TYPE), self._on_guard)
         bus.subscribe("events.risk*", self._on_risk)
+        bus.subscribe("events.system.*", self._on_component)
         self.clock.set_timer(
             _TIMER, timedelta(seconds=self._cfg.interval_secs), callback=self._on_timer
         )
@@ -147,6 +166,7 @@ class TradingStatusLogger(Actor):
         bus.unsubscribe(custom_data_topic(STRATEGY_STATE_DATA_TYPE), self._on_strategy)
         bus.unsubscribe(custom_data_topic(RISK_GUARD_CHANGE_DATA_TYPE), self._on_guard)
         bus.unsubscribe("events.risk*", self._on_risk)
+        bus.unsubscribe("events.system.*", self._on_component)
         if _TIMER in self.clock.timer_names:
             self.clock.cancel_timer(_TIMER)
 
@@ -167,6 +187,27 @@ class TradingStatusLogger(Actor):
     def _on_strategy(self, report: StrategyState) -> None:
         self._strategies[report.strategy_id] = report
         self._row(report.instrument_id)
+
+    def _on_component(self, event: Any) -> None:
+        """A strategy's lifecycle: kept while it runs (or faulted), forgotten once stopped."""
+        if isinstance(event, ComponentStateChanged) and isinstance(event.component_id, StrategyId):
+            state = event.state.name
+            if state in _GONE:
+                self._components.pop(event.component_id.value, None)
+            else:
+                self._components[event.component_id.value] = state
+
+    def _templates(self) -> dict[str, tuple[InstrumentId | None, str]]:
+        shown: dict[str, tuple[InstrumentId | None, str]] = {}
+        for strategy_id, state in self._components.items():
+            if strategy_id in self._strategies:
+                continue
+            orders = self.cache.orders(strategy_id=StrategyId(strategy_id))
+            instrument_id = orders[0].instrument_id if orders else None
+            if instrument_id is not None:
+                self._row(instrument_id)
+            shown[strategy_id] = (instrument_id, state)
+        return shown
 
     def _on_guard(self, change: RiskGuardChange) -> None:
         self._guard_mode = change.mode
@@ -223,4 +264,5 @@ class TradingStatusLogger(Actor):
             realized,
             unrealized,
             equity,
+            self._templates(),
         )

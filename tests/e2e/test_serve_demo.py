@@ -81,6 +81,12 @@ def test_serve_demo_first_minute_from_the_printed_curl_to_a_fill(tmp_path: Path)
             )
             health = http.get("/health").json()
         _wait(lambda: any("positions: ETH +0.01" in line for line in lines), "the block", lines)
+        # The user's strategy next to its coin (templates publish no StrategyState).
+        _wait(
+            lambda: any(re.match(r"  ETH .* DirectBuy-\S+ RUNNING", line) for line in lines),
+            "the user's strategy in the block",
+            lines,
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=60)
