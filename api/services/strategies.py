@@ -69,11 +69,15 @@ def create_strategy(
         raise StrategyNotFound(f"plan {plan_id} not found")
     wallets = store.wallets(user_id)
     account = wallets[0].account_address if wallets else NODE_ACCOUNT
-    if store.active_on(account, plan.coin, ACTIVE_STATES):
+    holders = store.active_on(account, plan.coin, ACTIVE_STATES)
+    if holders:
+        # Name the holder only to its owner: another user's strategy ids stay theirs.
+        own = [f"{row.id} ({row.state})" for row in holders if row.user_id == user_id]
+        which = f"your strategy {', '.join(own)}" if own else "another user's strategy"
         raise StrategyConflict(
-            f"{plan.coin} already has an active strategy on account {account}: the venue keeps "
-            "one net position per coin per account, so a second one would mix positions; "
-            "stop or cancel the other strategy first"
+            f"{plan.coin} already has an active strategy on account {account} ({which}): the "
+            "venue keeps one net position per coin per account, so a second one would mix "
+            "positions; stop or cancel the other strategy first"
         )
     row = store.add_strategy(user_id, plan, account, "created", now_ms)
     hub.publish(user_id, "strategy.state", {"strategy_id": row.id, "state": "created"})

@@ -83,11 +83,22 @@ def test_second_strategy_on_the_same_coin_and_account_is_refused_with_the_reason
             "/strategies", json={"plan_id": _plan(alice, "buy 0.5 ETH at 2000")}
         )
 
+    with sidecar.client("bob") as bob:
+        bobs = bob.post("/strategies", json={"plan_id": _plan(bob, "buy 0.03 BTC at 60000")})
+
     assert first.status_code == 201
+    first_id = first.json()["strategy_id"]
     assert second.status_code == 409
-    assert "BTC already has an active strategy on account node" in second.json()["detail"]
-    assert "one net position per coin per account" in second.json()["detail"]
+    assert second.json()["detail"] == (
+        f"BTC already has an active strategy on account node (your strategy {first_id} "
+        "(created)): the venue keeps one net position per coin per account, so a second one "
+        "would mix positions; stop or cancel the other strategy first"
+    )
     assert other_coin.status_code == 201, other_coin.text
+    # Bob trades from the node's account too: refused, without Alice's strategy id.
+    assert bobs.status_code == 409
+    assert "(another user's strategy)" in bobs.json()["detail"]
+    assert first_id not in bobs.json()["detail"]
 
 
 def test_unknown_plan_is_404(sidecar: Sidecar) -> None:
