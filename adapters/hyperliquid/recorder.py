@@ -39,13 +39,14 @@ checksum fails, or that does not decode, is skipped; a broken chunk header ends 
 named ``<prefix>-<first recv_ns, 20 digits>-<counter, 6 digits>.jrec`` so names sort in
 recording order, rotate by size or by receive-time span (a batch is split at the rotation
 point), and are compressed when closed (``.jrec.zst`` through pyarrow's zstd codec, else
-``.jrec.gz``). The file being written stays plain ``.jrec``.
+``.jrec.gz``) by a child process (``recording_compression`` says why: compressing here held
+the GIL against ingest). The file being written stays plain ``.jrec``; ``stop`` waits for the
+compressions it started.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import sys
 import threading
@@ -74,6 +75,10 @@ from nautilus_trader.common.enums import LogColor
 from adapters.hyperliquid.config import HyperliquidRecorderConfig
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
+from adapters.hyperliquid.recording_compression import GZIP_SUFFIX as _GZIP_SUFFIX
+from adapters.hyperliquid.recording_compression import RAW_SUFFIX as _RAW_SUFFIX
+from adapters.hyperliquid.recording_compression import ZSTD_SUFFIX as _ZSTD_SUFFIX
+from adapters.hyperliquid.recording_compression import ChildCompressor
 
 __all__ = [
     "CONTROL_BOOK_RESET",
@@ -117,10 +122,6 @@ _MAX_BODY: Final[int] = 256 * 1024 * 1024
 # A block holds about this many bytes at most: small enough to stay in the CPU caches and the
 # allocator's pools (a multi-MB buffer per block costs page faults), large enough to amortize.
 _BLOCK_MAX_BYTES: Final[int] = 1024 * 1024
-_RAW_SUFFIX: Final[str] = ".jrec"
-_ZSTD_SUFFIX: Final[str] = ".jrec.zst"
-_GZIP_SUFFIX: Final[str] = ".jrec.gz"
-_COPY_CHUNK: Final[int] = 1024 * 1024
 _BLOCK_ENCODER: Final = msgspec.msgpack.Encoder()
 _BLOCK_DECODER: Final = msgspec.msgpack.Decoder(list[tuple[int, int, int, str, str, Any]])
 
@@ -350,6 +351,7 @@ class FrameRecorder:
         self._file_counter = 0
         self._dirty = False
         self._buffer = bytearray()  # reused for every block: no multi-MB allocation per block
+        self._compressor = ChildCompressor(compression)
 
     @classmethod
     def from_config(
@@ -469,7 +471,8 @@ class FrameRecorder:
         self._thread.start()
 
     def stop(self, timeout_secs: float | None = None) -> None:
-        """Stop accepting, write what is queued, close and compress the current file."""
+        """Stop accepting, write what is queued, close the current file and wait for the
+        compressions (each up to ``timeout_secs``; one still running is left to finish)."""
         self._accepting = False
         self._room = 0
         thread = self._thread
@@ -480,6 +483,7 @@ class FrameRecorder:
         thread.join(timeout_secs)
         if not thread.is_alive():
             self._thread = None
+            self._report(self._compressor.reap(timeout_secs))
 
     # -- writer thread -------------------------------------------------------------------------
 
@@ -523,6 +527,8 @@ class FrameRecorder:
 
     def _idle(self) -> None:
         # Every batch was flushed when written (``_flush``); idle only rotates by time.
+        if self._compressor.running:
+            self._report(self._compressor.reap())
         file_age_ns = self._time_ns() - self._file_first_ns
         if self._file is not None and file_age_ns >= self._rotate_interval_ns:
             self._close_file()
@@ -591,10 +597,18 @@ class FrameRecorder:
         file.close()
         self._files_closed += 1
         try:
-            compress_file(path, self._compression)
+            warning = self._compressor.submit(path)
         except Exception as exc:
             self._write_errors += 1
             self._log.exception(f"failed to compress {path} (left uncompressed)", exc)
+        else:
+            if warning:
+                self._log.warning(warning)
+
+    def _report(self, problems: list[str]) -> None:
+        for problem in problems:
+            self._write_errors += 1
+            self._log.error(f"{problem}; the raw file stays readable")
 
 
 def _fit(items: Sequence[_Item], budget: int) -> int:
@@ -606,38 +620,6 @@ def _fit(items: Sequence[_Item], budget: int) -> int:
         if used >= budget:
             return index + 1
     return len(items)
-
-
-def compress_file(path: Path, compression: str) -> Path:
-    """Compress a closed ``.jrec`` file next to itself and delete the original.
-
-    Written to a temporary name first, so a crash leaves either the raw file or a complete
-    compressed one (the reader prefers the compressed one when both exist).
-    """
-    if compression == "none":
-        return path
-    suffix = _ZSTD_SUFFIX if compression == "zstd" else _GZIP_SUFFIX
-    target = path.with_name(path.name.removesuffix(_RAW_SUFFIX) + suffix)
-    tmp = target.with_name(target.name + ".tmp")
-    with open(path, "rb") as source:
-        if compression == "zstd":
-            import pyarrow as pa
-
-            with pa.CompressedOutputStream(pa.OSFile(str(tmp), "wb"), "zstd") as sink:
-                while chunk := source.read(_COPY_CHUNK):
-                    sink.write(chunk)
-        else:
-            with gzip.open(tmp, "wb", compresslevel=6) as gz:
-                while chunk := source.read(_COPY_CHUNK):
-                    gz.write(chunk)
-    os.replace(tmp, target)
-    path.unlink()
-    return target
-
-
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
 
 
 def _stem(path: Path) -> str | None:

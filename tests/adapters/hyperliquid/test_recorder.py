@@ -24,6 +24,7 @@ from adapters.hyperliquid.recorder import encode_record
 from adapters.hyperliquid.recorder import iter_records
 from adapters.hyperliquid.recorder import last_recorded_seq
 from adapters.hyperliquid.recorder import recording_files
+from adapters.hyperliquid.recording_compression import ChildCompressor
 from jarvis.testkit import CapturingLogger
 
 L2_FRAME = (
@@ -402,3 +403,29 @@ def test_durable_counter_counts_frames_readable_from_disk_while_recording(tmp_pa
     assert stats.files_closed == 0
     assert stats.last_durable_seq == 250
     assert [r.seq for r in on_disk] == list(range(1, 251))
+
+
+def test_files_are_compressed_by_a_child_process_and_its_failure_is_reported(
+    tmp_path: Path,
+) -> None:
+    """Compression runs outside the node's interpreter (recording_compression says why): the
+    call returns while the child works, the child leaves the compressed copy, and a child that
+    fails is reported naming the file (the raw file would stay readable)."""
+    recorder = FrameRecorder(tmp_path / "one", compression="none", block_max_frames=1)
+    record_all(recorder, 5)
+    (raw,) = recording_files(tmp_path / "one")
+
+    compressor = ChildCompressor("zstd")
+    assert compressor.submit(raw) is None
+    assert compressor.running == 1
+    assert compressor.reap(timeout_secs=60) == []
+    assert compressor.running == 0
+    (compressed,) = recording_files(tmp_path / "one")
+    assert compressed.name.endswith(".jrec.zst") and not raw.exists()
+    assert [r.seq for r in iter_records(tmp_path / "one")] == list(range(5))
+
+    missing = tmp_path / "frames-00000000000000000001-000000.jrec"
+    assert compressor.submit(missing) is None
+    (problem,) = compressor.reap(timeout_secs=60)
+    assert problem.startswith(f"compressing {missing} failed (exit 1): ")
+    assert "FileNotFoundError" in problem
