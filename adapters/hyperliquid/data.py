@@ -102,6 +102,7 @@ from adapters.hyperliquid.frame_handler import TRADE_CHECK
 from adapters.hyperliquid.frame_handler import TRADE_CHECK_INTERVAL
 from adapters.hyperliquid.frame_handler import TRADE_OUTPUTS
 from adapters.hyperliquid.frame_handler import HyperliquidFrameHandler
+from adapters.hyperliquid.health import NO_DATA_YET
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import TradingStateTarget
@@ -510,8 +511,10 @@ class HyperliquidDataClient(LiveMarketDataClient):
         self._latest_health[health.stream] = health
         if health.status == _GAP:
             self._gaps_by_stream[health.stream] = self._gaps_by_stream.get(health.stream, 0) + 1
-        if health.status == FeedHealthStatus.OK.value:
-            self._log.info(f"Feed {health.stream}: OK ({health.reason})")
+        if health.status == FeedHealthStatus.OK.value or health.reason == NO_DATA_YET:
+            # OK, or the fail-closed start of a new subscription (the monitor reports a stream
+            # still waiting a threshold later at WARNING).
+            self._log.info(f"Feed {health.stream}: {health.status} ({health.reason})")
         else:
             self._log.warning(f"Feed {health.stream}: {health.status} ({health.reason})")
         self._deliver(CustomData(FEED_HEALTH_DATA_TYPE, health))

@@ -59,6 +59,7 @@ from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
 
 __all__ = [
+    "NO_DATA_YET",
     "HealthGate",
     "StreamMonitor",
     "TimedTrade",
@@ -113,6 +114,10 @@ class TimedTrade(Protocol):
 T = TypeVar("T", bound=TimedTrade)
 
 
+NO_DATA_YET: Final[str] = "subscribed, no data yet"
+"""The reason of a stream's first STALE: the fail-closed start, expected until its first frame."""
+
+
 @dataclass(slots=True)
 class _StreamState:
     status: str
@@ -120,6 +125,8 @@ class _StreamState:
     last_recv_ns: int
     last_venue_ms: int = -1
     resync: bool = False
+    received: bool = False  # any frame since registration
+    wait_reported: bool = False  # the "no data N s after subscribing" warning went out
     seen: set[tuple[int, int]] = field(default_factory=set)
     seen_order: deque[tuple[int, int]] = field(default_factory=deque)
 
@@ -161,7 +168,7 @@ class StreamMonitor:
         threshold = self._stale_after_ns.get(stream_kind(stream), 0)
         # The first frame of a subscription may be a snapshot of older data: a resync.
         self._streams[stream] = _StreamState(_STALE, threshold, now_ns, resync=True)
-        return _health(stream, _STALE, "subscribed, no data yet", now_ns)
+        return _health(stream, _STALE, NO_DATA_YET, now_ns)
 
     def unregister(self, stream: str) -> None:
         """Stop watching a stream (unsubscribed)."""
@@ -181,6 +188,7 @@ class StreamMonitor:
         if state is None:
             return None
         state.last_recv_ns = recv_ns
+        state.received = True
         if venue_ms is not None:
             last = state.last_venue_ms
             if venue_ms < last and not state.resync:
@@ -203,6 +211,7 @@ class StreamMonitor:
         if state is None:
             return list(trades), None
         state.last_recv_ns = recv_ns
+        state.received = True
         if state.resync and len(trades) > 1 and trades[0].time > trades[-1].time:
             trades = trades[::-1]  # a snapshot of recent prints, newest first: venue order back
         fresh: list[T] = []
@@ -263,11 +272,24 @@ class StreamMonitor:
             state.last_recv_ns = now_ns
 
     def check(self, now_ns: int) -> list[FeedHealth]:
-        """Timer tick: streams silent for longer than their threshold become STALE."""
+        """Timer tick: streams silent for longer than their threshold become STALE; a stream
+        that has sent nothing a threshold after it was subscribed is reported again (still
+        STALE, a new reason), once: waiting for the first data at start-up is normal, still
+        waiting after that is not."""
         changes: list[FeedHealth] = []
         for stream, state in self._streams.items():
             threshold = state.stale_after_ns
-            if threshold <= 0 or state.status in (_STALE, _RECONNECTING):
+            if threshold <= 0 or state.status == _RECONNECTING:
+                continue
+            if state.status == _STALE:
+                waited_ns = now_ns - state.last_recv_ns  # since (re)subscribing: no frame yet
+                if not state.received and not state.wait_reported and waited_ns > threshold:
+                    state.wait_reported = True
+                    reason = (
+                        f"no data {waited_ns / 1e9:.3f} s after subscribing "
+                        f"(threshold {threshold / 1e9:g} s)"
+                    )
+                    changes.append(_health(stream, _STALE, reason, now_ns))
                 continue
             silent_ns = now_ns - state.last_recv_ns
             if silent_ns > threshold:
@@ -468,7 +490,10 @@ class HealthGate:
         if streams or held:
             if not self._engaged and state == TradingState.ACTIVE:
                 reasons = (["unhealthy feed: " + ", ".join(streams)] if streams else []) + held
-                self._transition(TradingState.REDUCING, "; ".join(reasons))
+                # Only streams waiting for their first frame: the expected start (INFO); a
+                # stream still waiting a threshold later is reported by the monitor.
+                starting = not held and all(s.endswith(f"({NO_DATA_YET})") for s in streams)
+                self._transition(TradingState.REDUCING, "; ".join(reasons), quietly=starting)
                 self._engaged = True
             return
         if not self._engaged:
@@ -490,9 +515,9 @@ class HealthGate:
             )
             self._engaged = False
 
-    def _transition(self, state: TradingState, reason: str) -> None:
+    def _transition(self, state: TradingState, reason: str, quietly: bool = False) -> None:
         message = f"health gate: trading state -> {state.name}: {reason}"
-        if state == TradingState.ACTIVE:
+        if state == TradingState.ACTIVE or quietly:
             self._log.info(message)
         else:
             self._log.warning(message)

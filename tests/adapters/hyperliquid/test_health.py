@@ -14,12 +14,14 @@ from nautilus_trader.risk.engine import RiskEngine
 
 from adapters.hyperliquid.data_types import FeedHealth
 from adapters.hyperliquid.data_types import FeedHealthStatus
+from adapters.hyperliquid.health import NO_DATA_YET
 from adapters.hyperliquid.health import HealthGate
 from adapters.hyperliquid.health import StreamMonitor
 from adapters.hyperliquid.health import TradeCountCheck
 from adapters.hyperliquid.health import stream_key
 from adapters.hyperliquid.health import stream_kind
 from adapters.hyperliquid.schemas.common import Trade
+from jarvis.testkit import CapturingLogger
 
 SEC = 1_000_000_000
 BOOK = "l2Book:BTC"
@@ -463,3 +465,40 @@ def test_a_condition_and_an_unhealthy_stream_are_both_named(risk_engine: RiskEng
 
     assert risk_engine.trading_state == TradingState.REDUCING  # the book is still UNKNOWN
     assert messages[0].endswith("account view (stale)")
+
+
+def test_waiting_for_the_first_frame_is_info_and_still_waiting_a_threshold_later_is_a_warning(
+    risk_engine: RiskEngine,
+) -> None:
+    """A node's start: every stream STALE "no data yet" and the gate REDUCING is the expected
+    fail-closed start, logged at INFO (a newcomer's terminal is not a wall of warnings); a
+    stream that has still sent nothing a threshold later is reported again, once, and that
+    one is a warning. A stream that had data and went silent is the plain STALE as before."""
+    log = CapturingLogger("HealthGate")
+    monitor = StreamMonitor({"l2Book": 5 * SEC, "bbo": 5 * SEC})
+    gate = HealthGate(risk_engine, recovery_ns=0, logger=log)
+    for stream in (BOOK, "bbo:BTC"):
+        change = monitor.register(stream, 0)
+        assert change is not None and change.reason == NO_DATA_YET
+        gate.on_health(change)
+    gate.set_required_streams([BOOK, "bbo:BTC"], 0)
+    assert risk_engine.trading_state == TradingState.REDUCING
+    assert log.lines == [
+        "INFO health gate: trading state -> REDUCING: unhealthy feed: "
+        f"bbo:BTC=STALE ({NO_DATA_YET}), l2Book:BTC=STALE ({NO_DATA_YET})"
+    ]
+
+    monitor.on_frame(BOOK, 1_000, 1 * SEC)
+    assert monitor.check(5 * SEC) == []  # bbo: 5 s, not more than its threshold
+    (waiting,) = monitor.check(5 * SEC + 1)
+    assert (waiting.stream, waiting.status) == ("bbo:BTC", "STALE")
+    assert waiting.reason == "no data 5.000 s after subscribing (threshold 5 s)"
+    assert monitor.check(60 * SEC) != [] and monitor.check(61 * SEC) == []  # book: plain STALE
+
+    # A feed that was healthy and goes bad is a warning, as before.
+    risk_engine.set_trading_state(TradingState.ACTIVE)
+    gate2 = HealthGate(risk_engine, recovery_ns=0, logger=log)
+    gate2.on_health(health(BOOK, FeedHealthStatus.OK, 0))
+    gate2.set_required_streams([BOOK], 0)
+    gate2.on_health(health(BOOK, FeedHealthStatus.STALE, 1 * SEC))
+    assert log.lines[-1].startswith("WARNING health gate: trading state -> REDUCING")
