@@ -17,6 +17,7 @@ from nautilus_trader.model.enums import AggressorSide
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.objects import Price
 
+from actors.flow_windows import FlowWindows
 from actors.rolling import CompensatedSum
 from actors.rolling import RollingChange
 from actors.rolling import RollingMax
@@ -390,7 +391,8 @@ class AbsorptionTracker:
         self.window_ns = window_ns
         self.min_aggressive_usd = min_aggressive_usd
         self.max_move_bps = max_move_bps
-        self._flow = AggressorFlow(window_ns)
+        # USD flow only (bit-equal to an ``AggressorFlow``'s USD sums, without the base ones).
+        self._flow = FlowWindows((window_ns,))
         self._mid = RollingChange(window_ns)
 
     def on_trade(self, ts_ns: int, price: float, size: float, aggressor: AggressorSide) -> None:
@@ -407,22 +409,43 @@ class AbsorptionTracker:
 
     def value(self, now_ns: int) -> AbsorptionReading | None:
         """Absorption over the window ending at ``now_ns``; None until trades and mid are warm."""
-        flow = self._flow.value(now_ns)
+        flow = self._flow_and_move(now_ns)
+        if flow is None:
+            return None
+        buy_usd, sell_usd, move_bps = flow
+        return AbsorptionReading(
+            buy_usd=buy_usd,
+            sell_usd=sell_usd,
+            mid_move_bps=move_bps,
+            buy_absorbed=buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps,
+            sell_absorbed=(sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps),
+        )
+
+    def absorbed_usd(self, now_ns: int) -> float | None:
+        """``value(now_ns).absorbed_usd`` (None while warming up), without building the reading."""
+        flow = self._flow_and_move(now_ns)
+        if flow is None:
+            return None
+        buy_usd, sell_usd, move_bps = flow
+        buy = (
+            buy_usd if buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps else 0.0
+        )
+        sell = (
+            sell_usd
+            if sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps
+            else 0.0
+        )
+        return buy if buy >= sell else -sell
+
+    def _flow_and_move(self, now_ns: int) -> tuple[float, float, float] | None:
+        """(buy USD, sell USD, mid move in bps) over the window ending at ``now_ns``, or None."""
+        flow = self._flow.window_usd(now_ns, 0)
         start_mid = self._mid.start_level(now_ns)
         if flow is None or start_mid is None or start_mid <= 0.0:
             return None
         move = self._mid.value(now_ns)
         assert move is not None  # warm since start_level was
-        move_bps = move / start_mid / _BPS
-        return AbsorptionReading(
-            buy_usd=flow.buy_usd,
-            sell_usd=flow.sell_usd,
-            mid_move_bps=move_bps,
-            buy_absorbed=flow.buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps,
-            sell_absorbed=(
-                flow.sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps
-            ),
-        )
+        return flow[0], flow[1], move / start_mid / _BPS
 
     def reset(self) -> None:
         """Forget everything (warm-up starts again)."""
