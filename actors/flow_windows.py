@@ -63,7 +63,15 @@ class FlowWindows:
             is_buy = False
         else:
             return
-        self._observe(ts_ns)
+        last_ts = self._last_ts
+        if last_ts is not None and ts_ns < last_ts:
+            raise ValueError(
+                f"FlowWindows: observation out of order (ts_ns={ts_ns} < last observation "
+                f"ts_ns={last_ts})",
+            )
+        if self._first_ts is None:
+            self._first_ts = ts_ns
+        self._last_ts = ts_ns
         usd = price * size
         self._trades.append((ts_ns, is_buy, usd))
         sums, comps = (self._buy, self._buy_comp) if is_buy else (self._sell, self._sell_comp)
@@ -133,31 +141,6 @@ class FlowWindows:
                 values[buy_slots[k]] = _NAN
                 values[sell_slots[k]] = _NAN
 
-    def window_usd(self, now_ns: int, k: int) -> tuple[float, float] | None:
-        """(buy USD, sell USD) of window ``k`` at ``now_ns`` (None while warming up)."""
-        self.evict(now_ns)
-        first_ts = self._first_ts
-        if first_ts is None or now_ns - first_ts < self.windows_ns[k]:
-            return None
-        return (self._buy[k] + self._buy_comp[k], self._sell[k] + self._sell_comp[k])
-
-    def mark_observed(self, ts_ns: int) -> None:
-        """Declare trades watched from ``ts_ns`` (see ``RollingWindowBase.mark_observed``)."""
-        self._observe(ts_ns)
-
-    def reset(self) -> None:
-        """Forget everything (warm-up starts again)."""
-        self._trades.clear()
-        n = len(self.windows_ns)
-        self._heads = [0] * n
-        self._buy = [0.0] * n
-        self._buy_comp = [0.0] * n
-        self._sell = [0.0] * n
-        self._sell_comp = [0.0] * n
-        self._first_ts = None
-        self._last_ts = None
-        self._last_query_ts = None
-
     def usd(self, now_ns: int) -> list[tuple[float, float] | None]:
         """(buy USD, sell USD) per window at ``now_ns``; None while a window warms up."""
         self.evict(now_ns)
@@ -168,17 +151,6 @@ class FlowWindows:
             else None
             for k, window in enumerate(self.windows_ns)
         ]
-
-    def _observe(self, ts_ns: int) -> None:
-        last_ts = self._last_ts
-        if last_ts is not None and ts_ns < last_ts:
-            raise ValueError(
-                f"FlowWindows: observation out of order (ts_ns={ts_ns} < last observation "
-                f"ts_ns={last_ts})",
-            )
-        if self._first_ts is None:
-            self._first_ts = ts_ns
-        self._last_ts = ts_ns
 
     def _query(self, now_ns: int) -> None:
         last_ts = self._last_ts

@@ -788,9 +788,7 @@ class MarketStateBuilder(Actor):
         self._unread[_G_MOTION] = False
         if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
             return
-        v = self._values
-        for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
-            v[slot] = _NAN if reading is None else reading
+        self._mid_motion.read_into(now, self._values, _MID_MOTION)
 
     def _refresh_asym_means(self, now: int) -> None:
         self._evaluated[_G_ASYM] = now
@@ -869,19 +867,24 @@ class _SampledThinning:
     moves slowly by construction) is cached between samples, so a book update costs a division.
     """
 
-    __slots__ = ("_baseline", "_tracker")
+    __slots__ = ("_baseline", "_sampled_at", "_tracker")
 
     def __init__(self, baseline_window_ns: int) -> None:
         self._tracker = DepthThinningTracker(baseline_window_ns)
         self._baseline: float | None = None
+        self._sampled_at: int | None = None  # the baseline at this sample is not read yet
 
     def update(self, now: int, depth_usd: float, sample: bool) -> float | None:
         """Ratio of ``depth_usd`` to the baseline before it (None while warming up)."""
         if sample:
-            ratio = self._tracker.update(now, depth_usd)
-            # The new sample has zero weight at `now`: this is the baseline `ratio` used.
-            self._baseline = self._tracker.baseline(now)
-            return ratio
+            self._sampled_at = now
+            return self._tracker.update(now, depth_usd)
+        sampled_at = self._sampled_at
+        if sampled_at is not None:
+            # The baseline right after the last sample (it has zero weight there), read only
+            # now that an update between samples needs it: nothing touched the tracker since.
+            self._sampled_at = None
+            self._baseline = self._tracker.baseline(sampled_at)
         baseline = self._baseline
         if baseline is None or baseline <= 0.0:
             return None
