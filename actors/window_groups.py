@@ -95,64 +95,72 @@ class MeanWindows:
 
     def evict(self, now_ns: int) -> None:
         """A query at ``now_ns`` of every observed window whose reading is not wanted."""
-        for k in range(len(self._items)):
-            if self._last[k] is not None:
-                self._evict(k, now_ns)
+        self._query_all(now_ns, None, ())
 
     def read_into(self, now_ns: int, values: Any, slots: Sequence[int]) -> None:
         """Write each observed window's mean at ``now_ns`` into its slot (NaN while warming)."""
-        for k, items in enumerate(self._items):
-            if self._last[k] is None:
-                continue
-            cutoff = self._evict(k, now_ns)
+        self._query_all(now_ns, values, slots)
+
+    def _query_all(self, now_ns: int, values: Any, slots: Sequence[int]) -> None:
+        """
+        ``RollingTimeWeightedMean.value(now_ns)`` of every observed window, in one loop.
+
+        The readings go into ``values`` at ``slots`` (NaN while warming up); with ``values``
+        None only the evictions (and the query's time checks) happen.
+        """
+        sums = self._sum
+        comps = self._comp
+        firsts = self._first
+        last_queries = self._last_query
+        for k, last in enumerate(self._last):
+            if last is None:
+                continue  # never observed: not queried
+            if now_ns < last:
+                raise ValueError(
+                    f"RollingTimeWeightedMean: query at now_ns={now_ns} is before the latest "
+                    f"observation ts_ns={last}; that value would use future data",
+                )
+            last_query = last_queries[k]
+            if last_query is not None and now_ns < last_query:
+                raise ValueError(
+                    f"RollingTimeWeightedMean: query out of order "
+                    f"(now_ns={now_ns} < previous query now_ns={last_query})",
+                )
+            last_queries[k] = now_ns
             window = self.windows_ns[k]
-            first = self._first[k]
+            cutoff = now_ns - window
+            items = self._items[k]
+            if len(items) >= 2 and items[1][0] <= cutoff:
+                s = sums[k]
+                comp = comps[k]
+                while len(items) >= 2 and items[1][0] <= cutoff:
+                    ts0, level0 = items.popleft()
+                    x = -level0 * (items[0][0] - ts0)
+                    t = s + x
+                    if abs(s) >= abs(x):
+                        comp += (s - t) + x
+                    else:
+                        comp += (x - t) + s
+                    s = t
+                sums[k] = s
+                comps[k] = comp
+            if len(items) <= 1:
+                sums[k] = 0.0
+                comps[k] = 0.0
+            if values is None:
+                continue
+            first = firsts[k]
             if first is None or now_ns - first < window or not items or items[0][0] > cutoff:
                 values[slots[k]] = _NAN
                 continue
             anchor_ts, anchor_level = items[0]
             last_ts, last_level = items[-1]
             integral = (
-                (self._sum[k] + self._comp[k])
+                (sums[k] + comps[k])
                 - anchor_level * (cutoff - anchor_ts)
                 + last_level * (now_ns - last_ts)
             )
             values[slots[k]] = integral / window
-
-    def _evict(self, k: int, now_ns: int) -> int:
-        last = self._last[k]
-        if last is not None and now_ns < last:
-            raise ValueError(
-                f"RollingTimeWeightedMean: query at now_ns={now_ns} is before the latest "
-                f"observation ts_ns={last}; that value would use future data",
-            )
-        last_query = self._last_query[k]
-        if last_query is not None and now_ns < last_query:
-            raise ValueError(
-                f"RollingTimeWeightedMean: query out of order "
-                f"(now_ns={now_ns} < previous query now_ns={last_query})",
-            )
-        self._last_query[k] = now_ns
-        cutoff = now_ns - self.windows_ns[k]
-        items = self._items[k]
-        if len(items) >= 2 and items[1][0] <= cutoff:
-            s = self._sum[k]
-            comp = self._comp[k]
-            while len(items) >= 2 and items[1][0] <= cutoff:
-                ts0, level0 = items.popleft()
-                x = -level0 * (items[0][0] - ts0)
-                t = s + x
-                if abs(s) >= abs(x):
-                    comp += (s - t) + x
-                else:
-                    comp += (x - t) + s
-                s = t
-            self._sum[k] = s
-            self._comp[k] = comp
-        if len(items) <= 1:
-            self._sum[k] = 0.0
-            self._comp[k] = 0.0
-        return cutoff
 
 
 class ChangeWindows:
