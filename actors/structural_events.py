@@ -67,6 +67,7 @@ _BID_DEPTH_LOW = StructuralEventKind.BID_DEPTH_LOW.value
 _ASK_DEPTH_LOW = StructuralEventKind.ASK_DEPTH_LOW.value
 _DEPTH_THINNING = StructuralEventKind.DEPTH_THINNING.value
 _BOOK_REFILL = StructuralEventKind.BOOK_REFILL.value
+_ABSORPTION = StructuralEventKind.ABSORPTION.value
 
 
 @customdataclass_resolved
@@ -300,6 +301,7 @@ class StructuralEventDetector:
         self._ask_thinning_latch = latches[(StructuralEventKind.DEPTH_THINNING, _ASK)]
         self._bid_refill_latch = latches[(StructuralEventKind.BOOK_REFILL, _BID)]
         self._ask_refill_latch = latches[(StructuralEventKind.BOOK_REFILL, _ASK)]
+        self._absorption_latch = latches[(StructuralEventKind.ABSORPTION, "")]
         self._depth_low_usd = t.depth_low_usd
         self._depth_release = t.depth_low_usd * self._widen
 
@@ -424,17 +426,19 @@ class StructuralEventDetector:
     def _absorption_events(
         self, events: list[StructuralEvent], ts_ns: int, absorbed: float
     ) -> None:
-        t = self.thresholds
-        self._emit_if(
-            events,
-            ts_ns,
-            StructuralEventKind.ABSORPTION,
-            triggered=absorbed != 0.0,
-            released=absorbed == 0.0,
-            value=absorbed,
-            threshold=t.absorption_min_usd,
-            window_secs=t.absorption_window_secs,
-        )
+        # `_emit_if` unrolled (this runs per trade): fires on absorbed volume, re-arms on none.
+        if self._absorption_latch.step(ts_ns, absorbed != 0.0, absorbed == 0.0):
+            t = self.thresholds
+            events.append(
+                _new_event(
+                    ts_ns,
+                    _ABSORPTION,
+                    self.instrument_id,
+                    absorbed,
+                    t.absorption_min_usd,
+                    t.absorption_window_secs,
+                ),
+            )
 
     def _funding_events(self, events: list[StructuralEvent], ts_ns: int, rate: float) -> None:
         t = self.thresholds
