@@ -9,6 +9,10 @@ plain reference it must equal (a property test holds the two equal).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from bisect import bisect_right
+from itertools import accumulate
+from operator import mul
 
 from nautilus_trader.model.book import OrderBook
 from nautilus_trader.model.data import OrderBookDeltas
@@ -187,34 +191,22 @@ class BandDepth:
     def _resum(self) -> None:
         # Best-first accumulation, the same float operations as book_metrics' band pass: one
         # running sum, read off at each band edge (a band's total is the prefix sum of the
-        # levels inside it, added in the same order as summing that band alone).
-        # One loop per side (no side test per level).
-        n = self._n
-        bounds = self._bid_bounds
+        # levels inside it, added in the same order as summing that band alone). The running
+        # sums come from `accumulate` (left to right, the first term as is, which equals
+        # 0.0 + it) and each band's level count from bisecting the sorted prices.
+        bids = self._bid_levels
+        prices = sorted(bids)  # ascending: the best bid last
+        best_first = prices[::-1]
+        running = list(accumulate(map(mul, best_first, map(bids.__getitem__, best_first))))
         sums = self.bid_usd
-        k = 0
-        running = 0.0
-        for px, qty in sorted(self._bid_levels.items(), reverse=True):
-            while k < n and px < bounds[k]:
-                sums[k] = running
-                k += 1
-            if k == n:
-                break
-            running += px * qty
-        while k < n:
-            sums[k] = running
-            k += 1
-        bounds = self._ask_bounds
+        total = len(prices)
+        for k, bound in enumerate(self._bid_bounds):
+            inside = total - bisect_left(prices, bound)  # bids at or above the edge
+            sums[k] = running[inside - 1] if inside else 0.0
+        asks = self._ask_levels
+        prices = sorted(asks)  # ascending: the best ask first
+        running = list(accumulate(map(mul, prices, map(asks.__getitem__, prices))))
         sums = self.ask_usd
-        k = 0
-        running = 0.0
-        for px, qty in sorted(self._ask_levels.items()):
-            while k < n and px > bounds[k]:
-                sums[k] = running
-                k += 1
-            if k == n:
-                break
-            running += px * qty
-        while k < n:
-            sums[k] = running
-            k += 1
+        for k, bound in enumerate(self._ask_bounds):
+            inside = bisect_right(prices, bound)  # asks at or below the edge
+            sums[k] = running[inside - 1] if inside else 0.0
