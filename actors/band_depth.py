@@ -9,6 +9,10 @@ plain reference it must equal (a property test holds the two equal).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from bisect import bisect_right
+from itertools import accumulate
+from operator import mul
 
 from nautilus_trader.model.book import OrderBook
 from nautilus_trader.model.data import OrderBookDeltas
@@ -24,6 +28,9 @@ _BPS = 1e-4
 _EDGE_TOLERANCE = 1e-12
 # Book messages with at most this many deltas (and an unchanged mid) adjust the sums in place.
 _SMALL_UPDATE_MAX_DELTAS = 8
+_CLEAR = BookAction.CLEAR
+_DELETE = BookAction.DELETE
+_BUY = OrderSide.BUY
 
 
 class BandDepth:
@@ -116,9 +123,6 @@ class BandDepth:
         if not self._valid:
             return False
         items = deltas.deltas
-        for delta in items:
-            if delta.action == BookAction.CLEAR:
-                return False
         # Sums adjusted in place only for a few deltas and an unchanged mid; otherwise they
         # are recomputed from the shadows, exactly as a rebuild recomputes them from the book.
         moved = mid != self._mid or len(items) > _SMALL_UPDATE_MAX_DELTAS
@@ -132,24 +136,32 @@ class BandDepth:
         n = self._n
         bid_floor = self._bid_floor
         ask_ceiling = self._ask_ceiling
+        bid_levels = self._bid_levels
+        ask_levels = self._ask_levels
         for delta in items:
+            action = delta.action
+            if action == _CLEAR:
+                # A snapshot: the caller reads the book again (which resets the shadows and
+                # sums this loop may have touched already).
+                return False
             order = delta.order
             px = order.price.as_double()
-            size = 0.0 if delta.action == BookAction.DELETE else order.size.as_double()
-            if order.side == OrderSide.BUY:
+            size = 0.0 if action == _DELETE else order.size.as_double()
+            is_bid = order.side == _BUY
+            if is_bid:
                 if px < bid_floor:
                     continue
-                levels = self._bid_levels
+                levels = bid_levels
             else:
                 if px > ask_ceiling:
                     continue
-                levels = self._ask_levels
+                levels = ask_levels
             old = levels.pop(px, 0.0)
             if size > 0.0:
                 levels[px] = size
             if moved:
                 continue  # all sums are recomputed below
-            if order.side == OrderSide.BUY:
+            if is_bid:
                 bounds = self._bid_bounds
                 if px < bounds[-1]:
                     continue
@@ -179,21 +191,22 @@ class BandDepth:
     def _resum(self) -> None:
         # Best-first accumulation, the same float operations as book_metrics' band pass: one
         # running sum, read off at each band edge (a band's total is the prefix sum of the
-        # levels inside it, added in the same order as summing that band alone).
-        n = self._n
-        for levels, bounds, sums, is_bid in (
-            (self._bid_levels, self._bid_bounds, self.bid_usd, True),
-            (self._ask_levels, self._ask_bounds, self.ask_usd, False),
-        ):
-            k = 0
-            running = 0.0
-            for px, qty in sorted(levels.items(), reverse=is_bid):
-                while k < n and ((px < bounds[k]) if is_bid else (px > bounds[k])):
-                    sums[k] = running
-                    k += 1
-                if k == n:
-                    break
-                running += px * qty
-            while k < n:
-                sums[k] = running
-                k += 1
+        # levels inside it, added in the same order as summing that band alone). The running
+        # sums come from `accumulate` (left to right, the first term as is, which equals
+        # 0.0 + it) and each band's level count from bisecting the sorted prices.
+        bids = self._bid_levels
+        prices = sorted(bids)  # ascending: the best bid last
+        best_first = prices[::-1]
+        running = list(accumulate(map(mul, best_first, map(bids.__getitem__, best_first))))
+        sums = self.bid_usd
+        total = len(prices)
+        for k, bound in enumerate(self._bid_bounds):
+            inside = total - bisect_left(prices, bound)  # bids at or above the edge
+            sums[k] = running[inside - 1] if inside else 0.0
+        asks = self._ask_levels
+        prices = sorted(asks)  # ascending: the best ask first
+        running = list(accumulate(map(mul, prices, map(asks.__getitem__, prices))))
+        sums = self.ask_usd
+        for k, bound in enumerate(self._ask_bounds):
+            inside = bisect_right(prices, bound)  # asks at or below the edge
+            sums[k] = running[inside - 1] if inside else 0.0

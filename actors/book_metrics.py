@@ -390,7 +390,8 @@ class AbsorptionTracker:
         self.window_ns = window_ns
         self.min_aggressive_usd = min_aggressive_usd
         self.max_move_bps = max_move_bps
-        self._flow = AggressorFlow(window_ns)
+        # USD flow only (bit-equal to an ``AggressorFlow``'s USD sums, without the base ones).
+        self._flow = _UsdFlow(window_ns)
         self._mid = RollingChange(window_ns)
 
     def on_trade(self, ts_ns: int, price: float, size: float, aggressor: AggressorSide) -> None:
@@ -407,27 +408,174 @@ class AbsorptionTracker:
 
     def value(self, now_ns: int) -> AbsorptionReading | None:
         """Absorption over the window ending at ``now_ns``; None until trades and mid are warm."""
-        flow = self._flow.value(now_ns)
-        start_mid = self._mid.start_level(now_ns)
+        flow = self._flow_and_move(now_ns)
+        if flow is None:
+            return None
+        buy_usd, sell_usd, move_bps = flow
+        return AbsorptionReading(
+            buy_usd=buy_usd,
+            sell_usd=sell_usd,
+            mid_move_bps=move_bps,
+            buy_absorbed=buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps,
+            sell_absorbed=(sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps),
+        )
+
+    def absorbed_usd(self, now_ns: int) -> float | None:
+        """``value(now_ns).absorbed_usd`` (None while warming up), without building the reading."""
+        flow = self._flow_and_move(now_ns)
+        if flow is None:
+            return None
+        buy_usd, sell_usd, move_bps = flow
+        buy = (
+            buy_usd if buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps else 0.0
+        )
+        sell = (
+            sell_usd
+            if sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps
+            else 0.0
+        )
+        return buy if buy >= sell else -sell
+
+    def _flow_and_move(self, now_ns: int) -> tuple[float, float, float] | None:
+        """(buy USD, sell USD, mid move in bps) over the window ending at ``now_ns``, or None."""
+        flow = self._flow.usd(now_ns)
+        mid = self._mid
+        start_mid = mid.start_level(now_ns)
         if flow is None or start_mid is None or start_mid <= 0.0:
             return None
-        move = self._mid.value(now_ns)
-        assert move is not None  # warm since start_level was
-        move_bps = move / start_mid / _BPS
-        return AbsorptionReading(
-            buy_usd=flow.buy_usd,
-            sell_usd=flow.sell_usd,
-            mid_move_bps=move_bps,
-            buy_absorbed=flow.buy_usd >= self.min_aggressive_usd and move_bps < self.max_move_bps,
-            sell_absorbed=(
-                flow.sell_usd >= self.min_aggressive_usd and -move_bps < self.max_move_bps
-            ),
-        )
+        last_mid = mid.last_level
+        assert last_mid is not None  # warm since start_level was
+        # RollingChange.value: the latest level minus the start level.
+        return flow[0], flow[1], (last_mid - start_mid) / start_mid / _BPS
 
     def reset(self) -> None:
         """Forget everything (warm-up starts again)."""
         self._flow.reset()
         self._mid.reset()
+
+
+class _UsdFlow:
+    """
+    ``AggressorFlow`` reduced to its USD sums, for one window (what absorption reads per trade).
+
+    The same deque, the same Neumaier steps (``CompensatedSum``) in the same order and the same
+    time rules, so its sums equal ``AggressorFlow``'s bit for bit (a property test holds them
+    equal); no base-unit sums and no reading objects.
+    """
+
+    __slots__ = (
+        "_buy",
+        "_buy_comp",
+        "_first_ts",
+        "_items",
+        "_last_query_ts",
+        "_last_ts",
+        "_sell",
+        "_sell_comp",
+        "window_ns",
+    )
+
+    def __init__(self, window_ns: int) -> None:
+        if window_ns <= 0:
+            raise ValueError(f"window_ns must be positive, was {window_ns}")
+        self.window_ns = int(window_ns)
+        self._items: deque[tuple[int, bool, float]] = deque()  # (ts_ns, is_buy, usd)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (warm-up starts again)."""
+        self._items.clear()
+        self._buy = self._buy_comp = self._sell = self._sell_comp = 0.0
+        self._first_ts: int | None = None
+        self._last_ts: int | None = None
+        self._last_query_ts: int | None = None
+
+    def mark_observed(self, ts_ns: int) -> None:
+        """Declare trades watched from ``ts_ns`` (see ``RollingWindowBase.mark_observed``)."""
+        self._observe(ts_ns)
+
+    def update(self, ts_ns: int, price: float, size: float, aggressor: AggressorSide) -> None:
+        """Record one trade (no aggressor: ignored, as ``AggressorFlow`` does)."""
+        if aggressor == AggressorSide.BUYER:
+            is_buy = True
+        elif aggressor == AggressorSide.SELLER:
+            is_buy = False
+        else:
+            return
+        self._observe(ts_ns)
+        usd = price * size
+        self._items.append((ts_ns, is_buy, usd))
+        if is_buy:
+            s = self._buy
+            t = s + usd
+            if abs(s) >= abs(usd):
+                self._buy_comp += (s - t) + usd
+            else:
+                self._buy_comp += (usd - t) + s
+            self._buy = t
+        else:
+            s = self._sell
+            t = s + usd
+            if abs(s) >= abs(usd):
+                self._sell_comp += (s - t) + usd
+            else:
+                self._sell_comp += (usd - t) + s
+            self._sell = t
+
+    def usd(self, now_ns: int) -> tuple[float, float] | None:
+        """(buy USD, sell USD) over the window ending at ``now_ns``; None while warming up."""
+        last_ts = self._last_ts
+        if last_ts is not None and now_ns < last_ts:
+            raise ValueError(
+                f"AggressorFlow: query at now_ns={now_ns} is before the latest observation "
+                f"ts_ns={last_ts}; that value would use future data",
+            )
+        last_query = self._last_query_ts
+        if last_query is not None and now_ns < last_query:
+            raise ValueError(
+                f"AggressorFlow: query out of order "
+                f"(now_ns={now_ns} < previous query now_ns={last_query})",
+            )
+        self._last_query_ts = now_ns
+        items = self._items
+        cutoff = now_ns - self.window_ns
+        if items and items[0][0] <= cutoff:
+            buy, buy_comp, sell, sell_comp = self._buy, self._buy_comp, self._sell, self._sell_comp
+            while items and items[0][0] <= cutoff:
+                _, is_buy, usd = items.popleft()
+                x = -usd
+                if is_buy:
+                    t = buy + x
+                    if abs(buy) >= abs(x):
+                        buy_comp += (buy - t) + x
+                    else:
+                        buy_comp += (x - t) + buy
+                    buy = t
+                else:
+                    t = sell + x
+                    if abs(sell) >= abs(x):
+                        sell_comp += (sell - t) + x
+                    else:
+                        sell_comp += (x - t) + sell
+                    sell = t
+            self._buy, self._buy_comp, self._sell, self._sell_comp = buy, buy_comp, sell, sell_comp
+        if not items:
+            self._buy = self._buy_comp = self._sell = self._sell_comp = 0.0
+        first_ts = self._first_ts
+        if first_ts is None or now_ns - first_ts < self.window_ns:
+            return None
+        return (self._buy + self._buy_comp, self._sell + self._sell_comp)
+
+    def _observe(self, ts_ns: int) -> None:
+        last_ts = self._last_ts
+        if last_ts is not None and ts_ns < last_ts:
+            raise ValueError(
+                f"AggressorFlow: observation out of order "
+                f"(ts_ns={ts_ns} < last observation ts_ns={last_ts})",
+            )
+        if self._first_ts is None:
+            self._first_ts = ts_ns
+        self._last_ts = ts_ns
 
 
 class BookRefillTracker:

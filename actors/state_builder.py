@@ -14,10 +14,7 @@ the input stream only (never on timer phase), so the same recorded input yields 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,15 +52,14 @@ from actors.market_state import MarketState
 from actors.market_state import new_market_state
 from actors.mid_motion import MidMotion
 from actors.rolling import WINDOWS_NS
-from actors.rolling import RollingChange
-from actors.rolling import RollingTimeWeightedMean
 from actors.structural_events import STRUCTURAL_EVENT_DATA_TYPE
 from actors.structural_events import StructuralEvent
 from actors.structural_events import StructuralEventDetector
 from actors.structural_events import StructuralEventThresholds
-from actors.structural_events import StructuralMetrics
 from actors.wallets.data import MANIPULATOR_STATE_DATA_TYPE
 from actors.wallets.data import ManipulatorState
+from actors.window_groups import ChangeWindows
+from actors.window_groups import MeanWindows
 from adapters.hyperliquid.data_types import OPEN_INTEREST_DATA_TYPE
 from adapters.hyperliquid.data_types import OpenInterestUpdate
 from common.nautilus import custom_data_topic
@@ -76,6 +72,7 @@ __all__ = [
 _NAN = math.nan
 _NS_PER_MS = 1_000_000
 _NS_PER_SEC = 1_000_000_000
+_NEVER = 2**63  # later than any nanosecond timestamp
 
 # Field indices into the value buffer (the hot-store layout), resolved once.
 _MID = FLOAT_INDEX["mid"]
@@ -205,14 +202,6 @@ class MarketStateBuilderConfig(ActorConfig, frozen=True):
             )
 
 
-def _window_value(window: Any, now: int) -> float | None:
-    return window.value(now)
-
-
-def _window_pct(window: Any, now: int) -> float | None:
-    return window.pct(now)
-
-
 class MarketStateBuilder(Actor):
     """
     Builds, publishes and stores the derived market state of one instrument.
@@ -260,10 +249,9 @@ class MarketStateBuilder(Actor):
         self._depth.invalidate()
         windows = self._windows_ns
         self._flows = FlowWindows(windows)
-        self._oi_changes = tuple(RollingChange(w) for w in windows)
-        self._funding_changes = tuple(RollingChange(w) for w in windows)
-        self._asym_means = tuple(RollingTimeWeightedMean(w) for w in windows)
-        self._asym_is_slow = tuple(w > _FAST_WINDOW_MAX_NS for w in windows)
+        self._oi_changes = ChangeWindows(windows)
+        self._funding_changes = ChangeWindows(windows)
+        self._asym_means = MeanWindows(windows, [w > _FAST_WINDOW_MAX_NS for w in windows])
         self._mid_motion = MidMotion(windows[0], windows[1], windows[2])
         baseline_ns = _secs_to_ns(t.thinning_baseline_window_secs)
         self._bid_thinning = _SampledThinning(baseline_ns)
@@ -306,6 +294,7 @@ class MarketStateBuilder(Actor):
         self._refresh_start = 0
         self._refresh_every = 0  # 0: no deferred refresh (a timer, or none at all)
         self._refreshes = 0  # refresh instants passed so far
+        self._next_refresh_ns = _NEVER  # the next one (inputs before it need no sync)
 
     def on_start(self) -> None:
         """Check the instrument, open the hot store, subscribe, start timers."""
@@ -374,6 +363,7 @@ class MarketStateBuilder(Actor):
             # The instants such a timer would fire at: start + k * interval, k >= 1.
             self._refresh_start = self.clock.timestamp_ns()
             self._refresh_every = config.refresh_interval_ms * _NS_PER_MS
+            self._next_refresh_ns = self._refresh_start + self._refresh_every
 
     def on_stop(self) -> None:
         """Mirror of ``on_start``: timers, subscriptions, hot store."""
@@ -472,14 +462,18 @@ class MarketStateBuilder(Actor):
         # all are re-evaluated once per interval (and by the timers), not per message.
         asym = depth_asymmetry(bids[self._asym_band_pos], asks[self._asym_band_pos])
         bucket = now // self._slow_sample_ns
-        new_bucket = bucket != self._slow_bucket
-        self._slow_bucket = bucket
-        self._catch_up(_G_ASYM)
-        for w, window in enumerate(self._asym_means):
-            if new_bucket or not self._asym_is_slow[w]:
-                window.update(now, asym)
-        if new_bucket:
+        means = self._asym_means
+        if bucket != self._slow_bucket:
+            self._slow_bucket = bucket
+            # Catch up with the deferred refresh: only its evictions count, since every
+            # reading it would write is rewritten at `now` right after the sample.
+            if self._tick_ns > self._evaluated[_G_ASYM]:
+                means.evict(self._tick_ns)
+            means.update(now, asym, True)
             self._refresh_asym_means(now)
+        else:
+            self._catch_up(_G_ASYM)
+            means.update(now, asym, False)
 
         # Event band: depth-low, thinning (sampled baseline) and refill, on input time only.
         bid_ev = bids[self._event_band_pos]
@@ -502,16 +496,8 @@ class MarketStateBuilder(Actor):
             self._absorption.on_mid(event_now, mid)
         self._on_mid(now, mid)
 
-        events = self._detector.on_metrics(
-            event_now,
-            StructuralMetrics(
-                bid_depth_usd=bid_ev,
-                ask_depth_usd=ask_ev,
-                bid_thinning_ratio=bid_ratio,
-                ask_thinning_ratio=ask_ratio,
-                bid_refill_secs=bid_refill,
-                ask_refill_secs=ask_refill,
-            ),
+        events = self._detector.on_book(
+            event_now, bid_ev, ask_ev, bid_ratio, ask_ratio, bid_refill, ask_refill
         )
         if events:
             self._publish_events(events)
@@ -562,11 +548,10 @@ class MarketStateBuilder(Actor):
         self._changed(_G_FLOWS, now)
         absorption = self._absorption
         absorption.on_trade(event_now, px, size, side)
-        reading = absorption.value(event_now)
-        absorbed = None if reading is None else reading.absorbed_usd
+        absorbed = absorption.absorbed_usd(event_now)
         self._values[_ABSORBED] = _NAN if absorbed is None else absorbed
         if absorbed is not None:
-            events = self._detector.on_metrics(event_now, StructuralMetrics(absorbed_usd=absorbed))
+            events = self._detector.on_absorbed(event_now, absorbed)
             if events:
                 self._publish_events(events)
         self._write_hot()
@@ -594,10 +579,9 @@ class MarketStateBuilder(Actor):
         now = self._touch(funding_rate.ts_event, funding_rate.ts_init)
         rate = float(funding_rate.rate)
         self._values[_FUNDING] = rate
-        for window in self._funding_changes:
-            window.update(now, rate)
+        self._funding_changes.update(now, rate)
         self._changed(_G_FUNDING, now)
-        events = self._detector.on_metrics(self._event_now, StructuralMetrics(funding_rate=rate))
+        events = self._detector.on_funding_rate(self._event_now, rate)
         if events:
             self._publish_events(events)
         self._write_hot()
@@ -625,10 +609,9 @@ class MarketStateBuilder(Actor):
         now = self._touch(update.ts_event, update.ts_init)
         oi = update.value
         self._values[_OI] = oi
-        for window in self._oi_changes:
-            window.update(now, oi)
+        self._oi_changes.update(now, oi)
         self._changed(_G_OI, now)
-        events = self._detector.on_metrics(self._event_now, StructuralMetrics(open_interest=oi))
+        events = self._detector.on_open_interest(self._event_now, oi)
         if events:
             self._publish_events(events)
         self._write_hot()
@@ -671,6 +654,7 @@ class MarketStateBuilder(Actor):
             self._local_seq += passed - self._refreshes
             self._tick_ns = self._advance(self._refresh_start + passed * every)
         self._refreshes = passed
+        self._next_refresh_ns = self._refresh_start + (passed + 1) * every
 
     def _refresh_windows(self, now: int) -> None:
         """Re-evaluate the time-decaying display windows at ``now`` and rewrite the store."""
@@ -692,7 +676,9 @@ class MarketStateBuilder(Actor):
 
     def _touch(self, ts_event: int, ts_init: int) -> int:
         """Register one input: venue/input times, both monotonic clocks; returns display now."""
-        self._sync_refresh(self.clock.timestamp_ns())
+        clock_ns = self.clock.timestamp_ns()
+        if clock_ns >= self._next_refresh_ns:
+            self._sync_refresh(clock_ns)
         self.messages_handled += 1
         if self._input_ts == 0:
             self._start_observing(ts_init)
@@ -702,7 +688,9 @@ class MarketStateBuilder(Actor):
             self._input_ts = ts_init
         if ts_init > self._event_now:
             self._event_now = ts_init
-        return self._advance(ts_init)
+        if ts_init > self._now:
+            self._now = ts_init
+        return self._now
 
     def _start_observing(self, ts_ns: int) -> None:
         # Flow windows are observed from the first input on, not from the first trade: after
@@ -800,38 +788,21 @@ class MarketStateBuilder(Actor):
         self._unread[_G_MOTION] = False
         if self._motion_mid != self._motion_mid:  # NaN: no mid observed yet
             return
-        v = self._values
-        for slot, reading in zip(_MID_MOTION, self._mid_motion.read(now), strict=True):
-            v[slot] = _NAN if reading is None else reading
+        self._mid_motion.read_into(now, self._values, _MID_MOTION)
 
     def _refresh_asym_means(self, now: int) -> None:
         self._evaluated[_G_ASYM] = now
-        self._write_readings(self._asym_means, _ASYM_MEAN, now, _window_value)
+        self._asym_means.read_into(now, self._values, _ASYM_MEAN)
 
     def _refresh_oi(self, now: int) -> None:
         self._evaluated[_G_OI] = now
         self._unread[_G_OI] = False
-        self._write_readings(self._oi_changes, _OI_CHG, now, _window_pct)
+        self._oi_changes.read_into(now, self._values, _OI_CHG, True)
 
     def _refresh_funding(self, now: int) -> None:
         self._evaluated[_G_FUNDING] = now
         self._unread[_G_FUNDING] = False
-        self._write_readings(self._funding_changes, _FUND_DRIFT, now, _window_value)
-
-    def _write_readings(
-        self,
-        windows: Sequence[RollingChange | RollingTimeWeightedMean],
-        slots: Sequence[int],
-        now: int,
-        read: Callable[[Any, int], float | None],
-    ) -> None:
-        """Write each observed window's reading at `now` into its slot (NaN while warming up)."""
-        v = self._values
-        for w, window in enumerate(windows):
-            if window.last_ts is None:
-                continue
-            reading = read(window, now)
-            v[slots[w]] = _NAN if reading is None else reading
+        self._funding_changes.read_into(now, self._values, _FUND_DRIFT, False)
 
     def _publish_events(self, events: list[StructuralEvent]) -> None:
         for event in events:
@@ -896,19 +867,24 @@ class _SampledThinning:
     moves slowly by construction) is cached between samples, so a book update costs a division.
     """
 
-    __slots__ = ("_baseline", "_tracker")
+    __slots__ = ("_baseline", "_sampled_at", "_tracker")
 
     def __init__(self, baseline_window_ns: int) -> None:
         self._tracker = DepthThinningTracker(baseline_window_ns)
         self._baseline: float | None = None
+        self._sampled_at: int | None = None  # the baseline at this sample is not read yet
 
     def update(self, now: int, depth_usd: float, sample: bool) -> float | None:
         """Ratio of ``depth_usd`` to the baseline before it (None while warming up)."""
         if sample:
-            ratio = self._tracker.update(now, depth_usd)
-            # The new sample has zero weight at `now`: this is the baseline `ratio` used.
-            self._baseline = self._tracker.baseline(now)
-            return ratio
+            self._sampled_at = now
+            return self._tracker.update(now, depth_usd)
+        sampled_at = self._sampled_at
+        if sampled_at is not None:
+            # The baseline right after the last sample (it has zero weight there), read only
+            # now that an update between samples needs it: nothing touched the tracker since.
+            self._sampled_at = None
+            self._baseline = self._tracker.baseline(sampled_at)
         baseline = self._baseline
         if baseline is None or baseline <= 0.0:
             return None

@@ -61,6 +61,13 @@ class BookSide(StrEnum):
 
 # Event kinds that fire per book side, each side with its own hysteresis latch.
 _PER_SIDE_KINDS = frozenset({StructuralEventKind.DEPTH_THINNING, StructuralEventKind.BOOK_REFILL})
+_BID = BookSide.BID.value
+_ASK = BookSide.ASK.value
+_BID_DEPTH_LOW = StructuralEventKind.BID_DEPTH_LOW.value
+_ASK_DEPTH_LOW = StructuralEventKind.ASK_DEPTH_LOW.value
+_DEPTH_THINNING = StructuralEventKind.DEPTH_THINNING.value
+_BOOK_REFILL = StructuralEventKind.BOOK_REFILL.value
+_ABSORPTION = StructuralEventKind.ABSORPTION.value
 
 
 @customdataclass_resolved
@@ -286,6 +293,17 @@ class StructuralEventDetector:
                 self._latches[(kind, side)] = _Latch(rearm_ns)
         self._keep = 1.0 - t.hysteresis_share
         self._widen = 1.0 + t.hysteresis_share
+        # The latches and thresholds of the per-book-update kinds, resolved once.
+        latches = self._latches
+        self._bid_depth_latch = latches[(StructuralEventKind.BID_DEPTH_LOW, "")]
+        self._ask_depth_latch = latches[(StructuralEventKind.ASK_DEPTH_LOW, "")]
+        self._bid_thinning_latch = latches[(StructuralEventKind.DEPTH_THINNING, _BID)]
+        self._ask_thinning_latch = latches[(StructuralEventKind.DEPTH_THINNING, _ASK)]
+        self._bid_refill_latch = latches[(StructuralEventKind.BOOK_REFILL, _BID)]
+        self._ask_refill_latch = latches[(StructuralEventKind.BOOK_REFILL, _ASK)]
+        self._absorption_latch = latches[(StructuralEventKind.ABSORPTION, "")]
+        self._depth_low_usd = t.depth_low_usd
+        self._depth_release = t.depth_low_usd * self._widen
 
     def is_armed(self, kind: StructuralEventKind, side: BookSide | None = None) -> bool:
         """Whether ``kind`` (on ``side`` for per-side kinds) can fire on its next trigger."""
@@ -293,116 +311,196 @@ class StructuralEventDetector:
 
     def on_metrics(self, ts_ns: int, metrics: StructuralMetrics) -> list[StructuralEvent]:
         """Feed the readings available at ``ts_ns``; return the events that fired (maybe none)."""
-        t = self.thresholds
         events: list[StructuralEvent] = []
-
-        if metrics.open_interest is not None:
-            self._oi_drop.update(ts_ns, metrics.open_interest)
-            self._oi_surge.update(ts_ns, metrics.open_interest)
-            drop = self._oi_drop.pct(ts_ns)
-            if drop is not None:
-                self._above(
-                    events,
-                    ts_ns,
-                    StructuralEventKind.OI_DROP,
-                    magnitude=-drop,
-                    value=drop,
-                    threshold=t.oi_drop_pct,
-                    window_secs=t.oi_drop_window_secs,
-                )
-            surge = self._oi_surge.pct(ts_ns)
-            if surge is not None:
-                self._above(
-                    events,
-                    ts_ns,
-                    StructuralEventKind.OI_SURGE,
-                    magnitude=surge,
-                    value=surge,
-                    threshold=t.oi_surge_pct,
-                    window_secs=t.oi_surge_window_secs,
-                )
-
-        if metrics.bid_depth_usd is not None:
-            self._below(
-                events,
-                ts_ns,
-                StructuralEventKind.BID_DEPTH_LOW,
-                value=metrics.bid_depth_usd,
-                threshold=t.depth_low_usd,
-                window_secs=0.0,
-            )
-        if metrics.ask_depth_usd is not None:
-            self._below(
-                events,
-                ts_ns,
-                StructuralEventKind.ASK_DEPTH_LOW,
-                value=metrics.ask_depth_usd,
-                threshold=t.depth_low_usd,
-                window_secs=0.0,
-            )
-
-        if metrics.absorbed_usd is not None:
-            absorbed = metrics.absorbed_usd
-            self._emit_if(
-                events,
-                ts_ns,
-                StructuralEventKind.ABSORPTION,
-                triggered=absorbed != 0.0,
-                released=absorbed == 0.0,
-                value=absorbed,
-                threshold=t.absorption_min_usd,
-                window_secs=t.absorption_window_secs,
-            )
-
-        if metrics.funding_rate is not None:
-            self._funding.update(ts_ns, metrics.funding_rate)
-            change = self._funding.value(ts_ns)
-            if change is not None:
-                per_hour = change / (t.funding_window_secs / 3600.0)
-                self._above(
-                    events,
-                    ts_ns,
-                    StructuralEventKind.FUNDING_ACCELERATION,
-                    magnitude=abs(per_hour),
-                    value=per_hour,
-                    threshold=t.funding_accel_per_hour,
-                    window_secs=t.funding_window_secs,
-                )
-
-        for side, ratio in (
-            (BookSide.BID, metrics.bid_thinning_ratio),
-            (BookSide.ASK, metrics.ask_thinning_ratio),
-        ):
-            if ratio is not None:
-                self._below(
-                    events,
-                    ts_ns,
-                    StructuralEventKind.DEPTH_THINNING,
-                    value=ratio,
-                    threshold=t.thinning_ratio,
-                    window_secs=t.thinning_baseline_window_secs,
-                    inclusive=True,
-                    side=side.value,
-                )
-
-        for side, refill_secs in (
-            (BookSide.BID, metrics.bid_refill_secs),
-            (BookSide.ASK, metrics.ask_refill_secs),
-        ):
-            if refill_secs is not None:
-                self._emit_if(
-                    events,
-                    ts_ns,
-                    StructuralEventKind.BOOK_REFILL,
-                    triggered=True,
-                    released=True,
-                    value=refill_secs,
-                    threshold=t.refill_share,
-                    window_secs=0.0,
-                    side=side.value,
-                )
-
+        m = metrics
+        if m.open_interest is not None:
+            self._open_interest_events(events, ts_ns, m.open_interest)
+        self._depth_events(events, ts_ns, m.bid_depth_usd, m.ask_depth_usd)
+        if m.absorbed_usd is not None:
+            self._absorption_events(events, ts_ns, m.absorbed_usd)
+        if m.funding_rate is not None:
+            self._funding_events(events, ts_ns, m.funding_rate)
+        self._side_events(
+            events,
+            ts_ns,
+            m.bid_thinning_ratio,
+            m.ask_thinning_ratio,
+            m.bid_refill_secs,
+            m.ask_refill_secs,
+        )
         return events
+
+    # The builder's paths: each equals ``on_metrics`` with only those readings set, without
+    # building a ``StructuralMetrics`` per input (the book path runs per book update).
+
+    def on_book(
+        self,
+        ts_ns: int,
+        bid_depth_usd: float,
+        ask_depth_usd: float,
+        bid_thinning_ratio: float | None,
+        ask_thinning_ratio: float | None,
+        bid_refill_secs: float | None,
+        ask_refill_secs: float | None,
+    ) -> list[StructuralEvent]:
+        """``on_metrics`` with the book readings (depth, thinning, refill) only."""
+        events: list[StructuralEvent] = []
+        self._depth_events(events, ts_ns, bid_depth_usd, ask_depth_usd)
+        self._side_events(
+            events,
+            ts_ns,
+            bid_thinning_ratio,
+            ask_thinning_ratio,
+            bid_refill_secs,
+            ask_refill_secs,
+        )
+        return events
+
+    def on_absorbed(self, ts_ns: int, absorbed_usd: float) -> list[StructuralEvent]:
+        """``on_metrics`` with ``absorbed_usd`` only."""
+        events: list[StructuralEvent] = []
+        self._absorption_events(events, ts_ns, absorbed_usd)
+        return events
+
+    def on_open_interest(self, ts_ns: int, open_interest: float) -> list[StructuralEvent]:
+        """``on_metrics`` with ``open_interest`` only."""
+        events: list[StructuralEvent] = []
+        self._open_interest_events(events, ts_ns, open_interest)
+        return events
+
+    def on_funding_rate(self, ts_ns: int, funding_rate: float) -> list[StructuralEvent]:
+        """``on_metrics`` with ``funding_rate`` only."""
+        events: list[StructuralEvent] = []
+        self._funding_events(events, ts_ns, funding_rate)
+        return events
+
+    def _open_interest_events(
+        self, events: list[StructuralEvent], ts_ns: int, open_interest: float
+    ) -> None:
+        t = self.thresholds
+        self._oi_drop.update(ts_ns, open_interest)
+        self._oi_surge.update(ts_ns, open_interest)
+        drop = self._oi_drop.pct(ts_ns)
+        if drop is not None:
+            self._above(
+                events,
+                ts_ns,
+                StructuralEventKind.OI_DROP,
+                magnitude=-drop,
+                value=drop,
+                threshold=t.oi_drop_pct,
+                window_secs=t.oi_drop_window_secs,
+            )
+        surge = self._oi_surge.pct(ts_ns)
+        if surge is not None:
+            self._above(
+                events,
+                ts_ns,
+                StructuralEventKind.OI_SURGE,
+                magnitude=surge,
+                value=surge,
+                threshold=t.oi_surge_pct,
+                window_secs=t.oi_surge_window_secs,
+            )
+
+    def _depth_events(
+        self,
+        events: list[StructuralEvent],
+        ts_ns: int,
+        bid_depth_usd: float | None,
+        ask_depth_usd: float | None,
+    ) -> None:
+        # `_below` unrolled (this runs per book update): fires under the threshold, re-arms
+        # above it widened by the hysteresis share.
+        threshold = self._depth_low_usd
+        release = self._depth_release
+        for value, latch, kind in (
+            (bid_depth_usd, self._bid_depth_latch, _BID_DEPTH_LOW),
+            (ask_depth_usd, self._ask_depth_latch, _ASK_DEPTH_LOW),
+        ):
+            if value is not None and latch.step(ts_ns, value < threshold, value > release):
+                events.append(
+                    _new_event(ts_ns, kind, self.instrument_id, value, threshold, 0.0),
+                )
+
+    def _absorption_events(
+        self, events: list[StructuralEvent], ts_ns: int, absorbed: float
+    ) -> None:
+        # `_emit_if` unrolled (this runs per trade): fires on absorbed volume, re-arms on none.
+        if self._absorption_latch.step(ts_ns, absorbed != 0.0, absorbed == 0.0):
+            t = self.thresholds
+            events.append(
+                _new_event(
+                    ts_ns,
+                    _ABSORPTION,
+                    self.instrument_id,
+                    absorbed,
+                    t.absorption_min_usd,
+                    t.absorption_window_secs,
+                ),
+            )
+
+    def _funding_events(self, events: list[StructuralEvent], ts_ns: int, rate: float) -> None:
+        t = self.thresholds
+        self._funding.update(ts_ns, rate)
+        change = self._funding.value(ts_ns)
+        if change is not None:
+            per_hour = change / (t.funding_window_secs / 3600.0)
+            self._above(
+                events,
+                ts_ns,
+                StructuralEventKind.FUNDING_ACCELERATION,
+                magnitude=abs(per_hour),
+                value=per_hour,
+                threshold=t.funding_accel_per_hour,
+                window_secs=t.funding_window_secs,
+            )
+
+    def _side_events(
+        self,
+        events: list[StructuralEvent],
+        ts_ns: int,
+        bid_thinning_ratio: float | None,
+        ask_thinning_ratio: float | None,
+        bid_refill_secs: float | None,
+        ask_refill_secs: float | None,
+    ) -> None:
+        # Thinning (`_below`, inclusive) then refill (`_emit_if`, always triggered), bid first.
+        t = self.thresholds
+        threshold = t.thinning_ratio
+        release = threshold * self._widen
+        for ratio, latch, side in (
+            (bid_thinning_ratio, self._bid_thinning_latch, _BID),
+            (ask_thinning_ratio, self._ask_thinning_latch, _ASK),
+        ):
+            if ratio is not None and latch.step(ts_ns, ratio <= threshold, ratio > release):
+                events.append(
+                    _new_event(
+                        ts_ns,
+                        _DEPTH_THINNING,
+                        self.instrument_id,
+                        ratio,
+                        threshold,
+                        t.thinning_baseline_window_secs,
+                        side,
+                    ),
+                )
+        for refill_secs, latch, side in (
+            (bid_refill_secs, self._bid_refill_latch, _BID),
+            (ask_refill_secs, self._ask_refill_latch, _ASK),
+        ):
+            if refill_secs is not None and latch.step(ts_ns, True, True):
+                events.append(
+                    _new_event(
+                        ts_ns,
+                        _BOOK_REFILL,
+                        self.instrument_id,
+                        refill_secs,
+                        t.refill_share,
+                        0.0,
+                        side,
+                    ),
+                )
 
     def reset(self) -> None:
         """Forget windows and latches (e.g. after a feed gap: state must be rebuilt)."""
@@ -432,31 +530,6 @@ class StructuralEventDetector:
             value=value,
             threshold=threshold,
             window_secs=window_secs,
-        )
-
-    def _below(
-        self,
-        events: list[StructuralEvent],
-        ts_ns: int,
-        kind: StructuralEventKind,
-        *,
-        value: float,
-        threshold: float,
-        window_secs: float,
-        inclusive: bool = False,
-        side: str = "",
-    ) -> None:
-        triggered = value <= threshold if inclusive else value < threshold
-        self._emit_if(
-            events,
-            ts_ns,
-            kind,
-            triggered=triggered,
-            released=value > threshold * self._widen,
-            value=value,
-            threshold=threshold,
-            window_secs=window_secs,
-            side=side,
         )
 
     def _emit_if(

@@ -124,7 +124,7 @@ class DecisionLog(Actor):
     def on_start(self) -> None:
         """Open the log and listen; decisions are subscribed first in line (priority)."""
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._file = (self._dir / DECISIONS_FILE).open("w")
+        self._file = _new_file(self._dir / DECISIONS_FILE).open("w")
         if self._audit:
             self.msgbus.subscribe("data.*", self._on_input, priority=100)
         self.msgbus.subscribe(
@@ -152,7 +152,7 @@ class DecisionLog(Actor):
         summary = self.summary()
         # The log is small (decisions, not market data): read back once for the sequences.
         summary["sequence_sha256"] = sequence_digests(read_decision_log(self._dir))
-        (self._dir / DIGEST_FILE).write_text(json.dumps(summary, indent=1, sort_keys=True))
+        _new_file(self._dir / DIGEST_FILE).write_text(json.dumps(summary, indent=1, sort_keys=True))
 
     def summary(self) -> dict[str, Any]:
         """Digests, counts and the input audit (what ``decisions.json`` holds)."""
@@ -451,3 +451,9 @@ def _option(value: Any) -> str | None:
 
 def _name(value: Any) -> str:
     return str(getattr(value, "name", value))
+
+
+def _new_file(path: Path) -> Path:
+    """``path`` with any older file removed (see ``backtests.journal._new_file``: no flush)."""
+    path.unlink(missing_ok=True)
+    return path

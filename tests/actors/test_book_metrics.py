@@ -242,6 +242,45 @@ def test_absorption_flags_selling_that_did_not_push_the_mid_down() -> None:
     assert reading.absorbed_usd == pytest.approx(-500_000.0)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2 * SEC),
+            st.floats(99.9, 100.1),
+            st.floats(0.0, 5_000.0),
+            st.sampled_from([AggressorSide.BUYER, AggressorSide.SELLER]),
+        ),
+        max_size=100,
+    )
+)
+def test_absorbed_usd_equals_the_reading_and_one_aggressor_flow(
+    trades: list[tuple[int, float, float, AggressorSide]],
+) -> None:
+    # The builder's shortcut, the full reading, and the flow an AggressorFlow would report.
+    tracker = AbsorptionTracker(5 * SEC, 250_000.0, 2.0)
+    reference = AbsorptionTracker(5 * SEC, 250_000.0, 2.0)
+    flow = AggressorFlow(5 * SEC)
+    now = 0
+    for gap, price, size, side in trades:
+        now += gap
+        for t in (tracker, reference):
+            t.on_mid(now, price)
+            t.on_trade(now, price, size, side)
+        flow.update(now, price, size, side)
+        absorbed = tracker.absorbed_usd(now)
+        reading = reference.value(now)
+        expected_flow = flow.value(now)
+        if reading is None:
+            assert absorbed is None
+            continue
+        assert expected_flow is not None
+        assert repr((reading.buy_usd, reading.sell_usd)) == repr(
+            (expected_flow.buy_usd, expected_flow.sell_usd)
+        )
+        assert repr(absorbed) == repr(reading.absorbed_usd)
+
+
 def test_refill_reports_time_until_depth_recovers_to_share_of_pre_sweep_level() -> None:
     # Arrange: $100k for 2 s, swept to $40k at 2 s.
     tracker = BookRefillTracker(refill_share=0.8, sweep_drop_share=0.5, lookback_ns=SEC)

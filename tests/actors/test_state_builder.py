@@ -511,6 +511,39 @@ def test_band_depth_in_place_updates_equal_a_fresh_pass_over_the_book(
         assert depth.ask_usd == pytest.approx(expected_ask, rel=1e-9, abs=1e-6)
 
 
+_LEVELS = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=400), st.sampled_from([0.001, 0.5, 1.25, 7.0])),
+    min_size=1,
+    max_size=40,
+    unique_by=lambda level: level[0],
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_LEVELS, _LEVELS)
+def test_band_depth_read_from_the_book_equals_the_reference_bit_for_bit(
+    bids: list[tuple[int, float]], asks: list[tuple[int, float]]
+) -> None:
+    # Levels 0.1 apart up to 40 from the inside: every band edge gets levels on both sides.
+    book = OrderBook(IID, BookType.L2_MBP)
+    book.apply_deltas(
+        _snapshot(
+            [(50000.0 - 0.1 * ticks, size) for ticks, size in bids],
+            [(50000.1 + 0.1 * ticks, size) for ticks, size in asks],
+            T0,
+        ),
+    )
+    bid, ask = book.best_bid_price(), book.best_ask_price()
+    assert bid is not None and ask is not None
+    mid = (bid.as_double() + ask.as_double()) / 2
+    bands = (2.0, 5.0, 10.0, 20.0)
+    depth = BandDepth(bands)
+    depth.rebuild(book, mid, bid.precision)
+
+    assert repr(depth.bid_usd) == repr(depth_usd_bands(book, OrderSide.BUY, bands, mid))
+    assert repr(depth.ask_usd) == repr(depth_usd_bands(book, OrderSide.SELL, bands, mid))
+
+
 def _shifted(levels: Sequence[tuple[float, float]], shift: float) -> list[tuple[float, float]]:
     return [(px + shift, sz) for px, sz in levels]
 

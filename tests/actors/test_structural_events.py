@@ -7,6 +7,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.component import MessageBus
@@ -449,3 +452,62 @@ def test_structural_events_round_trip_through_a_parquet_data_catalog(tmp_path: P
 
     # Assert: the catalog wraps custom data in CustomData.
     assert [getattr(r, "data", r) for r in restored] == events
+
+
+# --- the builder's paths equal on_metrics ---------------------------------------------------
+
+_maybe = st.one_of(st.none(), st.floats(0.0, 2.0))
+_inputs = st.lists(
+    st.tuples(
+        st.integers(0, 3 * SEC),
+        st.one_of(
+            st.tuples(
+                st.just("book"),
+                st.floats(0.0, 300_000.0),
+                st.floats(0.0, 300_000.0),
+                _maybe,
+                _maybe,
+                _maybe,
+                _maybe,
+            ),
+            st.tuples(st.just("absorbed"), st.sampled_from([0.0, 300_000.0, -300_000.0])),
+            st.tuples(st.just("oi"), st.floats(90.0, 110.0)),
+            st.tuples(st.just("funding"), st.floats(-0.01, 0.01)),
+        ),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_inputs)
+def test_builder_paths_equal_on_metrics(script: list[tuple[int, tuple[Any, ...]]]) -> None:
+    reference = StructuralEventDetector(INSTRUMENT_ID, THRESHOLDS)
+    fast = StructuralEventDetector(INSTRUMENT_ID, THRESHOLDS)
+    ts = T0
+    for gap, (kind, *values) in script:
+        ts += gap
+        if kind == "book":
+            bid, ask, bid_ratio, ask_ratio, bid_refill, ask_refill = values
+            expected = reference.on_metrics(
+                ts,
+                StructuralMetrics(
+                    bid_depth_usd=bid,
+                    ask_depth_usd=ask,
+                    bid_thinning_ratio=bid_ratio,
+                    ask_thinning_ratio=ask_ratio,
+                    bid_refill_secs=bid_refill,
+                    ask_refill_secs=ask_refill,
+                ),
+            )
+            got = fast.on_book(ts, bid, ask, bid_ratio, ask_ratio, bid_refill, ask_refill)
+        elif kind == "absorbed":
+            expected = reference.on_metrics(ts, StructuralMetrics(absorbed_usd=values[0]))
+            got = fast.on_absorbed(ts, values[0])
+        elif kind == "oi":
+            expected = reference.on_metrics(ts, StructuralMetrics(open_interest=values[0]))
+            got = fast.on_open_interest(ts, values[0])
+        else:
+            expected = reference.on_metrics(ts, StructuralMetrics(funding_rate=values[0]))
+            got = fast.on_funding_rate(ts, values[0])
+        assert [e.to_dict() for e in got] == [e.to_dict() for e in expected]
