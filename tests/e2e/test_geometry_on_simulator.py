@@ -14,7 +14,11 @@ One node run, three trades:
    -> COOLDOWN;
 2. again -> ENTERED -> nothing happens until ``max_hold_secs`` (an invalidation) -> closed at
    market at once (the emergency exit's reduce-only IOC);
-3. again -> ENTERED -> the oracle falls through the stop -> the venue stop fills -> EXITED.
+3. again -> ENTERED -> the mark jumps through the stop -> the venue stop fills -> EXITED. Only
+   the mark moves (``/admin/mark`` with the book left in place): Geometry's stop sits on its own
+   invalidation line (15 bps beyond the frozen edge), so a book that followed the oracle through
+   it made the node race the venue, closing at market on the mid before the stop's fill arrived
+   (seen once in CI).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from jarvis.testkit import geometry_sim_config
 from jarvis.testkit import new_event_loop
 from jarvis.testkit import read_logs
 from jarvis.testkit import run_node
+from jarvis.testkit import sim_mark
 from jarvis.testkit import sim_mid
 from jarvis.testkit import sweep_ioc
 from jarvis.testkit import venue_position
@@ -157,7 +162,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 await arm()
                 await enter()
                 stop = geometry().levels.stop
-                sim.set_oracle("BTC", stop * (0.996 if is_long() else 1.004))
+                sim_mark(sim.base_url, "BTC", px=stop * (0.996 if is_long() else 1.004), book=False)
                 await wait_for(state_is(S.COOLDOWN), 20, "COOLDOWN after the stop")
                 result.transitions = list(geometry().transitions)
                 # The target's cancel follows the stop's fill: poll for the venue's final word.
