@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import random
 import time
@@ -45,9 +46,6 @@ from typing import Final
 
 import msgspec
 from nautilus_trader.common.component import Logger
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from adapters.hyperliquid.http import ExchangeTransportError
 from adapters.hyperliquid.http import HyperliquidError
@@ -77,6 +75,9 @@ from adapters.hyperliquid.schemas.ws import TradesSubscription
 from adapters.hyperliquid.schemas.ws import TwapStatesSubscription
 from adapters.hyperliquid.schemas.ws import UnsubscribeMessage
 from adapters.hyperliquid.schemas.ws import UserEventsSubscription
+from adapters.hyperliquid.ws_connection import ConnectionLost
+from adapters.hyperliquid.ws_connection import WsConnection
+from adapters.hyperliquid.ws_connection import open_connection
 
 __all__ = [
     "GREETING",
@@ -100,7 +101,6 @@ MAX_SUBSCRIPTIONS: Final[int] = 1000
 _GREETING_BYTES: Final[bytes] = GREETING.encode()
 _PING: Final[bytes] = b'{"method":"ping"}'
 _MAX_FRAME_BYTES: Final[int] = 16 * 1024 * 1024
-_MAX_QUEUED_FRAMES: Final[int] = 4096
 _CLOSE_TIMEOUT_SECS: Final[float] = 2.0
 _HANDLER_ERRORS_LOGGED: Final[int] = 10
 _HANDLER_ERROR_LOG_EVERY: Final[int] = 1000
@@ -398,7 +398,7 @@ class HyperliquidWebSocketClient:
         self._name = name
         self._log = logger if logger is not None else Logger(f"HyperliquidWebSocket-{name}")
         self._subs: dict[bytes, Subscription] = {}
-        self._ws: ClientConnection | None = None
+        self._ws: WsConnection | None = None
         self._conn_id: str | None = None
         self._connected: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -504,7 +504,7 @@ class HyperliquidWebSocketClient:
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), _CLOSE_TIMEOUT_SECS)
+                await ws.close(_CLOSE_TIMEOUT_SECS)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -538,8 +538,8 @@ class HyperliquidWebSocketClient:
         ws = self._ws
         if ws is None:
             return
-        with contextlib.suppress(ConnectionClosed):
-            await ws.send(message, text=True)
+        with contextlib.suppress(ConnectionLost):
+            ws.send_text(message)
 
     # --- posts ----------------------------------------------------------------------------------
 
@@ -594,8 +594,8 @@ class HyperliquidWebSocketClient:
             self._pending[post_id] = _Pending(future, request, is_action)
             try:
                 try:
-                    await ws.send(message, text=True)
-                except ConnectionClosed as exc:
+                    ws.send_text(message)
+                except ConnectionLost as exc:
                     raise _not_sent(request, is_action, f"socket closed: {exc}") from exc
                 remaining = max(deadline - loop.time(), 0.0)
                 try:
@@ -611,9 +611,7 @@ class HyperliquidWebSocketClient:
             raise _post_error(request, is_action, response.payload)
         return response
 
-    async def _wait_for_socket(
-        self, request: str, is_action: bool, timeout: float
-    ) -> ClientConnection:
+    async def _wait_for_socket(self, request: str, is_action: bool, timeout: float) -> WsConnection:
         connected = self._connected
         if connected is None or not self.is_running:
             raise _not_sent(request, is_action, "client not running")
@@ -682,14 +680,11 @@ class HyperliquidWebSocketClient:
                 self._notify(self._on_reconnecting, attempt)
                 await asyncio.sleep(delay)
             try:
-                ws = await connect(
+                # No WebSocket-level pings of our own: the venue's heartbeat is used instead.
+                ws = await open_connection(
                     self._url,
-                    open_timeout=self._connect_timeout,
-                    close_timeout=_CLOSE_TIMEOUT_SECS,
-                    ping_interval=None,  # the venue's own heartbeat is used instead
-                    compression=None,
                     max_size=_MAX_FRAME_BYTES,
-                    max_queue=_MAX_QUEUED_FRAMES,
+                    open_timeout_secs=self._connect_timeout,
                     proxy=self._proxy,
                 )
             except asyncio.CancelledError:
@@ -705,7 +700,7 @@ class HyperliquidWebSocketClient:
                 attempt = 0
             attempt += 1
 
-    async def _serve(self, ws: ClientConnection) -> None:
+    async def _serve(self, ws: WsConnection) -> None:
         """Run one connection until it ends; always reports the disconnect."""
         self._conn_count += 1
         conn_id = f"{self._name}-{self._conn_count}-{uuid.uuid4().hex[:8]}"
@@ -719,7 +714,7 @@ class HyperliquidWebSocketClient:
         connected = self._connected
         try:
             for sub in subs:
-                await ws.send(WS_JSON_ENCODER.encode(SubscribeMessage(sub)), text=True)
+                ws.send_text(WS_JSON_ENCODER.encode(SubscribeMessage(sub)))
             if connected is not None:
                 connected.set()
             self._log.info(
@@ -728,10 +723,12 @@ class HyperliquidWebSocketClient:
             self._notify(self._on_connected, conn_id)
             ping_task = asyncio.get_running_loop().create_task(self._ping_loop(ws))
             ping_task.add_done_callback(self._log_task_failure)
-            while True:
-                raw = await ws.recv(decode=False)
-                self._on_frame(raw if isinstance(raw, bytes) else raw.encode(), conn_id)
-        except ConnectionClosed as exc:
+            # Frames are handed to `_on_frame` from the socket's read callback from here on
+            # (the ones that came with the handshake first), until the connection ends.
+            ws.deliver_to(functools.partial(self._on_frame, conn_id=conn_id))
+            closed = await ws.wait_closed()
+            reason = self._close_reason or f"connection lost: {closed}"
+        except ConnectionLost as exc:
             reason = self._close_reason or f"connection lost: {exc}"
         except asyncio.CancelledError:
             reason = "client stopped"
@@ -750,7 +747,7 @@ class HyperliquidWebSocketClient:
             self._fail_pending(reason)
             if not self._stopping:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(ws.close(), _CLOSE_TIMEOUT_SECS)
+                    await ws.close(_CLOSE_TIMEOUT_SECS)
             log = self._log.info if self._stopping else self._log.warning
             log(f"{conn_id} disconnected: {reason}")
             self._notify(self._on_disconnected, reason)
@@ -779,18 +776,18 @@ class HyperliquidWebSocketClient:
         elif key == "error":
             self._log.warning(f"venue error frame: {raw[:500].decode('utf-8', 'replace')}")
 
-    async def _ping_loop(self, ws: ClientConnection) -> None:
+    async def _ping_loop(self, ws: WsConnection) -> None:
         dead_after = self._ping_interval + self._pong_timeout
         while True:
             await asyncio.sleep(self._ping_interval)
             silent = time.monotonic() - self._last_recv
             if silent > dead_after:
                 self._close_reason = f"no frame (not even a pong) for {silent:.1f} s"
-                ws.transport.abort()
+                ws.abort(self._close_reason)
                 return
             try:
-                await ws.send(_PING, text=True)
-            except ConnectionClosed:
+                ws.send_text(_PING)
+            except ConnectionLost:
                 return
             self._pings += 1
 

@@ -203,6 +203,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "transport",
                     "http",
                     "websocket",
+                    "ws_connection",
                     "data_types",
                     "parsing",
                     "rejections",
@@ -272,7 +273,7 @@ for name in ("nautilus_trader.model", "nautilus_trader.trading", "nautilus_trade
              "nautilus_trader.config", "nautilus_trader.core", "nautilus_trader.backtest.engine",
              "nautilus_trader.live.node", "msgspec", "numpy", "pandas", "hyperliquid.utils.signing",
              "hyperliquid.info", "hyperliquid.exchange", "eth_account", "Crypto.Hash.keccak",
-             "coincurve", "aiohttp", "fastapi", "websockets", "redis"):
+             "coincurve", "aiohttp", "fastapi", "websockets", "picows", "redis"):
     try:
         importlib.import_module(name)
     except ImportError:
