@@ -252,12 +252,7 @@ def run_node(variant: str, http_url: str, ws_url: str) -> None:
         timeout_post_stop=0.2,
         timeout_shutdown=2.0,
     )
-    if os.environ.get("BENCH_PEER_LOOP") == "uvloop":
-        import uvloop
-
-        loop = uvloop.new_event_loop()
-    else:
-        loop = asyncio.new_event_loop()
+    loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     node = TradingNode(config=config, loop=loop)
     node.add_data_client_factory("HYPERLIQUID", factory)
