@@ -503,6 +503,7 @@ def conduct(rounds: int, variants: tuple[str, ...]) -> dict[str, Any]:
     """Alternate sessions of every variant, ``rounds`` times; medians and ratios."""
     load_before = os.getloadavg()
     started = time.monotonic()
+    steal_before = _cpu_ticks()
     sender = _Sender()
     sessions: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     try:
@@ -545,8 +546,26 @@ def conduct(rounds: int, variants: tuple[str, ...]) -> dict[str, Any]:
         "ladders": {v: [s["ladder"] for s in sessions[v]] for v in variants},
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "cpu_steal_share": _steal_share(steal_before, _cpu_ticks()),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks of the machine so far, from /proc/stat (zeros where unreadable)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
+
+
+def _steal_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """Share of the machine's CPU time its hypervisor gave to others over the run: on a shared
+    VM this, more than the load average, says how far the run's figures can be trusted."""
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total > 0 else None
 
 
 def _round(x: float | None) -> float | None:
