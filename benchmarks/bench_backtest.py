@@ -10,7 +10,12 @@ Benchmark of backtests; prints ONE JSON object as its last line.
    for ``config/sim_backtest.toml`` extended to the three coins: a ``MarketStateBuilder``
    per coin, the regime controller, a gated DCA per coin, the funding module, the run journal
    and ``buffer_deltas``. ``full_vs_raw`` = full / raw (target >= 0.5).
-4. ``profile_top``: where the full run's time goes (cProfile, by own time, top entries), and
+4. ``start_stop_ms_raw`` / ``start_stop_ms_full``: CPU ms of each run over the first
+   ``PREFIX_EVENTS`` events alone (start-up and stop: kernel, actors and strategies starting, the
+   journal writing its reports), fixed whatever the data's length; ``full_vs_raw_cpu_per_event``
+   is the CPU ratio with that fixed part taken out of both sides (medians), the rate a day of
+   data would see. Informative: the target applies to ``full_vs_raw``.
+5. ``profile_top``: where the full run's time goes (cProfile, by own time, top entries), and
    ``state_builder_share``: the share of the profiled run spent inside ``actors/``.
 
 Each run is repeated ``REPEATS`` times, raw and full alternating; the wall-clock rates are the
@@ -74,6 +79,7 @@ CORPUS = REPO_ROOT / "tests" / "resources" / "recordings"
 SCENARIOS = ("quiet", "trend", "cascade")
 COINS = ("BTC", "ETH", "SOL")
 REPEATS = 5
+PREFIX_EVENTS = 20
 
 
 def _node_file() -> dict[str, Any]:
@@ -181,6 +187,8 @@ def main() -> None:
     assert full_config is not None
     raw_secs: list[float] = []
     full_secs: list[float] = []
+    raw_cpus: list[float] = []
+    full_cpus: list[float] = []
     cpu_ratios: list[float] = []
     for _ in range(REPEATS):
         engine = _engine(raw_config, instruments, data, full=False)
@@ -192,7 +200,25 @@ def main() -> None:
         engine.dispose()
         raw_secs.append(raw_wall)
         full_secs.append(full_wall)
+        raw_cpus.append(raw_cpu)
+        full_cpus.append(full_cpu)
         cpu_ratios.append(raw_cpu / full_cpu)
+
+    # Start and stop (kernel, actors and strategies starting, the journal writing its reports)
+    # cost the same on a minute of data as on a day: the run over the first few events alone
+    # gives them, and the per-event ratio leaves them out of both sides.
+    prefix = sorted(data, key=lambda d: d.ts_init)[:PREFIX_EVENTS]
+    raw_fixed: list[float] = []
+    full_fixed: list[float] = []
+    for _ in range(REPEATS):
+        engine = _engine(raw_config, instruments, prefix, full=False)
+        raw_fixed.append(_time_run(engine)[1])
+        engine.dispose()
+        engine = _engine(full_config, instruments, prefix, full=True)
+        full_fixed.append(_time_run(engine)[1])
+        engine.dispose()
+    raw_fixed_s = statistics.median(raw_fixed)
+    full_fixed_s = statistics.median(full_fixed)
 
     # 4. Profile of one full run.
     engine = _engine(full_config, instruments, data, full=True)
@@ -235,6 +261,13 @@ def main() -> None:
                 "full_vs_raw": round(full_rate / raw_rate, 3),
                 "full_vs_raw_cpu": round(statistics.median(cpu_ratios), 3),
                 "target_full_vs_raw": 0.5,
+                "start_stop_ms_raw": round(raw_fixed_s * 1000, 1),
+                "start_stop_ms_full": round(full_fixed_s * 1000, 1),
+                "full_vs_raw_cpu_per_event": round(
+                    (statistics.median(raw_cpus) - raw_fixed_s)
+                    / (statistics.median(full_cpus) - full_fixed_s),
+                    3,
+                ),
                 "orders_in_full_run": orders,
                 "state_builder_share": round(actors_own / total, 3),
                 "profile_top": profile_top,
