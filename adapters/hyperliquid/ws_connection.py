@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 
 from picows import WSCloseCode
@@ -196,8 +197,15 @@ async def open_connection(
     max_size: int,
     open_timeout_secs: float,
     proxy: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> WsConnection:
-    """Connect and complete the handshake within ``open_timeout_secs``; the listener."""
+    """Connect and complete the handshake within ``open_timeout_secs``; the listener.
+
+    ``wss://`` URLs verify the server's certificate against the system's CAs unless another
+    ``ssl_context`` is given. The sockets are asyncio's own (not picows' optional aiofastnet
+    transports): the same throughput here (bench_transport), and the transport every other
+    connection of the node uses.
+    """
     _transport, listener = await asyncio.wait_for(
         ws_connect(
             lambda: WsConnection(max_size),
@@ -207,6 +215,8 @@ async def open_connection(
             max_frame_size=max_size,
             disconnect_on_exception=True,
             proxy=proxy,
+            ssl_context=ssl_context,
+            use_aiofastnet=False,
         ),
         open_timeout_secs,
     )

@@ -5,12 +5,21 @@ size limit, the peer's close and its reason, and no send on a closed connection.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosedError
@@ -150,6 +159,66 @@ async def test_abort_drops_the_socket_with_the_reason_given(server: _Server) -> 
     assert await conn.wait_closed(5.0) == "no frame (not even a pong) for 61.0 s"
     await _wait_until(lambda: len(server.close_codes) == 1)
     assert server.close_codes != [1000]  # no closing handshake
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a fresh certificate for 127.0.0.1 and a client context trusting it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = tmp_path / "cert.pem"
+    key_file = tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_wss_verifies_the_servers_certificate_and_carries_frames(tmp_path: Path) -> None:
+    server_ctx, client_ctx = _self_signed(tmp_path)
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send("over tls")
+        async for message in ws:
+            text = message if isinstance(message, str) else message.decode()
+            await ws.send(f"echo {text}")
+
+    async with serve(handler, "127.0.0.1", 0, ssl=server_ctx) as srv:
+        url = f"wss://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+        # The system's CAs do not know this certificate: refused.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await open_connection(url, max_size=1 << 20, open_timeout_secs=5.0)
+        conn = await open_connection(
+            url, max_size=1 << 20, open_timeout_secs=5.0, ssl_context=client_ctx
+        )
+        got: list[bytes] = []
+        conn.deliver_to(got.append)
+        conn.send_text(b"hi")
+        await _wait_until(lambda: len(got) == 2)
+        assert got == [b"over tls", b"echo hi"]
+        await conn.close(2.0)
 
 
 async def test_connecting_to_a_port_nobody_listens_on_fails() -> None:
