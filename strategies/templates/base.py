@@ -4,7 +4,8 @@ Why a small base instead of each template doing it: every template must (1) find
 or stop with a clear log, (2) take no new risk unless the node's trading state is ACTIVE (the
 RiskEngine also refuses, but a template should not keep firing orders it knows will be denied —
 and under REDUCING NautilusTrader still lets a flat account open), and (3) cancel what it owns on
-stop, closing its position reduce-only when its config says so. The trading state arrives as
+stop -- its own orders only, including those still on their way (``stop_sweep``) -- closing its
+position reduce-only when its config says so. The trading state arrives as
 ``TradingStateChanged`` on ``events.risk``; before the first one the node is ACTIVE (and the
 RiskEngine still refuses what the state forbids; a refused order is never counted as done).
 
@@ -29,6 +30,7 @@ from common.nautilus import custom_data_topic
 from controllers.protocol import STRATEGY_GATE_DATA_TYPE
 from controllers.protocol import StrategyGate
 from strategies.risk_guard import node_trading_state
+from strategies.templates.stop_sweep import StopSweep
 
 __all__ = ["RISK_EVENTS_TOPIC", "TemplateConfig", "TemplateStrategy"]
 
@@ -71,11 +73,13 @@ class TemplateStrategy(Strategy):
         self.held_back = 0  # orders not sent because the node was not ACTIVE (or gated off)
         self.gate_enabled = config.regime_gate is None
         self._refusal = ""
+        self.stop_sweep = StopSweep(self)
 
     def on_start(self) -> None:
         """Instrument from the cache (stop with a clear log if missing), risk events, then the
         template's own start."""
         cfg = self.template_config
+        self.stop_sweep.end()  # started again: its own handlers get the events now
         self.instrument = self.cache.instrument(cfg.instrument_id)
         if self.instrument is None:
             self.log.error(f"{cfg.instrument_id} is not in the cache: stopping")
@@ -92,15 +96,11 @@ class TemplateStrategy(Strategy):
         self.on_template_start()
 
     def on_stop(self) -> None:
-        """Cancel what it owns; close its position reduce-only when configured; unsubscribe."""
+        """Cancel what it owns (only its own orders, and those still on their way: see
+        ``stop_sweep``); close its position reduce-only when configured; unsubscribe."""
         cfg = self.template_config
         self.on_template_stop()
-        self.cancel_all_orders(cfg.instrument_id)
-        # An order held by an execution algorithm (the TWAP primary) is not "open" yet, so
-        # cancel_all_orders skips it and the algorithm would keep slicing after the stop.
-        for order in self.cache.orders(strategy_id=self.id):
-            if order.exec_algorithm_id is not None and order.is_active_local:
-                self.cancel_order(order)
+        self.stop_sweep.sweep(cfg.instrument_id, close_fills=cfg.close_on_stop)
         if cfg.close_on_stop:
             self.close_all_positions(cfg.instrument_id, reduce_only=True)
         if self.instrument is not None:
