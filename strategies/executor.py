@@ -11,7 +11,8 @@ Order of work (STRATEGIES.md, Intents):
    quantity, sent as venue trigger orders: they rest AT THE VENUE, so the position stays
    protected if the node dies. A protective order the venue refuses triggers the emergency
    exit: a position is never left unprotected on purpose.
-4. When the position is flat (stop, target or exit), the other protective order is cancelled.
+4. When the position is flat (stop, target or exit), the other protective order is cancelled
+   (once the venue has it, if it is still on its way: ``strategies.late_cancels``).
 5. ``emergency_exit``: cancel the strategy's orders on the instrument, then reduce-only IOC
    limit orders priced from the best opposite price moved by ``exit_slippage_bps[n]`` — a market
    close whose worst price is bounded and widens attempt after attempt — until flat or out of
@@ -60,6 +61,7 @@ from strategies.intents import IntentOutcomeKind
 from strategies.intents import IntentPlan
 from strategies.intents import IntentRefused
 from strategies.intents import plan_intent
+from strategies.late_cancels import LateCancels
 from strategies.risk_guard import INTENT_TAG_PREFIX
 
 __all__ = ["ExecutorPhase", "IntentExecutor"]
@@ -135,6 +137,8 @@ class IntentExecutor:
         self._exit_reason = ""
         self._entry_reported = False
         self._protected: set[ClientOrderId] = set()
+        # Orders cancelled before the venue acknowledged them are cancelled once it does.
+        self.late_cancels = LateCancels(strategy)
 
     # -- queries ----------------------------------------------------------------------------------
 
@@ -238,16 +242,15 @@ class IntentExecutor:
         self._next_exit_attempt()
 
     def cancel_own_orders(self) -> None:
-        """Cancel this strategy's open orders on the instrument, one by one.
+        """Cancel this strategy's orders on the instrument, one by one, those the venue has not
+        acknowledged yet included (``late_cancels``).
 
         Not ``cancel_all_orders``: the Hyperliquid client cancels every order on the coin
         there, other strategies' and the user's own included.
         """
         cache = self._strategy.cache
-        for order in cache.orders_open(
-            instrument_id=self._instrument.id, strategy_id=self._strategy.id
-        ):
-            self._strategy.cancel_order(order)
+        for order in cache.orders(instrument_id=self._instrument.id, strategy_id=self._strategy.id):
+            self.late_cancels.cancel(order)
 
     def cancel_entry(self) -> None:
         """Cancel the entry order if it is still open (ARMED -> DISABLED)."""
@@ -261,6 +264,7 @@ class IntentExecutor:
 
     def on_order_event(self, event: Any) -> None:
         """Feed every order event of the strategy here."""
+        self.late_cancels.on_event(event)
         cid = event.client_order_id
         if cid == self._entry:
             self._on_entry_event(event)
@@ -487,8 +491,8 @@ class IntentExecutor:
             return
         for cid in (self._stop, self._target):
             order = self._strategy.cache.order(cid) if cid is not None else None
-            if order is not None and order.is_open:
-                self._strategy.cancel_order(order)
+            if order is not None:
+                self.late_cancels.cancel(order)  # open, or still on its way to the venue
         why = reason or "flat"
         self.phase = ExecutorPhase.IDLE
         self._stop = self._target = self._exit = self._entry = None

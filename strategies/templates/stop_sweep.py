@@ -6,18 +6,13 @@ Why our own and not ``Strategy.cancel_all_orders``:
   exchange) applies to every order on the instrument: stopping one template would cancel the
   orders of every other strategy on that coin, their protective stops included. Here each order
   of this strategy is cancelled by its own ``CancelOrder``;
-* an order the strategy submitted whose ``OrderSubmitted`` has not come back through the
-  execution engine's queue yet (live, a few milliseconds) is still INITIALIZED in the cache.
-  NautilusTrader cannot cancel it (INITIALIZED -> PENDING_CANCEL is not a transition) and a
-  stopped strategy no longer receives order events, so without a follow-up the venue accepts it
-  after the stop and it stays there: a protective stop resting for a position already closed,
-  which would close the trader's next position on that coin.
+* an order sent whose ``OrderSubmitted`` is still on its way cannot be cancelled yet
+  (``strategies.late_cancels``), and a stopped strategy no longer receives order events, so the
+  sweep listens on the strategy's order-event topic itself until every order it followed is
+  closed.
 
-So at stop every order of the strategy that is not closed is cancelled when NautilusTrader can,
-and followed on the strategy's order-event topic until it is closed: once the venue acknowledges
-it (accepted, triggered, updated) it is cancelled, and when ``close_fills`` is set (the template
-closes its position on stop) a fill of a non-reduce-only order that lands after the stop is
-closed again at market, reduce-only, for the filled quantity.
+With ``close_fills`` (the template closes its position on stop), a fill of a non-reduce-only
+order that lands after the stop is closed again at market, reduce-only, for the filled quantity.
 """
 
 from __future__ import annotations
@@ -25,24 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import OrderStatus
-from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
-from nautilus_trader.model.events import OrderAccepted
 from nautilus_trader.model.events import OrderFilled
-from nautilus_trader.model.events import OrderTriggered
-from nautilus_trader.model.events import OrderUpdated
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
 
-__all__ = ["StopSweep"]
+from strategies.late_cancels import LateCancels
 
-# Events after which an order rests at the venue (or may again): the moment to cancel it.
-_ACKNOWLEDGED = (OrderAccepted, OrderTriggered, OrderUpdated)
-# Orders that cannot rest: they fill or expire on their own, a cancel only earns a rejection.
-_CANNOT_REST = (TimeInForce.IOC, TimeInForce.FOK)
+__all__ = ["StopSweep"]
 
 
 class StopSweep:
@@ -50,6 +36,7 @@ class StopSweep:
 
     def __init__(self, strategy: Strategy) -> None:
         self._strategy = strategy
+        self._cancels = LateCancels(strategy)
         self._following: set[ClientOrderId] = set()
         self._close_fills = False
         self._subscribed = False
@@ -66,14 +53,12 @@ class StopSweep:
         for order in strategy.cache.orders(instrument_id=instrument_id, strategy_id=strategy.id):
             if order.is_closed:
                 continue
-            self._following.add(order.client_order_id)
-            if order.is_emulated or (order.exec_algorithm_id is not None and order.is_active_local):
-                # Held in the node (the emulator; the primary a TWAP slices, whatever its type):
-                # the cancel stops it there.
-                strategy.cancel_order(order)
-            elif order.status != OrderStatus.INITIALIZED:
-                self._cancel(order)
-            # else: sent, but its OrderSubmitted is still on the way; cancelled once acknowledged.
+            self._cancels.cancel(order)
+            held_in_node = order.is_emulated or (
+                order.exec_algorithm_id is not None and order.is_active_local
+            )
+            if not held_in_node:  # those end with the cancel just sent
+                self._following.add(order.client_order_id)
         if self._following and not self._subscribed:
             strategy.msgbus.subscribe(topic=self._topic(), handler=self._on_event)
             self._subscribed = True
@@ -86,37 +71,24 @@ class StopSweep:
             self._strategy.msgbus.unsubscribe(topic=self._topic(), handler=self._on_event)
             self._subscribed = False
         self._following.clear()
+        self._cancels.forget()
 
     def _topic(self) -> str:
         return f"events.order.{self._strategy.id}"
-
-    def _cancel(self, order: Order) -> None:
-        """Cancel an order at the venue, unless it cannot rest there or is already going."""
-        if order.is_pending_cancel or order.is_closed:
-            return
-        if order.order_type == OrderType.MARKET or order.time_in_force in _CANNOT_REST:
-            return
-        self._strategy.cancel_order(order)
 
     def _on_event(self, event: Any) -> None:
         cid = getattr(event, "client_order_id", None)
         if cid not in self._following:
             return
-        strategy = self._strategy
-        order = strategy.cache.order(cid)
-        if order is None:
-            self._following.discard(cid)
-            return
-        if isinstance(event, OrderFilled) and self._close_fills and not order.is_reduce_only:
+        order = self._strategy.cache.order(cid)
+        filled_late = isinstance(event, OrderFilled) and order is not None
+        if filled_late and self._close_fills and not order.is_reduce_only:
             self._close_fill(event)
-        if order.is_closed:
+        self._cancels.on_event(event)
+        if order is None or order.is_closed:
             self._following.discard(cid)
             if not self._following:
                 self.end()
-            return
-        if isinstance(event, _ACKNOWLEDGED):
-            strategy.log.warning(f"Stop: {cid} was acknowledged after the stop; cancelling it")
-            self._cancel(order)
 
     def _close_fill(self, fill: OrderFilled) -> None:
         strategy = self._strategy
