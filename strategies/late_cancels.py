@@ -11,8 +11,9 @@ that cancels on acknowledgement, hence this.
 The owner feeds every order event of the strategy to ``on_event``; an order handed to
 ``cancel`` is followed until it is closed and cancelled again whenever it is (again) open at
 the venue -- acknowledged, triggered, updated, or its cancel rejected because it overtook the
-submit -- at most ``MAX_ATTEMPTS`` times. Orders that cannot rest (market, IOC, FOK) are only
-followed: they end on their own.
+submit -- at most ``MAX_ATTEMPTS`` times per ``cancel`` call (a venue refusing every request
+would otherwise make the retries spin; the owner's next ``cancel`` starts a fresh round).
+Orders that cannot rest (market, IOC, FOK) are only followed: they end on their own.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class LateCancels:
             # type): the cancel stops it there, nothing reaches the venue to follow.
             self._strategy.cancel_order(order)
             return
-        self._attempts.setdefault(order.client_order_id, 0)
+        # Asked again by the owner (flat after a venue outage, say): a fresh round of attempts,
+        # whatever the retries after rejected cancels used up meanwhile.
+        self._attempts[order.client_order_id] = 0
         self._try(order)
 
     def on_event(self, event: Any) -> None:
