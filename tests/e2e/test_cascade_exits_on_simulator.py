@@ -3,11 +3,11 @@ Cascade's trade exits on the simulator by its target, by its stop and by an inva
 stop is covered in test_cascade_on_simulator.py).
 
 Three runs of the same market side by side (``trend`` then ``cascade``, seed 7, as in the time-stop
-test), one node each, the node config of that test but with a long ``max_hold_secs`` so the time
-stop cannot end any of these trades. Each node trades the cascade once (Cascade arms at the
-sell-off and enters LONG after exhaustion; the OI_DROP does not re-fire for a second trade, so one
-exit kind per run). Once the venue shows the position with its stop and target resting, the test
-drives that run's market with the simulator's admin controls:
+test but with a 60 s trend, see ``SCHEDULE``), one node each, the node config of that test but with
+a long ``max_hold_secs`` so the time stop cannot end any of these trades. Each node trades the
+cascade once (Cascade arms at the sell-off and enters LONG after exhaustion; the OI_DROP does not
+re-fire for a second trade, so one exit kind per run). Once the venue shows the position with its
+stop and target resting, the test drives that run's market with the simulator's admin controls:
 
 * target: the price (book, mid and mark) is moved just beyond the target; the venue's
   take-profit fires.
@@ -23,7 +23,7 @@ drives that run's market with the simulator's admin controls:
 
 The target and stop runs are child ``jarvis node`` processes (their transitions are read from
 their logs after they stop); the invalidation run is in this process, where the test reads the
-node's state. Every run must end flat with nothing resting at the venue. About 80 s of wall time,
+node's state. Every run must end flat with nothing resting at the venue. About 110 s of wall time,
 the three runs side by side. Like every end-to-end file it is meant to run in its own interpreter
 (scripts/run_tests.py): after other kernels were built in the same pytest process (e.g.
 tests/strategies first), the child nodes here were seen to get no market data at all.
@@ -72,7 +72,13 @@ from strategies.cascade import Cascade
 KEY_ENV = "HYPERLIQUID_SIM_PRIVATE_KEY"
 KEYS = {"target": "0x" + "4a" * 32, "stop": "0x" + "4b" * 32, "invalidation": "0x" + "4c" * 32}
 ADDRESSES = {kind: address_from_private_key(key).lower() for kind, key in KEYS.items()}
-SCHEDULE = "trend:30,cascade:60,quiet"
+# The trend lasts 60 s, not the time-stop test's 30: the sell-off's OI_DROP fires once, ~14 s into
+# the cascade phase, and a node only sees it if its regime already reads EXPANSION, ~20 s after
+# the node started. The child nodes start ~7 s after their simulators here, later on a loaded
+# machine: in CI one of them missed the event, and with the children held back 20 s the 30 s
+# trend fails the same way (every run "timed out after 150 s waiting for ... protected") while
+# this one passes with ~30 s to spare.
+SCHEDULE = "trend:60,cascade:60,quiet"
 SEED = 7
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The node config of test_cascade_on_simulator.py, with a time stop far beyond these runs, and
