@@ -9,11 +9,15 @@ through ``jarvis backtest`` with the same file. Both run directories hold a deci
 What may differ, and why (so a difference can be read, not hidden):
 
 * time stamps: live decisions are stamped by the wall clock when the node handled the data, a
-  backtest's by the recorded receive time of the data that triggered them, and timer-driven
-  ``MarketState`` publications fall at other phases; so the *sequences* are compared (what
-  changed from what to what, per instrument or strategy), never the stamps or the digests; and
-  the last ``END_WINDOW_NS`` before the recording ends, where one decision can fall on either
-  side of the end, is not compared;
+  backtest's by the recorded receive time of the data that triggered them; so the *sequences*
+  are compared (what changed from what to what, per instrument or strategy), never the stamps
+  or the digests; and the last ``END_WINDOW_NS`` before the recording ends, where one decision
+  can fall on either side of the end, is not compared;
+* timer phase: the state builders' 1 s timers start with the live node, a few ms before its
+  first market data; a backtest left to start at its first data reads each second's state that
+  much later. So the backtest here starts where the live run's journal started (``run.json``
+  ``first_ns``, within a few ms after the builders' timers), unless data came before it
+  (``backtest_start_ns``); what remains is the live timers' own lag;
 * fills: the simulator's matching against the backtest's fill model (``FILL_MODEL_NOTE``), and
   what follows a fill (exit by stop or target, and when).
 
@@ -27,13 +31,16 @@ trigger against the recorded book).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["END_WINDOW_NS", "ParityRun", "run_live_parity"]
+import pandas as pd
+
+__all__ = ["END_WINDOW_NS", "ParityRun", "backtest_start_ns", "run_live_parity"]
 
 # The end of a recording not compared (``compare_decision_logs``): decisions come on the
 # controller's and strategies' 1 s timers, live at another phase and after the node's handling
@@ -41,6 +48,27 @@ __all__ = ["END_WINDOW_NS", "ParityRun", "run_live_parity"]
 # backtest GRANT 10 ms before the last frame whose live twin came after it). 3 s = the period
 # twice, plus a second of lag under a loaded machine.
 END_WINDOW_NS = 3_000_000_000
+# Catalog folders that hold instruments, not the market data the engine replays.
+_NOT_DATA = frozenset({"crypto_perpetual", "currency_pair", "crypto_future"})
+
+
+def backtest_start_ns(live_run: Path, catalog: Path) -> int:
+    """Where the backtest of a live run's recording starts: when the live run's journal started
+    (its timers' phase, see the module notes), or at the catalog's first market data if that
+    came earlier (the engine drops data before its start, and none may be lost)."""
+    import pyarrow.parquet as pq
+
+    run_file = live_run / "run.json"
+    live_first_ns = int(json.loads(run_file.read_text())["first_ns"])
+    if live_first_ns <= 0:
+        raise ValueError(f"{run_file}: first_ns {live_first_ns} is not a time")
+    data = catalog / "data"
+    firsts = [
+        int(pq.read_table(path, columns=["ts_init"]).column(0).to_numpy().min())
+        for path in data.rglob("*.parquet")
+        if path.relative_to(data).parts[0] not in _NOT_DATA and pq.read_metadata(path).num_rows
+    ]
+    return min([live_first_ns, *firsts])
 
 
 @dataclass(frozen=True)
@@ -103,9 +131,11 @@ def run_live_parity(
     if result.start_failure is not None:
         raise RuntimeError(f"the live node did not start: {result.start_failure}")
     build_catalog(recording, catalog)
+    start_ns = backtest_start_ns(live_run, catalog)
     settings = BacktestSettings(
         catalog=str(catalog),
         run_dir=str(backtest_run),
+        start=pd.Timestamp(start_ns).isoformat(),  # naive ISO with ns: read as UTC
         starting_usdc=starting_usdc,
         progress=False,
     )
