@@ -15,7 +15,9 @@ Writer, for write number ``k`` of an instrument (slot ``k % n_slots``):
 4. ``head = k``  (publishes the slot as the newest complete one)
 
 Reader: load ``head``; pick its slot; load ``seq`` (retry if odd); copy the slot into a
-preallocated buffer; load ``seq`` again; accept the copy only if both loads are equal. A single
+preallocated buffer; load ``seq`` again; accept the copy only if both loads are equal and it holds
+write ``head`` (not a later write that lapped the ring into that slot: returning that one could
+make the next read, of a head not yet published past it, go back in time). A single
 slot would starve readers under a flat-out writer (the slot is almost always odd or changes during
 the copy); with a ring the writer is busy with slot ``k + 1`` while readers copy slot ``k``, so a
 reader retries only if the writer laps the whole ring during one copy.
@@ -500,7 +502,10 @@ class HotStateReader:
             if seq & 1:
                 continue
             dst[:] = views[slot]
-            if q[w] == seq:
+            # Consistent (seq unchanged) AND the write the head named: a slot the writer has
+            # since rewritten for write k + n_slots is retried, not returned, or a read could
+            # return a write newer than the head the next read sees, and go back in time.
+            if q[w] == seq and dst[SLOT_LOCAL_SEQ] == k:
                 out.read_ns = time.time_ns() if now_ns is None else now_ns
                 out.instrument_index = index
                 return out

@@ -328,3 +328,29 @@ def test_readers_in_other_processes_never_see_a_torn_snapshot(
         assert stats["reads"] > 1_000, stats
         # The reader raced a moving writer, not a finished one.
         assert stats["distinct"] >= 300, stats
+
+
+def test_a_read_never_returns_a_write_newer_than_the_head_it_loaded(
+    writer: HotStateWriter,
+    segment_name: str,
+) -> None:
+    # The interleaving CI hit under load (2,462 out-of-order reads in one run), set up by hand:
+    # a reader loads head = 1 and is descheduled; the writer laps the 8-slot ring, so slot 1
+    # now holds write 9, and is itself descheduled after completing write 9 but before
+    # publishing head = 9. Returning slot 1's write 9 there, and then the published head's
+    # write 8, would take the reader back in time.
+    for k in range(1, 10):
+        writer.write(0, _values(mid=float(k)), venue_ts_ns=k, input_ts_ns=k, written_ns=k)
+    head_word = writer._geo.head_words[0]
+    with HotStateReader(segment_name, max_attempts=4) as reader:
+        snap = reader.new_snapshot()
+        writer._q[head_word] = 1  # the head the descheduled reader loaded
+        assert reader.read(0, snap, now_ns=9) is None  # slot 1 holds write 9, not write 1
+        writer._q[head_word] = 8  # write 9 complete, its head not yet published
+        got = reader.read(0, snap, now_ns=9)
+        assert got is not None
+        assert (got.local_seq, got["mid"]) == (8, 8.0)
+        writer._q[head_word] = 9
+        got = reader.read(0, snap, now_ns=9)
+        assert got is not None
+        assert (got.local_seq, got["mid"]) == (9, 9.0)
