@@ -67,6 +67,23 @@ ORDERS = {  # strategy -> [(time, side, qty)]
 REGIMES = [("00:59:00", "SIDEWAYS"), ("02:10:00", "EXPANSION")]
 
 
+def steady_quotes(start_ns: int, count: int) -> list[QuoteTick]:
+    """``count`` BTC quotes at 100.0 / 100.5 (5 on each side), 100 ms apart from ``start_ns``:
+    a market that stands still, for tests about what strategies send, not about prices."""
+    return [
+        QuoteTick(
+            BTC,
+            Price.from_str("100.0"),
+            Price.from_str("100.5"),
+            Quantity.from_str("5.000"),
+            Quantity.from_str("5.000"),
+            start_ns + k * 100_000_000,
+            start_ns + k * 100_000_000,
+        )
+        for k in range(count)
+    ]
+
+
 def instrument() -> CryptoPerpetual:
     return CryptoPerpetual(
         instrument_id=BTC,

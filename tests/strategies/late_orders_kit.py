@@ -18,16 +18,13 @@ from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.execution.messages import SubmitOrder
 from nautilus_trader.model.currencies import USDC
-from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
-from nautilus_trader.model.objects import Quantity
 
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
-from tests.backtests.scripted import BTC
 from tests.backtests.scripted import instrument
+from tests.backtests.scripted import steady_quotes
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01
 STOP_AT = T0 + 1_000_000_000
@@ -85,20 +82,7 @@ def backtest_engine(*, venue_checks_reduce_only: bool = True) -> BacktestEngine:
         use_reduce_only=venue_checks_reduce_only,
     )
     engine.add_instrument(instrument())
-    engine.add_data(
-        [
-            QuoteTick(
-                BTC,
-                Price.from_str("100.0"),
-                Price.from_str("100.5"),
-                Quantity.from_str("5.000"),
-                Quantity.from_str("5.000"),
-                T0 + k * 100_000_000,
-                T0 + k * 100_000_000,
-            )
-            for k in range(40)
-        ]
-    )
+    engine.add_data(steady_quotes(T0, 40))
     return engine
 
 

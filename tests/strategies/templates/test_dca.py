@@ -9,19 +9,17 @@ from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import USDC
-from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
-from nautilus_trader.model.objects import Quantity
 
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
 from strategies.templates.dca import DCA
 from strategies.templates.dca import DCAConfig
 from tests.backtests.scripted import BTC
 from tests.backtests.scripted import instrument
+from tests.backtests.scripted import steady_quotes
 
 ETH = InstrumentId.from_str("ETH-USD-PERP.HYPERLIQUID")
 
@@ -81,18 +79,8 @@ def test_a_finished_schedule_takes_no_more_turns_on_later_quotes() -> None:
     engine.add_venue(HYPERLIQUID_VENUE, OmsType.NETTING, AccountType.MARGIN, [Money(10_000, USDC)])
     engine.add_instrument(instrument())
     t0 = 1_767_225_600_000_000_000  # 2026-01-01
-    quotes = [  # every 100 ms for 30 s: 2 orders 1 s apart, then 28 s of finished schedule
-        QuoteTick(
-            BTC,
-            Price.from_str("100.0"),
-            Price.from_str("100.5"),
-            Quantity.from_str("5.000"),
-            Quantity.from_str("5.000"),
-            t0 + k * 100_000_000,
-            t0 + k * 100_000_000,
-        )
-        for k in range(300)
-    ]
+    # every 100 ms for 30 s: 2 orders 1 s apart, then 28 s of finished schedule
+    quotes = steady_quotes(t0, 300)
     engine.add_data(quotes)
     dca = _CountingDCA(
         config(instrument_id=BTC, order_notional_usd=Decimal(20), order_count=2, interval_secs=1)

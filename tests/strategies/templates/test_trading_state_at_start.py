@@ -13,13 +13,11 @@ from nautilus_trader.backtest.engine import BacktestEngineConfig
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import USDC
-from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import TradingState
 from nautilus_trader.model.events import OrderDenied
 from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
@@ -32,6 +30,7 @@ from strategies.templates.price_limit import PriceLimit
 from strategies.templates.price_limit import PriceLimitConfig
 from tests.backtests.scripted import BTC
 from tests.backtests.scripted import instrument
+from tests.backtests.scripted import steady_quotes
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01
 ACTIVE_AT = T0 + 5_000_000_000
@@ -78,20 +77,7 @@ def test_a_template_started_while_reducing_holds_its_order_until_active(name: st
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR")))
     engine.add_venue(HYPERLIQUID_VENUE, OmsType.NETTING, AccountType.MARGIN, [Money(10_000, USDC)])
     engine.add_instrument(instrument())
-    engine.add_data(
-        [
-            QuoteTick(
-                BTC,
-                Price.from_str("100.0"),
-                Price.from_str("100.5"),
-                Quantity.from_str("5.000"),
-                Quantity.from_str("5.000"),
-                T0 + k * 100_000_000,
-                T0 + k * 100_000_000,
-            )
-            for k in range(100)
-        ]
-    )
+    engine.add_data(steady_quotes(T0, 100))
     risk = engine.kernel.risk_engine
     engine.add_actor(_Activate(lambda: risk.set_trading_state(TradingState.ACTIVE)))
     buy = _recording(*CASES[name])
