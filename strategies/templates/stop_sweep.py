@@ -36,15 +36,14 @@ class StopSweep:
 
     def __init__(self, strategy: Strategy) -> None:
         self._strategy = strategy
-        self._cancels = LateCancels(strategy)
-        self._following: set[ClientOrderId] = set()
+        self._cancels = LateCancels(strategy)  # what it follows is what this sweep follows
         self._close_fills = False
         self._subscribed = False
 
     @property
     def following(self) -> frozenset[ClientOrderId]:
         """Orders still followed (not closed yet)."""
-        return frozenset(self._following)
+        return self._cancels.following
 
     def sweep(self, instrument_id: InstrumentId, close_fills: bool) -> None:
         """Cancel every order of the strategy on ``instrument_id`` and follow those not closed."""
@@ -53,24 +52,19 @@ class StopSweep:
         for order in strategy.cache.orders(instrument_id=instrument_id, strategy_id=strategy.id):
             if order.is_closed:
                 continue
-            self._cancels.cancel(order)
-            held_in_node = order.is_emulated or (
-                order.exec_algorithm_id is not None and order.is_active_local
-            )
-            if not held_in_node:  # those end with the cancel just sent
-                self._following.add(order.client_order_id)
-        if self._following and not self._subscribed:
+            self._cancels.cancel(order)  # follows it, unless held in the node (ends there)
+        following = self._cancels.following
+        if following and not self._subscribed:
             strategy.msgbus.subscribe(topic=self._topic(), handler=self._on_event)
             self._subscribed = True
-        if self._following:
-            strategy.log.info(f"Stop: following {len(self._following)} order(s) until closed")
+        if following:
+            strategy.log.info(f"Stop: following {len(following)} order(s) until closed")
 
     def end(self) -> None:
         """Stop following (the strategy runs again and gets its own events)."""
         if self._subscribed:
             self._strategy.msgbus.unsubscribe(topic=self._topic(), handler=self._on_event)
             self._subscribed = False
-        self._following.clear()
         self._cancels.forget()
 
     def _topic(self) -> str:
@@ -78,17 +72,15 @@ class StopSweep:
 
     def _on_event(self, event: Any) -> None:
         cid = getattr(event, "client_order_id", None)
-        if cid not in self._following:
+        if cid not in self._cancels.following:
             return
         order = self._strategy.cache.order(cid)
         filled_late = isinstance(event, OrderFilled) and order is not None
         if filled_late and self._close_fills and not order.is_reduce_only:
             self._close_fill(event)
-        self._cancels.on_event(event)
-        if order is None or order.is_closed:
-            self._following.discard(cid)
-            if not self._following:
-                self.end()
+        self._cancels.on_event(event)  # stops following it once closed
+        if not self._cancels.following:
+            self.end()
 
     def _close_fill(self, fill: OrderFilled) -> None:
         strategy = self._strategy
