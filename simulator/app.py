@@ -88,6 +88,9 @@ class SimConfig:
         (`simulator.hunter`); off by default so the plain cascade market is unchanged.
     ground_truth_path : str | None
         Append the hunter's plan and orders to this JSON-lines file (implies `hunter`).
+    hold_schedule : bool
+        The first phase of `scenario` goes on, its clock held at 0, until `release_schedule`:
+        for runs whose clients start at different times and must each watch it whole.
     """
 
     host: str = "127.0.0.1"
@@ -106,6 +109,7 @@ class SimConfig:
     initial_usdc: float = 0.0
     hunter: bool = False
     ground_truth_path: str | None = None
+    hold_schedule: bool = False
     schedule_cancel_min_volume_usd: float = SCHEDULE_CANCEL_MIN_VOLUME_USD
     latency: LatencyConfig = NO_LATENCY
     stress_book_fps: float = 0.0
@@ -152,6 +156,7 @@ def build_venue(config: SimConfig) -> SimVenue:
             activity=config.activity,
             hunter=config.hunter,
             ground_truth_path=config.ground_truth_path,
+            hold_schedule=config.hold_schedule,
         )
     return SimVenue(
         engine,
@@ -340,6 +345,12 @@ class SimThread:
         server = self.server
         assert server is not None
         self.call(lambda: server.set_oracle(coin, px))
+
+    def release_schedule(self) -> None:
+        """Start the held scenario schedule's clock now (`SimConfig.hold_schedule`)."""
+        server = self.server
+        assert server is not None
+        self.call(server.venue.release_schedule)
 
     def jump(self, ms: int) -> int:
         """Jump venue time forward by `ms`; returns the new venue time."""

@@ -215,6 +215,7 @@ class LivingMarket:
         activity: float = 1.0,
         hunter: bool = False,
         ground_truth_path: str | None = None,
+        hold_schedule: bool = False,
     ) -> None:
         self.schedule = ScenarioSchedule(
             scenario,
@@ -253,6 +254,8 @@ class LivingMarket:
         self.positions: dict[str, dict[str, float]] = {}
         self.liquidations = 0
         self.start_ms: int | None = None
+        # Held: the first phase goes on, its clock at 0, until `release_schedule`.
+        self.schedule_held = hold_schedule
         self.last_ms: int | None = None
         self._ladder_keys: dict[str, tuple[Any, ...]] = {}
         self._maker_touched: dict[str, None] = {}
@@ -328,6 +331,8 @@ class LivingMarket:
             return
         dt_s = max(0.0, (now_ms - (self.last_ms or now_ms)) / 1000.0)
         self.last_ms = now_ms
+        if self.schedule_held:
+            self.start_ms = now_ms
         self._enter_phase(now_ms - self.start_ms)
         for coin in self.coins:
             self._move_oracle(coin, dt_s)
@@ -337,6 +342,17 @@ class LivingMarket:
             if self.hunter is not None and self.scenario.name == "cascade":
                 # The hunter works on the cascade's own timeline (ms into the cascade phase).
                 self.hunter.step(coin, self.phase_ms, now_ms)
+
+    def release_schedule(self, now_ms: int) -> None:
+        """End a hold (``hold_schedule``): the schedule's clock starts at `now_ms`, so its first
+        phase runs its whole length from here."""
+        if not self.schedule_held:
+            raise ValueError(
+                "release_schedule: the schedule is not held (the simulator was started without "
+                "hold_schedule)"
+            )
+        self.schedule_held = False
+        self.start_ms = now_ms
 
     def _enter_phase(self, elapsed_ms: int) -> None:
         """The schedule's conditions now; a later cascade phase re-funds its leveraged traders

@@ -121,6 +121,12 @@ class SimVenue:
             self.engine.credit_volume(user, volume_usd)
         self._drain(self.clock.now_ms())
 
+    def release_schedule(self) -> None:
+        """Start the held scenario schedule's clock now (`LivingMarket.release_schedule`)."""
+        if self.market is None:
+            raise ValueError("release_schedule: this venue runs no market (market=False)")
+        self.market.release_schedule(self.clock.now_ms())
+
     def step(self, now_ms: int | None = None) -> int:
         """One market step at `now_ms` (default: the clock's now); returns the step's time."""
         now = self.clock.now_ms() if now_ms is None else now_ms

@@ -110,6 +110,41 @@ def test_phases_follow_venue_time_and_the_last_goes_on() -> None:
     ]
 
 
+def test_a_held_schedule_runs_its_first_phase_until_released_then_whole() -> None:
+    config = SimConfig(
+        stepped=True,
+        scenario="quiet:10,trend:30",
+        step_ms=STEP_MS,
+        start_ms=START_MS,
+        hold_schedule=True,
+    )
+    venue = build_venue(config)
+    venue.step(venue.clock.now_ms())
+    market = venue.market
+    assert market is not None
+    while venue.clock.now_ms() < START_MS + 25_000:  # held far beyond the first phase's 10 s
+        venue.advance(1)
+    assert market.scenario.name == "quiet"
+    venue.release_schedule()
+    released = venue.clock.now_ms()
+    while venue.clock.now_ms() < released + 9_750:
+        venue.advance(1)
+    assert market.scenario.name == "quiet"  # its whole 10 s from the release
+    while venue.clock.now_ms() < released + 10_000:
+        venue.advance(1)
+    assert market.scenario.name == "trend"
+    assert market.phase_ms == 0
+
+
+def test_only_a_held_schedule_can_be_released() -> None:
+    venue = _venue("quiet:10,trend:30")
+    with pytest.raises(ValueError, match="the schedule is not held"):
+        venue.release_schedule()
+    silent = build_venue(SimConfig(stepped=True, market=False, hold_schedule=True))
+    with pytest.raises(ValueError, match="runs no market"):
+        silent.release_schedule()
+
+
 def test_conditions_move_smoothly_from_one_phase_to_the_next() -> None:
     schedule = _schedule("quiet:60,trend:600")
     quiet = conditions_of(SCENARIOS["quiet"], 0)
