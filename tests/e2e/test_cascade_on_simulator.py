@@ -69,10 +69,14 @@ PLAIN_KEY = "0x" + "6d" * 32
 # The plain run is watched until this long into its cascade phase: the sell-off (10-30 s) and
 # the first seconds of the recovery.
 PLAIN_WATCH_MS = 36_000
+# Exhaustion came 12-38 s after Cascade armed in 15 runs of test_cascade_exits_on_simulator.py
+# (same market): a 40 s arm timeout would leave the trade to chance. The regime's 60 s exit
+# confirmation (EXPANSION fails ~30 s into the cascade phase) ends the chance ~75 s after arming.
+ARM_TIMEOUT_SECS = 70.0
 # The node config of both runs (test windows: 15 s "15 min", 30 s "1 h"; 60 s regime exit).
 CONFIG_KWARGS: dict[str, Any] = {
     "geometry": {},
-    "cascade": {"max_hold_secs": MAX_HOLD_SECS, "arm_timeout_secs": 40.0},
+    "cascade": {"max_hold_secs": MAX_HOLD_SECS, "arm_timeout_secs": ARM_TIMEOUT_SECS},
     "windows_secs": [1.0, 5.0, 15.0, 30.0],
     "controller": {"exit_confirm_secs": 60.0},
 }
