@@ -86,8 +86,8 @@ SCHEDULE = "trend:45,cascade:60,quiet"
 SEED = 7
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Exhaustion (the bid's BOOK_REFILL, then the 1 s flow turning to buys) came 12-38 s after Cascade
-# armed in 15 runs of this file; the time-stop test's 40 s arm timeout would leave the trade to
-# chance (a run that disarms has no second OI_DROP to arm on).
+# armed in 15 node runs (5 of this file); the time-stop test's 40 s arm timeout would leave the
+# trade to chance (a run that disarms has no second OI_DROP to arm on).
 ARM_TIMEOUT_SECS = 90.0
 # The node config of test_cascade_on_simulator.py, with a time stop far beyond these runs, that
 # longer arm timeout, and no SIDEWAYS regime (no funding is ever at or below 0 on the simulator):

@@ -69,7 +69,7 @@ PLAIN_KEY = "0x" + "6d" * 32
 # The plain run is watched until this long into its cascade phase: the sell-off (10-30 s) and
 # the first seconds of the recovery.
 PLAIN_WATCH_MS = 36_000
-# Exhaustion came 12-38 s after Cascade armed in 15 runs of test_cascade_exits_on_simulator.py
+# Exhaustion came 12-38 s after Cascade armed in 15 node runs of test_cascade_exits_on_simulator.py
 # (same market): a 40 s arm timeout would leave the trade to chance. The regime's 60 s exit
 # confirmation (EXPANSION fails ~30 s into the cascade phase) ends the chance ~75 s after arming.
 ARM_TIMEOUT_SECS = 70.0
