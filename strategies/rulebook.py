@@ -404,7 +404,10 @@ class RulebookStrategy(Strategy):
             if levels is not None:
                 self._try_arm(levels, self.setup_reason(), now)
         elif state_now == _S.ARMED:
-            if now - self._armed_at_ns > self.cfg.arm_timeout_secs * _NS:
+            if (
+                now - self._armed_at_ns > self.cfg.arm_timeout_secs * _NS
+                and self.executor.phase != ExecutorPhase.ENTERING  # triggered in time
+            ):
                 self.transition(
                     _S.SCANNING,
                     f"arm_timeout_secs {self.cfg.arm_timeout_secs:g} passed without an entry "
@@ -489,6 +492,19 @@ class RulebookStrategy(Strategy):
                 self._exit_reason = f"invalidated: {reason}"
                 self.executor.emergency_exit(self._exit_reason)
                 return
+            if self.executor.phase == ExecutorPhase.ENTERING:
+                # The entry is on its way (a market order: nothing to cancel in time). As for a
+                # disable, its outcome decides: a fill is closed at market at once, a rejection
+                # goes back to SCANNING. Going to SCANNING now would leave that fill protected
+                # but held by a strategy that has given the setup up.
+                if self._exit_reason is None:
+                    self._exit_reason = f"invalidated: {reason}"
+                    self.log.warning(
+                        f"{self.id} {self._exit_reason} while the entry is on its way: "
+                        "closing whatever it fills"
+                    )
+                self.executor.cancel_entry()
+                return
             self.executor.cancel_entry()
             self.transition(_S.SCANNING, f"invalidated: {reason}")
         elif self.state == _S.ENTERED and self._exit_reason is None:
@@ -533,14 +549,26 @@ class RulebookStrategy(Strategy):
             entry = outcome.fill_price
             self.levels = Levels(entry, levels.stop, levels.target, levels.extra)
             self.transition(_S.ENTERED, f"entry filled at {entry:.6g}")
+            assert self.executor is not None
             if self._disable_reason is not None:
-                assert self.executor is not None
                 self.executor.emergency_exit(f"disabling: {self._disable_reason}")
+            elif self._exit_reason is not None and self.executor.phase != ExecutorPhase.EXITING:
+                self.executor.emergency_exit(self._exit_reason)  # invalidated while on its way
+        elif kind == _K.FILLED and state != _S.ENTERED:
+            # No path above leads here; if one ever does, the strategy must not hold a
+            # position its state machine does not know: close it.
+            assert self.executor is not None
+            self.log.error(f"{self.id} entry filled while {state.value}: closing it at market")
+            if self.executor.phase != ExecutorPhase.EXITING:
+                self.executor.emergency_exit(f"entry filled while {state.value}")
         elif kind in (_K.REFUSED, _K.REJECTED) and state == _S.ARMED:
             if self._disable_reason is not None:
                 self._finish_disable()
             else:
-                self.transition(_S.SCANNING, f"entry {kind.value.lower()}: {outcome.reason}")
+                why = f"entry {kind.value.lower()}: {outcome.reason}"
+                if self._exit_reason is not None:  # invalidated while it was on its way
+                    why, self._exit_reason = f"{self._exit_reason}; {why}", None
+                self.transition(_S.SCANNING, why)
         elif kind == _K.EXITED:
             self._exit_failed = False
             exit_reason = self._exit_reason or outcome.reason

@@ -51,6 +51,7 @@ from strategies.geometry import Geometry
 from strategies.geometry import GeometryConfig
 from strategies.risk_guard import RiskGuardConfig
 from strategies.risk_guard import install_risk_guard
+from tests.strategies.late_orders_kit import HeldSubmit
 
 BTC = TestInstrumentProvider.btcusdt_perp_binance()
 START_NS = 1_704_067_200_000_000_000
@@ -177,6 +178,7 @@ def run(
     prices: list[tuple[float, float]],
     grant: bool | None = True,
     strategy_cls: type[Geometry] = Geometry,
+    before_run: Callable[[BacktestEngine], None] | None = None,
     **cfg: Any,
 ) -> tuple[BacktestEngine, Geometry, Driver]:
     engine = BacktestEngine(
@@ -206,6 +208,8 @@ def run(
     strategy = strategy_cls(GeometryConfig(**values))
     engine.add_strategy(strategy)
     install_risk_guard(engine.kernel, RiskGuardConfig())
+    if before_run is not None:
+        before_run(engine)
     engine.run()
     return engine, strategy, driver
 
@@ -317,6 +321,75 @@ def test_regime_leaving_sideways_while_armed_goes_back_to_scanning() -> None:
     assert moves(g)[-1] == ("ARMED", "SCANNING")
     assert reasons(g)[-1] == "invalidated: regime SIDEWAYS->EXPANSION"
     assert engine.kernel.cache.orders() == []
+
+
+class _HeldEntry:
+    """Holds the market entry's SubmitOrder (its acknowledgement is late), then lets it through
+    (``release``) or has the venue's client reject it (``reject``)."""
+
+    def __init__(self) -> None:
+        self.engine: BacktestEngine | None = None
+        self.held: HeldSubmit | None = None
+
+    def install(self, engine: BacktestEngine) -> None:
+        self.engine = engine
+        self.held = HeldSubmit(engine, lambda c: c.order.order_type == OrderType.MARKET)
+
+    def release(self, _d: Driver) -> None:
+        assert self.held is not None and self.held.held is not None  # still on its way
+        self.held.release()
+
+    def reject(self, d: Driver) -> None:
+        assert self.engine is not None and self.held is not None
+        command = self.held.held
+        assert command is not None  # still on its way
+        exec_engine = self.engine.kernel.exec_engine
+        (client,) = exec_engine.get_clients_for_orders([command.order])
+        ids = (command.strategy_id, command.instrument_id, command.order.client_order_id)
+        client.generate_order_submitted(*ids, d.now())
+        client.generate_order_rejected(*ids, "test: the venue rejects the entry", d.now())
+
+
+def test_an_invalidation_while_the_entry_is_on_its_way_closes_what_it_fills() -> None:
+    entry = _HeldEntry()
+    steps = {**ENTRY, 3: lambda d: d.event("OI_SURGE", 2.5), 4: entry.release}
+    engine, g, _ = run(steps, [NEAR_LOW] * 8, before_run=entry.install)
+    assert moves(g)[1:5] == [
+        ("SCANNING", "ARMED"),
+        ("ARMED", "ENTERED"),
+        ("ENTERED", "EXITED"),
+        ("EXITED", "COOLDOWN"),
+    ]
+    assert reasons(g)[3].startswith("flat: invalidated: OI_SURGE +2.50%"), reasons(g)
+    assert engine.kernel.portfolio.is_flat(BTC.id)
+    assert engine.kernel.cache.orders_open() == []
+    # Closed at market by the strategy (a reduce-only IOC limit); no stop or target was sent.
+    order_types = sorted(o.order_type.name for o in engine.kernel.cache.orders())
+    assert order_types == ["LIMIT", "MARKET"], order_types
+    # While the invalidated entry was on its way the strategy stayed ARMED, never SCANNING.
+    assert ("ARMED", "SCANNING") not in moves(g)
+
+
+def test_the_arm_timeout_does_not_end_a_setup_whose_entry_is_on_its_way() -> None:
+    entry = _HeldEntry()
+    # Armed at tick 1 (arm_timeout_secs 5), the entry sent at tick 2 and held until tick 9.
+    steps = {**ENTRY, **{i: at_low_edge for i in range(3, 9)}, 9: entry.release}
+    engine, g, _ = run(steps, [NEAR_LOW] * 11, before_run=entry.install)
+    assert moves(g)[1:3] == [("SCANNING", "ARMED"), ("ARMED", "ENTERED")], g.transitions
+    assert g.state == S.ENTERED
+    assert len(engine.kernel.cache.orders_open(instrument_id=BTC.id)) == 2  # its stop and target
+
+
+def test_a_rejected_entry_after_an_invalidation_goes_back_to_scanning_saying_both() -> None:
+    entry = _HeldEntry()
+    steps = {**ENTRY, 3: lambda d: d.event("OI_SURGE", 2.5), 4: entry.reject}
+    engine, g, _ = run(steps, [NEAR_LOW] * 6, before_run=entry.install)
+    assert moves(g)[-1] == ("ARMED", "SCANNING")
+    reason = reasons(g)[-1]
+    assert reason.startswith("invalidated: OI_SURGE +2.50%"), reason
+    assert reason.endswith("; entry rejected: entry not filled: test: the venue rejects the entry")
+    assert engine.kernel.portfolio.is_flat(BTC.id)
+    assert engine.kernel.cache.orders_open() == []
 
 
 def test_oi_surge_while_armed_goes_back_to_scanning() -> None:
