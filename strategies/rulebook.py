@@ -591,5 +591,7 @@ class RulebookStrategy(Strategy):
 
     def _finish_disable(self) -> None:
         reason = self._disable_reason or "disabled"
-        self._disable_reason = None
+        # An invalidation of an entry still on its way is moot once it ends flat and DISABLED
+        # (kept, it would block every invalidation of the next trade).
+        self._disable_reason = self._exit_reason = None
         self.transition(_S.DISABLED, reason)

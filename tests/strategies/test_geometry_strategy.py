@@ -392,6 +392,25 @@ def test_a_rejected_entry_after_an_invalidation_goes_back_to_scanning_saying_bot
     assert engine.kernel.cache.orders_open() == []
 
 
+def test_an_invalidation_ended_by_a_rejection_and_a_disable_does_not_close_the_next_trade() -> None:
+    entry = _HeldEntry()
+    steps = {
+        **ENTRY,  # the first entry, held
+        3: lambda d: d.event("OI_SURGE", 2.5),  # invalidated while on its way
+        4: lambda d: d.gate("DISABLE"),
+        5: entry.reject,  # -> DISABLED
+        # After the risk guard's 30 s cooldown that follows a rejection:
+        36: enable,
+        37: at_low_edge,
+        38: absorption,  # the second entry fills, and nothing invalidates it
+    }
+    engine, g, _ = run(steps, [NEAR_LOW] * 42, before_run=entry.install)
+    assert ("ARMED", "DISABLED") in moves(g)
+    assert moves(g)[-1] == ("ARMED", "ENTERED"), g.transitions
+    assert g.state == S.ENTERED
+    assert len(engine.kernel.cache.orders_open(instrument_id=BTC.id)) == 2  # its stop and target
+
+
 def test_oi_surge_while_armed_goes_back_to_scanning() -> None:
     steps = {0: enable, 1: at_low_edge, 2: lambda d: d.event("OI_SURGE", 2.5)}
     _, g, _ = run(steps, [NEAR_LOW] * 4)
