@@ -592,6 +592,6 @@ class RulebookStrategy(Strategy):
     def _finish_disable(self) -> None:
         reason = self._disable_reason or "disabled"
         # An invalidation of an entry still on its way is moot once it ends flat and DISABLED
-        # (kept, it would block every invalidation of the next trade).
+        # (kept, the next trade would be closed on its fill with that old reason).
         self._disable_reason = self._exit_reason = None
         self.transition(_S.DISABLED, reason)
