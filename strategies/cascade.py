@@ -2,13 +2,13 @@
 Cascade (expansion): wait for the crowded side to be liquidated, then take the snapback
 (STRATEGIES.md, Cascade).
 
-* Setup (SCANNING -> ARMED, on the event): an OI_DROP of at least ``min_oi_drop_pct`` with the
-  5 s aggressive flow one-sided in the direction of the drop (share >= ``min_one_sided_share``:
-  sells for a long squeeze, buys for a short squeeze) and the hit side thinning
-  (``bid_thinning_ratio`` <= ``max_hit_thinning_ratio`` for a long squeeze, the ask for a short
-  one). The cascade's start mid and its extreme are recorded from the mids of the last
-  ``start_lookback_secs``: the start is the highest mid (long squeeze; lowest for a short one),
-  the extreme the lowest (highest).
+* Setup (SCANNING -> ARMED, on the event or within ``setup_confirm_secs`` of it): an OI_DROP of
+  at least ``min_oi_drop_pct`` with the 5 s aggressive flow one-sided in the direction of the
+  drop (share >= ``min_one_sided_share``: sells for a long squeeze, buys for a short squeeze)
+  and the hit side thinning (``bid_thinning_ratio`` <= ``max_hit_thinning_ratio`` for a long
+  squeeze, the ask for a short one). The cascade's start mid and its extreme are recorded from
+  the mids of the last ``start_lookback_secs``: the start is the highest mid (long squeeze;
+  lowest for a short one), the extreme the lowest (highest).
 * Entry trigger (ARMED -> ENTERED, within ``arm_timeout_secs``): exhaustion -- a BOOK_REFILL of
   the hit side seen since arming AND the 1 s aggressive flow turned (buys >= sells after a long
   squeeze, sells >= buys after a short one). Enter against the cascade.
@@ -27,6 +27,14 @@ Decided where STRATEGIES.md is silent (written here and in the closing note):
 * A further OI_DROP's direction is the sign of the 5 s aggressive flow at that moment; unknown
   flow counts as the same direction (fail closed: exit).
 * The 1 s flow "turned" is read literally: buys >= sells (a quiet second counts), both known.
+* "An OI_DROP with one-sided flow and the hit side thinning" is read as the drop together with
+  the flow and the book around it, not at the instant of the event only: an OI_DROP whose flow or
+  thinning does not complete the setup stays pending for ``setup_confirm_secs`` (3), and the
+  first market state within it that completes the setup arms. The event fires once, when the
+  10 s drop crosses its threshold on an open-interest print, and that can come in the first
+  seconds of a sell-off, while the 5 s flow still holds the buying before it (seen on the
+  simulator: the drop crossed 2 s into the sell-off at a 5 s flow share of -0.50; the selling
+  was one-sided a moment later, and Cascade never armed). 0 keeps the instant-only reading.
 
 The rules are pure functions of (inputs, levels, config); ``Cascade`` wires them to the runtime.
 """
@@ -90,6 +98,9 @@ class CascadeConfig(RulebookStrategyConfig, frozen=True, kw_only=True):
         Target: this share of the move from the start mid to the extreme, back from the extreme.
     regime_exit_confirm_secs : float
         The regime may be out of EXPANSION this long before the setup is invalidated.
+    setup_confirm_secs : float
+        An OI_DROP that does not complete the setup at once stays pending this long: the first
+        market state within it that completes the setup arms (0: only at the event).
     """
 
     arm_timeout_secs: PositiveFloat = 60.0
@@ -101,6 +112,7 @@ class CascadeConfig(RulebookStrategyConfig, frozen=True, kw_only=True):
     stop_buffer_bps: PositiveFloat = 15.0
     retrace_share: PositiveFloat = 0.5
     regime_exit_confirm_secs: NonNegativeFloat = 10.0
+    setup_confirm_secs: NonNegativeFloat = 3.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -252,6 +264,7 @@ class Cascade(RulebookStrategy):
         self._why = ""
         self._mids: deque[tuple[int, float]] = deque()
         self._left_expansion_ns: int | None = None
+        self._pending_drop: StructuralEvent | None = None  # an OI_DROP not confirmed yet
 
     def _remember(self, state: MarketState) -> None:
         if math.isnan(state.mid):
@@ -263,17 +276,38 @@ class Cascade(RulebookStrategy):
             mids.popleft()
 
     def scan(self, state: MarketState) -> Levels | None:
-        """Cascade arms on an event, never on a state; the state only feeds the start mid."""
+        """Cascade arms on an OI_DROP: at the event, or on a state that confirms a pending one."""
         self._remember(state)
-        return None
+        pending = self._pending_drop
+        if pending is None:
+            return None
+        waited_ns = state.ts_init - pending.ts_init
+        if waited_ns > self.ccfg.setup_confirm_secs * _NS:
+            self._pending_drop = None
+            self.log.info(
+                f"{self.id} OI_DROP not confirmed within setup_confirm_secs "
+                f"{self.ccfg.setup_confirm_secs:g}: {self._why}"
+            )
+            return None
+        move, why = setup(pending, state, [m for _, m in self._mids], self.ccfg)
+        if move is None:
+            self._why = why
+            return None
+        self._pending_drop = None
+        self._why = f"{why} (confirmed {waited_ns / _NS:.1f} s after the OI_DROP)"
+        self._left_expansion_ns = None
+        return move.to_levels()
 
     def scan_event(self, event: StructuralEvent) -> Levels | None:
-        """An OI_DROP that completes the setup."""
+        """An OI_DROP that completes the setup (one that does not stays pending)."""
         move, self._why = setup(event, self.last_state, [m for _, m in self._mids], self.ccfg)
         if move is None:
             if event.kind == _EK.OI_DROP:
                 self.log.info(f"{self.id} OI_DROP without a setup: {self._why}")
+                if self.ccfg.setup_confirm_secs > 0:
+                    self._pending_drop = event
             return None
+        self._pending_drop = None
         self._left_expansion_ns = None
         return move.to_levels()
 

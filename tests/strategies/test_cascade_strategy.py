@@ -154,6 +154,30 @@ def test_no_setup_without_an_oi_drop_or_with_a_full_bid() -> None:
     assert c.state == S.SCANNING
 
 
+MIXED = {"aggr_buy_usd_5s": 100_000.0, "aggr_sell_usd_5s": 300_000.0}  # share -0.50
+
+
+def test_an_oi_drop_whose_selling_is_one_sided_a_moment_later_arms_then() -> None:
+    # The drop crosses its threshold while the 5 s flow still holds buying from before the
+    # sell-off; the next state, 1 s later, shows the selling one-sided.
+    steps = {**SELLOFF, 3: selling(49_800.0, **MIXED), 4: oi_drop, 5: selling(49_790.0)}
+    _, c, _ = run(steps, [NEAR] * 7)
+    assert moves(c)[-1] == ("SCANNING", "ARMED")
+    assert reasons(c)[-1].startswith("OI_DROP -6.00% in 10 s, 5 s flow share -0.94 (sells)")
+    assert reasons(c)[-1].endswith("(confirmed 1.0 s after the OI_DROP); grant: test grant")
+    assert "long squeeze from 50500 to 49790" in reasons(c)[-1]
+
+
+def test_an_oi_drop_not_confirmed_within_setup_confirm_secs_arms_nothing() -> None:
+    mixed = selling(49_800.0, **MIXED)
+    late = {**SELLOFF, 3: mixed, 4: oi_drop, 5: mixed, 6: mixed, 7: mixed, 8: selling(49_790.0)}
+    _, c, _ = run(late, [NEAR] * 10)  # one-sided 4 s after the drop: beyond the 3 s
+    assert c.state == S.SCANNING
+    at_once = {**SELLOFF, 3: mixed, 4: oi_drop, 5: selling(49_790.0)}
+    _, c, _ = run(at_once, [NEAR] * 7, setup_confirm_secs=0.0)  # the instant-only reading
+    assert c.state == S.SCANNING
+
+
 def test_exit_through_the_stop() -> None:
     engine, c, _ = run(ENTRY, [NEAR] * 9 + [BELOW_STOP] * 3)
     assert reasons(c)[3] == "flat: stop"
