@@ -290,13 +290,11 @@ class Cascade(RulebookStrategy):
             )
             return None
         move, why = setup(pending, state, [m for _, m in self._mids], self.ccfg)
+        self._why = why
         if move is None:
-            self._why = why
             return None
-        self._pending_drop = None
         self._why = f"{why} (confirmed {waited_ns / _NS:.1f} s after the OI_DROP)"
-        self._left_expansion_ns = None
-        return move.to_levels()
+        return self._arm_on(move)
 
     def scan_event(self, event: StructuralEvent) -> Levels | None:
         """An OI_DROP that completes the setup (one that does not stays pending)."""
@@ -307,6 +305,10 @@ class Cascade(RulebookStrategy):
                 if self.ccfg.setup_confirm_secs > 0:
                     self._pending_drop = event
             return None
+        return self._arm_on(move)
+
+    def _arm_on(self, move: CascadeMove) -> Levels:
+        """The levels to arm on: a fresh setup, no drop pending, the regime's clock reset."""
         self._pending_drop = None
         self._left_expansion_ns = None
         return move.to_levels()

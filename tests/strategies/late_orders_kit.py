@@ -66,6 +66,15 @@ class HeldSubmit:
         command, self.held = self.held, None
         self._exec.execute(command)
 
+    def reject(self, reason: str, ts_ns: int) -> None:
+        """The venue rejects the held order: its client reports it submitted, then rejected."""
+        assert self.held is not None, "nothing was held"
+        command, self.held = self.held, None
+        (client,) = self._exec.get_clients_for_orders([command.order])
+        ids = (command.strategy_id, command.instrument_id, command.order.client_order_id)
+        client.generate_order_submitted(*ids, ts_ns)
+        client.generate_order_rejected(*ids, reason, ts_ns)
+
 
 def backtest_engine(*, venue_checks_reduce_only: bool = True) -> BacktestEngine:
     """A venue with 10,000 USDC and BTC quoted 100.0 / 100.5 every 100 ms for 4 s.

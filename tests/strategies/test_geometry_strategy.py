@@ -328,26 +328,18 @@ class _HeldEntry:
     (``release``) or has the venue's client reject it (``reject``)."""
 
     def __init__(self) -> None:
-        self.engine: BacktestEngine | None = None
         self.held: HeldSubmit | None = None
 
     def install(self, engine: BacktestEngine) -> None:
-        self.engine = engine
         self.held = HeldSubmit(engine, lambda c: c.order.order_type == OrderType.MARKET)
 
     def release(self, _d: Driver) -> None:
-        assert self.held is not None and self.held.held is not None  # still on its way
-        self.held.release()
+        assert self.held is not None
+        self.held.release()  # fails if nothing is held: the entry must still be on its way
 
     def reject(self, d: Driver) -> None:
-        assert self.engine is not None and self.held is not None
-        command = self.held.held
-        assert command is not None  # still on its way
-        exec_engine = self.engine.kernel.exec_engine
-        (client,) = exec_engine.get_clients_for_orders([command.order])
-        ids = (command.strategy_id, command.instrument_id, command.order.client_order_id)
-        client.generate_order_submitted(*ids, d.now())
-        client.generate_order_rejected(*ids, "test: the venue rejects the entry", d.now())
+        assert self.held is not None
+        self.held.reject("test: the venue rejects the entry", d.now())
 
 
 def test_an_invalidation_while_the_entry_is_on_its_way_closes_what_it_fills() -> None:
