@@ -5,7 +5,8 @@ or stop with a clear log, (2) take no new risk unless the node's trading state i
 RiskEngine also refuses, but a template should not keep firing orders it knows will be denied —
 and under REDUCING NautilusTrader still lets a flat account open), and (3) cancel what it owns on
 stop -- its own orders only, including those still on their way (``stop_sweep``) -- closing its
-position reduce-only when its config says so. The trading state arrives as
+position reduce-only when its config says so, and otherwise keeping that position's protective
+stops. The trading state arrives as
 ``TradingStateChanged`` on ``events.risk``; before the first one the node is ACTIVE (and the
 RiskEngine still refuses what the state forbids; a refused order is never counted as done).
 
@@ -52,7 +53,8 @@ class TemplateConfig(StrategyConfig, frozen=True):
     intent_hash : str
         The plan's config hash, logged at start so a run can be traced to its plan.
     close_on_stop : bool
-        Close the position this strategy holds (reduce-only, at market) when it stops.
+        Close the position this strategy holds (reduce-only, at market) when it stops. When
+        False the position stays, protected by the strategy's stop orders, which stay too.
     """
 
     instrument_id: InstrumentId
@@ -97,7 +99,8 @@ class TemplateStrategy(Strategy):
 
     def on_stop(self) -> None:
         """Cancel what it owns (only its own orders, and those still on their way: see
-        ``stop_sweep``); close its position reduce-only when configured; unsubscribe."""
+        ``stop_sweep``) but the protective stops of a position it keeps; close its position
+        reduce-only when configured; unsubscribe."""
         cfg = self.template_config
         self.on_template_stop()
         self.stop_sweep.sweep(cfg.instrument_id, close_fills=cfg.close_on_stop)

@@ -5,8 +5,9 @@ from its mid). Leverage and margin mode ride on the order as ``params``; the exe
 sets them at the venue before the order and denies the order if the venue refuses. With a stop
 price, a reduce-only stop-market for the filled size follows once the order is done filling.
 Sent once: a restart (state saved, or this strategy's order found in the cache) never resends.
-On stop: open orders cancelled; the position closed reduce-only when ``close_on_stop`` (the
-compiler sets it when a stop protects the position, so position and protection go together).
+On stop: open orders cancelled and the position closed reduce-only when ``close_on_stop`` (the
+compiler sets it when a stop protects the position); without it the position stays, and so does
+its stop: position and protection go together.
 """
 
 from __future__ import annotations

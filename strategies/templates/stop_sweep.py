@@ -13,6 +13,9 @@ Why our own and not ``Strategy.cancel_all_orders``:
 
 With ``close_fills`` (the template closes its position on stop), a fill of a non-reduce-only
 order that lands after the stop is closed again at market, reduce-only, for the filled quantity.
+Without it the template keeps its position, and then keeps that position's protective stops
+(reduce-only stop orders) too: a trader who keeps a position keeps its stop-loss; cancelling it
+would leave the position unprotected while nothing runs to manage it.
 """
 
 from __future__ import annotations
@@ -20,15 +23,32 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
 
 from strategies.late_cancels import LateCancels
 
 __all__ = ["StopSweep"]
+
+_STOP_TYPES = frozenset(
+    {
+        OrderType.STOP_MARKET,
+        OrderType.STOP_LIMIT,
+        OrderType.TRAILING_STOP_MARKET,
+        OrderType.TRAILING_STOP_LIMIT,
+    }
+)
+
+
+def is_protective_stop(order: Order) -> bool:
+    """A reduce-only stop: it can only shrink a position, and only when the price runs against
+    it (a reduce-only limit or TWAP child is the strategy still trading, not protection)."""
+    return order.is_reduce_only and order.order_type in _STOP_TYPES
 
 
 class StopSweep:
@@ -46,13 +66,30 @@ class StopSweep:
         return self._cancels.following
 
     def sweep(self, instrument_id: InstrumentId, close_fills: bool) -> None:
-        """Cancel every order of the strategy on ``instrument_id`` and follow those not closed."""
+        """
+        Cancel the strategy's orders on ``instrument_id`` and follow those not closed.
+
+        A position kept (not ``close_fills``) keeps its protective stops, those still on their
+        way to the venue included; a position being closed, or none, keeps nothing.
+        """
         strategy = self._strategy
         self._close_fills = close_fills
-        for order in strategy.cache.orders(instrument_id=instrument_id, strategy_id=strategy.id):
+        cache = strategy.cache
+        keeps_position = not close_fills and bool(
+            cache.positions_open(instrument_id=instrument_id, strategy_id=strategy.id)
+        )
+        kept: list[str] = []
+        for order in cache.orders(instrument_id=instrument_id, strategy_id=strategy.id):
             if order.is_closed:
                 continue
+            if keeps_position and is_protective_stop(order):
+                kept.append(f"{order.client_order_id} ({order.side_string()} {order.quantity})")
+                continue
             self._cancels.cancel(order)  # follows it, unless held in the node (ends there)
+        if kept:
+            strategy.log.info(
+                f"Stop: keeping the protective stop(s) of the position it keeps: {', '.join(kept)}"
+            )
         following = self._cancels.following
         if following and not self._subscribed:
             strategy.msgbus.subscribe(topic=self._topic(), handler=self._on_event)

@@ -74,10 +74,33 @@ def test_stopping_one_template_leaves_another_templates_orders_on_the_same_coin(
     ]
 
 
-def test_a_protective_stop_acknowledged_after_the_stop_is_cancelled() -> None:
-    # The position is kept (no close on stop) so that NautilusTrader's venue accepts the
-    # reduce-only stop when it arrives (it rejects one for a flat position; Hyperliquid and our
-    # simulator take it, which is how CI saw one left resting).
+def test_an_entry_acknowledged_after_the_stop_is_cancelled() -> None:
+    engine = backtest_engine()
+    buy = DirectBuy(
+        DirectBuyConfig(
+            instrument_id=BTC, quantity=Decimal("0.1"), order_kind="LIMIT_GTC",
+            limit_price=Decimal("90"), order_id_tag="T1",
+        )
+    )  # fmt: skip
+    engine.add_strategy(buy)
+    held = HeldSubmit(engine, lambda c: c.order.order_type == OrderType.LIMIT)
+    try:
+        run_with_plan(engine, [(STOP_AT, buy.stop), (RELEASE_AT, held.release)])
+        orders = engine.cache.orders(strategy_id=buy.id)
+        following = buy.stop_sweep.following
+    finally:
+        engine.dispose()
+
+    (entry,) = orders
+    # It reached the venue after the stop (accepted there), and was cancelled then.
+    assert entry.venue_order_id is not None
+    assert entry.status == OrderStatus.CANCELED
+    assert following == frozenset()
+
+
+def test_a_protective_stop_acknowledged_after_the_stop_is_kept_with_the_position() -> None:
+    # The template keeps its position (no close on stop), so it keeps the stop-loss protecting
+    # it, even one still on its way to the venue when the template stopped.
     engine = backtest_engine()
     buy = DirectBuy(
         DirectBuyConfig(
@@ -89,21 +112,44 @@ def test_a_protective_stop_acknowledged_after_the_stop_is_cancelled() -> None:
     held = HeldSubmit(engine, lambda c: c.order.order_type == OrderType.STOP_MARKET)
     try:
         run_with_plan(engine, [(STOP_AT, buy.stop), (RELEASE_AT, held.release)])
-        stops = [o for o in engine.cache.orders(strategy_id=buy.id) if o.is_reduce_only]
         open_orders = _open_orders(engine, buy)
         net = _net(engine, buy)
         following = buy.stop_sweep.following
     finally:
         engine.dispose()
 
-    stop_orders = [o for o in stops if o.order_type == OrderType.STOP_MARKET]
-    assert len(stop_orders) == 1
-    # It reached the venue after the stop (accepted there), and was cancelled then.
-    assert stop_orders[0].venue_order_id is not None
-    assert stop_orders[0].status == OrderStatus.CANCELED
-    assert open_orders == []
-    assert net == Decimal("0.1")  # kept: the template does not close on stop
+    (stop,) = open_orders
+    assert stop.order_type == OrderType.STOP_MARKET and stop.is_reduce_only
+    assert stop.status == OrderStatus.ACCEPTED
+    assert stop.quantity == Quantity.from_str("0.100")
+    assert net == Decimal("0.1")
     assert following == frozenset()
+
+
+def test_a_resting_protective_stop_stays_when_the_position_is_kept_and_goes_when_closed() -> None:
+    seen: dict[bool, Any] = {}
+    for close_on_stop in (False, True):
+        engine = backtest_engine()
+        buy = DirectBuy(
+            DirectBuyConfig(
+                instrument_id=BTC, quantity=Decimal("0.1"), stop_price=Decimal("95"),
+                close_on_stop=close_on_stop, order_id_tag="T1",
+            )
+        )  # fmt: skip
+        engine.add_strategy(buy)
+        try:
+            run_with_plan(engine, [(STOP_AT, buy.stop), (RELEASE_AT, lambda: None)])
+            stops = [
+                o
+                for o in engine.cache.orders(strategy_id=buy.id)
+                if o.order_type == OrderType.STOP_MARKET
+            ]
+            seen[close_on_stop] = ([o.status for o in stops], _net(engine, buy))
+        finally:
+            engine.dispose()
+
+    assert seen[False] == ([OrderStatus.ACCEPTED], Decimal("0.1"))
+    assert seen[True] == ([OrderStatus.CANCELED], Decimal(0))
 
 
 def test_an_entry_filled_after_the_stop_is_closed_again_when_the_template_closes_on_stop() -> None:
