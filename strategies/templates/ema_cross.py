@@ -1,13 +1,20 @@
 """EMACross: NautilusTrader's own ``EMACross`` example, with an ATR filter and an ATR stop.
 
 Built by subclassing ``nautilus_trader.examples.strategies.ema_cross.EMACross`` (its crossing
-logic, order sizing and stop behaviour — cancel, close reduce-only — are used as shipped). What
-this adds, in the two places the example leaves open (``buy``/``sell``):
+logic and order sizing are used as shipped). What this adds, in the two places the example
+leaves open (``buy``/``sell``):
 
 * the node's trading state: no entry unless ACTIVE (``events.risk``), as every template;
 * an optional ATR filter: no entry while ATR(n) is below ``atr_filter_min_pct`` % of the close;
 * an optional ATR stop: after each entry fills, a reduce-only stop-market ``atr_stop_multiple``
-  x ATR away from the fill, replaced on the next entry and cancelled with the strategy.
+  x ATR away from the fill, replaced on the next entry.
+
+Its stop is not the example's: that one sends ``CancelAllOrders``, which the Hyperliquid client
+and NautilusTrader's simulated exchange apply to every order on the coin, so stopping EMACross
+cancelled the orders of every other strategy on it, their protective stops included. It stops
+as every template does (``stop_sweep``): its own orders only, those still on their way
+included, then its position closed as configured (``close_positions_on_stop``, reduce-only per
+``reduce_only_on_stop``); a position it keeps keeps its ATR stop.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.orders import Order
 
 from strategies.templates.base import RISK_EVENTS_TOPIC
+from strategies.templates.stop_sweep import StopSweep
 
 __all__ = ["EMACrossTemplate", "EMACrossTemplateConfig"]
 
@@ -68,9 +76,11 @@ class EMACrossTemplate(EMACross):
         self.trading_state = TradingState.ACTIVE
         self.stop_order: Order | None = None
         self.last_close: Decimal | None = None
+        self.stop_sweep = StopSweep(self)
 
     def on_start(self) -> None:
         """The example's start, plus the ATR on the same bars and the risk events."""
+        self.stop_sweep.end()  # started again: its own handlers get the events now
         self.register_indicator_for_bars(self.cfg.bar_type, self.atr)
         self.msgbus.subscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
         mode = "DRY-RUN (paper)" if self.cfg.dry_run else "LIVE"
@@ -80,8 +90,19 @@ class EMACrossTemplate(EMACross):
         super().on_start()
 
     def on_stop(self) -> None:
-        """The example's stop (cancel own orders, close reduce-only), then the risk events."""
-        super().on_stop()
+        """Cancel its own orders (``stop_sweep``), close its position as configured, then the
+        example's unsubscriptions and the risk events (see the module docstring)."""
+        cfg = self.cfg
+        close = cfg.close_positions_on_stop
+        self.stop_sweep.sweep(cfg.instrument_id, close_fills=close)
+        if close:
+            self.close_all_positions(cfg.instrument_id, reduce_only=cfg.reduce_only_on_stop)
+        if cfg.unsubscribe_data_on_stop:
+            self.unsubscribe_bars(cfg.bar_type)
+            if cfg.subscribe_quote_ticks:
+                self.unsubscribe_quote_ticks(cfg.instrument_id)
+            if cfg.subscribe_trade_ticks:
+                self.unsubscribe_trade_ticks(cfg.instrument_id)
         self.msgbus.unsubscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
 
     def _on_risk_event(self, event: Any) -> None:

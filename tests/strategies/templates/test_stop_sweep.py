@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.backtest.engine import BacktestEngine
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.objects import Price
@@ -20,11 +22,14 @@ from nautilus_trader.trading.strategy import Strategy
 
 from strategies.templates.direct_buy import DirectBuy
 from strategies.templates.direct_buy import DirectBuyConfig
+from strategies.templates.ema_cross import EMACrossTemplate
+from strategies.templates.ema_cross import EMACrossTemplateConfig
 from strategies.templates.price_limit import PriceLimit
 from strategies.templates.price_limit import PriceLimitConfig
 from tests.backtests.scripted import BTC
 from tests.strategies.late_orders_kit import RELEASE_AT
 from tests.strategies.late_orders_kit import STOP_AT
+from tests.strategies.late_orders_kit import T0
 from tests.strategies.late_orders_kit import HeldSubmit
 from tests.strategies.late_orders_kit import backtest_engine
 from tests.strategies.late_orders_kit import run_with_plan
@@ -70,6 +75,49 @@ def test_stopping_one_template_leaves_another_templates_orders_on_the_same_coin(
 
     assert seen["first"] == [OrderStatus.CANCELED]
     assert [(o.price, o.quantity) for o in seen["second_open"]] == [
+        (Price.from_str("98.0"), Quantity.from_str("0.200"))
+    ]
+
+
+def test_stopping_ema_cross_leaves_another_templates_orders_on_the_same_coin() -> None:
+    # NautilusTrader's EMACross example stops with CancelAllOrders, which the venue applies to
+    # every order on the coin: the other template's resting buy went with it.
+    engine = backtest_engine()
+    ema = EMACrossTemplate(
+        EMACrossTemplateConfig(
+            instrument_id=BTC, bar_type=BarType.from_str(f"{BTC}-1-MINUTE-LAST-EXTERNAL"),
+            trade_size=Decimal("0.1"), request_bars=False, order_id_tag="E1",
+        )
+    )  # fmt: skip
+    other = PriceLimit(
+        PriceLimitConfig(
+            instrument_id=BTC, buy_price=Decimal("98.0"), buy_quantity=Decimal("0.2"),
+            order_id_tag="T2",
+        )
+    )  # fmt: skip
+    engine.add_strategy(ema)
+    engine.add_strategy(other)
+    seen: dict[str, Any] = {}
+
+    def ema_order() -> None:  # an order of EMACross resting when it stops
+        ema.submit_order(
+            ema.order_factory.limit(BTC, OrderSide.BUY, Quantity.from_str("0.100"),
+                                    Price.from_str("97.0"))
+        )  # fmt: skip
+
+    def look() -> None:
+        seen["ema"] = [o.status for o in engine.cache.orders(strategy_id=ema.id)]
+        seen["other_open"] = _open_orders(engine, other)
+
+    try:
+        run_with_plan(
+            engine, [(T0 + 500_000_000, ema_order), (STOP_AT, ema.stop), (RELEASE_AT, look)]
+        )
+    finally:
+        engine.dispose()
+
+    assert seen["ema"] == [OrderStatus.CANCELED]
+    assert [(o.price, o.quantity) for o in seen["other_open"]] == [
         (Price.from_str("98.0"), Quantity.from_str("0.200"))
     ]
 
