@@ -255,7 +255,15 @@ class InProcessNodeLink:
 
             def restart() -> str:
                 self._router.claim(sid, client_id, instrument_id)
-                self._controller().start_strategy(self._strategy(sid))
+                strategy = self._strategy(sid)
+                if strategy.is_stopped:
+                    # NautilusTrader starts a component once: a stopped one runs again through
+                    # resume, whose handler (every template's) runs its start again.
+                    strategy.resume()
+                else:
+                    self._controller().start_strategy(strategy)
+                if not strategy.is_running:
+                    raise RuntimeError(f"{sid} did not run again: {strategy.state.name}")
                 return sid
 
             return self._claimed(restart)
@@ -328,10 +336,11 @@ class InProcessNodeLink:
 
         def cancel() -> None:
             strategy = self._strategy(node_strategy_id)
-            for instrument_id in {
-                o.instrument_id for o in strategy.cache.orders_open(strategy_id=strategy.id)
-            }:
-                strategy.cancel_all_orders(instrument_id)
+            # Order by order, not cancel_all_orders: the Hyperliquid client cancels every order
+            # on the coin for that, other strategies' orders (their stops too) included. Orders
+            # still on their way are the strategy's stop's to cancel (its stop sweep).
+            for order in strategy.cache.orders_open(strategy_id=strategy.id):
+                strategy.cancel_order(order)
             if close:
                 for position in strategy.cache.positions_open(strategy_id=strategy.id):
                     strategy.close_position(position, reduce_only=True)

@@ -97,6 +97,11 @@ class TemplateStrategy(Strategy):
         self.log.info(f"{type(self).__name__} {cfg.instrument_id} {mode} plan {cfg.intent_hash}")
         self.on_template_start()
 
+    def on_resume(self) -> None:
+        """Started again after a stop (NautilusTrader resumes a stopped strategy, it does not
+        start it twice): the same start, whose templates pick up from their own orders."""
+        self.on_start()
+
     def on_stop(self) -> None:
         """Cancel what it owns (only its own orders, and those still on their way: see
         ``stop_sweep``) but the protective stops of a position it keeps; close its position

@@ -89,6 +89,19 @@ class EMACrossTemplate(EMACross):
         )
         super().on_start()
 
+    def on_resume(self) -> None:
+        """Started again after a stop: data and risk events again (the indicators stay
+        registered, and keep their values)."""
+        cfg = self.cfg
+        self.stop_sweep.end()
+        self.msgbus.subscribe(topic=RISK_EVENTS_TOPIC, handler=self._on_risk_event)
+        if cfg.unsubscribe_data_on_stop:  # otherwise still subscribed
+            self.subscribe_bars(cfg.bar_type)
+            if cfg.subscribe_quote_ticks:
+                self.subscribe_quote_ticks(cfg.instrument_id)
+            if cfg.subscribe_trade_ticks:
+                self.subscribe_trade_ticks(cfg.instrument_id)
+
     def on_stop(self) -> None:
         """Cancel its own orders (``stop_sweep``), close its position as configured, then the
         example's unsubscriptions and the risk events (see the module docstring)."""

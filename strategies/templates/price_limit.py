@@ -7,7 +7,11 @@ the other (``cancel_on_opposite_fill``). A cancelled or filled leg is never plac
 
 Restart: each leg's client order id and end are saved with ``on_save``; at start a leg whose
 order is still open in the cache is adopted (the execution client reconciles it with the venue
-by cloid), not placed a second time.
+by cloid), not placed a second time. A leg the strategy's own stop withdrew (its resting order
+cancelled by the stop, unfilled) is placed again when the strategy runs again: a stop pauses
+the strategy, it does not finish its legs (the cancel conditions and fills do that). A node
+that stopped without saving state cannot tell such a leg from one cancelled at the venue, and
+finishes it.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class _Leg(msgspec.Struct):
     order_id: str | None = None
     finished: bool = False
     why: str = ""
+    withdrawn: bool = False  # its order cancelled by the strategy's stop: placed again on start
 
 
 class _Saved(msgspec.Struct):
@@ -99,8 +104,15 @@ class PriceLimit(TemplateStrategy):
         self._placed = False
 
     def on_template_start(self) -> None:
-        """Adopt legs still open in the cache; quotes drive placing and the conditions."""
+        """Adopt legs still open in the cache, place again those the stop withdrew; quotes
+        drive placing and the conditions (the first one arms the time limit again)."""
+        self._placed = False
         for leg in self.saved.legs.values():
+            if leg.withdrawn and not leg.finished:
+                order = self._order_of(leg)
+                if order is None or order.is_closed:
+                    self._settle_withdrawn(leg, order)
+                continue  # its cancel is still on its way: its event settles it
             if leg.order_id is None:  # not saved (a crash): look for it among our orders
                 leg.order_id = self._find_in_cache(leg)
             order = self._order_of(leg)
@@ -111,6 +123,10 @@ class PriceLimit(TemplateStrategy):
         self.subscribe_quote_ticks(self.cfg.instrument_id)
 
     def on_template_stop(self) -> None:
+        for leg in self.saved.legs.values():
+            order = self._order_of(leg)
+            if not leg.finished and order is not None and not order.is_closed:
+                leg.withdrawn = True  # the stop cancels it (stop_sweep)
         if f"{self.id}-expiry" in self.clock.timer_names:
             self.clock.cancel_timer(f"{self.id}-expiry")
         self.unsubscribe_quote_ticks(self.cfg.instrument_id)
@@ -130,6 +146,15 @@ class PriceLimit(TemplateStrategy):
 
     def _order_of(self, leg: _Leg) -> Order | None:
         return None if leg.order_id is None else self.cache.order(ClientOrderId(leg.order_id))
+
+    def _settle_withdrawn(self, leg: _Leg, order: Order | None) -> None:
+        """A withdrawn leg whose order has ended: placed again unless it filled meanwhile."""
+        leg.withdrawn = False
+        if order is not None and order.filled_qty.as_decimal() > 0:
+            self._finish(leg, "filled")
+            return
+        leg.order_id = None
+        self.log.info(f"{leg.side} leg withdrawn by the stop: placed again")
 
     def _finish(self, leg: _Leg, why: str) -> None:
         leg.finished = True
@@ -220,6 +245,9 @@ class PriceLimit(TemplateStrategy):
                 if other is not leg:
                     self._cancel(other, f"the {leg.side} leg filled")
         if order is not None and order.is_closed and not leg.finished:
+            if leg.withdrawn:
+                self._settle_withdrawn(leg, order)
+                return
             self._finish(leg, "filled" if order.filled_qty.as_decimal() > 0 else "closed")
 
     def on_save(self) -> dict[str, bytes]:

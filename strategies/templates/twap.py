@@ -4,7 +4,17 @@ The node must register the algorithm (``exec_algorithms`` in its config, id ``TW
 template sizes the primary so that every child is worth at least the venue's $10 (equal slices,
 fewer when the total is small, re-checked at the live mid) and hands it to the algorithm, which
 sends the first slice at once and one more every interval. On stop the primary is cancelled
-(the algorithm then stops slicing); sent once, a restart never resends it.
+(the algorithm then stops slicing).
+
+Started again (a node restart, a crash, a stop then start), it resumes, never repeats: what the
+algorithm had not yet sliced is the primary's quantity (each child sent reduces it), read back
+from the strategy's own orders in the cache. That remainder goes out at the next quote as a new
+primary, in as many slices as it held (at least one), at the same interval, so each child keeps
+its size and the schedule ends later by the time it was down. A primary that was itself sent
+(the algorithm sends the last slice as the primary) means the TWAP had finished. An unsliced
+primary left behind by a node that never stopped is ended at the first quote, just before the
+rest goes out (the algorithm cancels it in the node: it never reached the venue). Children that were in flight are reconciled by the
+execution client, and a child's unfilled part is not sent again (as without the restart).
 """
 
 from __future__ import annotations
@@ -14,8 +24,11 @@ from decimal import Decimal
 
 from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import OrderSubmitted
 from nautilus_trader.model.identifiers import ExecAlgorithmId
+from nautilus_trader.model.orders import Order
 
 from strategies.templates.base import TemplateConfig
 from strategies.templates.base import TemplateStrategy
@@ -72,12 +85,53 @@ class TWAPTemplate(TemplateStrategy):
         super().__init__(config)
         self.cfg = config
         self.sent = False
+        # What a restart resumes: the quantity the algorithm had not sliced, in how many slices.
+        self.pending_resume: tuple[Decimal, int] | None = None
+        self.stale_primary: Order | None = None
 
     def on_template_start(self) -> None:
-        if self.cache.orders(strategy_id=self.id):
+        """A first start waits for its quote; a later one resumes what was not sliced yet."""
+        self.pending_resume = None
+        self.stale_primary = None
+        primaries = [
+            o
+            for o in self.cache.orders(strategy_id=self.id)
+            if o.exec_algorithm_id == TWAP_ALGORITHM_ID and o.exec_spawn_id == o.client_order_id
+        ]
+        if primaries:
             self.sent = True
-            self.log.info("TWAP order already sent before this start: not sending again")
+            self._plan_resume(max(primaries, key=lambda o: o.ts_init))
+        elif self.sent:
+            self.log.warning("TWAP sent before this start but none of its orders is in the "
+                             "cache: not sending again")  # fmt: skip
         self.subscribe_quote_ticks(self.cfg.instrument_id)
+
+    def _plan_resume(self, primary: Order) -> None:
+        """Resume at the next quote with what ``primary`` had not sliced, if anything."""
+        if any(isinstance(e, OrderSubmitted) for e in primary.events):
+            self.log.info("TWAP finished before this start (its last slice was sent): "
+                          "nothing to resume")  # fmt: skip
+            return
+        children = [
+            o
+            for o in self.cache.orders(strategy_id=self.id)
+            if o.exec_spawn_id == primary.client_order_id and o is not primary
+        ]
+        left = primary.quantity.as_decimal()
+        if children:
+            per = min(c.quantity.as_decimal() for c in children)
+            slices = max(1, int((left / per).to_integral_value()))
+        else:
+            slices = self.cfg.slices
+        # Left unsliced by a node that never stopped: no algorithm slices it now. Ended at the
+        # first quote, with the rest sent (the algorithm may not be running yet at this start).
+        self.stale_primary = primary if primary.status == OrderStatus.INITIALIZED else None
+        self.pending_resume = (left, slices)
+        self.sent = False
+        self.log.info(
+            f"TWAP resumes at the next quote: {left} not sliced yet, in {slices} slice(s) "
+            f"every {self.cfg.interval_secs} s"
+        )
 
     def on_template_stop(self) -> None:
         self.unsubscribe_quote_ticks(self.cfg.instrument_id)
@@ -86,23 +140,22 @@ class TWAPTemplate(TemplateStrategy):
         """The first quote prices the slices and sends the primary order."""
         if self.sent:
             return
+        if self.stale_primary is not None:  # ending it takes no risk: whatever the state
+            self.cancel_order(self.stale_primary)
+            self.stale_primary = None
         if not self.cfg.reduce_only and not self.may_add_risk("the TWAP order"):
             return  # held back: tried again on the next quote
         self.sent = True
         assert self.instrument is not None
         mid = (tick.bid_price.as_decimal() + tick.ask_price.as_decimal()) / 2
         decimals = self.instrument.size_precision
-        total = self.cfg.quantity
-        if total is None:
-            assert self.cfg.notional_usd is not None
-            lot = Decimal(1).scaleb(-decimals)
-            total = (self.cfg.notional_usd / mid).quantize(lot, rounding=ROUND_FLOOR)
-        slices, per = twap_slices(total, mid, self.cfg.slices, decimals)
+        total, wanted = self._total_and_slices(mid, decimals)
+        slices, per = twap_slices(total, mid, wanted, decimals)
         if slices == 0:
             self.log.error(f"TWAP not sent: {total} at {mid} is under the venue minimum")
             return
-        if slices != self.cfg.slices:
-            self.log.warning(f"TWAP in {slices} slices instead of {self.cfg.slices} at mid {mid}")
+        if slices != wanted:
+            self.log.warning(f"TWAP in {slices} slices instead of {wanted} at mid {mid}")
         order = self.order_factory.market(
             instrument_id=self.cfg.instrument_id,
             order_side=OrderSide.BUY if self.cfg.order_side == "BUY" else OrderSide.SELL,
@@ -118,6 +171,18 @@ class TWAPTemplate(TemplateStrategy):
         self.log.info(f"TWAP {per * slices} in {slices} x {per} every {self.cfg.interval_secs} s")
         self.submit_order(order)
 
+    def _total_and_slices(self, mid: Decimal, decimals: int) -> tuple[Decimal, int]:
+        """What to send, in how many slices: the configured TWAP, or what a restart resumes."""
+        if self.pending_resume is not None:
+            resume, self.pending_resume = self.pending_resume, None
+            return resume
+        total = self.cfg.quantity
+        if total is None:
+            assert self.cfg.notional_usd is not None
+            lot = Decimal(1).scaleb(-decimals)
+            total = (self.cfg.notional_usd / mid).quantize(lot, rounding=ROUND_FLOOR)
+        return total, self.cfg.slices
+
     def on_save(self) -> dict[str, bytes]:
         return {"sent": b"1" if self.sent else b"0"}
 
@@ -126,3 +191,5 @@ class TWAPTemplate(TemplateStrategy):
 
     def on_reset(self) -> None:
         self.sent = False
+        self.pending_resume = None
+        self.stale_primary = None

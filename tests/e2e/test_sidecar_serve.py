@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,11 @@ from config.loading import CONFIG_DIR
 from jarvis.node import load_for_run
 from jarvis.testkit import fresh_rate_limiter
 from jarvis.testkit import fund_test_account
+from jarvis.testkit import post_signed_action
 from jarvis.testkit import sim_admin
+from jarvis.testkit import sim_mid
+from jarvis.testkit import venue_info
+from jarvis.testkit import venue_open_orders
 from jarvis.testkit import venue_position
 from simulator.app import SimConfig
 from simulator.app import SimThread
@@ -64,8 +69,27 @@ def node_file(tmp_path: Path, base_url: str) -> Path:
     return path
 
 
+def _manual_order(sim: SimThread, px: Decimal) -> int:
+    """A resting ETH buy placed at the venue outside the node (the trader's own), its oid."""
+    universe = venue_info(sim, {"type": "meta"})["universe"]
+    asset = next(i for i, a in enumerate(universe) if a["name"] == "ETH")
+    order = {"a": asset, "b": True, "p": str(px), "s": "0.02", "r": False,
+             "t": {"limit": {"tif": "Gtc"}}}  # fmt: skip
+    action = {"type": "order", "orders": [order], "grouping": "na"}
+    answer = post_signed_action(sim.base_url, KEY, action, nonce_offset_ms=-3_000)
+    return int(answer["response"]["data"]["statuses"][0]["resting"]["oid"])
+
+
+def _until(check: Callable[[], bool], deadline: float) -> bool:
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _scenario(
-    url: str, sim_url: str, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]
+    url: str, sim: SimThread, keys: LocalSigningKey, app: FastAPI, out: dict[str, Any]
 ) -> None:
     def client(subject: str, roles: tuple[str, ...] = ("trader",)) -> httpx.Client:
         token = keys.mint(subject, roles)
@@ -95,7 +119,7 @@ def _scenario(
         out["bob_detail"] = bob.get(f"/strategies/{sid}").status_code
         out["bob_list"] = bob.get("/strategies").json()
         out["health"] = httpx.get(f"{url}/health", timeout=30).json()
-        sim_admin(sim_url, "fault/stall", {"channel": "l2Book", "coin": "ETH"})
+        sim_admin(sim.base_url, "fault/stall", {"channel": "l2Book", "coin": "ETH"})
         stalled: dict[str, Any] = {}
         while time.monotonic() < deadline + 30:
             answer = httpx.get(f"{url}/health", timeout=30)
@@ -104,11 +128,44 @@ def _scenario(
                 break
             time.sleep(0.2)
         out["stalled_health"] = stalled
-        sim_admin(sim_url, "fault/clear")
+        sim_admin(sim.base_url, "fault/clear")
         out["stop"] = alice.post(f"/strategies/{sid}/stop").json()
+        link = app.state.jarvis.link
+        node_sid = out["start"]["node_strategy_id"]
+
+        def node_state() -> str:
+            (strategy,) = [s for s in link._node.trader.strategies() if s.id.value == node_sid]
+            return str(strategy.state.name)
+
+        out["stopped_state"] = link._call(node_state)
+        out["restart"] = alice.post(f"/strategies/{sid}/start").json()
+        out["restarted_state"] = link._call(node_state)
+        out["stop_again"] = alice.post(f"/strategies/{sid}/stop").json()
+        out["stopped_again_state"] = link._call(node_state)
+        # Cancelling a strategy cancels its own orders, not the trader's own on the same coin.
+        mid = Decimal(str(sim_mid(sim, "ETH")))
+        manual_oid = _manual_order(sim, (mid * Decimal("0.7")).quantize(Decimal(1)))
+        limit = alice.post(
+            "/intents", json={"text": f"buy 0.01 ETH at {(mid * Decimal('0.8')).quantize(1)}"}
+        ).json()
+        limit_sid = alice.post("/strategies", json={"plan_id": limit["plan_id"]}).json()[
+            "strategy_id"
+        ]
+        alice.post(f"/strategies/{limit_sid}/start")
+
+        def resting() -> list[int]:
+            return sorted(int(o["oid"]) for o in venue_open_orders(sim, ADDRESS))
+
+        out["both_resting"] = _until(lambda: len(resting()) == 2, deadline)
+        out["limit_cancel"] = alice.post(
+            f"/strategies/{limit_sid}/cancel", json={"close": False}
+        ).json()
+        out["limit_gone"] = _until(lambda: len(resting()) < 2, deadline)
+        time.sleep(1.0)  # a cancel of every order on the coin would have landed by now
+        out["resting_after_cancel"] = resting()
+        out["manual_oid"] = manual_oid
         out["halt"] = op.post("/control", json={"mode": "HALT", "reason": "e2e check"}).json()
         out["control"] = alice.get("/control").json()
-        link = app.state.jarvis.link
         out["risk_engine"] = link._call(lambda: link._node.kernel.risk_engine.trading_state.name)
         out["trader_halt"] = alice.post(
             "/control", json={"mode": "RESUME", "reason": "not mine"}
@@ -137,7 +194,7 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
 
             def run() -> None:
                 try:
-                    _scenario(url, sim.base_url, keys, app, out)
+                    _scenario(url, sim, keys, app, out)
                 except BaseException as exc:
                     errors.append(exc)
                 finally:
@@ -172,6 +229,16 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
     assert out["stalled_health"]["feed_healthy"] is False
     assert out["stalled_health"]["ready"] is False
     assert out["stop"]["state"] == "stopped"
+    assert out["stopped_state"] == "STOPPED"
+    # Started again after a stop, it runs again (and, sent once, does not buy a second time).
+    assert out["restart"]["state"] == "running"
+    assert out["restarted_state"] == "RUNNING"
+    assert out["stop_again"]["state"] == "stopped"
+    assert out["stopped_again_state"] == "STOPPED"
+    assert out["both_resting"], "the strategy's limit and the manual order both resting"
+    assert out["limit_cancel"]["state"] == "cancelled"
+    assert out["limit_gone"]
+    assert out["resting_after_cancel"] == [out["manual_oid"]]
     assert out["halt"]["mode"] == "HALTED"
     assert out["control"] == {"mode": "HALTED", "reason": "e2e check", "node_connected": True}
     assert out["risk_engine"] == "HALTED"

@@ -9,6 +9,9 @@ compiler, on a snapshot of the simulator's own metadata. Truth comes from the si
   rebuilt from the strategy's own orders in the cache, never from scratch.
 * PriceLimit: a node whose strategy never ran ``on_stop`` (killed) leaves its leg resting; the
   restarted node adopts that order (same venue oid) instead of placing a second one.
+* TWAP: a node killed after its first slice leaves the primary unsliced in the cache; the
+  restarted node ends it and sends the rest, in slices of the same size: the venue sees exactly
+  the slices of one TWAP.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pytest
 import redis
 from nautilus_trader.config import CacheConfig
 from nautilus_trader.config import DatabaseConfig
+from nautilus_trader.config import ImportableExecAlgorithmConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
@@ -38,7 +42,10 @@ from intents.plan import Plan
 from intents.schema import DCAIntent
 from intents.schema import Intent
 from intents.schema import PriceLimitIntent
+from intents.schema import Side
+from intents.schema import TWAPIntent
 from intents.venue import snapshot_from_meta_and_ctxs
+from jarvis.intent_cli import TWAP_ALGORITHM
 from jarvis.testkit import build_sim_node
 from jarvis.testkit import data_client_config
 from jarvis.testkit import file_logging
@@ -53,6 +60,7 @@ from simulator.app import SimConfig
 from simulator.app import SimThread
 from strategies.templates.dca import DCA
 from strategies.templates.price_limit import PriceLimit
+from strategies.templates.twap import TWAPTemplate
 
 KEY = "0x" + "5d" * 32
 KEY_ENV = "JARVIS_TEST_HL_KEY_TEMPLATES_RESTART"
@@ -119,6 +127,7 @@ def build(
         save_state=save,
         load_state=save,
         strategies=[plan.strategy_config],
+        exec_algorithms=[ImportableExecAlgorithmConfig(**TWAP_ALGORITHM)],
     )
     return build_sim_node(config)
 
@@ -217,3 +226,50 @@ def test_price_limit_leg_left_resting_by_a_killed_node_is_adopted_not_placed_aga
     assert seen["orders"] == [str(resting["oid"])]
     assert not seen["leg"].finished
     assert after_stop == []  # the restarted strategy's own stop cancelled what it owns
+
+
+def test_twap_restarted_after_a_crash_sends_the_rest_of_its_slices_once(
+    tmp_path: Path, trader_id: str
+) -> None:
+    intent = TWAPIntent(
+        coin="ETH", side=Side.BUY, notional_usd=Decimal(45), horizon_secs=12, interval_secs=4
+    )
+    with SimThread(SimConfig(coins=("ETH",), seed=13)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        plan = compile_on(sim, intent)
+        node = build(sim, tmp_path, "first", trader_id, plan, save=False)
+        first = the_strategy(node, TWAPTemplate)
+        # A killed node never runs on_stop: the primary stays in the cache, not sliced further.
+        first.on_stop = lambda: None  # type: ignore[method-assign]
+
+        async def first_slice() -> None:
+            await wait_for(lambda: len(venue_fills(sim)) >= 1, 20, "the first slice")
+
+        run_node(node, first_slice, quotes_of=ETH)
+        slices_before = {f["oid"]: Decimal(f["sz"]) for f in venue_fills(sim)}
+        node = build(sim, tmp_path, "second", trader_id, plan, save=False)
+        second = the_strategy(node, TWAPTemplate)
+        seen: dict[str, Any] = {}
+
+        async def finish() -> None:
+            await wait_for(lambda: second.is_running, 10, "the strategy to start")
+            await wait_for(lambda: len(venue_fills(sim)) >= 3, 40, "the rest of the slices")
+            primaries = [
+                o
+                for o in node.kernel.cache.orders(strategy_id=second.id)
+                if o.exec_spawn_id == o.client_order_id
+            ]
+            seen["primaries"] = [o.status_string() for o in primaries]
+
+        run_node(node, finish, quotes_of=ETH)
+        slices = {f["oid"]: Decimal(f["sz"]) for f in venue_fills(sim)}
+        position = venue_position(sim, ADDRESS, "ETH")
+    assert plan.strategy_config.config["slices"] == 3
+    assert len(slices_before) in (1, 2)  # stopped before the third slice
+    assert len(slices) == 3  # the rest once: no slice sent twice, none lost
+    assert len(set(slices.values())) == 1  # every slice the same size
+    assert position == sum(slices.values())
+    # The first node's primary ended by the second (it never reached the venue); the second's
+    # primary went out as its last slice.
+    assert seen["primaries"][0] == "CANCELED"
+    assert seen["primaries"][-1] == "FILLED"
