@@ -13,8 +13,9 @@ primary, in as many slices as it held (at least one), at the same interval, so e
 its size and the schedule ends later by the time it was down. A primary that was itself sent
 (the algorithm sends the last slice as the primary) means the TWAP had finished. An unsliced
 primary left behind by a node that never stopped is ended at the first quote, just before the
-rest goes out (the algorithm cancels it in the node: it never reached the venue). Children that were in flight are reconciled by the
-execution client, and a child's unfilled part is not sent again (as without the restart).
+rest goes out (the algorithm cancels it in the node: it never reached the venue). Children that
+were in flight are reconciled by the execution client, and a child's unfilled part is not sent
+again (as without the restart).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ strategy.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.backtest.engine import BacktestEngine
@@ -23,6 +24,9 @@ from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.objects import Money
 
 from adapters.hyperliquid.providers import HYPERLIQUID_VENUE
+from strategies.templates.price_limit import PriceLimit
+from strategies.templates.price_limit import PriceLimitConfig
+from tests.backtests.scripted import BTC
 from tests.backtests.scripted import instrument
 from tests.backtests.scripted import steady_quotes
 
@@ -99,3 +103,15 @@ def run_with_plan(engine: BacktestEngine, plan: list[tuple[int, Callable[[], Non
     """Run ``engine`` with each callback of ``plan`` called at its time."""
     engine.add_actor(At(plan))
     engine.run()
+
+
+def resting_buy(price: str, quantity: str, tag: str) -> PriceLimit:
+    """A PriceLimit that rests one BTC buy at ``price`` (below the 100.0 bid, so it stays)."""
+    return PriceLimit(
+        PriceLimitConfig(
+            instrument_id=BTC,
+            buy_price=Decimal(price),
+            buy_quantity=Decimal(quantity),
+            order_id_tag=tag,
+        )
+    )

@@ -18,13 +18,12 @@ from nautilus_trader.trading.strategy import Strategy
 
 from strategies.templates.direct_buy import DirectBuy
 from strategies.templates.direct_buy import DirectBuyConfig
-from strategies.templates.price_limit import PriceLimit
-from strategies.templates.price_limit import PriceLimitConfig
 from strategies.templates.twap import TWAPTemplate
 from strategies.templates.twap import TWAPTemplateConfig
 from tests.backtests.scripted import BTC
 from tests.strategies.late_orders_kit import T0
 from tests.strategies.late_orders_kit import backtest_engine
+from tests.strategies.late_orders_kit import resting_buy
 from tests.strategies.late_orders_kit import run_with_plan
 
 SECOND = 1_000_000_000
@@ -110,12 +109,7 @@ def test_a_twap_finished_before_the_stop_sends_nothing_when_started_again() -> N
 
 def test_a_price_limit_leg_withdrawn_by_the_stop_rests_again_when_started_again() -> None:
     engine = backtest_engine()
-    limit = PriceLimit(
-        PriceLimitConfig(
-            instrument_id=BTC, buy_price=Decimal("98.0"), buy_quantity=Decimal("0.2"),
-            order_id_tag="T1",
-        )
-    )  # fmt: skip
+    limit = resting_buy("98.0", "0.2", "T1")
     engine.add_strategy(limit)
     seen: dict[str, object] = {}
 

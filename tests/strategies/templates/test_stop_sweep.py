@@ -24,14 +24,13 @@ from strategies.templates.direct_buy import DirectBuy
 from strategies.templates.direct_buy import DirectBuyConfig
 from strategies.templates.ema_cross import EMACrossTemplate
 from strategies.templates.ema_cross import EMACrossTemplateConfig
-from strategies.templates.price_limit import PriceLimit
-from strategies.templates.price_limit import PriceLimitConfig
 from tests.backtests.scripted import BTC
 from tests.strategies.late_orders_kit import RELEASE_AT
 from tests.strategies.late_orders_kit import STOP_AT
 from tests.strategies.late_orders_kit import T0
 from tests.strategies.late_orders_kit import HeldSubmit
 from tests.strategies.late_orders_kit import backtest_engine
+from tests.strategies.late_orders_kit import resting_buy
 from tests.strategies.late_orders_kit import run_with_plan
 
 
@@ -46,20 +45,16 @@ def _net(engine: BacktestEngine, strategy: Strategy) -> Decimal:
     )
 
 
+def _only_the_other_buy_rests(open_orders: list[Any]) -> None:
+    assert [(o.price, o.quantity) for o in open_orders] == [
+        (Price.from_str("98.0"), Quantity.from_str("0.200"))
+    ]
+
+
 def test_stopping_one_template_leaves_another_templates_orders_on_the_same_coin() -> None:
     engine = backtest_engine()
-    first = PriceLimit(
-        PriceLimitConfig(
-            instrument_id=BTC, buy_price=Decimal("99.0"), buy_quantity=Decimal("0.1"),
-            order_id_tag="T1",
-        )
-    )  # fmt: skip
-    second = PriceLimit(
-        PriceLimitConfig(
-            instrument_id=BTC, buy_price=Decimal("98.0"), buy_quantity=Decimal("0.2"),
-            order_id_tag="T2",
-        )
-    )  # fmt: skip
+    first = resting_buy("99.0", "0.1", "T1")
+    second = resting_buy("98.0", "0.2", "T2")
     engine.add_strategy(first)
     engine.add_strategy(second)
     seen: dict[str, Any] = {}
@@ -74,9 +69,7 @@ def test_stopping_one_template_leaves_another_templates_orders_on_the_same_coin(
         engine.dispose()
 
     assert seen["first"] == [OrderStatus.CANCELED]
-    assert [(o.price, o.quantity) for o in seen["second_open"]] == [
-        (Price.from_str("98.0"), Quantity.from_str("0.200"))
-    ]
+    _only_the_other_buy_rests(seen["second_open"])
 
 
 def test_stopping_ema_cross_leaves_another_templates_orders_on_the_same_coin() -> None:
@@ -89,12 +82,7 @@ def test_stopping_ema_cross_leaves_another_templates_orders_on_the_same_coin() -
             trade_size=Decimal("0.1"), request_bars=False, order_id_tag="E1",
         )
     )  # fmt: skip
-    other = PriceLimit(
-        PriceLimitConfig(
-            instrument_id=BTC, buy_price=Decimal("98.0"), buy_quantity=Decimal("0.2"),
-            order_id_tag="T2",
-        )
-    )  # fmt: skip
+    other = resting_buy("98.0", "0.2", "T2")
     engine.add_strategy(ema)
     engine.add_strategy(other)
     seen: dict[str, Any] = {}
@@ -117,9 +105,7 @@ def test_stopping_ema_cross_leaves_another_templates_orders_on_the_same_coin() -
         engine.dispose()
 
     assert seen["ema"] == [OrderStatus.CANCELED]
-    assert [(o.price, o.quantity) for o in seen["other_open"]] == [
-        (Price.from_str("98.0"), Quantity.from_str("0.200"))
-    ]
+    _only_the_other_buy_rests(seen["other_open"])
 
 
 def test_an_entry_acknowledged_after_the_stop_is_cancelled() -> None:
