@@ -116,7 +116,8 @@ class TWAPTemplate(TemplateStrategy):
         children = [
             o
             for o in self.cache.orders(strategy_id=self.id)
-            if o.exec_spawn_id == primary.client_order_id and o is not primary
+            if o.exec_spawn_id == primary.client_order_id
+            and o.client_order_id != primary.client_order_id
         ]
         left = primary.quantity.as_decimal()
         if children:
