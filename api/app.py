@@ -30,6 +30,7 @@ from api.routers import status
 from api.routers import strategies
 from api.secrets import open_secret_store
 from api.services.strategies import finish_queued
+from api.services.strategies import settle_lost
 from api.settings import ApiSettings
 from api.storage.database import Database
 from api.storage.event_log import EventLog
@@ -90,6 +91,7 @@ def create_app(
         state.hub.persist_to(EventLog(database, settings.event_history_per_user))
         # After the history is open: a restarted sidecar's backlog of node events comes at once.
         state.link.open(lambda r: finish_queued(state.store, state.hub, r, state.clock_ms()))
+        settle_lost(state.store, state.hub, state.link, state.clock_ms())
         # Everything loaded so far (NautilusTrader, SQLAlchemy, pydantic: ~240k objects) lives as
         # long as the process. Frozen, the collector stops scanning it: a full collection while
         # serving otherwise pauses every request for ~100 ms (the p99 of POST /intents).

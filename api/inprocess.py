@@ -13,6 +13,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 from typing import TypeVar
@@ -77,6 +78,7 @@ class InProcessNodeLink:
         self._states: dict[str, str] = {}  # node strategy id -> its rulebook's last state
         self._router = ExecRouter(node)
         self._accounts = AccountClients(node, self._router)
+        self._started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -185,6 +187,15 @@ class InProcessNodeLink:
             raise NodeUnavailable("the node has no controller to run strategies through")
         return controller
 
+    def _gone(self) -> str:
+        return (
+            f"not on the node: the node started again (at {self._started_at}) since this "
+            "strategy ran, and jarvis serve does not add strategies again after a restart (it "
+            "keeps no order history to resume them from; --nodes does). Its orders are no "
+            "longer managed and a position it held stays on the account. Create a new strategy "
+            "from the plan to run it again"
+        )
+
     def _strategy(self, node_strategy_id: str) -> Strategy:
         for strategy in self._node.trader.strategies():
             if strategy.id.value == node_strategy_id:
@@ -254,6 +265,8 @@ class InProcessNodeLink:
             sid = node_strategy_id
 
             def restart() -> str:
+                if not any(s.id.value == sid for s in self._node.trader.strategies()):
+                    raise NodeRefused(f"{sid} is {self._gone()}")
                 self._router.claim(sid, client_id, instrument_id)
                 strategy = self._strategy(sid)
                 if strategy.is_stopped:
@@ -418,6 +431,16 @@ class InProcessNodeLink:
     def interruption(self, node_strategy_id: str) -> str | None:
         """Never: the node is this process, so it cannot go away while the sidecar answers."""
         return None
+
+    def lost(self, node_strategy_ids: Collection[str]) -> dict[str, str]:
+        """Those the node does not have: the node is this process, so it started again since
+        they ran (strategies are only added through this link)."""
+
+        def present() -> set[str]:
+            return {s.id.value for s in self._node.trader.strategies()}
+
+        on_node = self._call(present)
+        return {sid: self._gone() for sid in node_strategy_ids if sid not in on_node}
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """One read on the node's loop of everything the status page shows (``NodeOverview``)."""

@@ -26,6 +26,7 @@ Protocol changes (keep every link in step):
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -182,6 +183,11 @@ class NodeLink(Protocol):
     def interruption(self, node_strategy_id: str) -> str | None:
         """Why the strategy is not watched now (its node stopped answering), or None."""
 
+    def lost(self, node_strategy_ids: Collection[str]) -> dict[str, str]:
+        """Of these node strategies, those gone from the node for good (it started again and
+        will not add them back), each with why; the sidecar stops their rows at start-up."""
+        ...
+
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """Instruments, strategies, positions and the ``recent`` newest orders and fills; only
         of the node strategies in ``strategy_ids`` (None: all of them). Empty when the node
@@ -244,6 +250,10 @@ class DetachedNodeLink:
     def interruption(self, node_strategy_id: str) -> str | None:
         """Nothing runs, so nothing is interrupted."""
         return None
+
+    def lost(self, node_strategy_ids: Collection[str]) -> dict[str, str]:
+        """Unknown: no node to ask (a node that comes back says for itself)."""
+        return {}
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """Nothing to show."""

@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -420,6 +421,11 @@ class RedisNodeLink:
         if node is None or self._views[node].down_since_ms is None:
             return None
         return self._down_reason(node)
+
+    def lost(self, node_strategy_ids: Collection[str]) -> dict[str, str]:
+        """None: a restarted node adds its strategies again (Redis-backed cache), and a node
+        that is down says so through ``interruption``."""
+        return {}
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         """Every node's picture, merged: instruments once, strategies and positions of all, the

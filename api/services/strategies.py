@@ -16,6 +16,7 @@ from typing import Final
 from api.events import EventHub
 from api.node_link import CommandQueued
 from api.node_link import NodeLink
+from api.node_link import NodeUnavailable
 from api.node_link import QueuedResult
 from api.node_link import StrategyStatus
 from api.node_link import TradingAccount
@@ -145,6 +146,28 @@ def command_strategy(
         {"strategy_id": strategy_id, "state": target, "node_strategy_id": node_id},
     )
     return updated
+
+
+def settle_lost(store: Store, hub: EventHub, link: NodeLink, now_ms: int) -> int:
+    """At start-up: stop the rows of running strategies the node no longer has (the node started
+    again and will not add them back), saying why to their owners, so that the database never
+    says "running" for a strategy nothing runs. Returns how many."""
+    rows = [r for r in store.in_state("running") if r.node_strategy_id]
+    try:
+        lost = link.lost([r.node_strategy_id for r in rows if r.node_strategy_id])
+    except NodeUnavailable:
+        return 0  # nothing to tell yet: the rows stay as the node last said
+    for row in rows:
+        reason = lost.get(row.node_strategy_id or "")
+        if reason is None:
+            continue
+        store.set_strategy_state(row.user_id, row.id, "stopped", now_ms, action="strategy.lost",
+                                 reason=reason)  # fmt: skip
+        hub.publish(row.user_id, "strategy.state", {
+            "strategy_id": row.id, "state": "stopped",
+            "node_strategy_id": row.node_strategy_id, "reason": reason,
+        })  # fmt: skip
+    return len(lost)
 
 
 def finish_queued(store: Store, hub: EventHub, result: QueuedResult, now_ms: int) -> None:

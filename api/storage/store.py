@@ -178,6 +178,11 @@ class Store:
                 )
             )
 
+    def in_state(self, state: str) -> list[StrategyRow]:
+        """Strategies of every user in ``state`` (start-up checks across users)."""
+        with self.database.session() as s:
+            return list(s.scalars(select(StrategyRow).where(StrategyRow.state == state)))
+
     def coins_traded(self, user_id: str, states: tuple[str, ...]) -> list[str]:
         """The coins of the user's strategies in ``states`` (one small Core query, no session,
         no rows built; the statement is built once and cached compiled)."""

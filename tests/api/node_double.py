@@ -8,6 +8,7 @@ test_status_page.py)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 from api.node_link import ControlState
@@ -77,6 +78,9 @@ class NodeDouble:
 
     def interruption(self, node_strategy_id: str) -> str | None:
         return None
+
+    def lost(self, node_strategy_ids: Collection[str]) -> dict[str, str]:
+        return {}
 
     def overview(self, strategy_ids: frozenset[str] | None, recent: int) -> NodeOverview:
         self.scopes.append(strategy_ids)

@@ -246,3 +246,94 @@ def test_intent_to_fill_to_sse_to_stop_through_the_sidecar(tmp_path: Path) -> No
     assert out["resume"]["mode"] == "ACTIVE"
     assert out["risk_engine_after"] == "ACTIVE"
     assert position == Decimal("0.01")
+
+
+def _serve_session(
+    loaded: Any, settings: ApiSettings, keys: LocalSigningKey, body: Callable[[httpx.Client], None]
+) -> list[BaseException]:
+    """One ``jarvis serve`` run: ``body`` with alice's client, then the node stops gracefully."""
+    errors: list[BaseException] = []
+    verifier = TokenVerifier(public_key_pem=keys.public_path.read_bytes())
+
+    def on_ready(url: str, app: FastAPI) -> None:
+        node_loop = app.state.jarvis.link._loop
+        node = app.state.jarvis.link._node
+
+        def run() -> None:
+            token = keys.mint("alice", ("trader",))
+            try:
+                with httpx.Client(
+                    base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+                ) as alice:
+                    body(alice)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                node_loop.call_soon_threadsafe(node.stop)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    with fresh_rate_limiter():
+        run_serve(loaded, settings, "127.0.0.1", 0, DEADLINE_SECS, on_ready, verifier)
+    return errors
+
+
+def test_a_restarted_serve_stops_the_strategies_it_no_longer_runs_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """The node is in this process and adds no strategy again after a restart, so a strategy
+    that was running is stopped at start-up with the reason, and starting it again is refused
+    (its node strategy is gone) rather than answered "running" while nothing runs."""
+    keys = LocalSigningKey(tmp_path / "keys")
+    keys.ensure()
+    settings = ApiSettings(database_url=f"sqlite:///{tmp_path}/sidecar.db")
+    out: dict[str, Any] = {}
+
+    with SimThread(SimConfig(coins=("ETH",), seed=44)) as sim:
+        fund_test_account(sim, ADDRESS, 100_000)
+        loaded = load_for_run(node_file(tmp_path, sim.base_url))
+        price = (Decimal(str(sim_mid(sim, "ETH"))) * Decimal("0.8")).quantize(Decimal(1))
+
+        def first(alice: httpx.Client) -> None:
+            plan = alice.post("/intents", json={"text": f"buy 0.01 ETH at {price}"}).json()
+            sid = alice.post("/strategies", json={"plan_id": plan["plan_id"]}).json()["strategy_id"]
+            out["sid"] = sid
+            out["start"] = alice.post(f"/strategies/{sid}/start").json()
+            out["resting"] = _until(
+                lambda: bool(venue_open_orders(sim, ADDRESS)), time.monotonic() + 30
+            )
+
+        out["first_errors"] = _serve_session(loaded, settings, keys, first)
+        out["venue_after_first"] = venue_open_orders(sim, ADDRESS)
+
+        def second(alice: httpx.Client) -> None:
+            sid = out["sid"]
+            out["detail"] = alice.get(f"/strategies/{sid}").json()
+            started = alice.post(f"/strategies/{sid}/start")
+            out["start_again"] = (started.status_code, started.json())
+            reasons: list[str] = []
+            deadline = time.monotonic() + 10
+            with alice.stream("GET", "/events/stream", headers={"Last-Event-ID": "0"}) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("data:") and "started again" in line:
+                        reasons.append(line)
+                        break
+                    if time.monotonic() > deadline:
+                        break
+            out["events"] = reasons
+            out["venue_after_start_again"] = venue_open_orders(sim, ADDRESS)
+
+        out["second_errors"] = _serve_session(loaded, settings, keys, second)
+
+    assert out["first_errors"] == [] and out["second_errors"] == []
+    assert out["start"]["state"] == "running"
+    assert out["resting"]  # the limit buy rested at the venue
+    assert out["venue_after_first"] == []  # the graceful stop cancelled it
+    assert out["detail"]["state"] == "stopped"
+    assert out["detail"]["orders"] == []  # nothing of it on the new node
+    status, body = out["start_again"]
+    assert status == 409
+    assert "the node started again" in body["detail"]
+    assert "Create a new strategy from the plan" in body["detail"]
+    assert len(out["events"]) == 1  # the owner was told, with the reason
+    assert out["venue_after_start_again"] == []  # and nothing was placed again
