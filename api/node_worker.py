@@ -74,7 +74,10 @@ log = logging.getLogger("jarvis.api")
 
 
 def for_node(loaded: LoadedNodeConfig, redis_url: str, node: int) -> LoadedNodeConfig:
-    """The config with this node's trader id and a Redis-backed cache (kept across restarts)."""
+    """The config with this node's trader id and a Redis-backed cache (kept across restarts),
+    and the strategies' own state saved at stop and loaded again (the regime controller loads
+    it for the strategies it adds back): what a strategy knows only in memory, such as the
+    PriceLimit legs its stop withdrew, survives a graceful restart."""
     from nautilus_trader.config import CacheConfig
     from nautilus_trader.config import DatabaseConfig
 
@@ -90,7 +93,11 @@ def for_node(loaded: LoadedNodeConfig, redis_url: str, node: int) -> LoadedNodeC
     cache = loaded.node.cache or CacheConfig()
     cache = msgspec.structs.replace(cache, database=database, flush_on_start=False)
     node_config = msgspec.structs.replace(
-        loaded.node, trader_id=node_trader_id(str(loaded.node.trader_id), node), cache=cache
+        loaded.node,
+        trader_id=node_trader_id(str(loaded.node.trader_id), node),
+        cache=cache,
+        save_state=True,
+        load_state=True,
     )
     return dataclasses.replace(loaded, node=node_config)
 

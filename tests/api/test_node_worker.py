@@ -410,6 +410,7 @@ def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts
     assert (database.username, database.password, database.ssl) == ("jarvis", "pw", True)
     assert node.node.cache.flush_on_start is False
     assert node.node.cache.tick_capacity == loaded.node.cache.tick_capacity  # type: ignore[union-attr]
+    assert (node.node.save_state, node.node.load_state) == (True, True)
 
 
 AGENT_KEY = "0x" + "d4" * 32

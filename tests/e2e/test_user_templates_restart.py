@@ -9,6 +9,8 @@ compiler, on a snapshot of the simulator's own metadata. Truth comes from the si
   rebuilt from the strategy's own orders in the cache, never from scratch.
 * PriceLimit: a node whose strategy never ran ``on_stop`` (killed) leaves its leg resting; the
   restarted node adopts that order (same venue oid) instead of placing a second one.
+* PriceLimit, a graceful restart with state saving ON (as ``jarvis serve --nodes`` runs its
+  nodes): the stop cancels the leg and saves it as withdrawn; the restarted node rests it again.
 * TWAP: a node killed after its first slice leaves the primary unsliced in the cache; the
   restarted node ends it and sends the rest, in slices of the same size: the venue sees exactly
   the slices of one TWAP.
@@ -226,6 +228,44 @@ def test_price_limit_leg_left_resting_by_a_killed_node_is_adopted_not_placed_aga
     assert seen["orders"] == [str(resting["oid"])]
     assert not seen["leg"].finished
     assert after_stop == []  # the restarted strategy's own stop cancelled what it owns
+
+
+def test_price_limit_leg_cancelled_by_a_graceful_stop_rests_again_after_the_restart(
+    tmp_path: Path, trader_id: str
+) -> None:
+    with SimThread(SimConfig(coins=("ETH",), seed=14)) as sim:
+        sim.fund(ADDRESS, 100_000)
+        payload = venue_info(sim, {"type": "metaAndAssetCtxs"})
+        mark = Decimal(payload[1][0]["markPx"])
+        intent = PriceLimitIntent(
+            coin="ETH", buy_price_usd=(mark * Decimal("0.9")).quantize(Decimal(1)),
+            size_coin=Decimal("0.01"),
+        )  # fmt: skip
+        plan = compile_on(sim, intent)
+        node = build(sim, tmp_path, "first", trader_id, plan, save=True)
+
+        async def rest() -> None:
+            await wait_for(lambda: len(venue_open_orders(sim, ADDRESS)) == 1, 20, "the leg")
+
+        run_node(node, rest, quotes_of=ETH)  # a graceful stop: its stop cancels the leg
+        after_stop = venue_open_orders(sim, ADDRESS)
+        node = build(sim, tmp_path, "second", trader_id, plan, save=True)
+        second = the_strategy(node, PriceLimit)
+        seen: dict[str, Any] = {}
+
+        async def rests_again() -> None:
+            await wait_for(lambda: len(venue_open_orders(sim, ADDRESS)) == 1, 20, "the leg again")
+            leg = second.saved.legs["BUY"]
+            seen["leg"] = (leg.finished, leg.withdrawn)
+            seen["orders"] = [o.status_string()
+                              for o in node.kernel.cache.orders(strategy_id=second.id)]  # fmt: skip
+
+        run_node(node, rests_again, quotes_of=ETH)
+        fills = venue_fills(sim)
+    assert fills == []  # never filled
+    assert after_stop == []
+    assert seen["leg"] == (False, False)
+    assert seen["orders"] == ["CANCELED", "ACCEPTED"]  # the first leg's order, then the new one
 
 
 def test_twap_restarted_after_a_crash_sends_the_rest_of_its_slices_once(
