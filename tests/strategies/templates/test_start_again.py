@@ -2,8 +2,8 @@
 
 The sidecar's start of a stopped strategy resumes it. A stop pauses a template: it cancels what
 rests, and the next start goes on from there, never repeating what was done: DirectBuy does not
-buy twice, PriceLimit rests again the legs its stop withdrew, and TWAP sends what its algorithm
-had not sliced yet, in slices of the same size.
+buy twice, DCA goes on with its count, PriceLimit rests again the legs its stop withdrew, and
+TWAP sends what its algorithm had not sliced yet, in slices of the same size.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.objects import Price
 from nautilus_trader.trading.strategy import Strategy
 
+from strategies.templates.dca import DCA
+from strategies.templates.dca import DCAConfig
 from strategies.templates.direct_buy import DirectBuy
 from strategies.templates.direct_buy import DirectBuyConfig
 from strategies.templates.twap import TWAPTemplate
@@ -162,3 +164,36 @@ def test_a_direct_buy_started_again_does_not_buy_twice() -> None:
 
     assert seen["state"] == "RUNNING"
     assert orders == [(OrderStatus.FILLED, "0.100", "0.100")]  # the one buy, as before the stop
+
+
+def test_a_dca_started_again_goes_on_with_its_count_and_buys_no_more() -> None:
+    engine = backtest_engine()
+    dca = DCA(
+        DCAConfig(
+            instrument_id=BTC, order_notional_usd=Decimal(11), order_count=3, interval_secs=1,
+            order_id_tag="T1",
+        )
+    )  # fmt: skip
+    engine.add_strategy(dca)
+    seen: dict[str, object] = {}
+
+    def look_stopped() -> None:
+        seen["done_at_stop"] = dca.progress.done
+
+    try:
+        run_with_plan(
+            engine,
+            [
+                (T0 + 1_500_000_000, dca.stop),  # after two buys (at ~0.1 s and ~1.1 s)
+                (T0 + 1_600_000_000, look_stopped),
+                (T0 + 2 * SECOND, dca.resume),
+            ],
+        )
+        orders = _orders(engine, dca)
+        done = dca.progress.done
+    finally:
+        engine.dispose()
+
+    assert seen["done_at_stop"] == 2
+    assert done == 3
+    assert [status for status, _, _ in orders] == [OrderStatus.FILLED] * 3  # three, not four
