@@ -25,6 +25,11 @@ would otherwise get wrong:
   would leave every strategy's managed book without the levels that never changed.
 * The shipped sandbox passes its ``leverages`` (strings and floats) straight to the account,
   which expects instrument ids and decimals; here leverages are typed before they are used.
+* **Per-order leverage** (``params={"leverage": 5}``, what DirectBuy sends) is set on the
+  account for that coin before the order, and stays (the venue's ``updateLeverage`` is sticky
+  too); one above the coin's ``maxLeverage``, or not a whole number, rejects the order as the
+  venue refuses it. Paper margin is cross only: an isolated ``margin_mode`` is said, not
+  simulated.
 
 Nothing here signs or sends anything: no key is read, no order reaches the venue.
 Not simulated (yet): funding payments, liquidation, the venue's order-margin check at placement.
@@ -303,10 +308,41 @@ class HyperliquidPaperExecutionClient(SandboxExecutionClient):
         super().on_data(data)
 
     def submit_order(self, command: SubmitOrder) -> None:
-        """Fill against the book, or reject at once when the book has not arrived."""
+        """Fill against the book, or reject at once when the book has not arrived; set the
+        leverage the order asks for first (rejecting it when the venue would)."""
         if self._reject_without_book([command.order]):
             return
+        params = command.params or {}
+        if params.get("leverage") is not None:
+            refused = self._set_order_leverage(command.order, params)
+            if refused is not None:
+                self._reject([command.order], refused)
+                return
         super().submit_order(command)
+
+    def _set_order_leverage(self, order: Order, params: dict[str, Any]) -> str | None:
+        """The order's leverage on the paper account; why the venue would refuse it, or None."""
+        leverage = params["leverage"]
+        instrument = self._cache.instrument(order.instrument_id)
+        if instrument is None or isinstance(leverage, bool) or not isinstance(leverage, int):
+            return f"cannot set leverage {leverage!r} for {order.instrument_id}"
+        maximum = effective_leverage(instrument, Decimal(10**6))
+        if leverage < 1 or leverage > maximum:
+            return (
+                f"leverage {leverage}x refused: {order.instrument_id} takes 1x to {maximum:f}x "
+                "on the venue"
+            )
+        if params.get("margin_mode") == "isolated":
+            self._log.warning(
+                f"paper margin is cross only: {order.instrument_id} isolated margin is not "
+                "simulated"
+            )
+        account = self.exchange.get_account()
+        if account is not None:
+            account.set_leverage(order.instrument_id, Decimal(leverage))
+        self.exchange.leverages[order.instrument_id] = Decimal(leverage)
+        self._log.info(f"{order.instrument_id} paper leverage set to {leverage}x for an order")
+        return None
 
     def submit_order_list(self, command: SubmitOrderList) -> None:
         """As ``submit_order``, for every order of the list (all or none)."""
@@ -322,6 +358,10 @@ class HyperliquidPaperExecutionClient(SandboxExecutionClient):
             f"paper fills walk the venue's L2 book and none has arrived for {', '.join(missing)}: "
             "subscribe to its order book deltas (e.g. subscribe_order_book_deltas in on_start)"
         )
+        self._reject(orders, reason)
+        return True
+
+    def _reject(self, orders: list[Order], reason: str) -> None:
         self._log.error(reason)
         ts_event = self._clock.timestamp_ns()
         for order in orders:
@@ -331,7 +371,6 @@ class HyperliquidPaperExecutionClient(SandboxExecutionClient):
             self._client.generate_order_rejected(
                 order.strategy_id, order.instrument_id, order.client_order_id, reason, ts_event
             )
-        return True
 
     def _on_instrument(self, instrument: Instrument) -> None:
         instrument_id = instrument.id

@@ -105,7 +105,7 @@ class _Harness:
         )
         self.client.connect()
 
-    def submit_market_buy(self, qty: str) -> SubmitOrder:
+    def submit_market_buy(self, qty: str, params: dict[str, Any] | None = None) -> SubmitOrder:
         order = TestExecStubs.market_order(
             instrument=self.instrument, order_side=OrderSide.BUY, quantity=Quantity.from_str(qty)
         )
@@ -116,6 +116,7 @@ class _Harness:
             order=order,
             command_id=UUID4(),
             ts_init=self.clock.timestamp_ns(),
+            params=params,
         )
         self.client.submit_order(command)
         return command
@@ -187,3 +188,35 @@ def test_market_order_walks_the_published_book_and_pays_the_taker_fee(
     # Base-tier taker fee, 0.045 %, of each fill's notional.
     assert [f.commission.as_decimal() for f in fills] == [Decimal("1.8"), Decimal("1.080135")]
     assert all(f.account_id.value == "HYPERLIQUID-PAPER" for f in fills)
+
+
+def test_an_order_asking_for_a_leverage_sets_it_on_the_paper_account_for_its_coin(
+    harness: _Harness,
+) -> None:
+    harness.publish_book(bids=[("79990.0", "1.00000")], asks=[("80000.0", "1.00000")])
+    account = harness.cache.account_for_venue(harness.client.venue)
+    assert account is not None
+    before = account.leverage(harness.instrument.id)
+
+    harness.submit_market_buy("0.01000", params={"leverage": 5, "margin_mode": "cross"})
+
+    assert before == Decimal(10)  # the configured leverage
+    assert account.leverage(harness.instrument.id) == Decimal(5)  # sticky, as on the venue
+    assert [type(e) for e in harness.events if isinstance(e, OrderFilled)] == [OrderFilled]
+
+
+def test_an_order_asking_for_more_than_the_coins_maximum_leverage_is_rejected_saying_why(
+    harness: _Harness,
+) -> None:
+    harness.publish_book(bids=[("79990.0", "1.00000")], asks=[("80000.0", "1.00000")])
+    account = harness.cache.account_for_venue(harness.client.venue)
+    assert account is not None
+
+    command = harness.submit_market_buy("0.01000", params={"leverage": 60})
+
+    submitted, rejected = harness.events
+    assert isinstance(submitted, OrderSubmitted)
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.client_order_id == command.order.client_order_id
+    assert "leverage 60x refused" in rejected.reason and "1x to 50x" in rejected.reason
+    assert account.leverage(harness.instrument.id) == Decimal(10)  # unchanged
