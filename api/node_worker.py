@@ -69,6 +69,8 @@ from config.loading import LoadedNodeConfig
 __all__ = ["NodeWorker", "RedisEventPublisher", "for_node", "run_node_worker"]
 
 _RUNNING = "__running__"
+# Nonce lanes of the nodes' execution clients: up to this many nodes never sign the same nonce.
+NONCE_LANES = 16
 
 log = logging.getLogger("jarvis.api")
 
@@ -90,16 +92,31 @@ def for_node(loaded: LoadedNodeConfig, redis_url: str, node: int) -> LoadedNodeC
         password=url.password,
         ssl=url.scheme == "rediss",
     )
+    exec_clients = {
+        name: _in_nonce_lane(entry, node) for name, entry in loaded.node.exec_clients.items()
+    }
     cache = loaded.node.cache or CacheConfig()
     cache = msgspec.structs.replace(cache, database=database, flush_on_start=False)
     node_config = msgspec.structs.replace(
         loaded.node,
         trader_id=node_trader_id(str(loaded.node.trader_id), node),
         cache=cache,
+        exec_clients=exec_clients,
         save_state=True,
         load_state=True,
     )
     return dataclasses.replace(loaded, node=node_config)
+
+
+def _in_nonce_lane(entry: Any, node: int) -> Any:
+    """A Hyperliquid execution client entry signing in this node's nonce lane: every node
+    signs for the node's account with the same key, and two nodes signing in the same
+    millisecond would send the same nonce (the venue refuses the second order)."""
+    config = getattr(entry, "config", None)
+    if not isinstance(config, dict) or "private_key_env" not in config:
+        return entry
+    lanes = {"nonce_lanes": NONCE_LANES, "nonce_lane": node % NONCE_LANES}
+    return msgspec.structs.replace(entry, config={**config, **lanes})
 
 
 class RedisEventPublisher:

@@ -468,6 +468,11 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     http_timeout_secs : float
         Timeout of one REST request; an ``/exchange`` timeout makes the outcome unknown and
         triggers a lookup by cloid, never a retry.
+    nonce_lanes / nonce_lane : int
+        Nonces (milliseconds) this client signs with are those equal to ``nonce_lane`` modulo
+        ``nonce_lanes``. Processes that sign for the same key at the same millisecond would
+        otherwise send the same nonce, and the venue refuses the second ("duplicate nonce"):
+        ``jarvis serve --nodes`` gives each node its own lane. 1 / 0: every millisecond.
     """
 
     http_url: str = MAINNET_HTTP_URL
@@ -493,9 +498,16 @@ class HyperliquidExecClientConfig(LiveExecClientConfig, frozen=True):
     reconnect_initial_backoff_secs: float = 0.5
     reconnect_max_backoff_secs: float = 30.0
     http_timeout_secs: float = 10.0
+    nonce_lanes: int = 1
+    nonce_lane: int = 0
 
     def __post_init__(self) -> None:
         validate_transport(self)
+        if self.nonce_lanes < 1:
+            _fail("nonce_lanes", f"must be >= 1, was {self.nonce_lanes!r}")
+        if not 0 <= self.nonce_lane < self.nonce_lanes:
+            _fail("nonce_lane", f"must be in [0, nonce_lanes={self.nonce_lanes}), was "
+                                f"{self.nonce_lane!r}")  # fmt: skip
         _require_positive("account_max_age_secs", self.account_max_age_secs)
         refresh = self.account_refresh_interval_secs
         if refresh > 0 and self.account_max_age_secs <= refresh:

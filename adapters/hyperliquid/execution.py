@@ -130,6 +130,7 @@ __all__ = [
     "HyperliquidExecutionClient",
     "KeyNotApprovedError",
     "external_client_order_id",
+    "next_nonce",
 ]
 
 _MS: Final[int] = 1_000_000
@@ -157,6 +158,13 @@ class ExecClientCounters:
     resyncs: int = 0
     resync_fills: int = 0
 
+
+
+def next_nonce(now_ms: int, last: int, lanes: int = 1, lane: int = 0) -> int:
+    """The nonce to sign with: the clock's millisecond, above the last one used, and in this
+    client's lane (``lane`` modulo ``lanes``: see ``nonce_lanes`` in the client's config)."""
+    nonce = max(now_ms, last + 1)
+    return nonce + (lane - nonce) % lanes
 
 class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecutionClient):
     """Hyperliquid orders, user streams, account and reconciliation for a NautilusTrader node.
@@ -437,8 +445,10 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
     # -- signing and posting ---------------------------------------------------------------------
 
     def _next_nonce(self) -> int:
-        now = self._clock.timestamp_ms()
-        nonce = now if now > self._last_nonce else self._last_nonce + 1
+        config = self._config
+        nonce = next_nonce(
+            self._clock.timestamp_ms(), self._last_nonce, config.nonce_lanes, config.nonce_lane
+        )
         self._last_nonce = nonce
         return nonce
 

@@ -411,6 +411,9 @@ def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts
     assert node.node.cache.flush_on_start is False
     assert node.node.cache.tick_capacity == loaded.node.cache.tick_capacity  # type: ignore[union-attr]
     assert (node.node.save_state, node.node.load_state) == (True, True)
+    # Every node signs for the node's account with the same key: each in its own nonce lane.
+    (entry,) = node.node.exec_clients.values()
+    assert (entry.config["nonce_lanes"], entry.config["nonce_lane"]) == (16, 1)  # type: ignore[union-attr]
 
 
 AGENT_KEY = "0x" + "d4" * 32
