@@ -159,12 +159,12 @@ class ExecClientCounters:
     resync_fills: int = 0
 
 
-
 def next_nonce(now_ms: int, last: int, lanes: int = 1, lane: int = 0) -> int:
     """The nonce to sign with: the clock's millisecond, above the last one used, and in this
     client's lane (``lane`` modulo ``lanes``: see ``nonce_lanes`` in the client's config)."""
     nonce = max(now_ms, last + 1)
     return nonce + (lane - nonce) % lanes
+
 
 class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecutionClient):
     """Hyperliquid orders, user streams, account and reconciliation for a NautilusTrader node.

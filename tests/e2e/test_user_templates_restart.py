@@ -134,6 +134,12 @@ def build(
     return build_sim_node(config)
 
 
+def _eth_mark(sim: SimThread) -> Decimal:
+    """The simulator's ETH mark price (its only coin here)."""
+    payload = venue_info(sim, {"type": "metaAndAssetCtxs"})
+    return Decimal(payload[1][0]["markPx"])
+
+
 def venue_fills(sim: SimThread) -> list[dict[str, Any]]:
     return [
         f for f in venue_info(sim, {"type": "userFills", "user": ADDRESS}) if f["coin"] == "ETH"
@@ -189,8 +195,7 @@ def test_price_limit_leg_left_resting_by_a_killed_node_is_adopted_not_placed_aga
 ) -> None:
     with SimThread(SimConfig(coins=("ETH",), seed=12)) as sim:
         sim.fund(ADDRESS, 100_000)
-        payload = venue_info(sim, {"type": "metaAndAssetCtxs"})
-        mark = Decimal(payload[1][0]["markPx"])
+        mark = _eth_mark(sim)
         buy_px = (mark * Decimal("0.9")).quantize(Decimal(1))
         intent = PriceLimitIntent(
             coin="ETH",
@@ -235,10 +240,8 @@ def test_price_limit_leg_cancelled_by_a_graceful_stop_rests_again_after_the_rest
 ) -> None:
     with SimThread(SimConfig(coins=("ETH",), seed=14)) as sim:
         sim.fund(ADDRESS, 100_000)
-        payload = venue_info(sim, {"type": "metaAndAssetCtxs"})
-        mark = Decimal(payload[1][0]["markPx"])
         intent = PriceLimitIntent(
-            coin="ETH", buy_price_usd=(mark * Decimal("0.9")).quantize(Decimal(1)),
+            coin="ETH", buy_price_usd=(_eth_mark(sim) * Decimal("0.9")).quantize(Decimal(1)),
             size_coin=Decimal("0.01"),
         )  # fmt: skip
         plan = compile_on(sim, intent)
