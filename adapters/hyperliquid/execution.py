@@ -91,6 +91,7 @@ from adapters.hyperliquid.key_check import KeyNotApprovedError
 from adapters.hyperliquid.key_check import check_key_approved
 from adapters.hyperliquid.leverage import set_configured_leverage
 from adapters.hyperliquid.leverage import set_order_leverage
+from adapters.hyperliquid.nonces import NonceSource
 from adapters.hyperliquid.order_builder import Denied
 from adapters.hyperliquid.order_builder import HyperliquidOrderBuilder
 from adapters.hyperliquid.order_builder import MarketReference
@@ -130,7 +131,6 @@ __all__ = [
     "HyperliquidExecutionClient",
     "KeyNotApprovedError",
     "external_client_order_id",
-    "next_nonce",
 ]
 
 _MS: Final[int] = 1_000_000
@@ -157,13 +157,6 @@ class ExecClientCounters:
     venue_cancels: int = 0
     resyncs: int = 0
     resync_fills: int = 0
-
-
-def next_nonce(now_ms: int, last: int, lanes: int = 1, lane: int = 0) -> int:
-    """The nonce to sign with: the clock's millisecond, above the last one used, and in this
-    client's lane (``lane`` modulo ``lanes``: see ``nonce_lanes`` in the client's config)."""
-    nonce = max(now_ms, last + 1)
-    return nonce + (lane - nonce) % lanes
 
 
 class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecutionClient):
@@ -267,7 +260,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
             cancel_rejected=self._cancel_rejected,
             log=self._log,
         )
-        self._last_nonce = 0
+        self._nonces = NonceSource(config.nonce_lanes, config.nonce_lane)
         self._last_fill_ms = 0
         self._connections = 0
         self._background: list[asyncio.Task[Any]] = []
@@ -445,12 +438,7 @@ class HyperliquidExecutionClient(RecoveryMixin, ReconciliationMixin, LiveExecuti
     # -- signing and posting ---------------------------------------------------------------------
 
     def _next_nonce(self) -> int:
-        config = self._config
-        nonce = next_nonce(
-            self._clock.timestamp_ms(), self._last_nonce, config.nonce_lanes, config.nonce_lane
-        )
-        self._last_nonce = nonce
-        return nonce
+        return self._nonces.next(self._clock.timestamp_ms())
 
     def signed_body(self, action: Any) -> dict[str, Any]:
         """The `/exchange` body for an action Struct: signed with a fresh nonce."""

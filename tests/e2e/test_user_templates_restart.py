@@ -256,12 +256,16 @@ def test_price_limit_leg_cancelled_by_a_graceful_stop_rests_again_after_the_rest
         second = the_strategy(node, PriceLimit)
         seen: dict[str, Any] = {}
 
+        def statuses() -> list[str]:
+            return [o.status_string() for o in node.kernel.cache.orders(strategy_id=second.id)]
+
         async def rests_again() -> None:
+            # The venue rests it, then the node hears it was accepted.
             await wait_for(lambda: len(venue_open_orders(sim, ADDRESS)) == 1, 20, "the leg again")
+            await wait_for(lambda: statuses()[-1:] == ["ACCEPTED"], 10, "its acceptance")
             leg = second.saved.legs["BUY"]
             seen["leg"] = (leg.finished, leg.withdrawn)
-            seen["orders"] = [o.status_string()
-                              for o in node.kernel.cache.orders(strategy_id=second.id)]  # fmt: skip
+            seen["orders"] = statuses()
 
         run_node(node, rests_again, quotes_of=ETH)
         fills = venue_fills(sim)

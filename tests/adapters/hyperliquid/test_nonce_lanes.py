@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 
 from adapters.hyperliquid.config import HyperliquidExecClientConfig
-from adapters.hyperliquid.execution import next_nonce
+from adapters.hyperliquid.nonces import next_nonce
 
 
 def _run(lane: int, lanes: int, clock: list[int]) -> list[int]:
