@@ -112,8 +112,10 @@ def _in_nonce_lane(entry: Any, node: int) -> Any:
     """A Hyperliquid execution client entry signing in this node's nonce lane: every node
     signs for the node's account with the same key, and two nodes signing in the same
     millisecond would send the same nonce (the venue refuses the second order)."""
+    from jarvis.node import HYPERLIQUID_EXEC_CONFIG_PATH
+
     config = getattr(entry, "config", None)
-    if not isinstance(config, dict) or "private_key_env" not in config:
+    if getattr(entry, "path", None) != HYPERLIQUID_EXEC_CONFIG_PATH or not isinstance(config, dict):
         return entry
     lanes = {"nonce_lanes": NONCE_LANES, "nonce_lane": node % NONCE_LANES}
     return msgspec.structs.replace(entry, config={**config, **lanes})

@@ -10,6 +10,7 @@ restarted sidecar relays what the nodes wrote while it was down."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import redis
 from cryptography.fernet import Fernet
@@ -414,6 +416,16 @@ def test_each_node_gets_its_own_trader_id_and_a_redis_cache_kept_across_restarts
     # Every node signs for the node's account with the same key: each in its own nonce lane.
     (entry,) = node.node.exec_clients.values()
     assert (entry.config["nonce_lanes"], entry.config["nonce_lane"]) == (16, 1)  # type: ignore[union-attr]
+    # Told apart by its config class, not by a key the file may leave to its default.
+    ((name, original),) = loaded.node.exec_clients.items()
+    without_key = {k: v for k, v in original.config.items() if k != "private_key_env"}  # type: ignore[union-attr]
+    bare = msgspec.structs.replace(
+        loaded.node,
+        exec_clients={name: msgspec.structs.replace(original, config=without_key)},  # type: ignore[type-var]
+    )
+    node = for_node(dataclasses.replace(loaded, node=bare), "redis://127.0.0.1:6379/0", 2)
+    (entry,) = node.node.exec_clients.values()
+    assert (entry.config["nonce_lanes"], entry.config["nonce_lane"]) == (16, 2)  # type: ignore[union-attr]
 
 
 AGENT_KEY = "0x" + "d4" * 32
