@@ -196,11 +196,17 @@ class InProcessNodeLink:
             "from the plan to run it again"
         )
 
-    def _strategy(self, node_strategy_id: str) -> Strategy:
+    def _find(self, node_strategy_id: str) -> Strategy | None:
         for strategy in self._node.trader.strategies():
             if strategy.id.value == node_strategy_id:
                 return strategy
-        raise NodeUnavailable(f"the node does not know strategy {node_strategy_id}")
+        return None
+
+    def _strategy(self, node_strategy_id: str) -> Strategy:
+        strategy = self._find(node_strategy_id)
+        if strategy is None:
+            raise NodeUnavailable(f"the node does not know strategy {node_strategy_id}")
+        return strategy
 
     # -- NodeLink ------------------------------------------------------------------------------
 
@@ -265,10 +271,10 @@ class InProcessNodeLink:
             sid = node_strategy_id
 
             def restart() -> str:
-                if not any(s.id.value == sid for s in self._node.trader.strategies()):
+                strategy = self._find(sid)
+                if strategy is None:
                     raise NodeRefused(f"{sid} is {self._gone()}")
                 self._router.claim(sid, client_id, instrument_id)
-                strategy = self._strategy(sid)
                 if strategy.is_stopped:
                     # NautilusTrader starts a component once: a stopped one runs again through
                     # resume, whose handler (every template's) runs its start again.

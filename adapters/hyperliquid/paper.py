@@ -86,6 +86,7 @@ __all__ = [
     "HyperliquidPaperExecClientFactory",
     "HyperliquidPaperExecutionClient",
     "effective_leverage",
+    "max_leverage",
 ]
 
 HYPERLIQUID: Final[str] = "HYPERLIQUID"
@@ -147,16 +148,19 @@ class HyperliquidPaperExecClientConfig(LiveExecClientConfig, frozen=True):
         }
 
 
-def effective_leverage(instrument: Instrument, leverage: Decimal) -> Decimal:
-    """The leverage the venue would apply: the configured one, capped at ``maxLeverage``.
-
-    ``margin_init`` of a Hyperliquid perp is ``1 / maxLeverage``; an instrument without one
-    (spot) is not leveraged.
-    """
+def max_leverage(instrument: Instrument) -> Decimal:
+    """The venue's maximum leverage of ``instrument``: ``margin_init`` of a Hyperliquid perp is
+    ``1 / maxLeverage``; an instrument without one (spot) is not leveraged (1)."""
     margin_init = Decimal(instrument.margin_init)
-    if margin_init <= 0:
+    return Decimal(1) if margin_init <= 0 else 1 / margin_init
+
+
+def effective_leverage(instrument: Instrument, leverage: Decimal) -> Decimal:
+    """The leverage the venue would apply: the configured one, capped at ``maxLeverage``
+    (``max_leverage``); a spot instrument is not leveraged."""
+    if Decimal(instrument.margin_init) <= 0:
         return Decimal(1)
-    return min(Decimal(leverage), 1 / margin_init)
+    return min(Decimal(leverage), max_leverage(instrument))
 
 
 class HyperliquidMarginModel(MarginModel):
@@ -326,7 +330,7 @@ class HyperliquidPaperExecutionClient(SandboxExecutionClient):
         instrument = self._cache.instrument(order.instrument_id)
         if instrument is None or isinstance(leverage, bool) or not isinstance(leverage, int):
             return f"cannot set leverage {leverage!r} for {order.instrument_id}"
-        maximum = effective_leverage(instrument, Decimal(10**6))
+        maximum = max_leverage(instrument)
         if leverage < 1 or leverage > maximum:
             return (
                 f"leverage {leverage}x refused: {order.instrument_id} takes 1x to {maximum:f}x "

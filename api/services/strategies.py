@@ -152,15 +152,13 @@ def settle_lost(store: Store, hub: EventHub, link: NodeLink, now_ms: int) -> int
     """At start-up: stop the rows of running strategies the node no longer has (the node started
     again and will not add them back), saying why to their owners, so that the database never
     says "running" for a strategy nothing runs. Returns how many."""
-    rows = [r for r in store.in_state("running") if r.node_strategy_id]
+    rows = {r.node_strategy_id: r for r in store.in_state("running") if r.node_strategy_id}
     try:
-        lost = link.lost([r.node_strategy_id for r in rows if r.node_strategy_id])
+        lost = link.lost(list(rows))
     except NodeUnavailable:
         return 0  # nothing to tell yet: the rows stay as the node last said
-    for row in rows:
-        reason = lost.get(row.node_strategy_id or "")
-        if reason is None:
-            continue
+    for node_strategy_id, reason in lost.items():
+        row = rows[node_strategy_id]
         store.set_strategy_state(row.user_id, row.id, "stopped", now_ms, action="strategy.lost",
                                  reason=reason)  # fmt: skip
         hub.publish(row.user_id, "strategy.state", {

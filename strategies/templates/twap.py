@@ -94,28 +94,30 @@ class TWAPTemplate(TemplateStrategy):
         """A first start waits for its quote; a later one resumes what was not sliced yet."""
         self.pending_resume = None
         self.stale_primary = None
+        orders = self.cache.orders(strategy_id=self.id)
         primaries = [
             o
-            for o in self.cache.orders(strategy_id=self.id)
+            for o in orders
             if o.exec_algorithm_id == TWAP_ALGORITHM_ID and o.exec_spawn_id == o.client_order_id
         ]
         if primaries:
             self.sent = True
-            self._plan_resume(max(primaries, key=lambda o: o.ts_init))
+            self._plan_resume(max(primaries, key=lambda o: o.ts_init), orders)
         elif self.sent:
             self.log.warning("TWAP sent before this start but none of its orders is in the "
                              "cache: not sending again")  # fmt: skip
         self.subscribe_quote_ticks(self.cfg.instrument_id)
 
-    def _plan_resume(self, primary: Order) -> None:
-        """Resume at the next quote with what ``primary`` had not sliced, if anything."""
+    def _plan_resume(self, primary: Order, orders: list[Order]) -> None:
+        """Resume at the next quote with what ``primary`` had not sliced (its children are
+        among ``orders``, the strategy's own), if anything."""
         if any(isinstance(e, OrderSubmitted) for e in primary.events):
             self.log.info("TWAP finished before this start (its last slice was sent): "
                           "nothing to resume")  # fmt: skip
             return
         children = [
             o
-            for o in self.cache.orders(strategy_id=self.id)
+            for o in orders
             if o.exec_spawn_id == primary.client_order_id
             and o.client_order_id != primary.client_order_id
         ]
